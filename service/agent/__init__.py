@@ -1,0 +1,1 @@
+"""The agent runtime: spec, tools, memory, model providers, the offline model and the turn."""

@@ -1,0 +1,145 @@
+"""The agent's function tools. None takes a user id: the user is the run context's.
+
+Outputs are compact JSON. A failure returns `{"error": {"code", "message"}}` with a code the model can
+act on (`not_found`, `invalid_argument`), never internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from agents import FunctionTool, RunContextWrapper, function_tool
+
+from service import todos
+from service.agent.context import TurnContext
+from service.errors import ServiceError
+from service.users import get_context
+
+log = logging.getLogger(__name__)
+
+Ctx = RunContextWrapper[TurnContext]
+
+
+def _dump(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error(code: str, message: str) -> str:
+    return _dump({"error": {"code": code, "message": message}})
+
+
+def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
+    """Unexpected failures: the model gets a short error it can report, the log gets the detail."""
+    if isinstance(exc, ServiceError):
+        return _error(exc.code, exc.message)
+    log.exception("tool failed", exc_info=exc)
+    return _error("internal", "the todo store failed; tell the user to try again")
+
+
+def _todo(task: Any) -> dict[str, Any]:
+    data = todos.todo_json(task)
+    del data["created_at"], data["updated_at"]
+    return data
+
+
+def todo_tool(func: Any) -> FunctionTool:
+    return function_tool(func, failure_error_function=_tool_failed)
+
+
+@todo_tool
+async def list_todos(
+    ctx: Ctx, completed: bool | None = None, limit: int | None = None, offset: int | None = None
+) -> str:
+    """List the user's todos, oldest first.
+
+    Args:
+        completed: true for done todos only, false for pending only, null for all.
+        limit: how many to return (1-100, default 50).
+        offset: how many to skip, for the next page.
+    """
+    async with ctx.context.db.session() as db:
+        page = await todos.list_todos(
+            db, ctx.context.user_id, completed=completed, limit=limit or 50, offset=offset or 0
+        )
+    return _dump({"todos": [_todo(t) for t in page.todos], "pagination": page.pagination()})
+
+
+@todo_tool
+async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_date: str | None = None) -> str:
+    """Add a todo.
+
+    Args:
+        title: short title, at most 200 characters.
+        description: optional longer notes.
+        due_date: optional due date as YYYY-MM-DD.
+    """
+    async with ctx.context.db.session() as db:
+        task = await todos.add_todo(
+            db, ctx.context.user_id, title=title, description=description, due_date=due_date
+        )
+    return _dump({"todo": _todo(task)})
+
+
+@todo_tool
+async def update_todo(
+    ctx: Ctx,
+    todo_id: str,
+    title: str | None = None,
+    description: str | None = None,
+    completed: bool | None = None,
+    due_date: str | None = None,
+) -> str:
+    """Change a todo: rename it, edit its description or due date, mark it done or not done.
+
+    Args:
+        todo_id: the todo's id, from list_todos or add_todo.
+        title: new title, or null to keep it.
+        description: new description, or null to keep it.
+        completed: true to mark done, false to reopen, null to keep it.
+        due_date: new due date as YYYY-MM-DD, or null to keep it.
+    """
+    async with ctx.context.db.session() as db:
+        task = await todos.update_todo(
+            db,
+            ctx.context.user_id,
+            todo_id,
+            title=title,
+            description=description,
+            completed=completed,
+            due_date=due_date,
+        )
+    return _dump({"todo": _todo(task)})
+
+
+@todo_tool
+async def delete_todo(ctx: Ctx, todo_id: str) -> str:
+    """Delete a todo for good.
+
+    Args:
+        todo_id: the todo's id, from list_todos or add_todo.
+    """
+    async with ctx.context.db.session() as db:
+        task = await todos.delete_todo(db, ctx.context.user_id, todo_id)
+    return _dump({"deleted": {"id": str(task.id), "title": task.title}})
+
+
+@todo_tool
+async def get_user_context(ctx: Ctx) -> str:
+    """The user's display name, timezone and preferences, and today's date in their timezone."""
+    async with ctx.context.db.session() as db:
+        context = await get_context(db, ctx.context.user_id)
+    return _dump(
+        {
+            "display_name": context.display_name,
+            "timezone": context.timezone,
+            "preferences": context.preferences,
+            "today": ctx.context.today.isoformat(),
+        }
+    )
+
+
+ALL_TOOLS: dict[str, FunctionTool] = {
+    tool.name: tool for tool in (list_todos, add_todo, update_todo, delete_todo, get_user_context)
+}

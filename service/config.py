@@ -1,0 +1,103 @@
+"""Settings from the environment (and `.env`), validated once at start-up.
+
+Invalid values fail fast with the variable's name, so a mistyped deployment never serves traffic.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("data")
+DEV_SECRET_FILE = DATA_DIR / "dev_jwt_secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    env: Literal["dev", "production"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    database_url: str = "sqlite+aiosqlite:///./data/app.db"
+    migrate_on_start: bool = False
+
+    auth_jwt_secret: str | None = None
+    auth_jwks_url: str | None = None
+    auth_audience: str | None = None
+    auth_issuer: str | None = None
+    auth_leeway_s: int = Field(default=30, ge=0, le=600)
+
+    model_provider: Literal["auto", "offline", "openai", "openai-compatible"] = "auto"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    agent_model: str | None = None
+    agent_temperature: float | None = Field(default=None, ge=0, le=2)
+    agent_max_tokens: int | None = Field(default=None, ge=1)
+    agent_history_limit: int = Field(default=20, ge=2, le=1000)
+    model_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    model_max_retries: int = Field(default=1, ge=0, le=10)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the common sync spellings but always run on an async driver.
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError("must be sqlite+aiosqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_key(self) -> Settings:
+        if self.env == "production" and not (self.auth_jwt_secret or self.auth_jwks_url):
+            raise ValueError("AUTH_JWT_SECRET or AUTH_JWKS_URL must be set when ENV=production")
+        if self.model_provider == "openai" and not self.openai_api_key:
+            raise ValueError("OPENAI_API_KEY must be set when MODEL_PROVIDER=openai")
+        if self.model_provider == "openai-compatible" and not self.openai_base_url:
+            raise ValueError("OPENAI_BASE_URL must be set when MODEL_PROVIDER=openai-compatible")
+        return self
+
+    @property
+    def resolved_provider(self) -> Literal["offline", "openai", "openai-compatible"]:
+        if self.model_provider != "auto":
+            return self.model_provider
+        return "openai" if self.openai_api_key else "offline"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def jwt_secret(self) -> str | None:
+        """The HS256 secret; in dev with none configured, one is made once under ./data/ (0600)."""
+        if self.auth_jwt_secret or self.auth_jwks_url:
+            return self.auth_jwt_secret
+        return dev_secret()
+
+
+def dev_secret() -> str:
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting together agree on one secret.
+    try:
+        fd = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return DEV_SECRET_FILE.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+"""Database tables (DESIGN §5). The same schema runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+
+# JSONB on Postgres (indexable, compact), plain JSON text elsewhere.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, **kwargs)
+
+
+def _user_fk() -> Any:
+    return Field(
+        sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], nullable=False, index=False
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(primary_key=True)
+    email: str | None = Field(default=None, max_length=320)
+    display_name: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    title: str = Field(max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    completed: bool = False
+    due_date: date | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class UserContext(SQLModel, table=True):
+    __tablename__ = "user_context"
+
+    user_id: uuid.UUID = Field(
+        sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], primary_key=True
+    )
+    display_name: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    preferences: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    updated_at: datetime = _timestamp()
+
+
+class AgentSession(SQLModel, table=True):
+    """A conversation."""
+
+    __tablename__ = "agent_sessions"
+    __table_args__ = (Index("ix_agent_sessions_user_updated", "user_id", "updated_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    title: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class AgentMessage(SQLModel, table=True):
+    """One SDK item of a conversation; `item` is the exact SDK item, the other columns serve queries."""
+
+    __tablename__ = "agent_messages"
+    __table_args__ = (Index("ix_agent_messages_session_seq", "session_id", "seq"),)
+
+    seq: int | None = Field(default=None, sa_column=Column(SeqType, primary_key=True, autoincrement=True))
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    session_id: uuid.UUID = Field(
+        sa_column_args=[ForeignKey("agent_sessions.id", ondelete="CASCADE")], nullable=False
+    )
+    user_id: uuid.UUID = _user_fk()
+    role: str = Field(sa_type=String(16))  # user | assistant | tool
+    kind: str = Field(sa_type=String(32))  # message | function_call | function_call_output
+    content: str | None = Field(default=None, sa_type=Text)
+    tool_name: str | None = Field(default=None, max_length=128)
+    call_id: str | None = Field(default=None, max_length=128)
+    item: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
+    created_at: datetime = _timestamp()

@@ -1,0 +1,175 @@
+"""The todo domain, shared by the REST routes and the agent tools so both obey the same rules.
+
+Every function is scoped by `user_id`; another user's todo is indistinguishable from a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.errors import InvalidArgument, NotFound
+from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, utcnow
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    todos: list[Task]
+    limit: int
+    offset: int
+    total: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.todos) < self.total
+
+    def pagination(self) -> dict[str, Any]:
+        return {"limit": self.limit, "offset": self.offset, "total": self.total, "has_more": self.has_more}
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored timestamp is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def todo_json(task: Task) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "title": task.title,
+        "description": task.description,
+        "completed": task.completed,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "created_at": as_utc(task.created_at).isoformat(),
+        "updated_at": as_utc(task.updated_at).isoformat(),
+    }
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidArgument("title must not be empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidArgument(f"title must be at most {TITLE_MAX} characters")
+    return title
+
+
+def clean_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidArgument(f"description must be at most {DESCRIPTION_MAX} characters")
+    return description or None
+
+
+def parse_due_date(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise InvalidArgument("due_date must be an ISO date, YYYY-MM-DD") from None
+
+
+def parse_todo_id(todo_id: str | uuid.UUID) -> uuid.UUID:
+    if isinstance(todo_id, uuid.UUID):
+        return todo_id
+    try:
+        return uuid.UUID(todo_id.strip())
+    except (ValueError, AttributeError):
+        raise NotFound("no such todo") from None
+
+
+async def list_todos(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    completed: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise InvalidArgument("offset must not be negative")
+    where = [col(Task.user_id) == user_id]
+    if completed is not None:
+        where.append(col(Task.completed) == completed)
+    total = (await db.exec(select(func.count()).select_from(Task).where(*where))).one()
+    rows = await db.exec(
+        select(Task).where(*where).order_by(col(Task.created_at), col(Task.id)).offset(offset).limit(limit)
+    )
+    return Page(todos=list(rows.all()), limit=limit, offset=offset, total=total)
+
+
+async def get_todo(db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID) -> Task:
+    task = await db.get(Task, parse_todo_id(todo_id))
+    if task is None or task.user_id != user_id:
+        raise NotFound("no such todo")
+    return task
+
+
+async def add_todo(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    title: str,
+    description: str | None = None,
+    due_date: str | date | None = None,
+) -> Task:
+    task = Task(
+        user_id=user_id,
+        title=clean_title(title),
+        description=clean_description(description),
+        due_date=parse_due_date(due_date),
+    )
+    db.add(task)
+    await db.commit()
+    return task
+
+
+async def update_todo(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    todo_id: str | uuid.UUID,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    completed: bool | None = None,
+    due_date: str | date | None = None,
+    clear_due_date: bool = False,
+) -> Task:
+    task = await get_todo(db, user_id, todo_id)
+    if title is not None:
+        task.title = clean_title(title)
+    if description is not None:
+        task.description = clean_description(description)
+    if completed is not None:
+        task.completed = completed
+    if clear_due_date:
+        task.due_date = None
+    elif due_date is not None:
+        task.due_date = parse_due_date(due_date)
+    task.updated_at = utcnow()
+    db.add(task)
+    await db.commit()
+    return task
+
+
+async def delete_todo(db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID) -> Task:
+    task = await get_todo(db, user_id, todo_id)
+    await db.delete(task)
+    await db.commit()
+    return task
+

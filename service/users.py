@@ -1,0 +1,56 @@
+"""Users (created on their first valid token) and their context: display name, timezone, preferences."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.errors import InvalidArgument
+from service.models import User, UserContext, utcnow
+
+
+async def ensure_user(db: AsyncSession, user_id: uuid.UUID, email: str | None = None) -> None:
+    if await db.get(User, user_id) is not None:
+        return
+    db.add(User(id=user_id, email=email))
+    try:
+        await db.commit()
+    except IntegrityError:  # a concurrent first request created it
+        await db.rollback()
+
+
+async def get_context(db: AsyncSession, user_id: uuid.UUID) -> UserContext:
+    """The stored context, or an empty one (not stored) for a user who never set any."""
+    return await db.get(UserContext, user_id) or UserContext(user_id=user_id, preferences={})
+
+
+def valid_timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidArgument(f"unknown timezone {name!r}; use an IANA name like Europe/London") from None
+    return name
+
+
+async def put_context(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    display_name: str | None,
+    timezone: str | None,
+    preferences: dict[str, Any],
+) -> UserContext:
+    context = await db.get(UserContext, user_id) or UserContext(user_id=user_id)
+    context.display_name = display_name
+    context.timezone = valid_timezone(timezone)
+    context.preferences = preferences
+    context.updated_at = utcnow()
+    db.add(context)
+    await db.commit()
+    return context
