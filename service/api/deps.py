@@ -1,0 +1,53 @@
+"""Request dependencies: the database session and the authenticated, path-matched user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.auth import Authenticator
+from service.db import Database
+from service.errors import Forbidden, Unauthorized
+from service.users import ensure_user
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT whose `sub` is the user's UUID")
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_db(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+    async with database.session() as session:
+        yield session
+
+
+async def current_user(
+    request: Request,
+    user_id: str,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    database: Annotated[Database, Depends(get_database)],
+) -> uuid.UUID:
+    """The path's `{user_id}`, once the bearer token proves it is the caller."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = await authenticator.verify(credentials.credentials)
+    if user_id.lower() != str(principal.user_id):
+        raise Forbidden("the token does not belong to this user")
+    known: set[uuid.UUID] = request.app.state.known_users
+    if principal.user_id not in known:
+        async with database.session() as session:
+            await ensure_user(session, principal.user_id, principal.email)
+        known.add(principal.user_id)
+    return principal.user_id
+
+
+DbSession = Annotated[AsyncSession, Depends(get_db)]
+CurrentUser = Annotated[uuid.UUID, Depends(current_user)]

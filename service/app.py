@@ -1,0 +1,49 @@
+"""The FastAPI application: wiring only; behaviour lives in the routers and the agent runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import __version__
+from service.agent.runtime import AgentRuntime
+from service.api import chat, context, conversations, health, todos
+from service.api.errors import install_error_handlers
+from service.auth import Authenticator
+from service.config import Settings, get_settings
+from service.db import Database
+from service.migrate import upgrade_async
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade_async(settings.database_url)
+        database = Database(settings.database_url)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.authenticator = Authenticator(settings)
+        app.state.known_users = set()
+        app.state.agent = AgentRuntime(settings, database)
+        try:
+            yield
+        finally:
+            await app.state.agent.aclose()
+            await database.dispose()
+
+    app = FastAPI(
+        title="Todo Agent Service",
+        version=__version__,
+        summary="Manage your todo list by chatting with an agent.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (chat, conversations, todos, context):
+        app.include_router(module.router, prefix="/api/{user_id}")
+    return app

@@ -1,0 +1,70 @@
+"""An app on the test database, a real HTTP client over ASGI, and real signed tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from service.app import create_app
+from service.auth import mint_token
+from service.config import Settings
+from service.db import Database
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        auth_jwt_secret=TEST_SECRET,
+        model_provider="offline",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def make_token(settings: Settings):  # type: ignore[no-untyped-def]
+    def _make(user: uuid.UUID, ttl: timedelta = timedelta(minutes=10)) -> str:
+        return mint_token(settings, user, ttl)
+
+    return _make
+
+
+@pytest.fixture
+def alice() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def bob() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def alice_auth(make_token, alice: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {make_token(alice)}"}
+
+
+@pytest.fixture
+def bob_auth(make_token, bob: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {make_token(bob)}"}
