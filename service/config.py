@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     agent_model: str | None = None
     agent_temperature: float | None = Field(default=None, ge=0, le=2)
     agent_max_tokens: int | None = Field(default=None, ge=1)
-    agent_history_limit: int = Field(default=20, ge=2, le=1000)
+    agent_history_limit: int | None = Field(default=None, ge=2, le=1000)  # None: the spec's
     model_timeout_s: float = Field(default=30.0, gt=0, le=600)
     model_max_retries: int = Field(default=1, ge=0, le=10)
 

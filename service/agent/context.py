@@ -17,8 +17,6 @@ class TurnContext:
     db: Database
     today: date
     timezone: str = "UTC"
-    using_stub: bool = False
-    fallback_reason: str | None = None
 
 
 def current_date_line(context: TurnContext) -> str:

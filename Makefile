@@ -1,0 +1,30 @@
+# Two commands set everything up: `make run` and `make test`. uv is bootstrapped from PyPI if missing.
+SHELL := /bin/bash
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint install
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+run: install  ## migrate and serve on $HOST:$PORT (SQLite under ./data/, offline model unless configured)
+	$(UV) run python -m service serve
+
+test: install test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(UV) run pytest $(PYTEST_ARGS) --junitxml=reports/pytest-sqlite.xml
+
+test-postgres:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(UV) run pytest $(PYTEST_ARGS) --junitxml=reports/pytest-postgres.xml; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+lint: install
+	$(UV) run ruff check service tests
+	$(UV) run ruff format --check service tests
+	$(UV) run mypy service

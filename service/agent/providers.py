@@ -1,0 +1,110 @@
+"""Model providers: offline, OpenAI (Responses API) and OpenAI-compatible (Chat Completions).
+
+A real provider is wrapped in `FallbackModel`, so a turn whose provider times out, drops the
+connection, answers 5xx or rate-limits us is finished by the offline model instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import openai
+from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
+from agents.items import TResponseStreamEvent
+
+from service.agent.offline import OfflineModel
+from service.config import Settings
+
+log = logging.getLogger(__name__)
+
+OFFLINE_MODEL_NAME = "offline"
+
+
+def fallback_reason(exc: BaseException) -> str | None:
+    """Why a provider error should hand the turn to the offline model, or None to let it propagate."""
+    if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return "connection_error"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        return f"http_{exc.status_code}"
+    return None
+
+
+class FallbackModel(Model):
+    """One turn's model: the provider's, until it fails transiently; then the offline model, for good.
+
+    Made per turn, so its `fallback_reason` is that turn's alone. Staying on the offline model once it
+    took over keeps one turn from flapping between two models.
+    """
+
+    def __init__(self, primary: Model, offline: OfflineModel) -> None:
+        self._primary = primary
+        self._offline = offline
+        self.fallback_reason: str | None = None
+
+    def _fall_back(self, exc: BaseException) -> bool:
+        reason = fallback_reason(exc)
+        if reason is None:
+            return False
+        log.warning("model provider failed (%s); the offline model finishes the turn", reason)
+        self.fallback_reason = reason
+        return True
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        if self.fallback_reason is None:
+            try:
+                return await self._primary.get_response(*args, **kwargs)
+            except Exception as exc:
+                if not self._fall_back(exc):
+                    raise
+        return await self._offline.get_response(*args, **kwargs)
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
+        if self.fallback_reason is None:
+            started = False
+            try:
+                async for event in self._primary.stream_response(*args, **kwargs):
+                    started = True
+                    yield event
+                return
+            except Exception as exc:
+                # Once events reached the caller, switching models would splice two answers together.
+                if started or not self._fall_back(exc):
+                    raise
+        async for event in self._offline.stream_response(*args, **kwargs):
+            yield event
+
+
+class ModelFactory:
+    """Builds each turn's model from the settings; clients and models are made once per process."""
+
+    def __init__(self, settings: Settings, spec_model: str) -> None:
+        self.kind = settings.resolved_provider
+        self.model_name = OFFLINE_MODEL_NAME if self.kind == "offline" else settings.agent_model or spec_model
+        self._offline = OfflineModel()
+        self._client: openai.AsyncOpenAI | None = None
+        self._primary: Model | None = None
+        if self.kind != "offline":
+            self._client = openai.AsyncOpenAI(
+                api_key=settings.openai_api_key or "unused",  # local servers often need no key
+                base_url=settings.openai_base_url,
+                timeout=settings.model_timeout_s,
+                max_retries=settings.model_max_retries,
+            )
+            model_class = OpenAIResponsesModel if self.kind == "openai" else OpenAIChatCompletionsModel
+            self._primary = model_class(model=self.model_name, openai_client=self._client)
+
+    def model_for_turn(self) -> Model:
+        if self._primary is None:
+            return self._offline
+        return FallbackModel(self._primary, self._offline)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()

@@ -1,0 +1,164 @@
+"""The conversation domain: `agent_sessions` and their `agent_messages`, for the history API and the chat turn.
+
+Every function is scoped by `user_id`; another user's conversation is indistinguishable from a missing one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.errors import InvalidArgument, NotFound
+from service.models import TITLE_MAX, AgentMessage, AgentSession, utcnow
+from service.todos import MAX_PAGE, as_utc, clean_title
+
+Keyset = tuple[datetime, uuid.UUID]
+
+
+def conversation_json(session: AgentSession) -> dict[str, Any]:
+    return {
+        "id": str(session.id),
+        "title": session.title,
+        "created_at": as_utc(session.created_at).isoformat(),
+        "updated_at": as_utc(session.updated_at).isoformat(),
+    }
+
+
+def _parsed(value: Any) -> Any:
+    """Tool arguments and outputs travel as JSON strings inside SDK items; clients want the structure.
+
+    Anything that is not JSON (a model can emit broken arguments, a tool can return plain text) is
+    passed through unchanged rather than hidden.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def message_json(message: AgentMessage) -> dict[str, Any]:
+    """The API view of one stored SDK item; `item` itself stays internal (it is the replay format)."""
+    return {
+        "id": str(message.id),
+        "role": message.role,
+        "kind": message.kind,
+        "content": message.content,
+        "tool_name": message.tool_name,
+        "call_id": message.call_id,
+        "arguments": _parsed(message.item.get("arguments")) if message.kind == "function_call" else None,
+        "output": _parsed(message.item.get("output")) if message.kind == "function_call_output" else None,
+        "created_at": as_utc(message.created_at).isoformat(),
+    }
+
+
+def _derived_title(title: str | None) -> str | None:
+    """The chat turn may derive a title from a first message of up to 10,000 characters.
+
+    A long title is shortened rather than refused: failing a user's first chat message over its
+    automatic title would be absurd. An explicit rename is validated strictly instead.
+    """
+    if title is None:
+        return None
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1].rstrip() + "…"
+    return title or None
+
+
+def _encode_cursor(session: AgentSession) -> str:
+    """Opaque to clients, so the ordering key can change without breaking their contract."""
+    key = [as_utc(session.updated_at).isoformat(), str(session.id)]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> Keyset:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        updated_at, session_id = json.loads(raw)
+        # Stored timestamps are UTC; SQLite compares them as text, so the bound value must be UTC too.
+        return as_utc(datetime.fromisoformat(updated_at)).astimezone(UTC), uuid.UUID(session_id)
+    except (ValueError, TypeError):
+        raise InvalidArgument("malformed cursor; pass next_cursor from the previous page unchanged") from None
+
+
+async def create_conversation(db: AsyncSession, user_id: uuid.UUID, title: str | None) -> AgentSession:
+    session = AgentSession(user_id=user_id, title=_derived_title(title))
+    db.add(session)
+    await db.commit()
+    return session
+
+
+async def get_conversation(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> AgentSession:
+    session = await db.get(AgentSession, conversation_id)
+    if session is None or session.user_id != user_id:
+        raise NotFound("no such conversation")
+    return session
+
+
+async def list_conversations(
+    db: AsyncSession, user_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[AgentSession], str | None]:
+    """Most recently active first, by keyset so pages stay stable while new conversations arrive.
+
+    `id` breaks ties in `updated_at`, so no conversation is skipped or repeated across pages.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
+    updated_at, session_id = col(AgentSession.updated_at), col(AgentSession.id)
+    query = select(AgentSession).where(col(AgentSession.user_id) == user_id)
+    if cursor is not None:
+        after_time, after_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(updated_at < after_time, and_(updated_at == after_time, session_id < after_id))
+        )
+    # One row beyond the page says whether another page exists, without a count.
+    rows = list(
+        (await db.exec(query.order_by(updated_at.desc(), session_id.desc()).limit(limit + 1))).all()
+    )
+    page = rows[:limit]
+    return page, _encode_cursor(page[-1]) if len(rows) > limit else None
+
+
+async def rename_conversation(
+    db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID, title: str
+) -> AgentSession:
+    session = await get_conversation(db, user_id, conversation_id)
+    session.title = clean_title(title)
+    session.updated_at = utcnow()
+    db.add(session)
+    await db.commit()
+    return session
+
+
+async def delete_conversation(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+    """Deletes the messages explicitly: a SQLite connection without `PRAGMA foreign_keys` ignores cascades."""
+    session = await get_conversation(db, user_id, conversation_id)
+    await db.exec(
+        delete(AgentMessage).where(
+            col(AgentMessage.session_id) == session.id, col(AgentMessage.user_id) == user_id
+        )
+    )
+    await db.delete(session)
+    await db.commit()
+
+
+async def conversation_messages(
+    db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> list[AgentMessage]:
+    """Oldest first: `seq` is the insertion order, which timestamps cannot guarantee within one turn."""
+    await get_conversation(db, user_id, conversation_id)
+    rows = await db.exec(
+        select(AgentMessage)
+        .where(col(AgentMessage.session_id) == conversation_id, col(AgentMessage.user_id) == user_id)
+        .order_by(col(AgentMessage.seq))
+    )
+    return list(rows.all())
