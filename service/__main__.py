@@ -48,7 +48,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"\nTodo Agent Service ({settings.resolved_provider} model)\n"
-            f"  chat page : {base}/#token={token}\n"
+            f"  API docs  : {base}/docs\n"
             f"  user id   : {DEV_USER}\n"
             f"  dev token : {token}\n"
             f"  try       : curl -s {base}/api/{DEV_USER}/chat -H 'Authorization: Bearer $TOKEN' "

@@ -117,13 +117,9 @@ async def list_conversations(
     query = select(AgentSession).where(col(AgentSession.user_id) == user_id)
     if cursor is not None:
         after_time, after_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(updated_at < after_time, and_(updated_at == after_time, session_id < after_id))
-        )
+        query = query.where(or_(updated_at < after_time, and_(updated_at == after_time, session_id < after_id)))
     # One row beyond the page says whether another page exists, without a count.
-    rows = list(
-        (await db.exec(query.order_by(updated_at.desc(), session_id.desc()).limit(limit + 1))).all()
-    )
+    rows = list((await db.exec(query.order_by(updated_at.desc(), session_id.desc()).limit(limit + 1))).all())
     page = rows[:limit]
     return page, _encode_cursor(page[-1]) if len(rows) > limit else None
 
@@ -143,17 +139,13 @@ async def delete_conversation(db: AsyncSession, user_id: uuid.UUID, conversation
     """Deletes the messages explicitly: a SQLite connection without `PRAGMA foreign_keys` ignores cascades."""
     session = await get_conversation(db, user_id, conversation_id)
     await db.exec(
-        delete(AgentMessage).where(
-            col(AgentMessage.session_id) == session.id, col(AgentMessage.user_id) == user_id
-        )
+        delete(AgentMessage).where(col(AgentMessage.session_id) == session.id, col(AgentMessage.user_id) == user_id)
     )
     await db.delete(session)
     await db.commit()
 
 
-async def conversation_messages(
-    db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID
-) -> list[AgentMessage]:
+async def conversation_messages(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> list[AgentMessage]:
     """Oldest first: `seq` is the insertion order, which timestamps cannot guarantee within one turn."""
     await get_conversation(db, user_id, conversation_id)
     rows = await db.exec(

@@ -42,3 +42,10 @@ class Conflict(ServiceError):
 class Unavailable(ServiceError):
     status_code = 503
     code = "unavailable"
+
+
+class ModelUnavailable(ServiceError):
+    """The provider failed in a way the offline model must not paper over (e.g. it rejected our request)."""
+
+    status_code = 503
+    code = "model_unavailable"

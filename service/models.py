@@ -28,9 +28,7 @@ def _timestamp(**kwargs: Any) -> Any:
 
 
 def _user_fk() -> Any:
-    return Field(
-        sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], nullable=False, index=False
-    )
+    return Field(sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], nullable=False, index=False)
 
 
 class User(SQLModel, table=True):
@@ -59,9 +57,7 @@ class Task(SQLModel, table=True):
 class UserContext(SQLModel, table=True):
     __tablename__ = "user_context"
 
-    user_id: uuid.UUID = Field(
-        sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], primary_key=True
-    )
+    user_id: uuid.UUID = Field(sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], primary_key=True)
     display_name: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
     preferences: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
@@ -89,9 +85,7 @@ class AgentMessage(SQLModel, table=True):
 
     seq: int | None = Field(default=None, sa_column=Column(SeqType, primary_key=True, autoincrement=True))
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
-    session_id: uuid.UUID = Field(
-        sa_column_args=[ForeignKey("agent_sessions.id", ondelete="CASCADE")], nullable=False
-    )
+    session_id: uuid.UUID = Field(sa_column_args=[ForeignKey("agent_sessions.id", ondelete="CASCADE")], nullable=False)
     user_id: uuid.UUID = _user_fk()
     role: str = Field(sa_type=String(16))  # user | assistant | tool
     kind: str = Field(sa_type=String(32))  # message | function_call | function_call_output

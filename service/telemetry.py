@@ -17,7 +17,11 @@ def setup_telemetry(settings: Settings) -> None:
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     resource = Resource.create(
-        {"service.name": "todo-agent-service", "service.version": __version__, "deployment.environment": settings.env}
+        {
+            "service.name": "todo-agent-service",
+            "service.version": __version__,
+            "deployment.environment": settings.env,
+        }
     )
     trace.set_tracer_provider(TracerProvider(resource=resource))
 

@@ -172,4 +172,3 @@ async def delete_todo(db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.
     await db.delete(task)
     await db.commit()
     return task
-

@@ -57,9 +57,7 @@ def complete_pairs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     outputs = {i.get("call_id") for i in items if i.get("type") == "function_call_output"}
     paired = calls & outputs
     return [
-        i
-        for i in items
-        if i.get("type") not in ("function_call", "function_call_output") or i.get("call_id") in paired
+        i for i in items if i.get("type") not in ("function_call", "function_call_output") or i.get("call_id") in paired
     ]
 
 
@@ -86,8 +84,8 @@ class AgentMessageSession:
         if limit is not None:
             query = query.limit(limit + _BOUNDARY_SLACK)
         async with self._database.session() as db:
-            newest_first = list((await db.exec(query)).all())
-        items = complete_pairs(list(reversed(newest_first)))
+            newest_first: list[dict[str, Any]] = [dict(item) for item in (await db.exec(query)).all()]
+        items = complete_pairs(newest_first[::-1])
         if limit is not None and len(items) > limit:
             items = complete_pairs(items[-limit:])
         return items  # type: ignore[return-value]
@@ -101,9 +99,7 @@ class AgentMessageSession:
         async with self._database.session() as db:
             db.add_all(rows)
             await db.exec(
-                update(AgentSession)
-                .where(col(AgentSession.id) == self.conversation_id)
-                .values(updated_at=utcnow())
+                update(AgentSession).where(col(AgentSession.id) == self.conversation_id).values(updated_at=utcnow())
             )
             await db.commit()
         return rows
@@ -111,9 +107,7 @@ class AgentMessageSession:
     async def pop_item(self) -> TResponseInputItem | None:
         async with self._database.session() as db:
             last = (
-                await db.exec(
-                    select(AgentMessage).where(*self._mine()).order_by(col(AgentMessage.seq).desc()).limit(1)
-                )
+                await db.exec(select(AgentMessage).where(*self._mine()).order_by(col(AgentMessage.seq).desc()).limit(1))
             ).first()
             if last is None:
                 return None
@@ -125,4 +119,3 @@ class AgentMessageSession:
         async with self._database.session() as db:
             await db.exec(delete(AgentMessage).where(*self._mine()))
             await db.commit()
-

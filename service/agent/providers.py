@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import openai
-from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from agents.items import TResponseStreamEvent
 
+from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from service.agent.offline import OfflineModel
 from service.config import Settings
 

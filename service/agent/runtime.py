@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agents import Agent, MaxTurnsExceeded, ModelSettings, RunConfig, RunContextWrapper, Runner
+import openai
 from agents.items import TResponseInputItem
 
+from agents import Agent, MaxTurnsExceeded, ModelSettings, RunConfig, RunContextWrapper, Runner
 from service import conversations
 from service.agent.context import TurnContext, current_date_line
 from service.agent.memory import AgentMessageSession, complete_pairs
@@ -28,6 +29,7 @@ from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
 from service.config import Settings
 from service.db import Database
+from service.errors import ModelUnavailable
 from service.telemetry import current_trace_id, tracer
 from service.todos import as_utc
 from service.users import get_context
@@ -151,7 +153,8 @@ class AgentRuntime:
 
     async def _run_locked(self, conversation_id: uuid.UUID, context: TurnContext, message: str) -> TurnResult:
         memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-        history = await memory.get_items(limit=self.history_limit)
+        # The limit counts the new message too: the model's first call sees at most `history_limit` items.
+        history = await memory.get_items(limit=self.history_limit - 1)
         user_item: TResponseInputItem = {"role": "user", "content": message}
         model = self.models.model_for_turn()
         try:
@@ -164,6 +167,9 @@ class AgentRuntime:
             )
             new_items = [item.to_input_item() for item in result.new_items]
             answer = str(result.final_output)
+        except openai.APIError as exc:
+            log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
+            raise ModelUnavailable("the model provider could not answer; try again later") from None
         except MaxTurnsExceeded as exc:
             log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
             done = [item.to_input_item() for item in exc.run_data.new_items] if exc.run_data else []

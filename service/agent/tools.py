@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from agents import FunctionTool, RunContextWrapper, function_tool
-
 from service import todos
 from service.agent.context import TurnContext
 from service.errors import ServiceError
@@ -76,9 +75,7 @@ async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_dat
         due_date: optional due date as YYYY-MM-DD.
     """
     async with ctx.context.db.session() as db:
-        task = await todos.add_todo(
-            db, ctx.context.user_id, title=title, description=description, due_date=due_date
-        )
+        task = await todos.add_todo(db, ctx.context.user_id, title=title, description=description, due_date=due_date)
     return _dump({"todo": _todo(task)})
 
 

@@ -68,7 +68,7 @@ async def test_is_an_sdk_session(memory: AgentMessageSession) -> None:
 
 
 async def test_items_round_trip_exactly(memory: AgentMessageSession) -> None:
-    items = [*tool_turn(1)[:-1], answer("Added “Item 1” ✓ — unicode and \"quotes\" survive")]
+    items = [*tool_turn(1)[:-1], answer('Added “Item 1” ✓ — unicode and "quotes" survive')]
     items[1]["id"] = "fc_123"  # provider-specific fields are kept too
     await memory.add_items(items)  # type: ignore[arg-type]
     assert await memory.get_items() == items

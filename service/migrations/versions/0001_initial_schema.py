@@ -8,7 +8,6 @@ Create Date: 2026-11-24
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
@@ -22,8 +21,8 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("display_name", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -31,7 +30,7 @@ def upgrade() -> None:
         "agent_sessions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
@@ -44,8 +43,8 @@ def upgrade() -> None:
         "tasks",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=True),
         sa.Column("completed", sa.Boolean(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -54,15 +53,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_tasks_user_completed_created", ["user_id", "completed", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_tasks_user_completed_created", ["user_id", "completed", "created_at"], unique=False)
 
     op.create_table(
         "user_context",
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("display_name", sa.String(length=200), nullable=True),
+        sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column(
             "preferences",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -74,17 +71,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "agent_messages",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("session_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("content", sa.Text(), nullable=True),
-        sa.Column("tool_name", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-        sa.Column("call_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("tool_name", sa.String(length=128), nullable=True),
+        sa.Column("call_id", sa.String(length=128), nullable=True),
         sa.Column(
             "item",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build: uv resolves from the committed lock into /app/.venv. Run: a slim image, non-root, no build tools.
+FROM python:3.11-slim AS build
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY service ./service
+COPY agents ./agents
+RUN uv sync --frozen --no-dev
+
+FROM python:3.11-slim AS runtime
+RUN useradd --create-home --uid 10001 app
+WORKDIR /app
+COPY --from=build --chown=app:app /app /app
+USER app
+ENV PATH="/app/.venv/bin:$PATH" \
+    PYTHONUNBUFFERED=1 \
+    ENV=production \
+    MIGRATE_ON_START=true \
+    DATABASE_URL=sqlite+aiosqlite:////app/data/app.db
+RUN mkdir -p /app/data
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
+CMD ["uvicorn", "service.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -1,0 +1,110 @@
+"""Shared by the REST API tests: the error-shape check and conversations seeded through the ORM."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import httpx
+
+from service.db import Database
+from service.models import AgentMessage, AgentSession
+from service.users import ensure_user
+
+MILK_TODO = {
+    "id": "5f0c1c1e-0000-4000-8000-000000000001",
+    "title": "Milk",
+    "description": None,
+    "completed": False,
+    "due_date": None,
+}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> str:
+    """Every failure has the one documented shape and leaks no internals; returns the message."""
+    assert response.status_code == status, f"{response.status_code} != {status}: {response.text}"
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["code"] == code, body
+    message = body["error"]["message"]
+    assert isinstance(message, str) and message, body
+    assert "Traceback" not in response.text and 'File "' not in response.text, response.text
+    return message
+
+
+def add_milk_turn(user_id: uuid.UUID, session_id: uuid.UUID) -> list[AgentMessage]:
+    """One realistic turn as the memory module stores it: the SDK items plus their query columns."""
+    arguments = json.dumps({"title": "Milk"})
+    output = json.dumps({"todo": MILK_TODO})
+    answer = "Added “Milk” to your list."
+    rows = [
+        ("user", "message", "add milk", None, None, {"role": "user", "content": "add milk"}),
+        (
+            "assistant",
+            "function_call",
+            arguments,
+            "add_todo",
+            "call_1",
+            {"type": "function_call", "call_id": "call_1", "name": "add_todo", "arguments": arguments},
+        ),
+        (
+            "tool",
+            "function_call_output",
+            output,
+            None,
+            "call_1",
+            {"type": "function_call_output", "call_id": "call_1", "output": output},
+        ),
+        (
+            "assistant",
+            "message",
+            answer,
+            None,
+            None,
+            {
+                "type": "message",
+                "role": "assistant",
+                "id": "msg_1",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": answer, "annotations": []}],
+            },
+        ),
+    ]
+    return [
+        AgentMessage(
+            session_id=session_id,
+            user_id=user_id,
+            role=role,
+            kind=kind,
+            content=content,
+            tool_name=tool_name,
+            call_id=call_id,
+            item=item,
+        )
+        for role, kind, content, tool_name, call_id, item in rows
+    ]
+
+
+async def seed_conversation(
+    database: Database,
+    user_id: uuid.UUID,
+    *,
+    title: str | None = "Groceries",
+    updated_at: datetime | None = None,
+    with_turn: bool = True,
+) -> uuid.UUID:
+    """A conversation written straight through the ORM, so these tests do not depend on the agent."""
+    async with database.session() as db:
+        await ensure_user(db, user_id)
+        session = AgentSession(user_id=user_id, title=title)
+        if updated_at is not None:
+            session.updated_at = updated_at
+        db.add(session)
+        await db.flush()
+        # One flush per row pins `seq` to the order of the turn.
+        for row in add_milk_turn(user_id, session.id) if with_turn else []:
+            db.add(row)
+            await db.flush()
+        await db.commit()
+        return session.id

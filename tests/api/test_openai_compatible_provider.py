@@ -1,0 +1,176 @@
+"""The agent driven by an OpenAI-compatible server over real HTTP, and the offline fallback when it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlmodel import col, select
+
+from service.config import Settings
+from service.db import Database
+from service.models import AgentMessage
+from tests.api.conftest import TEST_SECRET
+from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply, serve_fake_llm
+
+
+@pytest.fixture
+def fake() -> FakeLLM:
+    return FakeLLM()
+
+
+@pytest.fixture
+async def fake_server(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
+    async with serve_fake_llm(fake) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        auth_jwt_secret=TEST_SECRET,
+        model_provider="openai-compatible",
+        openai_base_url=fake.base_url,
+        agent_model="fake-model",
+        model_max_retries=0,
+        model_timeout_s=5,
+    )
+
+
+async def chat(
+    client: httpx.AsyncClient,
+    user: uuid.UUID,
+    auth: dict[str, str],
+    message: str,
+    conversation_id: str | None = None,
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation_id}, headers=auth
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def stored_items(database: Database, conversation_id: str) -> list[dict[str, Any]]:
+    async with database.session() as db:
+        rows = await db.exec(
+            select(AgentMessage)
+            .where(col(AgentMessage.session_id) == uuid.UUID(conversation_id))
+            .order_by(col(AgentMessage.seq))
+        )
+        return [row.item for row in rows]
+
+
+def assert_consistent(items: list[dict[str, Any]], user_messages: list[str]) -> None:
+    """Each user message stored once, and every tool call paired with its output."""
+    assert [i["content"] for i in items if i.get("role") == "user"] == user_messages
+    calls = [i["call_id"] for i in items if i.get("type") == "function_call"]
+    outputs = [i["call_id"] for i in items if i.get("type") == "function_call_output"]
+    assert sorted(calls) == sorted(outputs)
+
+
+async def test_provider_drives_the_tools_over_http(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk.")]
+    body = await chat(client, alice, alice_auth, "add buy milk")
+
+    assert body["using_stub"] is False
+    assert body["model"] == "fake-model"
+    assert body["response"] == "Added Buy milk."
+    assert [c["name"] for c in body["tool_calls"]] == ["add_todo"]
+    assert body["tool_results"][0]["output"]["todo"]["title"] == "Buy milk"
+    # The provider saw our tools, our instructions and, on its second call, the tool's output.
+    first, second = fake.requests
+    assert {t["function"]["name"] for t in first["tools"]} >= {"add_todo", "list_todos", "update_todo"}
+    assert "todo-list assistant" in first["messages"][0]["content"]
+    assert any(m["role"] == "tool" and "Buy milk" in m["content"] for m in second["messages"])
+
+    todos = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"]
+    assert [t["title"] for t in todos] == ["Buy milk"]
+
+
+async def test_history_is_sent_to_the_provider_on_the_next_turn(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    fake.replies = [TextReply("Hello Ada."), TextReply("You said hello.")]
+    first = await chat(client, alice, alice_auth, "hello, I am Ada")
+    await chat(client, alice, alice_auth, "what did I say?", first["conversation_id"])
+    contents = [m.get("content") for m in fake.requests[1]["messages"]]
+    assert "hello, I am Ada" in contents and "Hello Ada." in contents
+
+
+async def test_500_mid_turn_falls_back_to_the_offline_model(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, database: Database
+) -> None:
+    fake.replies = [TextReply("Hi! What should I add?")]
+    first = await chat(client, alice, alice_auth, "hi")
+    assert first["using_stub"] is False
+
+    # The provider lists the todos, then fails: the offline model finishes from the tool output.
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), ErrorReply(500)]
+    body = await chat(client, alice, alice_auth, "add buy milk", first["conversation_id"])
+    assert body["using_stub"] is True
+    assert body["model"] == "offline"
+    assert "milk" in body["response"].lower()
+    assert [c["name"] for c in body["tool_calls"]] == ["add_todo"]  # the fallback did not add it twice
+
+    items = await stored_items(database, body["conversation_id"])
+    assert_consistent(items, ["hi", "add buy milk"])
+    todos = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"]
+    assert [t["title"] for t in todos] == ["Buy milk"]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_rate_limit_and_unavailable_fall_back(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, status: int
+) -> None:
+    fake.replies = [ErrorReply(status)]
+    body = await chat(client, alice, alice_auth, "add call mom")
+    assert body["using_stub"] is True
+    assert [c["name"] for c in body["tool_calls"]] == ["add_todo"]
+
+
+async def test_stopped_server_falls_back(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    fake: FakeLLM,
+    fake_server: uvicorn.Server,
+    database: Database,
+) -> None:
+    fake.replies = [TextReply("Hi there.")]
+    first = await chat(client, alice, alice_auth, "hello")
+
+    fake_server.should_exit = True
+    async with httpx.AsyncClient() as probe:
+        for _ in range(100):  # until the port is closed
+            try:
+                await probe.get(fake.base_url, timeout=0.2)
+            except httpx.TransportError:
+                break
+            await asyncio.sleep(0.05)
+    body = await chat(client, alice, alice_auth, "show my todos", first["conversation_id"])
+    assert body["using_stub"] is True
+    assert [c["name"] for c in body["tool_calls"]] == ["list_todos"]
+    assert_consistent(await stored_items(database, first["conversation_id"]), ["hello", "show my todos"])
+
+
+async def test_a_4xx_from_the_provider_is_not_hidden_by_fallback(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, database: Database
+) -> None:
+    """A 400 means our request is wrong: falling back would mask a bug, so the turn fails cleanly."""
+    fake.replies = [ErrorReply(400)]
+    response = await client.post(f"/api/{alice}/chat", json={"message": "add milk"}, headers=alice_auth)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "model_unavailable"
+    assert "scripted failure" not in response.text
+    async with database.session() as db:
+        assert (await db.exec(select(AgentMessage))).all() == []  # a failed turn stores nothing

@@ -1,0 +1,213 @@
+"""`/api/{user_id}/todos` over real HTTP: CRUD, filters, pagination and every kind of bad input."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.helpers import assert_error
+
+TODO_KEYS = {"id", "title", "description", "completed", "due_date", "created_at", "updated_at"}
+
+
+async def create(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await client.post(f"/api/{user}/todos", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_crud_round_trip(client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]) -> None:
+    todo = await create(client, alice, alice_auth, title="  Buy   milk ", description="2 litres", due_date="2026-12-01")
+    assert set(todo) == TODO_KEYS
+    assert todo["title"] == "Buy milk"  # the domain's trimming applies over REST too
+    assert (todo["description"], todo["completed"], todo["due_date"]) == ("2 litres", False, "2026-12-01")
+    assert datetime.fromisoformat(todo["created_at"]).tzinfo is not None
+    url = f"/api/{alice}/todos/{todo['id']}"
+
+    assert (await client.get(url, headers=alice_auth)).json() == todo
+
+    patched = await client.patch(url, json={"completed": True, "title": "Buy oat milk"}, headers=alice_auth)
+    assert patched.status_code == 200, patched.text
+    changed = patched.json()
+    assert (changed["title"], changed["completed"], changed["description"]) == ("Buy oat milk", True, "2 litres")
+    assert changed["due_date"] == "2026-12-01" and changed["created_at"] == todo["created_at"]
+    assert datetime.fromisoformat(changed["updated_at"]) > datetime.fromisoformat(todo["updated_at"])
+
+    deleted = await client.delete(url, headers=alice_auth)
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert_error(await client.get(url, headers=alice_auth), 404, "not_found")
+    assert_error(await client.delete(url, headers=alice_auth), 404, "not_found")
+
+
+async def test_patch_null_clears_optional_fields_and_absent_keeps_them(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    todo = await create(client, alice, alice_auth, title="Dentist", description="bring card", due_date="2026-12-02")
+    url = f"/api/{alice}/todos/{todo['id']}"
+
+    kept = (await client.patch(url, json={"title": "Dentist at 9"}, headers=alice_auth)).json()
+    assert (kept["description"], kept["due_date"]) == ("bring card", "2026-12-02")
+
+    moved = (await client.patch(url, json={"due_date": "2026-12-09"}, headers=alice_auth)).json()
+    assert moved["due_date"] == "2026-12-09"
+
+    cleared = (await client.patch(url, json={"due_date": None, "description": None}, headers=alice_auth)).json()
+    assert (cleared["title"], cleared["due_date"], cleared["description"]) == ("Dentist at 9", None, None)
+
+
+@pytest.mark.parametrize(
+    "body", [{"title": None}, {"completed": None}, {"title": ""}, {"title": "a\u0000"}, {"owner": "bob"}]
+)
+async def test_patch_rejects_nulls_for_required_fields_and_unknown_fields(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], body: dict[str, Any]
+) -> None:
+    todo = await create(client, alice, alice_auth, title="Dentist")
+    url = f"/api/{alice}/todos/{todo['id']}"
+    assert_error(await client.patch(url, json=body, headers=alice_auth), 422, "validation_error")
+    assert (await client.get(url, headers=alice_auth)).json() == todo
+
+
+async def test_list_filters_by_completed(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    for title in ("one", "two", "three"):
+        await create(client, alice, alice_auth, title=title)
+    listed = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"]
+    assert [t["title"] for t in listed] == ["one", "two", "three"]  # oldest first
+    await client.patch(f"/api/{alice}/todos/{listed[1]['id']}", json={"completed": True}, headers=alice_auth)
+
+    async def titles(completed: str) -> list[str]:
+        response = await client.get(f"/api/{alice}/todos", params={"completed": completed}, headers=alice_auth)
+        return [t["title"] for t in response.json()["todos"]]
+
+    assert await titles("true") == ["two"]
+    assert await titles("false") == ["one", "three"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected_titles", "pagination"),
+    [
+        ({}, ["t0", "t1", "t2", "t3", "t4"], {"limit": 50, "offset": 0, "total": 5, "has_more": False}),
+        ({"limit": 2}, ["t0", "t1"], {"limit": 2, "offset": 0, "total": 5, "has_more": True}),
+        ({"limit": 2, "offset": 2}, ["t2", "t3"], {"limit": 2, "offset": 2, "total": 5, "has_more": True}),
+        ({"limit": 2, "offset": 4}, ["t4"], {"limit": 2, "offset": 4, "total": 5, "has_more": False}),
+        (
+            {"limit": 5, "offset": 0},
+            ["t0", "t1", "t2", "t3", "t4"],
+            {"limit": 5, "offset": 0, "total": 5, "has_more": False},
+        ),
+        ({"offset": 9}, [], {"limit": 50, "offset": 9, "total": 5, "has_more": False}),
+        ({"completed": "true", "limit": 1}, ["t1"], {"limit": 1, "offset": 0, "total": 2, "has_more": True}),
+        ({"completed": "true", "offset": 1}, ["t3"], {"limit": 50, "offset": 1, "total": 2, "has_more": False}),
+    ],
+)
+async def test_pagination_math(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    params: dict[str, Any],
+    expected_titles: list[str],
+    pagination: dict[str, Any],
+) -> None:
+    for n in range(5):
+        todo = await create(client, alice, alice_auth, title=f"t{n}")
+        if n % 2:
+            await client.patch(f"/api/{alice}/todos/{todo['id']}", json={"completed": True}, headers=alice_auth)
+    response = await client.get(f"/api/{alice}/todos", params=params, headers=alice_auth)
+    assert response.status_code == 200, response.text
+    assert [t["title"] for t in response.json()["todos"]] == expected_titles
+    assert response.json()["pagination"] == pagination
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "ten"}, {"completed": "maybe"}]
+)
+async def test_list_rejects_bad_query(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], params: dict[str, Any]
+) -> None:
+    response = await client.get(f"/api/{alice}/todos", params=params, headers=alice_auth)
+    assert_error(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"title": ""}, 422, "validation_error"),
+        ({"title": "x" * 201}, 422, "validation_error"),
+        ({"title": "   "}, 400, "invalid_argument"),  # passes the schema, refused by the domain
+        ({}, 422, "validation_error"),
+        ({"title": "ok", "due_date": "2026-02-30"}, 422, "validation_error"),
+        ({"title": "ok", "due_date": "next tuesday"}, 422, "validation_error"),
+        ({"title": "ok", "description": "d" * 2001}, 422, "validation_error"),
+        ({"title": "ok", "user_id": str(uuid.uuid4())}, 422, "validation_error"),
+        ({"title": "ok", "completed": True}, 422, "validation_error"),  # a new todo is never done
+        ({"title": "nul\u0000byte"}, 422, "validation_error"),  # PostgreSQL cannot store it
+        ({"title": "ok", "description": "nul\u0000byte"}, 422, "validation_error"),
+    ],
+)
+async def test_create_rejects_bad_bodies(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    body: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    assert_error(await client.post(f"/api/{alice}/todos", json=body, headers=alice_auth), status, code)
+    listed = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()
+    assert listed["pagination"]["total"] == 0
+
+
+async def test_longest_title_is_accepted(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    assert (await create(client, alice, alice_auth, title="x" * 200))["title"] == "x" * 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_malformed_json_is_400_invalid_json(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], method: str
+) -> None:
+    todo = await create(client, alice, alice_auth, title="Dentist")
+    url = f"/api/{alice}/todos" + (f"/{todo['id']}" if method == "PATCH" else "")
+    headers = {**alice_auth, "Content-Type": "application/json"}
+    response = await client.request(method, url, content=b'{"title": "unterminated', headers=headers)
+    assert_error(response, 400, "invalid_json")
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_todo_ids_must_be_uuids(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], method: str
+) -> None:
+    response = await client.request(
+        method, f"/api/{alice}/todos/not-a-uuid", headers=alice_auth, json={} if method == "PATCH" else None
+    )
+    assert_error(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_unknown_todo_is_404(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], method: str
+) -> None:
+    response = await client.request(
+        method, f"/api/{alice}/todos/{uuid.uuid4()}", headers=alice_auth, json={} if method == "PATCH" else None
+    )
+    assert_error(response, 404, "not_found")
+
+
+async def test_openapi_documents_bodies_and_errors(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    patch = spec["paths"]["/api/{user_id}/todos/{todo_id}"]["patch"]
+    for status in ("401", "403", "404", "422"):
+        schema = patch["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+    changes = spec["components"]["schemas"]["TodoChanges"]
+    assert changes["additionalProperties"] is False and "required" not in changes
+    assert changes["properties"]["title"]["type"] == "string"  # never null, unlike due_date
+    assert {"type": "null"} in changes["properties"]["due_date"]["anyOf"]
+    listed = spec["paths"]["/api/{user_id}/todos"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"] == {"$ref": "#/components/schemas/TodoList"}

@@ -1,0 +1,75 @@
+"""The agent turn in-process: what the model is sent, and what a turn stores."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from agents import ModelResponse
+
+from service.agent.memory import AgentMessageSession
+from service.agent.offline import OfflineModel
+from service.agent.runtime import AgentRuntime
+from service.config import Settings
+from service.db import Database
+from service.models import AgentSession
+
+
+class RecordingModel(OfflineModel):
+    """The offline model, remembering every input it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[list[Any]] = []
+
+    async def get_response(self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any) -> ModelResponse:
+        self.inputs.append(list(input))
+        return await super().get_response(system_instructions, input, *args, **kwargs)
+
+
+def seeded_turn(n: int) -> list[dict[str, Any]]:
+    """Six stored items per turn: the shape real tool turns have."""
+    call_a, call_b = f"call_{n}_a", f"call_{n}_b"
+    return [
+        {"role": "user", "content": f"add thing {n} and other {n}"},
+        {"type": "function_call", "call_id": call_a, "name": "add_todo", "arguments": '{"title": "x"}'},
+        {"type": "function_call", "call_id": call_b, "name": "add_todo", "arguments": '{"title": "y"}'},
+        {"type": "function_call_output", "call_id": call_a, "output": '{"todo": {"title": "x"}}'},
+        {"type": "function_call_output", "call_id": call_b, "output": '{"todo": {"title": "y"}}'},
+        {
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": f"Added {n}", "annotations": []}],
+        },
+    ]
+
+
+async def test_model_gets_at_most_history_limit_items_and_no_orphans(
+    database: Database, database_url: str, user_id: uuid.UUID
+) -> None:
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline", agent_history_limit=20)  # type: ignore[call-arg]
+    runtime = AgentRuntime(settings, database)
+    recorder = RecordingModel()
+    runtime.models.model_for_turn = lambda: recorder  # type: ignore[method-assign]
+
+    conversation = AgentSession(user_id=user_id)
+    async with database.session() as db:
+        db.add(conversation)
+        await db.commit()
+    memory = AgentMessageSession(database, user_id, conversation.id)
+    for n in range(10):  # 60 prior items
+        await memory.add_items(seeded_turn(n))  # type: ignore[arg-type]
+
+    result = await runtime.run_turn(user_id, "hello", conversation.id)
+    assert result.response
+
+    first_call = recorder.inputs[0]
+    assert len(first_call) <= 20  # history and this turn's message together
+    history = first_call[:-1]
+    assert history[0].get("type") != "function_call_output"
+    calls = {i["call_id"] for i in history if i.get("type") == "function_call"}
+    outputs = {i["call_id"] for i in history if i.get("type") == "function_call_output"}
+    assert calls == outputs
+    assert first_call[-1] == {"role": "user", "content": "hello"}
+    assert len(await memory.get_items()) == 62  # the greeting turn added its message and answer
