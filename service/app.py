@@ -15,10 +15,12 @@ from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.migrate import upgrade_async
+from service.telemetry import setup_telemetry
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    setup_telemetry(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -52,8 +52,15 @@ def todo_json(task: Task) -> dict[str, Any]:
     }
 
 
+def _no_nul(text: str, field: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it everywhere so SQLite and Postgres behave alike.
+    if "\x00" in text:
+        raise InvalidArgument(f"{field} must not contain NUL characters")
+    return text
+
+
 def clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(_no_nul(title, "title").split())
     if not title:
         raise InvalidArgument("title must not be empty")
     if len(title) > TITLE_MAX:
@@ -64,7 +71,7 @@ def clean_title(title: str) -> str:
 def clean_description(description: str | None) -> str | None:
     if description is None:
         return None
-    description = description.strip()
+    description = _no_nul(description, "description").strip()
     if len(description) > DESCRIPTION_MAX:
         raise InvalidArgument(f"description must be at most {DESCRIPTION_MAX} characters")
     return description or None

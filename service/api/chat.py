@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.agent.runtime import AgentRuntime
 from service.api.deps import CurrentUser
-from service.api.schemas import ERROR_RESPONSES
+from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
 
 router = APIRouter(tags=["chat"])
 
@@ -21,7 +21,7 @@ MESSAGE_MAX = 10_000
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX, pattern=NO_NUL_PATTERN)
     conversation_id: uuid.UUID | None = None
 
     @field_validator("message")

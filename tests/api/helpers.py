@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -38,41 +39,16 @@ def add_milk_turn(user_id: uuid.UUID, session_id: uuid.UUID) -> list[AgentMessag
     arguments = json.dumps({"title": "Milk"})
     output = json.dumps({"todo": MILK_TODO})
     answer = "Added “Milk” to your list."
-    rows = [
-        ("user", "message", "add milk", None, None, {"role": "user", "content": "add milk"}),
-        (
-            "assistant",
-            "function_call",
-            arguments,
-            "add_todo",
-            "call_1",
-            {"type": "function_call", "call_id": "call_1", "name": "add_todo", "arguments": arguments},
-        ),
-        (
-            "tool",
-            "function_call_output",
-            output,
-            None,
-            "call_1",
-            {"type": "function_call_output", "call_id": "call_1", "output": output},
-        ),
-        (
-            "assistant",
-            "message",
-            answer,
-            None,
-            None,
-            {
-                "type": "message",
-                "role": "assistant",
-                "id": "msg_1",
-                "status": "completed",
-                "content": [{"type": "output_text", "text": answer, "annotations": []}],
-            },
-        ),
-    ]
-    return [
-        AgentMessage(
+
+    def row(
+        role: str,
+        kind: str,
+        content: str,
+        item: dict[str, Any],
+        tool_name: str | None = None,
+        call_id: str | None = None,
+    ) -> AgentMessage:
+        return AgentMessage(
             session_id=session_id,
             user_id=user_id,
             role=role,
@@ -82,7 +58,36 @@ def add_milk_turn(user_id: uuid.UUID, session_id: uuid.UUID) -> list[AgentMessag
             call_id=call_id,
             item=item,
         )
-        for role, kind, content, tool_name, call_id, item in rows
+
+    return [
+        row("user", "message", "add milk", {"role": "user", "content": "add milk"}),
+        row(
+            "assistant",
+            "function_call",
+            arguments,
+            {"type": "function_call", "call_id": "call_1", "name": "add_todo", "arguments": arguments},
+            tool_name="add_todo",
+            call_id="call_1",
+        ),
+        row(
+            "tool",
+            "function_call_output",
+            output,
+            {"type": "function_call_output", "call_id": "call_1", "output": output},
+            call_id="call_1",
+        ),
+        row(
+            "assistant",
+            "message",
+            answer,
+            {
+                "type": "message",
+                "role": "assistant",
+                "id": "msg_1",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": answer, "annotations": []}],
+            },
+        ),
     ]
 
 

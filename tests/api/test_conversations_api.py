@@ -18,7 +18,8 @@ from service.models import AgentMessage, AgentSession
 from service.users import ensure_user
 from tests.api.helpers import MILK_TODO, add_milk_turn, assert_error, seed_conversation
 
-T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+# In the past, so that anything written during a test is newer.
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 MESSAGE_KEYS = {"id", "role", "kind", "content", "tool_name", "call_id", "arguments", "output", "created_at"}
 
 
