@@ -151,7 +151,9 @@ async def test_another_users_conversation_is_not_found(
     mine = await chat(client, alice, alice_auth, "add buy milk")
     before = await stored_row_count(database)
     response = await client.post(
-        f"/api/{bob}/chat", json={"message": "show my todos", "conversation_id": mine["conversation_id"]}, headers=bob_auth
+        f"/api/{bob}/chat",
+        json={"message": "show my todos", "conversation_id": mine["conversation_id"]},
+        headers=bob_auth,
     )
     assert response.status_code == 404
     assert "milk" not in response.text.lower()

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from agents import ModelResponse
-
 from service.agent.memory import AgentMessageSession
 from service.agent.offline import OfflineModel
 from service.agent.runtime import AgentRuntime
