@@ -47,12 +47,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         token = mint_token(settings, DEV_USER, timedelta(days=7))
         base = f"http://{settings.host}:{settings.port}"
         print(
-            f"\nTodo Agent Service ({settings.resolved_provider} model)\n"
-            f"  API docs  : {base}/docs\n"
-            f"  user id   : {DEV_USER}\n"
-            f"  dev token : {token}\n"
-            f"  try       : curl -s {base}/api/{DEV_USER}/chat -H 'Authorization: Bearer $TOKEN' "
-            "-H 'Content-Type: application/json' -d '{\"message\": \"add buy milk\"}'\n",
+            f"\nTodo Agent Service ({settings.resolved_provider} model) on {base}  (API docs: {base}/docs)\n"
+            f"Dev user {DEV_USER}; its token, valid 7 days:\n\n"
+            f"  export TOKEN={token}\n"
+            f"  curl -s {base}/api/{DEV_USER}/chat -H \"Authorization: Bearer $TOKEN\" \\\n"
+            "       -H 'Content-Type: application/json' -d '{\"message\": \"add buy milk\"}'\n",
             flush=True,
         )
     uvicorn.run(
