@@ -50,7 +50,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             f"\nTodo Agent Service ({settings.resolved_provider} model) on {base}  (API docs: {base}/docs)\n"
             f"Dev user {DEV_USER}; its token, valid 7 days:\n\n"
             f"  export TOKEN={token}\n"
-            f"  curl -s {base}/api/{DEV_USER}/chat -H \"Authorization: Bearer $TOKEN\" \\\n"
+            f'  curl -s {base}/api/{DEV_USER}/chat -H "Authorization: Bearer $TOKEN" \\\n'
             "       -H 'Content-Type: application/json' -d '{\"message\": \"add buy milk\"}'\n",
             flush=True,
         )
