@@ -29,20 +29,20 @@ from agents import (
 )
 from service import todos
 from service.agent.context import TurnContext, current_date_line
-from service.agent.offline import (
+from service.agent.offline import OfflineModel
+from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
     ChangeIntent,
     ContextIntent,
     ListIntent,
     NewTodo,
-    OfflineModel,
     ReplyIntent,
     UndoIntent,
     parse_intent,
-    stem,
-    text_chunks,
 )
+from service.agent.offline.model import text_chunks
+from service.agent.offline.text import stem
 from service.agent.tools import ALL_TOOLS
 from service.users import put_context
 

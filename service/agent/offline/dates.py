@@ -1,0 +1,166 @@
+"""Dates: today from the instructions (never the clock), and the date phrases people use in todos."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from service.agent.offline.text import NUMBER_WORDS, alternation
+
+_DATE_LINE_RE = re.compile(r"Current date:\s*(\d{4}-\d{2}-\d{2})")
+_WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "thursday": 3,
+    "thurs": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
+}  # fmt: skip
+_DAYS_AHEAD = {"day after tomorrow": 2, "tomorrow": 1, "tmrw": 1}  # "today", "tonight", ...: 0
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_COUNTS = {"a": 1, "an": 1, **NUMBER_WORDS, "a couple of": 2, "a few": 3}
+_MONTH_RE = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_WEEKDAY_RE = alternation(_WEEKDAYS)
+_COUNT_RE = alternation(_COUNTS)
+_DATE_RE = re.compile(
+    r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) ))?"
+    r"\b(?:(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"|(?P<rel>day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening))"
+    r"(?: (?:morning|afternoon|evening|night))?"
+    r"|(?P<weekend>(?:this |the )?weekend)"
+    r"|(?P<nextweek>next week)"
+    r"|(?P<endweek>(?:the )?end of (?:the |this )?week)"
+    r"|(?P<nextmonth>next month)"
+    r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
+    rf"|in (?P<count>\d+|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?"
+    rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?: (?:morning|afternoon|evening|night))?"
+    rf"|(?:the )?(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
+    rf"|(?P<month2>{_MONTH_RE}) (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>\d{{4}}))?"
+    r")\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    day: date
+    start: int
+    end: int
+
+
+def today_from_instructions(instructions: str | None) -> date | None:
+    """Today, from the `Current date:` line the runtime appends to the instructions (never the clock)."""
+    match = _DATE_LINE_RE.search(instructions or "")
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
+def find_date(text: str, today: date | None) -> DateMatch | None:
+    """The first phrase in `text` that is clearly a date.
+
+    Weekdays, "1 December" and "the weekend" also occur inside titles ("Friday drinks"), so they
+    count only after a preposition ("on Friday", "by 1 Dec"), with "this"/"next", or at the very end.
+    """
+    end_of_text = len(text.rstrip(" .!?"))
+    for match in _DATE_RE.finditer(text):
+        day = _date_of(match, today)
+        if day is None:
+            continue
+        needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
+        if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
+            continue
+        return DateMatch(day, match.start(), match.end())
+    return None
+
+
+def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
+    """Split a date phrase off a title: ("call mom tomorrow") -> (tomorrow, "call mom")."""
+    found = find_date(text, today)
+    if found is None:
+        return None, text
+    rest = f"{text[: found.start]} {text[found.end :]}"
+    return found.day, " ".join(rest.split()).strip(" ,")
+
+
+def date_value(text: str, today: date | None) -> date | None:
+    """`text` read as nothing but a date ("to Friday", "2026-12-01"), else None."""
+    text = re.sub(r"^(?:to|for|until|till|on|by|due|as)\s+", "", text.strip(" .!?"), flags=re.I)
+    found = find_date(text, today)
+    return found.day if found and found.start == 0 and found.end == len(text) else None
+
+
+def describe_day(iso: str) -> str:
+    """ "Wednesday 2026-11-25": the weekday people think in, and the date they can check."""
+    try:
+        return f"{date.fromisoformat(iso):%A} {iso}"
+    except ValueError:
+        return iso
+
+
+def _date_of(match: re.Match[str], today: date | None) -> date | None:
+    """The date a `_DATE_RE` match names; relative phrases need today, so None without it."""
+    try:
+        if match["iso"]:
+            return date.fromisoformat(match["iso"])
+        if today is None:
+            return None
+        if match["day1"] or match["day2"]:
+            return _calendar_day(match, today)
+        return _relative_day(match, today)
+    except ValueError:  # "2026-02-30", "31 June"
+        return None
+
+
+def _calendar_day(match: re.Match[str], today: date) -> date:
+    month = _MONTHS.index((match["month1"] or match["month2"])[:3].lower()) + 1
+    day = int(match["day1"] or match["day2"])
+    year = match["year1"] or match["year2"]
+    if year:
+        return date(int(year), month, day)
+    candidate = date(today.year, month, day)
+    return candidate if candidate >= today else date(today.year + 1, month, day)
+
+
+def _relative_day(match: re.Match[str], today: date) -> date:
+    weekday = today.weekday()
+    if match["rel"]:
+        return today + timedelta(days=_DAYS_AHEAD.get(match["rel"].lower(), 0))
+    if match["weekend"]:
+        return today if weekday == 6 else today + timedelta(days=5 - weekday)
+    if match["nextweek"]:
+        return today + timedelta(days=7 - weekday)
+    if match["endweek"]:
+        return today + timedelta(days=(4 - weekday) % 7)
+    if match["nextmonth"]:
+        return _add_months(today.replace(day=1), 1)
+    if match["endmonth"]:
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if match["count"]:
+        count = int(match["count"]) if match["count"].isdigit() else _COUNTS[match["count"].lower()]
+        unit = match["unit"].lower()
+        if unit == "month":
+            return _add_months(today, count)
+        return today + timedelta(days=count * {"day": 1, "week": 7, "fortnight": 14}[unit])
+    return _weekday(match, today)
+
+
+def _weekday(match: re.Match[str], today: date) -> date:
+    """ "Friday" is the next Friday after today; "this Friday" may be today; "next Friday" is in next week."""
+    target = _WEEKDAYS[match["weekday"].lower()]
+    mod = (match["mod"] or "").strip().lower()
+    if mod.endswith("next"):
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return next_monday + timedelta(days=target)
+    ahead = (target - today.weekday()) % 7
+    if ahead == 0 and mod not in ("this", "this coming"):
+        ahead = 7
+    return today + timedelta(days=ahead)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -1,0 +1,815 @@
+"""Intents: what the user wants, from their words alone (`parse_intent`), and then in the context of
+our previous answer (`understand`): "the second one" answers our "which one?", "yes" accepts an offer.
+
+The patterns cover many phrasings, so requests need no exact commands; a message that fits none of
+them gets a polite "not sure" rather than a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Literal
+
+from service.agent.offline.conversation import Turn
+from service.agent.offline.dates import date_value, extract_date, find_date
+from service.agent.offline.text import IRREGULAR, expand, normalize, stem, strip_all, words
+
+MAX_MESSAGE_CHARS = 1000
+"""Longer messages get a polite "too long": nothing that size is one todo request, and acting on a
+fragment of it would be a guess."""
+
+Action = Literal["complete", "reopen", "delete", "rename", "due", "describe", "status"]
+BulkAction = Literal["complete", "reopen", "delete"]
+Topic = Literal["name", "timezone", "preferences", "date", "all"]
+ReplyKind = Literal[
+    "greeting",
+    "thanks",
+    "bye",
+    "ack",
+    "help",
+    "unclear",
+    "refuse",
+    "too_long",
+    "need_date",
+    "need_title",
+    "profile",
+    "declined",
+]
+
+
+@dataclass(frozen=True)
+class NewTodo:
+    title: str
+    description: str | None = None
+    due_date: str | None = None
+
+
+@dataclass(frozen=True)
+class AddIntent:
+    todos: tuple[NewTodo, ...]
+
+
+@dataclass(frozen=True)
+class ListIntent:
+    """Show the list; `completed` filters like `list_todos`, the due window narrows what is shown."""
+
+    completed: bool | None = None
+    due_from: date | None = None
+    due_until: date | None = None
+    due_label: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One reading of a request: the todo the user means (their words) and the new value, if any.
+
+    "rename go to gym to go swimming" has two readings; the planner keeps the one whose reference
+    matches a todo best.
+    """
+
+    ref: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeIntent:
+    """Do something to todos picked by reference. `tentative` marks a guess from a statement
+    ("I bought the milk"), which needs a stronger match; `follow_up_of` is the request this
+    message answers our question about ("which one?" - "the second")."""
+
+    action: Action
+    choices: tuple[Choice, ...]
+    tentative: bool = False
+    follow_up_of: ChangeIntent | None = None
+
+
+@dataclass(frozen=True)
+class BulkIntent:
+    action: BulkAction
+    completed: bool | None
+
+
+@dataclass(frozen=True)
+class UndoIntent:
+    pass
+
+
+@dataclass(frozen=True)
+class ContextIntent:
+    topic: Topic
+
+
+@dataclass(frozen=True)
+class OfferAddIntent:
+    """A bare to-do-like phrase ("call mom"): offer to add it rather than guess; "yes" accepts."""
+
+    todos: tuple[NewTodo, ...]
+
+
+@dataclass(frozen=True)
+class ReplyIntent:
+    """Answered without tools: small talk, help, refusals and requests we cannot act on."""
+
+    kind: ReplyKind
+
+
+Intent = AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent | ReplyIntent
+
+_OUT_OF_SCOPE_RE = re.compile(
+    r"\b(?:other|another|different|all|every) (?:users?|accounts?)\b"
+    r"|\b(?:other|another|different) (?:person|people)'?s?\b"
+    r"|\b(?:someone|somebody|anyone|anybody|everyone|everybody) else'?s?\b|\b(?:everyone|everybody)'s\b"
+    r"|\b(?:his|her|their) (?:todos?|to-?dos?|lists?|tasks?|account|data)\b"
+    r"|\b(?!(?:my|today|tomorrow|tonight|yesterday|this|next|last|week|month|year|it|that|what|who|there|here"
+    r"|one|let|he|she)'s\b)[\w.-]+'s (?:todos?|to-?dos?|(?:todo |to-do )?lists?|tasks?|account|data|profile)\b"
+    r"|\buser[ _-]?(?:id|#|number)\b|\b(?:as|for|of) (?:user|account) \S"
+    r"|\blog(?:ged)? ?in as\b|\bimpersonat|\bswitch (?:to )?(?:another |a different )?(?:user|account)\b"
+    r"|\b(?:ignore|disregard|forget) (?:all |any |your |the |my |previous |prior |above |these |those )*"
+    r"(?:instructions|rules|prompt|guidelines)\b|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak",
+    re.I,
+)
+_HELP_RE = re.compile(
+    r"^(?:help(?: me)?|\?+|what (?:else )?can (?:you|u|i) (?:do|say|ask)(?: you| me| for me| here)?"
+    r"|what do you do|how (?:does|do) (?:this|it|you) work|how do i use (?:this|you|it)|what are you"
+    r"|who are you|what are your (?:commands|features|capabilities|options)|commands|options|menu"
+    r"|how can you help(?: me)?|what is this|instructions|i need help)[?!. ]*$",
+    re.I,
+)
+_GREETING_WORDS = {
+    "hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "good", "day",
+    "greetings", "there", "how", "are", "you", "doing", "today", "is", "it", "going", "what", "up", "sup", "s",
+}  # fmt: skip
+_GREETING_CORE = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "greetings",
+                  "sup", "up", "how"}  # fmt: skip
+_THANKS_WORDS = {"thanks", "thank", "thx", "ty", "cheers", "appreciated", "appreciate", "ta"}
+_BYE_WORDS = {"bye", "goodbye", "later", "night", "ciao", "cya"}
+_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | {
+    "ok", "okay", "k", "kk", "great", "perfect", "awesome", "nice", "cool", "good", "fine", "alright",
+    "right", "sure", "got", "it", "sounds", "that", "thats", "all", "is", "no", "nope", "nothing", "else",
+    "for", "now", "never", "mind", "nevermind", "forget", "lovely", "brilliant", "excellent", "super",
+    "wonderful", "fantastic", "amazing", "wow", "yes", "yep", "yeah", "yay", "done", "you", "so", "much",
+    "very", "a", "lot", "see", "ya", "have", "day", "one", "the", "hmm", "i", "am", "we", "are", "s", "m",
+    "will", "do", "thumbs", "up", "noted", "understood", "exactly", "correct", "indeed", "mate", "buddy", "pal",
+}  # fmt: skip
+_LEADING_FILLER_RE = re.compile(
+    r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
+    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops"
+    r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
+    r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
+    r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
+    r"\b[\s,!.:;-]*",
+    re.I,
+)
+_TRAILING_FILLER_RE = re.compile(
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now|asap|right now|if you can|if possible|ok|okay))+"
+    r"[\s.!?]*$|[\s.!?]+$",
+    re.I,
+)
+
+
+def parse_intent(message: str, today: date | None) -> Intent:
+    """What the user wants, from their words alone (the conversation is consulted when planning)."""
+    text = normalize(message)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return ReplyIntent("too_long")
+    if _OUT_OF_SCOPE_RE.search(text):
+        return ReplyIntent("refuse")
+    small_talk = parse_small_talk(text)
+    if small_talk is not None:
+        return small_talk
+    request, greeted = strip_fillers(text)
+    if not request:
+        return ReplyIntent("greeting" if greeted else "unclear")
+    return (
+        parse_request(request, today)
+        or parse_small_talk(request)
+        or offer_add(request, today)
+        or ReplyIntent("unclear")
+    )
+
+
+def strip_fillers(text: str) -> tuple[str, bool]:
+    """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
+    greeted = False
+    while match := _LEADING_FILLER_RE.match(text):
+        greeted = greeted or bool(match["greet"])
+        text = text[match.end() :]
+    return strip_all(_TRAILING_FILLER_RE, text).strip(), greeted
+
+
+def parse_small_talk(text: str) -> ReplyIntent | None:
+    """Greetings, thanks, goodbyes, "ok" and help: the whole message is one of those."""
+    if _HELP_RE.match(text):
+        return ReplyIntent("help")
+    ordered = words(expand(text))
+    tokens = set(ordered)
+    if not tokens or ordered[0] in {"is", "are", "was", "did", "have", "has"}:  # "is it done?" asks something
+        return None
+    if "done" in tokens and tokens & {"it", "that", "this"}:  # "that's done" completes the todo just discussed
+        return None
+    if tokens <= _GREETING_WORDS and tokens & _GREETING_CORE:
+        return ReplyIntent("greeting")
+    if tokens <= _ACK_WORDS:
+        if tokens & _THANKS_WORDS:
+            return ReplyIntent("thanks")
+        return ReplyIntent("bye" if tokens & _BYE_WORDS else "ack")
+    return None
+
+
+def parse_request(text: str, today: date | None) -> Intent | None:
+    """A request about the todos, or None when the words fit no request we know.
+
+    Order matters: "add a note to X: ..." edits X rather than adding a todo; "mark X as not done"
+    reopens rather than completes; statements ("I bought the milk") come last.
+    """
+    plain = expand(text)
+    return (
+        parse_undo(plain)
+        or parse_describe(text)
+        or parse_add(text, today)
+        or parse_profile(plain)
+        or parse_bulk(plain)
+        or parse_list(plain, today)
+        or parse_status(plain)
+        or parse_due(plain, today)
+        or parse_rename(text, today)
+        or _first_ref_match(_REOPEN_RES, "reopen", plain)
+        or _first_ref_match(_COMPLETE_RES, "complete", plain)
+        or _first_ref_match(_DELETE_RES, "delete", plain)
+        or parse_done_statement(plain)
+    )
+
+
+# --- undo ---------------------------------------------------------------------------------------
+
+_UNDO_RE = re.compile(
+    r"^(?:undo|revert|reverse|roll ?back|take back|cancel|go back)(?: (?:that|it|this|the last(?: (?:change|action|one"
+    r"|thing|step))?|my last (?:change|action)|last(?: change)?|what you (?:just )?did|that change|the change))?$"
+    r"|^take (?:that|it) back$|^(?:put|change|set) it back(?: the way it was| how it was| as it was)?$",
+    re.I,
+)
+
+
+def parse_undo(text: str) -> UndoIntent | None:
+    return UndoIntent() if _UNDO_RE.match(text) and text.lower() != "cancel" else None
+
+
+# --- add ----------------------------------------------------------------------------------------
+
+_ADD_RE = re.compile(
+    r"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up)"
+    r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
+    r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
+    r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
+    r"(?: (?:to|for|that says|saying|called|named|titled|about))?"
+    r"|remind(?:ing)? me(?: (?:to|about|of|that i (?:need|have) to))?"
+    r"|remember(?: to| that i (?:need|have) to)"
+    r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
+    r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder)|(?:todo|to-do|task|reminder|note to self)(?=\s*:))"
+    r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
+    re.I,
+)
+_PUT_RE = re.compile(
+    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:my|the|our)\s+"
+    r"(?:\w+\s+)?(?:list|todos?|to-?dos?|to-?do list)\b(?P<rest>.*)$",
+    re.I,
+)
+_NEED_RE = re.compile(
+    r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
+    r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
+    r"|plan to|intend to)\s+(?P<body>.+)$",
+    re.I,
+)
+_MANAGE_VERB_RE = re.compile(
+    r"^(?:delete|remove|erase|mark|rename|reopen|tick off|cross off|check off|uncheck|untick|see|view|list|show"
+    r"|know|clear|undo|get rid of|add|remember|remind)\b",
+    re.I,
+)
+_QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
+_LIST_WRAPPER_RE = re.compile(
+    r"\s*\b(?:to|on|onto|in|into)\s+(?:my|the|our)\s+(?:(?:todo|to-do|to do|shopping|task|grocery|daily|work"
+    r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
+    re.I,
+)
+_ADDED_DESCRIPTION_RES = (
+    re.compile(
+        r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
+        r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
+        re.I,
+    ),
+    re.compile(r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$", re.I),
+    re.compile(r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$"),
+    re.compile(r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$"),
+    re.compile(r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$"),
+)
+_ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
+_TITLE_LEAD_RE = re.compile(
+    r"^(?:(?:to|that|about|of|for)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+(?:to|for|about|called"
+    r"|named|titled)\s+)+",
+    re.I,
+)
+_TITLE_TAIL_RE = re.compile(
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap))+$|[\s.,;:!?]+$", re.I
+)
+
+
+def parse_add(text: str, today: date | None) -> Intent | None:
+    """ "add X", "remind me to X", "put X and Y on my list", "I need to X"; None if not an add."""
+    if match := _ADD_RE.match(text):
+        body = match["body"]
+    elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):
+        body = f"{match['body']} {match['rest']}"
+    elif match := _NEED_RE.match(text):
+        body = match["body"]
+        if _MANAGE_VERB_RE.match(body) and (request := parse_request(body, today)) is not None:
+            return request  # "I want to see my list", "I need to delete the milk"
+    else:
+        return None
+    if _QUESTION_RE.match(body):
+        return None  # "remind me what's on my list" is a question, not a todo
+    todos = new_todos(body, today)
+    return AddIntent(todos) if todos else ReplyIntent("need_title")
+
+
+_TODO_VERBS = {
+    "call", "buy", "book", "email", "pay", "clean", "pick", "phone", "text", "ring", "wash", "walk", "cook",
+    "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
+    "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
+    "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
+    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get",
+}  # fmt: skip
+
+
+def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
+    """ "call mom" on its own reads like a todo, but it is not a request: offer to add it."""
+    tokens = words(text)
+    if not 2 <= len(tokens) <= 8 or tokens[0] not in _TODO_VERBS:
+        return None
+    todos = new_todos(text, today)
+    return OfferAddIntent(todos) if todos else None
+
+
+def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
+    """The todos in an add request: one with a description, or one per listed item."""
+    body = " ".join(_LIST_WRAPPER_RE.sub(" ", body).split())
+    for pattern in _ADDED_DESCRIPTION_RES:
+        if match := pattern.match(body):
+            due, title = extract_date(match["title"], today)
+            title = clean_title(title)
+            description = match["desc"].strip()
+            return (NewTodo(title, description, _iso(due)),) if title and description else ()
+    return tuple(NewTodo(title, None, _iso(due)) for title, due in split_items(body, today) if title)
+
+
+def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
+    """ "milk, eggs and bread" is three todos; "call mom and dad" is one.
+
+    With commas it is a list. With only "and", the parts are separate todos when they look alike:
+    all single words ("milk and eggs") or all phrases ("buy milk and call mom"). A date that only
+    the last part carries applies to every part ("call mom and email dad tomorrow").
+    """
+    parts = [part for part in _ITEM_SEPARATOR_RE.split(body) if part and part.strip()]
+    dated = [extract_date(part, today) for part in parts]
+    sizes = {min(len(rest.split()), 2) for _, rest in dated}
+    if len(parts) < 2 or ("," not in body and ";" not in body and len(sizes) > 1):
+        due, rest = extract_date(body, today)
+        return [(clean_title(rest), due)]
+    shared = dated[-1][0] if all(due is None for due, _ in dated[:-1]) else None
+    return [(clean_title(rest), due or shared) for due, rest in dated]
+
+
+def clean_title(text: str) -> str:
+    """A title as a person would write it: no "to ..." lead-in, no quotes, first letter capitalised."""
+    text = strip_all(_TITLE_TAIL_RE, _TITLE_LEAD_RE.sub("", text.strip()))
+    text = text.strip().strip("\"'").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+# --- user context -------------------------------------------------------------------------------
+
+_PROFILE_CHANGE_RE = re.compile(
+    r"^(?:my name is|call me|i am called)\b|\b(?:set|change|update) my (?:name|time ?zone|preferences?|settings)\b"
+    r"|\bmy time ?zone is\b|\b(?:delete|close|remove|deactivate|cancel|reset|change) (?:my|this|the) (?:user )?"
+    r"(?:account|password|email|profile)\b",
+    re.I,
+)
+_TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
+    ("name", re.compile(r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b", re.I)),
+    ("timezone", re.compile(r"\btime ?zone\b|\bwhere am i\b", re.I)),
+    ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"\bwhat is (?:the )?(?:date|day)\b|\bwhat day is (?:it|today)\b|\btoday'?s date\b"
+            r"|\bwhat is today$|\bwhat time is it\b",
+            re.I,
+        ),
+    ),
+    ("all", re.compile(r"\babout me\b|\bmy (?:profile|details|info|information|account)\b|\babout myself\b", re.I)),
+)
+
+
+def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
+    """Questions about the user (name, timezone, preferences, today); changing them is not ours to do."""
+    if _PROFILE_CHANGE_RE.search(text):
+        return ReplyIntent("profile")
+    topics = [topic for topic, pattern in _TOPIC_RES if pattern.search(text)]
+    if not topics:
+        return None
+    return ContextIntent(topics[0] if len(topics) == 1 else "all")
+
+
+# --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
+
+_DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
+                 "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
+_COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
+_ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
+                 "do"}  # fmt: skip
+_REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
+_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each"}
+_DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished"}
+_OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
+               "needs", "incomplete", "undone"}  # fmt: skip
+_NEGATIONS = {"not", "no", "yet"}
+_GENERIC_WORDS = {
+    "the", "my", "of", "todos", "todo", "tasks", "task", "items", "item", "ones", "one", "things", "thing",
+    "list", "from", "off", "on", "in", "as", "to", "be", "is", "are", "was", "were", "get", "up", "out", "a",
+    "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
+    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that",
+}  # fmt: skip
+_BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | _DONE_WORDS | _OPEN_WORDS | _GENERIC_WORDS
+
+
+def parse_bulk(text: str) -> BulkIntent | None:
+    """ "clear completed", "mark everything done", "delete all my todos", "reopen all"."""
+    tokens = words(text)
+    bag = set(tokens)
+    if not bag <= _BULK_VOCAB or not tokens or tokens[0] in _ASKING_WORDS or "show" in bag:
+        return None
+    scoped = bool(bag & _SCOPE_WORDS)
+    if bag & _DELETE_WORDS and (scoped or bag & (_DONE_WORDS | _OPEN_WORDS) or "list" in bag):
+        return BulkIntent("delete", _bulk_delete_filter(bag))
+    if scoped and (bag & _REOPEN_WORDS or ("not" in bag and bag & _DONE_WORDS)):
+        return BulkIntent("reopen", True)
+    if scoped and (bag & _COMPLETE_WORDS or (bag & _DONE_WORDS and bag & {"everything", "todos", "tasks", "i"})):
+        return BulkIntent("complete", False)
+    return None
+
+
+def _bulk_delete_filter(bag: set[str]) -> bool | None:
+    """Which todos a bulk delete means: done ones ("clear completed", "clean up"), open ones, or all."""
+    if (bag & _DONE_WORDS and not bag & _NEGATIONS) or bag & {"clean", "tidy"}:
+        return True
+    if bag & _OPEN_WORDS or bag & _DONE_WORDS:
+        return False
+    return None
+
+
+_LIST_SIGNALS = {
+    "list", "lists", "todos", "todo", "tasks", "task", "items", "agenda", "plate", "show", "left", "remaining",
+    "pending", "open", "outstanding", "unfinished", "incomplete", "finished", "completed", "done", "due",
+    "overdue", "anything", "chores", "jobs", "everything", "stuff", "things",
+}  # fmt: skip
+_LIST_VOCAB = _LIST_SIGNALS | _GENERIC_WORDS | {
+    "what", "whats", "how", "many", "much", "s", "do", "does", "did", "got", "for", "there", "give",
+    "see", "view", "display", "read", "print", "tell", "can", "you", "please", "current", "again", "so", "far",
+    "yet", "t", "isn", "aren", "haven", "ve", "any", "remind", "know", "let", "look", "at", "like", "should",
+    "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
+    "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
+    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else",
+}  # fmt: skip
+
+
+def parse_list(text: str, today: date | None) -> ListIntent | None:
+    """ "what's left", "show my todos", "what have I finished", "anything due tomorrow?"."""
+    tokens = words(re.sub(r"\bto[- ]do\b(?=[- ]?(?:list|items?)\b)|\bto-do\b", "todo", text, flags=re.I))
+    bag = set(tokens)
+    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do"})
+    if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
+        return None
+    if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:
+        return None  # "I finished" is a statement, not a question
+    if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):
+        return None
+    phrase = " ".join(tokens)
+    negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"}  # "is everything done?": show what is not
+    if bag & _DONE_WORDS and not negated and not bag & _OPEN_WORDS and " to do" not in phrase:
+        return ListIntent(completed=True)
+    pending = bool(bag & _OPEN_WORDS or bag & _DONE_WORDS or " to do" in phrase or bag & {"due", "overdue"})
+    window = _due_window(bag, phrase, today)
+    if window:
+        return ListIntent(False, *window)
+    return ListIntent(completed=False if pending else None)
+
+
+def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | None, date, str] | None:
+    """The due-date range a list question asks about: (from, until, label) or None for all dates."""
+    if today is None:
+        return None
+    sunday = today + timedelta(days=6 - today.weekday())
+    if bag & {"overdue", "late"} or "past due" in phrase:
+        return None, today - timedelta(days=1), "overdue"
+    if "tomorrow" in bag:
+        tomorrow = today + timedelta(days=1)
+        return tomorrow, tomorrow, "tomorrow"
+    if "next week" in phrase:
+        return sunday + timedelta(days=1), sunday + timedelta(days=7), "next week"
+    if "week" in bag:
+        return None, sunday, "this week"
+    if bag & {"today", "tonight"}:
+        return None, today, "today"
+    return None
+
+
+# --- changes to todos picked by reference ----------------------------------------------------------
+
+_REF_WRAPPER_RE = re.compile(
+    r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
+    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well)$|'s (?:name|title)$",
+    re.I,
+)
+_DONE_STATE = r"(?:done|complete|completed|finished|closed|resolved|ticked(?: off)?|checked(?: off)?|crossed off)"
+_OPEN_STATE = (
+    r"(?:not done|undone|not complete|not completed|incomplete|not finished|unfinished|open|pending|to ?do|active"
+    r"|uncompleted|outstanding|unticked|unchecked|not ticked off)"
+)
+_REOPEN_RES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        r"^(?:reopen|re-open|unmark|uncheck|untick|uncomplete|un-complete|unfinish|restore|revive|reactivate)"
+        rf"\s+(?P<ref>.+?)(?:\s+as\s+{_DONE_STATE})?$",
+        rf"^(?:mark|set|make|change|put|move|switch|flag|turn)\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?"
+        rf"{_OPEN_STATE}(?: again)?$",
+        r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
+        r"(?:done|finished|complete|completed|sorted)(?: yet| after all)?$",
+        r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
+        r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
+        r"(?P<ref>.+?)(?: yet| after all)?$",
+        r"^(?:put|bring)\s+(?P<ref>.+?)\s+back(?: on (?:my|the) list)?$",
+    )
+)
+_COMPLETE_RES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        r"^(?:mark|marking|set|flag|make|change|put|move|switch|update)\s+(?P<ref>.+?)\s+(?:as |to |to be )?"
+        rf"{_DONE_STATE}$",
+        r"^(?:tick|check|cross|strike|knock|scratch)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
+        r"^(?:tick off|check off|cross off|cross out|strike off|strike out|strike through|knock off|scratch off"
+        r"|scratch out|tick)\s+(?P<ref>.+?)$",
+        r"^(?:complete|completed|finish|finished|close|closed|resolve|resolved|done with|did|accomplished|done)"
+        r"(?:\s*[:-]\s*|\s+)(?P<ref>.+)$",
+        r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
+        r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
+        r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |finally |already |been )*(?:done"
+        r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with)$",
+    )
+)
+_DELETE_RES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        r"^(?:delete|deleting|remove|removing|erase|drop|trash|scrap|scratch|discard|ditch|bin|nuke|purge|kill"
+        r"|get rid of|do away with|cancel|strike|throw away|throw out)\s+(?P<ref>.+?)$",
+        r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
+        r"^forget(?: about)?\s+(?P<ref>.+)$",
+        r"^(?:i|we) (?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
+        r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
+        r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
+        r"|is not happening)(?: anymore| any more)?$",
+    )
+)
+
+
+def clean_ref(text: str) -> str:
+    """The user's words for a todo, minus list wrappers: "the milk from my list" -> "the milk"."""
+    return strip_all(_REF_WRAPPER_RE, text.strip(" \"'-:,;."), " -:,;.").strip("\"'")
+
+
+_SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
+
+
+def _first_ref_match(patterns: Sequence[re.Pattern[str]], action: Action, text: str) -> ChangeIntent | None:
+    for pattern in patterns:
+        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
+            return ChangeIntent(action, (Choice(ref),))
+    return None
+
+
+def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
+    """Every way to cut `body` at `separator` into (todo reference, new value): either side may
+    contain the separator word ("rename go to gym to go swimming")."""
+    choices = []
+    for cut in re.finditer(separator, body, re.I):
+        if body[: cut.start()].count('"') % 2:
+            continue  # inside a quoted title
+        ref, value = clean_ref(body[: cut.start()]), body[cut.end() :].strip().strip("\"'")
+        if ref and value:
+            choices.append(Choice(ref, value))
+    return tuple(choices)
+
+
+_DESCRIBE_RES = (
+    (
+        re.compile(
+            r"^(?:add|attach|put|write|append|include|set|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?(?:note|notes"
+            r"|description|details|detail|comment)\s+(?:to|on|for)\s+(?P<body>.+)$",
+            re.I,
+        ),
+        r"\s*:\s+|\s+saying\s+|\s+that says\s+|\s+reading\s+|\s+-\s+",
+    ),
+    (
+        re.compile(
+            r"^(?:set|change|update|edit|replace|make)\s+(?:the\s+)?(?:description|notes?|details?|comment)\s+"
+            r"(?:of|for|on)\s+(?P<body>.+)$",
+            re.I,
+        ),
+        r"\s+(?:to|as|with)\s+|\s*:\s+",
+    ),
+    (
+        re.compile(r"^(?:set|change|update|edit)\s+(?P<body>.+?\s+(?:description|notes?|details?)\s+.+)$", re.I),
+        r"(?:'s)?\s+(?:description|notes?|details?)\s+(?:to|as)(?: say| read)?\s+",
+    ),
+    (re.compile(r"^describe\s+(?P<body>.+)$", re.I), r"\s+as\s+"),
+)
+
+
+def parse_describe(text: str) -> ChangeIntent | None:
+    """ "add a note to X: ...", "set the description of X to ...": edit an existing todo's notes."""
+    for pattern, separator in _DESCRIBE_RES:
+        if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
+            return ChangeIntent("describe", choices)
+    return None
+
+
+_DUE_VERB_RE = re.compile(
+    r"^(?:move|moving|postpone|push(?: back)?|reschedule|defer|delay|bump|shift|put off|(?:set|change|update|make"
+    r"|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline|date)\s+(?:of|for|on|to))\s+(?P<body>.+)$",
+    re.I,
+)
+_DUE_STATEMENT_RES = (
+    re.compile(r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$", re.I),
+    re.compile(
+        r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$", re.I
+    ),
+    re.compile(
+        r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?"
+        r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
+        re.I,
+    ),
+)
+_REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
+
+
+def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | None:
+    """ "move X to Friday", "push X back to next week", "X is due tomorrow"."""
+    for pattern in _DUE_STATEMENT_RES:
+        if (match := pattern.match(text)) and (day := date_value(match["date"], today)):
+            return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))
+    if not (match := _DUE_VERB_RE.match(text)):
+        return None
+    body = match["body"]
+    found = find_date(body, today)
+    if found is None or found.end != len(body.rstrip(" .!?")):
+        return ReplyIntent("need_date") if re.search(r"\s(?:to|until|till)\s", body, re.I) else None
+    ref = clean_ref(_REF_TAIL_RE.sub("", body[: found.start].strip()))
+    return ChangeIntent("due", (Choice(ref, found.day.isoformat()),)) if ref else None
+
+
+_RENAME_RES = (
+    (re.compile(r"^(?:rename|renaming|retitle|relabel)\s+(?P<body>.+)$", re.I), r"\s+(?:to|as|into)\s+|\s*[-=]>\s*"),
+    (
+        re.compile(
+            r"^(?:change|update|edit|modify|set|fix|correct)\s+(?:the\s+)?(?:name|title|wording|text)\s+"
+            r"(?:of|for|on)\s+(?P<body>.+)$",
+            re.I,
+        ),
+        r"\s+(?:to|as|into)\s+",
+    ),
+    (re.compile(r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", re.I), r"\s+"),
+    (
+        re.compile(r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", re.I),
+        r"\s+should (?:be called|be named|say|read)\s+",
+    ),
+)
+_CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)
+_CHANGE_SEPARATOR = r"\s+to (?:say|read)\s+|\s+(?:to|into|with)\s+|\s*->\s*"
+
+
+def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
+    """ "rename X to Y", "call X Y instead", and the open-ended "change X to Y", where the new value
+    decides the kind of change: "change X to Friday" moves the due date, "change X to done" completes it."""
+    for pattern, separator in _RENAME_RES:
+        if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
+            return _renamed(choices)
+    if not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
+        return None
+    last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
+    if day := date_value(last.value or "", today):
+        return ChangeIntent("due", (replace(last, value=day.isoformat()),))
+    if re.fullmatch(_DONE_STATE, last.value or "", re.I):
+        return ChangeIntent("complete", (Choice(last.ref),))
+    if re.fullmatch(_OPEN_STATE, last.value or "", re.I):
+        return ChangeIntent("reopen", (Choice(last.ref),))
+    return _renamed(choices)
+
+
+def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
+    titled = tuple(replace(choice, value=clean_title(choice.value or "")) for choice in choices)
+    kept = tuple(choice for choice in titled if choice.value)
+    return ChangeIntent("rename", kept) if kept else None
+
+
+_STATUS_RES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        r"^(?:is|was|has|have|are)\s+(?P<ref>.+?)\s+(?:been\s+|already\s+|actually\s+)*(?:done|finished|completed?"
+        r"|ticked off|checked off|sorted)(?:\s+(?:yet|already))?$",
+        r"^is\s+(?P<ref>.+?)\s+(?:still\s+)?(?:open|pending|outstanding|left|on (?:my|the) list|not done)$",
+        r"^did i\s+(?:already\s+|actually\s+|ever\s+)?(?P<ref>.+?)(?:\s+(?:yet|already))?$",
+        r"^have i\s+(?:already\s+|actually\s+)?(?P<ref>\w+(?:ed|ought|aught|id|ent|ne)\s+.+?)(?:\s+(?:yet|already))?$",
+        r"^when (?:is|was)\s+(?P<ref>.+?)\s+due$",
+        r"^what is the (?:status|due date|deadline) (?:of|for|on)\s+(?P<ref>.+)$",
+        r"^when do i (?:need|have) to\s+(?P<ref>.+?)(?:\s+by)?$",
+    )
+)
+
+
+def parse_status(text: str) -> ChangeIntent | ListIntent | None:
+    """ "is the milk done?", "did I call mom?", "when is the report due?"."""
+    for pattern in _STATUS_RES:
+        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
+            if set(words(ref)) <= _GENERIC_WORDS | _DONE_WORDS | {"anything", "finish", "do", "them"}:
+                return ListIntent(completed=False)  # "did I finish everything?"
+            return ChangeIntent("status", (Choice(ref),))
+    return None
+
+
+_PAST_RE = re.compile(
+    r"^(?:(?P<subject>i|we)\s+(?:have\s+)?)?(?P<adverb>(?:just|already|finally|also|now)\s+)*"
+    r"(?P<ref>(?P<verb>[a-z]+)\s+\S.*)$",
+    re.I,
+)
+_NOT_COMPLETION = {
+    "added", "created", "deleted", "removed", "renamed", "changed", "moved", "updated", "marked", "listed",
+    "wanted", "needed", "liked", "loved", "hated", "used", "tried", "started", "forgot", "missed", "decided",
+    "planned", "hoped", "wished", "asked", "said", "thought", "had", "left", "lost", "put", "set", "shut",
+}  # fmt: skip
+_COMMON_DEEDS = {"call", "email", "text", "phone", "ring", "walk", "wash", "clean", "book", "fix", "water",
+                 "post", "mail", "cook", "order", "return", "renew", "submit", "pick", "print", "pack",
+                 "tidy", "vacuum", "hoover", "iron", "finish", "complete", "visit", "cancel", "sign"}  # fmt: skip
+
+
+def parse_done_statement(text: str) -> ChangeIntent | None:
+    """ "I bought the milk", "just called mom": a past-tense deed may be a todo that is now done.
+
+    It is only a guess, so it needs "I" or "just/already" or a common to-do verb, and later a
+    stronger title match; when nothing matches, the answer says so and nothing changes.
+    """
+    match = _PAST_RE.match(text)
+    if match is None:
+        return None
+    verb = match["verb"].lower()
+    past = verb in IRREGULAR or (verb.endswith("ed") and len(verb) > 4)
+    if not past or verb in _NOT_COMPLETION:
+        return None
+    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _COMMON_DEEDS):
+        return None
+    return ChangeIntent("complete", (Choice(clean_ref(match["ref"])),), tentative=True)
+
+
+# --- in context: answers to our questions, continuations ---------------------------------------
+
+_YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
+_CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
+_CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+
+
+def understand(turns: Sequence[Turn], today: date | None) -> Intent:
+    """The latest message's intent. A bare reference ("the second one", "mom") answers the question
+    our previous answer asked; "and the milk too" repeats the previous change for another todo;
+    "yes" accepts our offer to add something."""
+    intent = parse_intent(turns[-1].user_text, today)
+    if not isinstance(intent, ReplyIntent) or len(turns) < 2:
+        return intent
+    previous = understand(turns[:-1], today)
+    if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
+        return AddIntent(previous.todos) if _YES_RE.match(normalize(turns[-1].user_text)) else ReplyIntent("declined")
+    if intent.kind != "unclear":
+        return intent
+    if not isinstance(previous, ChangeIntent):
+        return intent
+    message = normalize(turns[-1].user_text)
+    reply, _ = strip_fillers(message)
+    if (turns[-2].answer or "").rstrip().endswith("?"):
+        return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
+    if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
+        return ChangeIntent(previous.action, (Choice(clean_ref(reply), previous.choices[0].value),))
+    return intent

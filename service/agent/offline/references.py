@@ -1,0 +1,247 @@
+"""References: which todos "the milk", "the second one" and "it" mean.
+
+A reference is resolved against the list `list_todos` returned this turn, never against memory:
+by fuzzy title match, by position in the list the user last saw, or by pronoun to the todos the
+last turn was about. When it is not clear, the resolution carries the question or problem to tell
+the user instead, and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from service.agent.offline.answers import (
+    gone_answer,
+    no_match_answer,
+    no_position_answer,
+    unclear_reference_answer,
+    visible,
+    which_one_answer,
+)
+from service.agent.offline.conversation import Todo, Turn
+from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, understand
+from service.agent.offline.text import NUMBER_WORDS, alternation, same_word, stem, words
+
+_REF_STOPWORDS = {
+    "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",
+    "ones", "todo", "todos", "task", "tasks", "item", "items", "thing", "things", "entry", "that", "this",
+    "it", "about", "some", "please", "list", "from", "off", "as", "is", "was", "i", "me", "have", "has",
+    "ve", "just", "already", "finally", "again", "also", "too", "s", "called", "named", "titled", "which",
+    "says", "said", "done", "complete", "completed", "finished", "yet", "now", "we",
+}  # fmt: skip
+_WEAK_WORDS = {stem(word) for word in (
+    "call", "buy", "get", "do", "make", "go", "pay", "send", "email", "book", "pick", "clean", "write", "fix",
+    "check", "take", "finish", "read", "see", "visit", "order", "text", "phone", "ring", "tidy", "wash",
+    "walk", "cook", "water", "feed", "bring", "return", "submit", "prepare", "plan", "review", "update",
+    "start", "renew", "cancel", "sort", "organise", "organize", "up",
+)}  # fmt: skip
+_ORDINALS = {
+    "first": 1, "1st": 1, "top": 1, "oldest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "bottom": -1, "final": -1, "latest": -1,
+    "newest": -1, "most recent": -1, "penultimate": -2, "second last": -2, "second to last": -2,
+    "next to last": -2, "one before last": -2,
+}  # fmt: skip
+_ORDINAL_RE = alternation(_ORDINALS)
+_POSITION_RE = re.compile(
+    rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
+    r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|number |num |item |todo |task |entry )?(?P<number>\d{1,3})"
+    rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
+    re.I,
+)
+_PRONOUN_RE = re.compile(
+    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
+    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
+    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
+    r"|(?:all of )?(?:them|those|these)(?: all)?))$",
+    re.I,
+)
+_REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus)\s+", re.I)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a reference picked: the todos meant, or else equally good `candidates` (ask which),
+    or else a `problem` to tell the user. `quality` ranks readings: 2 exact, 1 every word matched,
+    0 some words matched, below 0 nothing picked."""
+
+    todos: tuple[Todo, ...] = ()
+    candidates: tuple[Todo, ...] = ()
+    problem: str | None = None
+    quality: int = -2
+
+
+@dataclass(frozen=True)
+class RefContext:
+    """What positions and pronouns point at. `shown` is the list the user last saw, in the order
+    shown (positions count in it); `recent` holds the todos the last turn was about ("it")."""
+
+    shown: tuple[Todo, ...] | None = None
+    recent: tuple[Todo, ...] = ()
+
+
+def resolve(
+    text: str, todos: Sequence[Todo], refs: RefContext, action: Action, *, strict: bool = False, split: bool = True
+) -> Resolution:
+    """The todos the user's words pick out of `todos` (the current list)."""
+    if pronoun := _PRONOUN_RE.match(text):
+        return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
+    if position := _POSITION_RE.match(text):
+        return _by_position(text, _position_of(position), todos, refs)
+    found = match_titles(text, todos, action, strict=strict)
+    parts = _REF_SPLIT_RE.split(text)
+    if found.todos or not split or len(parts) < 2:
+        return found
+    picked = [resolve(part, todos, refs, action, strict=strict, split=False) for part in parts if part.strip()]
+    if not all(len(part.todos) == 1 for part in picked):
+        return found
+    unique = {part.todos[0].id: part.todos[0] for part in picked}
+    return Resolution(todos=tuple(unique.values()), quality=min(part.quality for part in picked))
+
+
+def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bool = False) -> Resolution:
+    """Fuzzy title matching by stemmed words.
+
+    A todo matches when it has every word of the reference, or most of them including a telling one
+    (not just a verb like "call" or "buy"). An exact match wins; ties ask; `strict` (for guesses
+    from statements) also wants a telling word in a complete match.
+    """
+    wanted = key_words(text)
+    if not wanted:
+        return Resolution(problem=unclear_reference_answer(text))
+    scored: dict[float, list[Todo]] = {}
+    for todo in todos:
+        title = key_words(todo.title)
+        if title == wanted:
+            scored.setdefault(2.0, []).append(todo)
+            continue
+        matched = {word for word in wanted if any(same_word(word, other) for other in title)}
+        coverage = len(matched) / len(wanted)
+        telling = bool(matched - _WEAK_WORDS)
+        if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
+            scored.setdefault(coverage, []).append(todo)
+    if not scored:
+        return Resolution(problem=no_match_answer(text, todos))
+    best_score = max(scored)
+    best = _prefer_by_state(scored[best_score], action)
+    quality = 2 if best_score == 2 else 1 if best_score == 1 else 0
+    if len(best) > 1:
+        return _ask_which(text, best)
+    return Resolution(todos=tuple(best), quality=quality)
+
+
+def key_words(text: str) -> frozenset[str]:
+    """The stems that identify a todo: "the milk one" -> {"milk"}."""
+    tokens = words(text)
+    kept = [token for token in tokens if token not in _REF_STOPWORDS] or tokens
+    return frozenset(stem(token) for token in kept)
+
+
+def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
+    """Among equal matches, the ones the action would change: "mark milk done" means the open "Milk"."""
+    if action not in ("complete", "reopen"):
+        return todos
+    changeable = [todo for todo in todos if todo.completed != (action == "complete")]
+    return changeable or todos
+
+
+def _position_of(match: re.Match[str]) -> int:
+    if match["ordinal"]:
+        return _ORDINALS[match["ordinal"].lower()]
+    if match["word"]:
+        return NUMBER_WORDS[match["word"].lower()]
+    return int(match["number"])
+
+
+def _by_position(text: str, position: int, todos: Sequence[Todo], refs: RefContext) -> Resolution:
+    """Position in the list the user last saw (or the current list, oldest first)."""
+    base = list(refs.shown) if refs.shown is not None else list(todos)
+    index = position - 1 if position > 0 else len(base) + position
+    if not 0 <= index < len(base):
+        return Resolution(problem=no_position_answer(text, base))
+    return _still_listed([base[index]], todos)
+
+
+def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) -> Resolution:
+    if not refs.recent:
+        return Resolution(problem=unclear_reference_answer(text))
+    if len(refs.recent) > 1 and not many:
+        current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]
+        if len(current) != 1:
+            return _ask_which(text, current)
+        return Resolution(todos=tuple(current), quality=2)
+    return _still_listed(refs.recent, todos)
+
+
+def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:
+    return Resolution(candidates=tuple(candidates), problem=which_one_answer(text, candidates), quality=-1)
+
+
+def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
+    """The meant todos as they are now; the ones deleted since are reported as gone."""
+    current = {todo.id: todo for todo in todos}
+    found = tuple(current[todo.id] for todo in meant if todo.id in current)
+    if not found:
+        return Resolution(problem=gone_answer([todo.title for todo in meant], todos))
+    return Resolution(todos=found, quality=2)
+
+
+def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...] | None:
+    """The list the user last saw: the latest turn that only listed todos to show them."""
+    for index in reversed(range(len(turns))):
+        turn = turns[index]
+        if not turn.is_listing or turn.answer is None:
+            continue
+        intent = understand(turns[: index + 1], today)
+        if isinstance(intent, ChangeIntent | BulkIntent):
+            continue  # that listing found a todo to change; the user was not shown it
+        todos = turn.listing()
+        return tuple(visible(intent, todos)) if isinstance(intent, ListIntent) else tuple(todos)
+    return None
+
+
+def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...]:
+    """What "it" and "them" mean: the todos of the latest turn that changed or showed some."""
+    for index in reversed(range(len(turns))):
+        turn = turns[index]
+        if turn.changed:
+            return tuple(turn.changed)
+        if not turn.is_listing:
+            continue
+        intent = understand(turns[: index + 1], today)
+        todos = turn.listing()
+        if not isinstance(intent, ChangeIntent):
+            return tuple(visible(intent, todos))
+        # A status question, or our "which one?": what it was about, read as it was read then.
+        earlier = turns[:index]
+        found = choose(intent, todos, RefContext(shown_list(earlier, today), recent_subjects(earlier, today)))[1]
+        if found.todos or found.candidates:
+            return found.todos or found.candidates
+    return ()
+
+
+def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tuple[Choice, Resolution]:
+    """The reading of the request whose reference fits the list best, and what it picked."""
+    if intent.follow_up_of is not None:
+        return _choose_follow_up(intent, intent.follow_up_of, todos, refs)
+    resolved = [
+        (choice, resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)) for choice in intent.choices
+    ]
+    return max(resolved, key=lambda pair: (pair[1].quality, len(pair[0].ref)))
+
+
+def _choose_follow_up(
+    intent: ChangeIntent, asked: ChangeIntent, todos: Sequence[Todo], refs: RefContext
+) -> tuple[Choice, Resolution]:
+    """The user answered our "which one?": pick among the candidates we named, in the order named."""
+    previous, found = choose(asked, todos, refs)
+    reply = intent.choices[0].ref
+    pool = found.candidates or found.todos
+    if pool:
+        narrowed = resolve(reply, pool, RefContext(shown=pool, recent=pool), intent.action)
+        if narrowed.todos:
+            return replace(previous, ref=reply), narrowed
+    return replace(previous, ref=reply), resolve(reply, todos, refs, intent.action)
