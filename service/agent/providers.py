@@ -16,12 +16,10 @@ from agents.items import TResponseStreamEvent
 
 from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from service.agent.offline import OfflineModel
-from service.agent.offline.model import MODEL_NAME
+from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.config import Settings
 
 log = logging.getLogger(__name__)
-
-OFFLINE_MODEL_NAME = MODEL_NAME
 
 
 def fallback_reason(exc: BaseException) -> str | None:
