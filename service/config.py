@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     agent_history_limit: int | None = Field(default=None, ge=2, le=1000)  # None: the spec's
     model_timeout_s: float = Field(default=30.0, gt=0, le=600)
     model_max_retries: int = Field(default=1, ge=0, le=10)
+    agents_trace_upload: bool = False  # also send Agents SDK traces to OpenAI (OTel export is separate)
+
+    rate_limit_chat_per_minute: int = Field(default=60, ge=0)  # 0 turns the limit off
+    max_request_bytes: int = Field(default=128 * 1024, ge=1024)
+    conversation_lock_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,10 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
 
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the status calls for (`WWW-Authenticate`, `Retry-After`)."""
+        return None
+
 
 class InvalidArgument(ServiceError):
     status_code = 400
@@ -28,6 +32,9 @@ class Unauthorized(ServiceError):
     status_code = 401
     code = "unauthorized"
 
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class Forbidden(ServiceError):
     status_code = 403
@@ -39,9 +46,16 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
-class Unavailable(ServiceError):
-    status_code = 503
-    code = "unavailable"
+class RateLimited(ServiceError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many requests; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class ModelUnavailable(ServiceError):

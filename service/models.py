@@ -94,3 +94,26 @@ class AgentMessage(SQLModel, table=True):
     call_id: str | None = Field(default=None, max_length=128)
     item: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
     created_at: datetime = _timestamp()
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """Requests per (bucket, fixed window), shared by every worker and replica through the database."""
+
+    __tablename__ = "rate_limit_counters"
+
+    bucket: str = Field(primary_key=True, max_length=200)
+    window_start: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    count: int = 0
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first result of a chat request sent with an `Idempotency-Key`, replayed to its retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: uuid.UUID = Field(sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], primary_key=True)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None  # None while the first request is still running
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
+    created_at: datetime = _timestamp(index=True)

@@ -17,7 +17,15 @@ from service.migrate import upgrade
 from service.models import User
 
 # Children first, so deleting never trips a foreign key.
-TABLES = ("agent_messages", "agent_sessions", "tasks", "user_context", "users")
+TABLES = (
+    "agent_messages",
+    "agent_sessions",
+    "tasks",
+    "user_context",
+    "idempotency_keys",
+    "rate_limit_counters",
+    "users",
+)
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from service.db import Database
+
+
+@dataclass(frozen=True)
+class GuardrailTrip:
+    """A guardrail that stopped something this turn; `message` is what the user is told."""
+
+    name: str
+    message: str
 
 
 @dataclass
@@ -17,6 +25,10 @@ class TurnContext:
     db: Database
     today: date
     timezone: str = "UTC"
+    guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
+
+    def record_guardrail(self, name: str, message: str) -> None:
+        self.guardrail_trips.append(GuardrailTrip(name, message))
 
 
 def current_date_line(context: TurnContext) -> str:

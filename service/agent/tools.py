@@ -13,6 +13,7 @@ from typing import Any
 from agents import FunctionTool, RunContextWrapper, function_tool
 from service import todos
 from service.agent.context import TurnContext
+from service.agent.guardrails import tool_ownership
 from service.errors import ServiceError
 from service.users import get_context
 
@@ -47,6 +48,11 @@ def todo_tool(func: Any) -> FunctionTool:
     return function_tool(func, failure_error_function=_tool_failed)
 
 
+def owned_todo_tool(func: Any) -> FunctionTool:
+    """A tool taking a `todo_id`: the id must be the context user's before the tool runs."""
+    return function_tool(func, failure_error_function=_tool_failed, tool_input_guardrails=[tool_ownership])
+
+
 @todo_tool
 async def list_todos(
     ctx: Ctx, completed: bool | None = None, limit: int | None = None, offset: int | None = None
@@ -79,7 +85,7 @@ async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_dat
     return _dump({"todo": _todo(task)})
 
 
-@todo_tool
+@owned_todo_tool
 async def update_todo(
     ctx: Ctx,
     todo_id: str,
@@ -110,7 +116,7 @@ async def update_todo(
     return _dump({"todo": _todo(task)})
 
 
-@todo_tool
+@owned_todo_tool
 async def delete_todo(ctx: Ctx, todo_id: str) -> str:
     """Delete a todo for good.
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.auth import Authenticator
 from service.db import Database
 from service.errors import Forbidden, Unauthorized
+from service.limits import RateLimiter
 from service.users import ensure_user
 
 # Users known to exist, so an authenticated request costs no extra query once the user is created.
@@ -56,3 +57,9 @@ async def current_user(
 
 DbSession = Annotated[AsyncSession, Depends(get_db)]
 CurrentUser = Annotated[uuid.UUID, Depends(current_user)]
+
+
+async def chat_rate_limit(request: Request, user_id: CurrentUser) -> None:
+    """Count a chat request against its user's quota (429 with Retry-After once it is spent)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.hit(f"chat:{user_id}")

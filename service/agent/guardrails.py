@@ -1,0 +1,196 @@
+"""Guardrails that keep a turn inside the signed-in user's data (defence in depth).
+
+The tools are already scoped to the context user; these layers catch what gets past a model anyway:
+
+- `user_scope` (input): refuses requests about other users or accounts, and attempts to override the
+  instructions, before any model call.
+- `tool_ownership` (tool input): a todo id that is not the user's never reaches a tool; the model is
+  told `not_found`, exactly what a missing id gets, so nothing hints that the id exists.
+- `output_scope` (output): blocks a reply naming a todo id or title that belongs to someone else.
+
+All checks are deterministic (patterns and indexed lookups), so they cost no model call and behave the
+same with every provider.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from agents.items import TResponseInputItem
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from agents import (
+    Agent,
+    GuardrailFunctionOutput,
+    RunContextWrapper,
+    ToolGuardrailFunctionOutput,
+    ToolInputGuardrailData,
+    input_guardrail,
+    output_guardrail,
+    tool_input_guardrail,
+)
+from service.agent.context import TurnContext
+from service.db import Database
+from service.models import AgentSession, Task
+
+USER_SCOPE = "user_scope"
+TOOL_OWNERSHIP = "tool_ownership"
+OUTPUT_SCOPE = "output_scope"
+
+REFUSALS = {
+    USER_SCOPE: "Sorry, I can only help with your own todo list. I can't see or change anyone else's "
+    "data or other accounts, and I can't set my instructions aside.",
+    OUTPUT_SCOPE: "Sorry, I can't show that answer because it referred to data that isn't yours. "
+    "Ask me about your own todos and I'll gladly help.",
+    TOOL_OWNERSHIP: "That todo is not on your list.",
+}
+
+NOT_FOUND_OUTPUT = json.dumps({"error": {"code": "not_found", "message": "no such todo"}}, separators=(",", ":"))
+
+UUID_RE = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b", re.IGNORECASE)
+
+_OTHERS = (
+    r"(?:other|another|every|all|any|different|somebody|someone)(?:\s+\w+)?\s+"
+    r"(?:users?|accounts?|people|persons?|customers?|members?|tenants?)"
+    r"|every(?:one|body)(?:'s|s)?|some(?:one|body)\s+else(?:'s)?|all\s+the\s+users"
+    r"|\buser\s*(?:id\s*)?(?:#|no\.?|number)?\s*[0-9a-f-]{1,36}\b|\buser_?id\b"
+    r"|\b(?!my\b|your\b|our\b)[a-z]+'s\s+(?:todos?|tasks?|to-?do\s+list|list|data|account|items|conversations?)"
+)
+_DATA = (
+    r"todos?|tasks?|lists?|items?|data|notes?|conversations?|messages?|history|accounts?|records?|details|info"
+    r"|show|list|see|view|read|get|give|access|open|delete|remove|update|change|edit|modify|complete|mark|dump"
+)
+_OVERRIDE = (
+    r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.?!]{0,40}?\b(?:previous|prior|above|earlier|all|"
+    r"your|the|these|any|system)\b[^.?!]{0,20}?\b(?:instructions?|rules?|prompts?|guardrails?|restrictions?|"
+    r"guidelines?|policies|policy)\b"
+    r"|\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:admin|administrator|root|superuser|developer|system)\b"
+    r"|\b(?:developer|god|admin|debug)\s+mode\b|\bjailbreak\b|\bsystem\s+prompt\b|\bnew\s+instructions\b"
+    r"|\b(?:reveal|print|show|repeat)\b[^.?!]{0,20}\b(?:instructions|prompt)\b"
+)
+_ACCOUNT = (
+    r"\b(?:log\s*in|sign\s*in|switch|swap|change)\s+(?:as|to|into)\s+(?:another|a\s+different|other|"
+    r"the\s+admin|admin|user)\b|\bimpersonat\w*|\b(?:drop|truncate)\s+table\b|\bselect\s+\*\s+from\b"
+)
+_OTHERS_RE = re.compile(_OTHERS, re.IGNORECASE)
+_DATA_RE = re.compile(rf"\b(?:{_DATA})\b", re.IGNORECASE)
+_OVERRIDE_RE = re.compile(_OVERRIDE, re.IGNORECASE)
+_ACCOUNT_RE = re.compile(_ACCOUNT, re.IGNORECASE)
+_QUOTED_RE = re.compile(r"[\"“”']([^\"“”'\n]{1,200})[\"“”']")
+_LIST_LINE_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(?:\[[ x]\]\s*)?(.+?)\s*(?:\(.*\))?\s*$", re.MULTILINE)
+
+
+def scope_violation(message: str) -> str | None:
+    """Why a user message reaches outside the user's own data, or None when it does not."""
+    if _OVERRIDE_RE.search(message):
+        return "instruction_override"
+    if _ACCOUNT_RE.search(message):
+        return "account_access"
+    others = _OTHERS_RE.search(message)
+    if others and _DATA_RE.search(message):
+        return "other_users"
+    return None
+
+
+def _latest_user_text(items: str | list[TResponseInputItem]) -> str:
+    if isinstance(items, str):
+        return items
+    for item in reversed(items):
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+async def _foreign_ids(database: Database, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Of `ids`, those that name another user's todo or conversation (unknown ids are harmless)."""
+    ids.discard(user_id)
+    if not ids:
+        return set()
+    async with database.session() as db:
+        tasks = await db.exec(select(Task.id).where(col(Task.id).in_(ids), col(Task.user_id) != user_id))
+        sessions = await db.exec(
+            select(AgentSession.id).where(col(AgentSession.id).in_(ids), col(AgentSession.user_id) != user_id)
+        )
+        return set(tasks.all()) | set(sessions.all())
+
+
+async def _foreign_titles(database: Database, user_id: uuid.UUID, phrases: set[str]) -> set[str]:
+    """Of `phrases`, those that are the title of someone else's todo and of none of the user's."""
+    wanted = {p.strip().lower() for p in phrases if p.strip()}
+    if not wanted:
+        return set()
+    title = func.lower(Task.title)
+    async with database.session() as db:
+        foreign = set(
+            (await db.exec(select(title).where(title.in_(wanted), col(Task.user_id) != user_id).distinct())).all()
+        )
+        if not foreign:
+            return set()
+        own = set((await db.exec(select(title).where(title.in_(foreign), col(Task.user_id) == user_id))).all())
+    return foreign - own
+
+
+@input_guardrail(name=USER_SCOPE, run_in_parallel=False)
+async def user_scope(
+    ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], items: str | list[TResponseInputItem]
+) -> GuardrailFunctionOutput:
+    """Refuse before any model call or tool runs, so a refused request has no effect at all."""
+    text = _latest_user_text(items)
+    reason = scope_violation(text)
+    if reason is None:
+        ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
+        if await _foreign_ids(ctx.context.db, ctx.context.user_id, ids):
+            reason = "foreign_id"
+    return GuardrailFunctionOutput(output_info={"reason": reason}, tripwire_triggered=reason is not None)
+
+
+@output_guardrail(name=OUTPUT_SCOPE)
+async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
+    text = str(output)
+    ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
+    foreign_ids = await _foreign_ids(ctx.context.db, ctx.context.user_id, ids)
+    phrases = set(_QUOTED_RE.findall(text)) | set(_LIST_LINE_RE.findall(text))
+    foreign_titles = await _foreign_titles(ctx.context.db, ctx.context.user_id, phrases)
+    tripped = bool(foreign_ids or foreign_titles)
+    return GuardrailFunctionOutput(
+        output_info={"foreign_ids": len(foreign_ids), "foreign_titles": len(foreign_titles)},
+        tripwire_triggered=tripped,
+    )
+
+
+@tool_input_guardrail(name=TOOL_OWNERSHIP)
+async def tool_ownership(data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
+    """Let a todo id through only if the context user owns it."""
+    context: TurnContext = data.context.context
+    try:
+        arguments = json.loads(data.context.tool_arguments or "{}")
+    except ValueError:
+        return ToolGuardrailFunctionOutput.allow()  # the tool reports malformed arguments itself
+    raw_id = arguments.get("todo_id") if isinstance(arguments, dict) else None
+    if raw_id is None:
+        return ToolGuardrailFunctionOutput.allow()
+    # Read exactly as the tool will (`todos.parse_todo_id` strips whitespace), or a padded id slips past.
+    todo_id = _as_uuid(str(raw_id).strip())
+    if todo_id is None:
+        return ToolGuardrailFunctionOutput.allow()  # not an id at all: the tool answers not_found
+    async with context.db.session() as db:
+        owner = (await db.exec(select(Task.user_id).where(col(Task.id) == todo_id))).first()
+    if owner is None or owner == context.user_id:
+        return ToolGuardrailFunctionOutput.allow()  # a missing id gets the very same not_found from the tool
+    context.record_guardrail(TOOL_OWNERSHIP, REFUSALS[TOOL_OWNERSHIP])
+    return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo_id": str(raw_id)})
