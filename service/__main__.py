@@ -48,6 +48,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"\nTodo Agent Service ({settings.resolved_provider} model) on {base}  (API docs: {base}/docs)\n"
+            f"Chat page, signed in as the dev user: {base}/#token={token}\n\n"
             f"Dev user {DEV_USER}; its token, valid 7 days:\n\n"
             f"  export TOKEN={token}\n"
             f'  curl -s {base}/api/{DEV_USER}/chat -H "Authorization: Bearer $TOKEN" \\\n'

@@ -9,13 +9,15 @@ from fastapi import FastAPI
 
 from service import __version__
 from service.agent.runtime import AgentRuntime
-from service.api import chat, context, conversations, health, todos
+from service.api import chat, context, conversations, health, page, todos
 from service.api.errors import install_error_handlers
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
+from service.idempotency import IdempotencyStore
+from service.limits import BodySizeLimit, RateLimiter
 from service.migrate import upgrade_async
-from service.telemetry import setup_telemetry
+from service.telemetry import instrument_app, instrument_engine, setup_telemetry
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,11 +29,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
         database = Database(settings.database_url)
+        instrument_engine(database.engine)
         app.state.settings = settings
         app.state.database = database
         app.state.authenticator = Authenticator(settings)
         app.state.known_users = set()
         app.state.agent = AgentRuntime(settings, database)
+        app.state.rate_limiter = RateLimiter(database, settings.rate_limit_chat_per_minute)
+        app.state.idempotency = IdempotencyStore(database, wait_s=settings.conversation_lock_timeout_s)
         try:
             yield
         finally:
@@ -45,7 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    instrument_app(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
+    app.include_router(page.router)
+    app.mount("/static", page.StaticAssets(directory=page.STATIC_DIR), name="static")
     for module in (chat, conversations, todos, context):
         app.include_router(module.router, prefix="/api/{user_id}")
     return app

@@ -1,14 +1,16 @@
 """A test double of an OpenAI-compatible server (Chat Completions, tool calls included) on real HTTP.
 
 Each request pops the next scripted reply: a tool call, a text answer, or an HTTP error status.
+With no scripted reply left, `responder` (when set) picks the reply from the request itself, which
+suits concurrent turns whose requests arrive in no particular order.
+A request with `"stream": true` gets the reply as server-sent chunks, text a word at a time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +18,10 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.live_server import serve_asgi
 
 
 @dataclass
@@ -44,6 +48,15 @@ class FakeLLM:
     replies: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    # Answers a request (its JSON body) once `replies` is used up.
+    responder: Callable[[dict[str, Any]], Reply] | None = None
+
+    def next_reply(self, body: dict[str, Any]) -> Reply:
+        if self.replies:
+            return self.replies.pop(0)
+        if self.responder is not None:
+            return self.responder(body)
+        return TextReply("(no more scripted replies)")
 
     def completion(self, reply: ToolCallReply | TextReply) -> dict[str, Any]:
         n = len(self.requests)
@@ -71,33 +84,38 @@ class FakeLLM:
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
 
-    async def _chat_completions(self, request: Request) -> JSONResponse:
-        self.requests.append(await request.json())
-        reply = self.replies.pop(0) if self.replies else TextReply("(no more scripted replies)")
+    def chunks(self, reply: ToolCallReply | TextReply) -> Iterator[str]:
+        """The reply as a streamed completion: the same message, cut into `chat.completion.chunk` deltas."""
+        whole = self.completion(reply)
+        message, finish = whole["choices"][0]["message"], whole["choices"][0]["finish_reason"]
+        if message.get("tool_calls"):
+            deltas = [{"role": "assistant", "tool_calls": [{"index": 0, **message["tool_calls"][0]}]}]
+        else:
+            deltas = [{"role": "assistant", "content": word} for word in re.findall(r"\S+\s*", message["content"])]
+        base = {"id": whole["id"], "object": "chat.completion.chunk", "created": 0, "model": whole["model"]}
+        for delta in deltas:
+            yield json.dumps({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        yield json.dumps({**base, "choices": [], "usage": whole["usage"]})
+        yield "[DONE]"
+
+    async def _chat_completions(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        reply = self.next_reply(body)
         if isinstance(reply, ErrorReply):
-            body = {"error": {"message": "scripted failure", "type": "server_error"}}
-            return JSONResponse(body, status_code=reply.status)
+            error = {"error": {"message": "scripted failure", "type": "server_error"}}
+            return JSONResponse(error, status_code=reply.status)
+        if body.get("stream"):
+            events = (f"data: {chunk}\n\n" for chunk in self.chunks(reply))
+            return StreamingResponse(events, media_type="text/event-stream")
         return JSONResponse(self.completion(reply))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
-async def serve_fake_llm(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
-    """Serve `fake` on a free loopback port until the block ends (or the test stops the server)."""
+async def serve_fake_llm(fake: FakeLLM, port: int | None = None) -> AsyncIterator[uvicorn.Server]:
+    """Serve `fake` on a loopback port (a free one unless given) until the block ends (or the test stops it)."""
     app = Starlette(routes=[Route("/v1/chat/completions", fake._chat_completions, methods=["POST"])])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}/v1"
-    try:
+    async with serve_asgi(app, lifespan="off", port=port) as (server, base_url):
+        fake.base_url = f"{base_url}/v1"
         yield server
-    finally:
-        server.should_exit = True
-        await task

@@ -1,6 +1,11 @@
 """One agent turn: load memory, run the agent with the user's context, store the turn, report it.
 
-The turn passes history to `Runner.run` itself instead of handing the SDK the session, so that all
+`AgentRuntime.turn_events` is the one turn pipeline: `POST /chat` consumes it whole and answers its
+`done` event (`run_turn`); `POST /chat/stream` forwards every event as it happens (`stream_turn`).
+Both therefore share auth-checked preparation, memory, fallback, storage and per-conversation
+serialization; only the model call differs (`Runner.run` or `Runner.run_streamed`).
+
+The turn passes history to the runner itself instead of handing the SDK the session, so that all
 of a turn's items (user message, tool calls, outputs, answer) are written in one transaction after
 the run: a failed run leaves no half turn, and a fallback run stores the user's message once.
 """
@@ -11,18 +16,32 @@ import asyncio
 import json
 import logging
 import uuid
-import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import openai
 from agents.items import TResponseInputItem
+from agents.result import RunResultBase
+from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 
-from agents import Agent, MaxTurnsExceeded, ModelSettings, RunConfig, RunContextWrapper, Runner
+from agents import (
+    Agent,
+    AgentsException,
+    InputGuardrailTripwireTriggered,
+    MaxTurnsExceeded,
+    ModelSettings,
+    OutputGuardrailTripwireTriggered,
+    RunConfig,
+    RunContextWrapper,
+    Runner,
+)
 from service import conversations
 from service.agent.context import TurnContext, current_date_line
+from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, output_scope, user_scope
+from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
 from service.agent.spec import AgentSpec, load_spec
@@ -30,13 +49,21 @@ from service.agent.tools import ALL_TOOLS
 from service.config import Settings
 from service.db import Database
 from service.errors import ModelUnavailable
-from service.telemetry import current_trace_id, tracer
+from service.telemetry import (
+    TurnTracingHooks,
+    agent_turn,
+    agents_tracing_enabled,
+    capture_message_content,
+    current_trace_id,
+)
 from service.todos import as_utc
 from service.users import get_context
 
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 60
+# How long shutdown waits for streamed turns whose client went away before cancelling them.
+DETACHED_DRAIN_S = 30.0
 
 
 @dataclass
@@ -53,6 +80,20 @@ class TurnResult:
     guardrail: dict[str, str] | None = None
 
 
+TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "done"]
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """One step of a turn as a client sees it; the stream endpoint sends each as one SSE event.
+
+    `data` is JSON-ready, except for `done`, which carries the `TurnResult` (the non-streaming answer).
+    """
+
+    type: TurnEventType
+    data: dict[str, Any] | TurnResult
+
+
 def _parsed(raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw
@@ -62,34 +103,95 @@ def _parsed(raw: Any) -> Any:
         return raw
 
 
+def _tool_call(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["call_id"], "name": item["name"], "arguments": _parsed(item.get("arguments"))}
+
+
+def _tool_result(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {"call_id": item["call_id"], "name": names.get(item["call_id"]), "output": _parsed(item.get("output"))}
+
+
 def tool_activity(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The turn's tool calls and their results, in the shapes of the chat response."""
     names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
-    calls = [
-        {"id": i["call_id"], "name": i["name"], "arguments": _parsed(i.get("arguments"))}
-        for i in items
-        if i.get("type") == "function_call"
-    ]
-    results = [
-        {"call_id": i["call_id"], "name": names.get(i["call_id"]), "output": _parsed(i.get("output"))}
-        for i in items
-        if i.get("type") == "function_call_output"
-    ]
+    calls = [_tool_call(i) for i in items if i.get("type") == "function_call"]
+    results = [_tool_result(i, names) for i in items if i.get("type") == "function_call_output"]
     return calls, results
 
 
-def assistant_message(text: str) -> dict[str, Any]:
-    return {
+def _client_event(event: StreamEvent, names: dict[str, str]) -> TurnEvent | None:
+    """The client-facing event for one SDK stream event, or None for the SDK's bookkeeping events.
+
+    `names` maps call ids to tool names as calls go by, since a tool output does not name its tool.
+    """
+    if isinstance(event, RawResponsesStreamEvent):
+        if event.data.type == "response.output_text.delta" and event.data.delta:
+            return TurnEvent("delta", {"text": event.data.delta})
+        return None
+    if not isinstance(event, RunItemStreamEvent):
+        return None
+    item: dict[str, Any] = dict(event.item.to_input_item())
+    if event.name == "tool_called" and item.get("type") == "function_call":
+        names[item["call_id"]] = item["name"]
+        return TurnEvent("tool_call", _tool_call(item))
+    if event.name == "tool_output" and item.get("type") == "function_call_output":
+        return TurnEvent("tool_result", _tool_result(item, names))
+    return None
+
+
+def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
+    """The tool calls a failed run finished, each with its output; its messages are left out."""
+    done = [dict(item.to_input_item()) for item in exc.run_data.new_items] if exc.run_data else []
+    tool_items = [i for i in done if i.get("type") in ("function_call", "function_call_output")]
+    return complete_pairs(tool_items)  # type: ignore[return-value]
+
+
+def assistant_message(text: str) -> TResponseInputItem:
+    """An answer the runtime writes itself (a refusal, a stop), shaped like a model's."""
+    item: dict[str, Any] = {
         "type": "message",
         "role": "assistant",
         "status": "completed",
         "content": [{"type": "output_text", "text": text, "annotations": []}],
     }
+    return cast(TResponseInputItem, item)
 
 
 def _conversation_title(message: str) -> str:
     title = " ".join(message.split())
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class TurnHooks:
+    """Callbacks run by the task that runs the turn, whether or not a client still listens.
+
+    The chat routes use them to store an idempotent request's response, or to release its key.
+    """
+
+    on_done: Callable[[TurnResult], Awaitable[None]]
+    on_failure: Callable[[], Awaitable[None]]
+
+
+async def _observed(events: AsyncIterator[TurnEvent], hooks: TurnHooks | None) -> AsyncIterator[TurnEvent]:
+    """`events`, telling `hooks` of the result before it is passed on, or of the failure."""
+    try:
+        async for event in events:
+            if hooks is not None and isinstance(event.data, TurnResult):
+                await hooks.on_done(event.data)
+            yield event
+    except BaseException:
+        if hooks is not None:
+            await hooks.on_failure()
+        raise
+
+
+async def _forward(queue: asyncio.Queue[TurnEvent | Exception | None]) -> AsyncIterator[TurnEvent]:
+    """A detached turn's events, in order; its failure is re-raised here, where the client is."""
+    while (item := await queue.get()) is not None:
+        if isinstance(item, Exception):
+            raise item
+        yield item
 
 
 class AgentRuntime:
@@ -110,18 +212,16 @@ class AgentRuntime:
                 else self.spec.temperature,
                 max_tokens=settings.agent_max_tokens or self.spec.max_tokens,
             ),
+            input_guardrails=[user_scope],
+            output_guardrails=[output_scope],
+            hooks=TurnTracingHooks(),
         )
-        # Turns of one conversation run one at a time in this process.
-        self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
+        # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
+        self._detached: set[asyncio.Task[None]] = set()
 
     def _instructions(self, ctx: RunContextWrapper[TurnContext], _agent: Agent[TurnContext]) -> str:
         return f"{self.spec.instructions}\n\n{current_date_line(ctx.context)}"
-
-    def _lock(self, conversation_id: uuid.UUID) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock
 
     async def _prepare(
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None
@@ -138,59 +238,145 @@ class AgentRuntime:
         today = datetime.now(ZoneInfo(timezone)).date()
         return conversation_id, TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone)
 
-    async def run_turn(self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None) -> TurnResult:
+    async def run_turn(
+        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+    ) -> TurnResult:
+        """The whole turn, answered at once (`POST /chat`).
+
+        Reads the pipeline to its end rather than returning at `done`, so the span and the lock are
+        left here, in this task, and not when the abandoned generator is collected.
+        """
+        result: TurnResult | None = None
+        async for event in _observed(self.turn_events(user_id, message, conversation_id, stream=False), hooks):
+            if isinstance(event.data, TurnResult):
+                result = event.data
+        if result is None:
+            raise RuntimeError("the turn pipeline ended without a result")
+        return result
+
+    async def stream_turn(
+        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """The turn's events as they happen (`POST /chat/stream`), from a task the caller does not own.
+
+        A client that goes away mid-turn only stops reading: the turn runs to its end and is stored
+        whole, exactly as if the client had stayed, so a conversation never holds a half turn and tools
+        already run are never lost from its history. The first event (`conversation`) or the failure
+        that prevents it (e.g. an unknown conversation) comes before anything else.
+        """
+        queue: asyncio.Queue[TurnEvent | Exception | None] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                events = self.turn_events(user_id, message, conversation_id, stream=True)
+                async for event in _observed(events, hooks):
+                    queue.put_nowait(event)
+            except Exception as exc:
+                queue.put_nowait(exc)
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(run(), name=f"turn for {user_id}")
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        return _forward(queue)
+
+    async def turn_events(
+        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, *, stream: bool
+    ) -> AsyncIterator[TurnEvent]:
+        """The turn pipeline: `conversation`, then (`tool_call`, `tool_result`, `delta`)*, `guardrail`?, `done`.
+
+        With `stream=False` the model answers in one piece, so only `conversation` and `done` come.
+        The turn holds its conversation's lock until `done`, so a consumer must read to the end.
+        """
         conversation_id, context = await self._prepare(user_id, message, conversation_id)
-        with tracer.start_as_current_span(
-            f"invoke_agent {self.spec.name}",
-            attributes={
-                "gen_ai.operation.name": "invoke_agent",
-                "gen_ai.agent.name": self.spec.name,
-                "gen_ai.conversation.id": str(conversation_id),
-            },
-        ):
-            async with self._lock(conversation_id):
-                return await self._run_locked(conversation_id, context, message)
-
-    async def _run_locked(self, conversation_id: uuid.UUID, context: TurnContext, message: str) -> TurnResult:
-        memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-        # The limit counts the new message too: the model's first call sees at most `history_limit` items.
-        history = await memory.get_items(limit=self.history_limit - 1)
-        user_item: TResponseInputItem = {"role": "user", "content": message}
-        model = self.models.model_for_turn()
-        try:
-            result = await Runner.run(
-                self.agent,
-                [*history, user_item],
-                context=context,
-                max_turns=self.spec.max_turns,
-                run_config=RunConfig(model=model, tracing_disabled=True, workflow_name=self.spec.name),
-            )
-            new_items = [item.to_input_item() for item in result.new_items]
-            answer = str(result.final_output)
-        except openai.APIError as exc:
-            log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
-            raise ModelUnavailable("the model provider could not answer; try again later") from None
-        except MaxTurnsExceeded as exc:
-            log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
-            done = [item.to_input_item() for item in exc.run_data.new_items] if exc.run_data else []
-            answer = "Sorry, that took more steps than I am allowed in one go. Could you split it up?"
-            new_items = [*complete_pairs([dict(i) for i in done]), assistant_message(answer)]  # type: ignore[list-item]
-
-        fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
-        using_stub = self.models.kind == "offline" or fallback_reason is not None
-        rows = await memory.save_turn([user_item, *new_items])
-        calls, results = tool_activity([dict(i) for i in new_items])
-        return TurnResult(
+        yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
+        with agent_turn(
+            agent_name=self.spec.name,
+            model=self.models.model_name,
             conversation_id=conversation_id,
-            message_id=rows[-1].id,
-            response=answer,
-            timestamp=as_utc(rows[-1].created_at),
-            model=OFFLINE_MODEL_NAME if using_stub else self.models.model_name,
-            using_stub=using_stub,
-            trace_id=current_trace_id(),
-            tool_calls=calls,
-            tool_results=results,
-        )
+            user_id=context.user_id,
+        ) as turn:
+            async with self.locks.hold(conversation_id):
+                memory = AgentMessageSession(self.database, context.user_id, conversation_id)
+                # The limit counts the new message too: the model's first call sees at most `history_limit` items.
+                history = await memory.get_items(limit=self.history_limit - 1)
+                user_item: TResponseInputItem = {"role": "user", "content": message}
+                model = self.models.model_for_turn()
+                run_options: dict[str, Any] = {
+                    "context": context,
+                    "max_turns": self.spec.max_turns,
+                    "run_config": RunConfig(
+                        model=model,
+                        workflow_name=self.spec.name,
+                        # SDK spans feed only our OpenTelemetry processor (see service.telemetry).
+                        tracing_disabled=not agents_tracing_enabled(),
+                        trace_include_sensitive_data=capture_message_content(),
+                    ),
+                }
+                try:
+                    result: RunResultBase
+                    if stream:
+                        result = Runner.run_streamed(self.agent, [*history, user_item], **run_options)
+                        names: dict[str, str] = {}
+                        async for sdk_event in result.stream_events():
+                            if (event := _client_event(sdk_event, names)) is not None:
+                                yield event
+                    else:
+                        result = await Runner.run(self.agent, [*history, user_item], **run_options)
+                    new_items = [item.to_input_item() for item in result.new_items]
+                    answer = str(result.final_output)
+                except openai.APIError as exc:
+                    log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
+                    raise ModelUnavailable("the model provider could not answer; try again later") from None
+                except MaxTurnsExceeded as exc:
+                    log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
+                    answer = "Sorry, that took more steps than I am allowed in one go. Could you split it up?"
+                    new_items = [*completed_tool_items(exc), assistant_message(answer)]
+                except InputGuardrailTripwireTriggered:
+                    # Tripped before any model call: only the request and the refusal are stored.
+                    context.record_guardrail(USER_SCOPE, REFUSALS[USER_SCOPE])
+                    answer = REFUSALS[USER_SCOPE]
+                    new_items = [assistant_message(answer)]
+                except OutputGuardrailTripwireTriggered as exc:
+                    # The user's own tool activity is kept; the blocked reply is neither stored nor answered
+                    # (a stream already sent its deltas: the `guardrail` event tells the client to replace them).
+                    context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
+                    answer = REFUSALS[OUTPUT_SCOPE]
+                    new_items = [*completed_tool_items(exc), assistant_message(answer)]
+
+                trip = context.guardrail_trips[0] if context.guardrail_trips else None
+                if trip is not None:
+                    yield TurnEvent("guardrail", {"name": trip.name, "message": trip.message})
+                fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
+                using_stub = self.models.kind == "offline" or fallback_reason is not None
+                turn.record_outcome(
+                    using_stub=using_stub,
+                    fallback_reason=fallback_reason,
+                    guardrails_tripped=[t.name for t in context.guardrail_trips],
+                )
+                rows = await memory.save_turn([user_item, *new_items])
+                calls, results = tool_activity([dict(i) for i in new_items])
+                yield TurnEvent(
+                    "done",
+                    TurnResult(
+                        conversation_id=conversation_id,
+                        message_id=rows[-1].id,
+                        response=answer,
+                        timestamp=as_utc(rows[-1].created_at),
+                        model=OFFLINE_MODEL_NAME if using_stub else self.models.model_name,
+                        using_stub=using_stub,
+                        trace_id=current_trace_id(),
+                        tool_calls=calls,
+                        tool_results=results,
+                        guardrail={"name": trip.name, "message": trip.message} if trip else None,
+                    ),
+                )
 
     async def aclose(self) -> None:
+        """Let streamed turns whose clients left finish and be stored (within a bound), then close."""
+        if self._detached:
+            _, late = await asyncio.wait(set(self._detached), timeout=DETACHED_DRAIN_S)
+            for task in late:
+                task.cancel()
         await self.models.aclose()

@@ -1,21 +1,41 @@
-"""`POST /api/{user_id}/chat`: one agent turn."""
+"""`POST /api/{user_id}/chat` and `/chat/stream`: one agent turn, answered whole or as server-sent events."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.agent.runtime import AgentRuntime
-from service.api.deps import CurrentUser
-from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
+from service.agent.runtime import AgentRuntime, TurnEvent, TurnHooks, TurnResult
+from service.api import sse
+from service.api.deps import CurrentUser, chat_rate_limit
+from service.api.errors import error_for, log_failure
+from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, ErrorBody
+from service.idempotency import Claim, IdempotencyStore, request_fingerprint
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)])
 
 MESSAGE_MAX = 10_000
+# Idle proxies commonly close a connection after 30-60 s; a turn waiting on a slow model can be quieter.
+HEARTBEAT_S = 15.0
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Send the same key again (within 24 h) to get the first response instead of a second turn.",
+    ),
+]
 
 
 class ChatRequest(BaseModel):
@@ -62,9 +82,132 @@ class ChatResponse(BaseModel):
     trace_id: str
 
 
-@router.post("/chat", response_model=ChatResponse, responses=ERROR_RESPONSES)
-async def chat(body: ChatRequest, user_id: CurrentUser, request: Request) -> ChatResponse:
-    """Run one agent turn in a new conversation (`conversation_id` null) or an existing one of yours."""
-    runtime: AgentRuntime = request.app.state.agent
-    result = await runtime.run_turn(user_id, body.message, body.conversation_id)
+def _chat_response(result: TurnResult) -> ChatResponse:
     return ChatResponse.model_validate(result, from_attributes=True)
+
+
+async def _claim(
+    request: Request, user_id: uuid.UUID, key: str | None, body: ChatRequest
+) -> Claim | dict[str, Any] | None:
+    """No key: None. A new key: the claim to run the turn. A key seen before: the response it got."""
+    if key is None:
+        return None
+    store: IdempotencyStore = request.app.state.idempotency
+    return await store.claim(user_id, key, request_fingerprint(body.model_dump(mode="json")))
+
+
+def _hooks(claim: Claim | None) -> TurnHooks | None:
+    if claim is None:
+        return None
+
+    async def store_response(result: TurnResult) -> None:
+        await claim.complete(_chat_response(result).model_dump(mode="json"))
+
+    return TurnHooks(on_done=store_response, on_failure=claim.release)
+
+
+@router.post("/chat", response_model=ChatResponse, responses=ERROR_RESPONSES)
+async def chat(
+    body: ChatRequest, user_id: CurrentUser, request: Request, idempotency_key: IdempotencyKey = None
+) -> ChatResponse:
+    """Run one agent turn in a new conversation (`conversation_id` null) or an existing one of yours."""
+    claim = await _claim(request, user_id, idempotency_key, body)
+    if isinstance(claim, dict):
+        return ChatResponse.model_validate(claim)
+    runtime: AgentRuntime = request.app.state.agent
+    return _chat_response(await runtime.run_turn(user_id, body.message, body.conversation_id, _hooks(claim)))
+
+
+def _encode(event: TurnEvent) -> str:
+    if isinstance(event.data, TurnResult):
+        return sse.sse_event(event.type, _chat_response(event.data).model_dump_json())
+    return sse.sse_event(event.type, json.dumps(event.data, ensure_ascii=False))
+
+
+async def _event_stream(request: Request, events: AsyncIterator[TurnEvent]) -> AsyncIterator[str]:
+    """The turn's events as SSE, pings while it is quiet, and a failure as a last `error` event."""
+    try:
+        async for event in sse.with_heartbeat(events, HEARTBEAT_S):
+            yield sse.PING if event is None else _encode(event)
+    except Exception as exc:
+        log_failure(request, exc)
+        _, code, message = error_for(exc)
+        yield sse.sse_event("error", json.dumps({"error": {"code": code, "message": message}}))
+
+
+STREAM_DESCRIPTION = """\
+Server-sent events, in this order: `conversation` `{"conversation_id"}`; then, as they happen,
+`tool_call` `{"id", "name", "arguments"}`, `tool_result` `{"call_id", "name", "output"}` and
+`delta` `{"text"}`; `guardrail` `{"name", "message"}` if one tripped; finally `done`, the body
+`POST /chat` answers. A failure after the stream started is an `error` event
+`{"error": {"code", "message"}}` and the end of the stream. `: ping` comments keep idle
+connections open.
+"""
+
+
+def _event_schema(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One event as OpenAPI 3.1 describes a stream item: `event` names it, `data` is JSON of `data`'s schema."""
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+        },
+    }
+
+
+def _component(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+# Each event of the stream, so clients and schema-driven testers can check every one of them.
+STREAM_EVENT_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        _event_schema("conversation", _object(conversation_id={"type": "string", "format": "uuid"})),
+        _event_schema("tool_call", _component(ToolCall)),
+        _event_schema("tool_result", _component(ToolResult)),
+        _event_schema("delta", _object(text={"type": "string"})),
+        _event_schema("guardrail", _component(GuardrailTrip)),
+        _event_schema("done", _component(ChatResponse)),
+        _event_schema("error", _component(ErrorBody)),
+    ]
+}
+
+
+@router.post(
+    "/chat/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": STREAM_DESCRIPTION, "content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}},
+        **ERROR_RESPONSES,
+    },
+)
+async def chat_stream(
+    body: ChatRequest, user_id: CurrentUser, request: Request, idempotency_key: IdempotencyKey = None
+) -> StreamingResponse:
+    """The same turn as `POST /chat`, streamed as server-sent events while it runs.
+
+    Bad input, auth and an unknown conversation are refused with a JSON error before the stream
+    starts. A client that disconnects does not stop the turn: it completes and is stored whole.
+    """
+    claim = await _claim(request, user_id, idempotency_key, body)
+    if isinstance(claim, dict):  # a retry: the first response again, as its two bookend events
+        replay = [sse.sse_event("conversation", json.dumps({"conversation_id": claim["conversation_id"]}))]
+        replay.append(sse.sse_event("done", json.dumps(claim, ensure_ascii=False)))
+        return StreamingResponse(iter(replay), media_type="text/event-stream", headers=sse.HEADERS)
+    runtime: AgentRuntime = request.app.state.agent
+    events = await runtime.stream_turn(user_id, body.message, body.conversation_id, _hooks(claim))
+    # Waiting for the first event lets "no such conversation" still be an ordinary 404.
+    first = await anext(events)
+
+    async def all_events() -> AsyncIterator[TurnEvent]:
+        yield first
+        async for event in events:
+            yield event
+
+    return StreamingResponse(_event_stream(request, all_events()), media_type="text/event-stream", headers=sse.HEADERS)

@@ -33,6 +33,30 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+_DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def error_for(exc: Exception) -> tuple[int, str, str]:
+    """The status, code and message a client gets for an exception: never the exception's own text.
+
+    Shared by the handlers below and by the chat stream, whose failures after the first byte can
+    only be reported as an `error` event.
+    """
+    if isinstance(exc, ServiceError):
+        return exc.status_code, exc.code, exc.message
+    if isinstance(exc, _DATABASE_DOWN):
+        return 503, "unavailable", "the database is unavailable; try again shortly"
+    return 500, "internal", "internal error"
+
+
+def log_failure(request: Request, exc: Exception) -> None:
+    """Log what the client is not told: the detail of database and unexpected failures."""
+    if isinstance(exc, ServiceError):
+        return
+    what = "database error" if isinstance(exc, _DATABASE_DOWN) else "unhandled error"
+    log.error("%s on %s %s", what, request.method, request.url.path, exc_info=exc)
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(err.get("type") == "json_invalid" for err in errors):
@@ -45,8 +69,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return error_response(exc.status_code, exc.code, exc.message, headers)
+        return error_response(exc.status_code, exc.code, exc.message, exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,11 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
-    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(503, "unavailable", "the database is unavailable; try again shortly")
-
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(500, "internal", "internal error")
+    async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+        log_failure(request, exc)
+        return error_response(*error_for(exc))

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage, Task
-from sqlmodel import select
 from tests.api.conftest import TEST_SECRET
 
 

@@ -16,7 +16,10 @@ from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage
 from tests.api.conftest import TEST_SECRET
+from tests.api.helpers import parse_sse
 from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply, serve_fake_llm
+
+Events = list[tuple[str, Any]]
 
 
 @pytest.fixture
@@ -174,3 +177,75 @@ async def test_a_4xx_from_the_provider_is_not_hidden_by_fallback(
     assert "scripted failure" not in response.text
     async with database.session() as db:
         assert (await db.exec(select(AgentMessage))).all() == []  # a failed turn stores nothing
+
+
+async def stream(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str) -> Events:
+    response = await client.post(f"/api/{user}/chat/stream", json={"message": message}, headers=auth)
+    assert response.status_code == 200, response.text
+    return parse_sse(response.text)[0]
+
+
+async def test_the_provider_streams_through_the_sdk(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk to your list.")]
+    events = await stream(client, alice, alice_auth, "add buy milk")
+
+    names = [name for name, _ in events]
+    assert names == ["conversation", "tool_call", "tool_result", *["delta"] * 6, "done"]
+    done = events[-1][1]
+    assert done["using_stub"] is False and done["model"] == "fake-model"
+    assert "".join(data["text"] for name, data in events if name == "delta") == done["response"]
+    assert done["response"] == "Added Buy milk to your list."
+    assert all(request["stream"] is True for request in fake.requests)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        [ErrorReply(500)],  # the first model call fails
+        [ToolCallReply("add_todo", {"title": "Call mom"}), ErrorReply(503)],  # the answer after the tool fails
+    ],
+)
+async def test_a_provider_failure_while_streaming_falls_back(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    fake: FakeLLM,
+    database: Database,
+    script: list[Any],
+) -> None:
+    fake.replies = script
+    events = await stream(client, alice, alice_auth, "add call mom")
+
+    done = events[-1][1]
+    assert events[-1][0] == "done" and done["using_stub"] is True and done["model"] == "offline"
+    assert [data["name"] for name, data in events if name == "tool_call"] == ["add_todo"]  # not added twice
+    assert "".join(data["text"] for name, data in events if name == "delta") == done["response"]
+    assert "call mom" in done["response"].lower()
+    assert_consistent(await stored_items(database, done["conversation_id"]), ["add call mom"])
+
+
+async def test_a_streamed_reply_the_output_guardrail_blocks_ends_in_the_refusal(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    bob: uuid.UUID,
+    bob_auth: dict[str, str],
+    fake: FakeLLM,
+    database: Database,
+) -> None:
+    """The deltas of a reply precede the output guardrail's verdict on it; the `guardrail` event then
+    tells the client to replace them (the page does), and the blocked text is never stored."""
+    created = await client.post(f"/api/{bob}/todos", json={"title": "Secret plan"}, headers=bob_auth)
+    assert created.status_code == 201, created.text
+    fake.replies = [TextReply('You have "Secret plan" on your list.')]
+    events = await stream(client, alice, alice_auth, "what is on my list?")
+
+    names = [name for name, _ in events]
+    assert names[0] == "conversation" and names[-2:] == ["guardrail", "done"]
+    guardrail, done = events[-2][1], events[-1][1]
+    assert guardrail["name"] == "output_scope" and done["guardrail"] == guardrail
+    assert done["response"] == guardrail["message"] and "Secret plan" not in done["response"]
+    items = await stored_items(database, done["conversation_id"])
+    assert "Secret plan" not in str(items)

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from agents import Model, ModelResponse, Usage
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
+from agents import Model, ModelResponse, Usage
 from service import todos
 from service.agent.memory import AgentMessageSession
 from service.agent.runtime import AgentRuntime
@@ -30,7 +30,8 @@ class ScriptedModel(Model):
         output: list[Any]
         if isinstance(step, str):
             text = ResponseOutputText(type="output_text", text=step, annotations=[])
-            output = [ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[text])]
+            message = ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[text])
+            output = [message]
         else:
             output = [
                 ResponseFunctionToolCall(

@@ -1,0 +1,341 @@
+"""`POST /api/{user_id}/chat/stream`: the events of a turn, what it stores, disconnects and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from fastapi import FastAPI
+from sqlmodel import col, select
+
+from service.agent.offline import OfflineModel
+from service.agent.providers import ModelFactory
+from service.api import chat as chat_api
+from service.app import create_app
+from service.config import Settings
+from service.db import Database
+from service.models import AgentMessage, Task
+from tests.api.helpers import PacedModel, assert_error, parse_sse
+from tests.live_server import serve_asgi
+
+Events = list[tuple[str, Any]]
+
+
+class FailingModel(OfflineModel):
+    """Streams the offline answer's first text delta, then raises `error`, as a provider can mid-answer."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async for event in super().stream_response(*args, **kwargs):
+            yield event
+            if event.type == "response.output_text.delta":
+                raise self.error
+
+
+def use_model(app: FastAPI, model: OfflineModel) -> None:
+    app.state.agent.models.model_for_turn = lambda: model
+
+
+async def stream(
+    client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation_id: Any = None
+) -> tuple[Events, int]:
+    """A whole streamed turn: its events and how many heartbeat comments came with them."""
+    response = await client.post(
+        f"/api/{user}/chat/stream", json={"message": message, "conversation_id": conversation_id}, headers=auth
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    return parse_sse(response.text)
+
+
+def of(events: Events, name: str) -> list[Any]:
+    return [data for event, data in events if event == name]
+
+
+_IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|call_[0-9a-zA-Z_]+")
+
+
+async def stored_turns(database: Database, conversation_id: str) -> list[tuple[str, str, str | None, str | None]]:
+    """A conversation's rows as (role, kind, tool name, content), with ids that differ run to run blanked."""
+    async with database.session() as db:
+        rows = await db.exec(
+            select(AgentMessage)
+            .where(col(AgentMessage.session_id) == uuid.UUID(conversation_id))
+            .order_by(col(AgentMessage.seq))
+        )
+        return [(r.role, r.kind, r.tool_name, _IDS.sub("<id>", r.content) if r.content else None) for r in rows]
+
+
+async def stored_rows(database: Database) -> int:
+    async with database.session() as db:
+        return len((await db.exec(select(AgentMessage))).all())
+
+
+@pytest.mark.parametrize(
+    ("message", "titles"),
+    [
+        ("add buy milk and eggs", None),  # whatever the model makes of it, the events must tell the same story
+        ("put milk and eggs on my list", ["Milk", "Eggs"]),
+    ],
+)
+async def test_events_of_a_turn_in_order(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], message: str, titles: list[str] | None
+) -> None:
+    events, _ = await stream(client, alice, alice_auth, message)
+    names = [name for name, _ in events]
+    assert re.fullmatch(r"conversation (tool_call )+(tool_result )+(delta ){2,}done", " ".join(names)), names
+
+    conversation, done = events[0][1], events[-1][1]
+    assert done["conversation_id"] == conversation["conversation_id"]
+    assert "".join(d["text"] for d in of(events, "delta")) == done["response"]
+    # The streamed tool activity is exactly what the final answer reports.
+    assert of(events, "tool_call") == done["tool_calls"]
+    assert of(events, "tool_result") == done["tool_results"]
+    assert {c["name"] for c in done["tool_calls"]} == {"add_todo"}
+    assert done["using_stub"] is True and done["model"] == "offline" and done["guardrail"] is None
+    assert len(done["trace_id"]) == 32
+
+    todos = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"]
+    added = [r["output"]["todo"]["title"] for r in done["tool_results"]]
+    assert sorted(t["title"] for t in todos) == sorted(added)
+    if titles is not None:
+        assert added == titles
+
+
+async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    bob: uuid.UUID,
+    bob_auth: dict[str, str],
+    database: Database,
+) -> None:
+    """Alice chats through /chat, Bob says the same through /chat/stream: same answers, same rows."""
+    messages = ["put milk and eggs on my list", "I bought the milk", "what's done?"]
+    plain_id = streamed_id = None
+    for message in messages:
+        response = await client.post(
+            f"/api/{alice}/chat", json={"message": message, "conversation_id": plain_id}, headers=alice_auth
+        )
+        plain = response.json()
+        events, _ = await stream(client, bob, bob_auth, message, streamed_id)
+        streamed = events[-1][1]
+        plain_id, streamed_id = plain["conversation_id"], streamed["conversation_id"]
+        assert streamed["response"] == plain["response"]
+        assert [c["name"] for c in streamed["tool_calls"]] == [c["name"] for c in plain["tool_calls"]]
+
+    plain_rows = await stored_turns(database, plain_id)
+    assert len(plain_rows) >= 3 * len(messages)
+    assert await stored_turns(database, streamed_id) == plain_rows
+    history = (await client.get(f"/api/{bob}/conversations/{streamed_id}", headers=bob_auth)).json()
+    assert [m["content"] for m in history["messages"] if m["role"] == "user"] == messages
+
+
+async def test_a_refused_request_streams_the_refusal(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], database: Database
+) -> None:
+    events, _ = await stream(client, alice, alice_auth, "show me bob's todos")
+    assert [name for name, _ in events] == ["conversation", "guardrail", "done"]
+    guardrail, done = events[1][1], events[-1][1]
+    assert guardrail["name"] == "user_scope" and done["guardrail"] == guardrail
+    assert done["response"] == guardrail["message"] and done["tool_calls"] == []
+    rows = await stored_turns(database, done["conversation_id"])
+    assert [(role, content) for role, _, _, content in rows] == [
+        ("user", "show me bob's todos"),
+        ("assistant", guardrail["message"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("no token", 401, "unauthorized"),
+        ("expired token", 401, "unauthorized"),
+        ("another user's path", 403, "forbidden"),
+        ("empty message", 422, "validation_error"),
+        ("unknown conversation", 404, "not_found"),
+        ("someone else's conversation", 404, "not_found"),
+    ],
+)
+async def test_refusals_before_the_stream_are_plain_json_errors(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    bob: uuid.UUID,
+    bob_auth: dict[str, str],
+    make_token: Callable[..., str],
+    database: Database,
+    case: str,
+    status: int,
+    code: str,
+) -> None:
+    bobs = (await client.post(f"/api/{bob}/chat", json={"message": "add buy milk"}, headers=bob_auth)).json()
+    before = await stored_rows(database)
+    path, body, headers = alice, {"message": "add call mom"}, alice_auth
+    if case == "no token":
+        headers = {}
+    elif case == "expired token":
+        headers = {"Authorization": f"Bearer {make_token(alice, timedelta(minutes=-5))}"}
+    elif case == "another user's path":
+        path = bob
+    elif case == "empty message":
+        body = {"message": ""}
+    elif case == "unknown conversation":
+        body["conversation_id"] = str(uuid.uuid4())
+    else:
+        body["conversation_id"] = bobs["conversation_id"]
+
+    response = await client.post(f"/api/{path}/chat/stream", json=body, headers=headers)
+    assert response.headers["content-type"] == "application/json"
+    assert_error(response, status, code)
+    assert "milk" not in response.text
+    assert await stored_rows(database) == before
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (RuntimeError("internal detail that must not leak"), "internal"),
+        (
+            openai.BadRequestError(
+                "internal detail that must not leak",
+                response=httpx.Response(400, request=httpx.Request("POST", "http://model")),
+                body=None,
+            ),
+            "model_unavailable",
+        ),
+    ],
+)
+async def test_a_failure_after_the_stream_started_is_an_error_event(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    database: Database,
+    error: Exception,
+    code: str,
+) -> None:
+    use_model(app, FailingModel(error))
+    events, _ = await stream(client, alice, alice_auth, "hello")
+    names = [name for name, _ in events]
+    # The SDK may drop deltas still queued when the run fails; what matters is how the stream ends.
+    assert names[0] == "conversation" and names[-1] == "error" and set(names[1:-1]) <= {"delta"}
+    assert events[-1][1]["error"]["code"] == code
+    assert events[-1][1]["error"]["message"]
+    assert "must not leak" not in str(events)
+    assert await stored_rows(database) == 0  # a failed turn stores nothing, as on /chat
+
+
+async def test_heartbeats_while_the_turn_is_quiet(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(chat_api, "HEARTBEAT_S", 0.01)
+    use_model(app, PacedModel(pause_s=0.04))
+    events, pings = await stream(client, alice, alice_auth, "add buy milk")
+    assert pings >= 2
+    assert events[0][0] == "conversation" and events[-1][0] == "done"
+
+
+async def test_turns_of_one_conversation_do_not_interleave(
+    app: FastAPI, client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], database: Database
+) -> None:
+    first, _ = await stream(client, alice, alice_auth, "hello")
+    conversation_id = first[0][1]["conversation_id"]
+    use_model(app, PacedModel(pause_s=0.01))
+    both = await asyncio.gather(
+        stream(client, alice, alice_auth, "add buy milk", conversation_id),
+        stream(client, alice, alice_auth, "add call mom", conversation_id),
+    )
+    assert all(events[-1][0] == "done" for events, _ in both)
+    rows = await stored_turns(database, conversation_id)
+    turns = [content for role, _, _, content in rows if role == "user"]
+    assert turns[0] == "hello" and sorted(turns[1:]) == ["add buy milk", "add call mom"]
+    # Each turn is whole and in one piece: user, call, output, answer.
+    kinds = [kind for _, kind, _, _ in rows[2:]]
+    assert kinds == ["message", "function_call", "function_call_output", "message"] * 2
+
+
+@pytest.fixture
+def paced_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every turn of apps made from now on runs on a slow offline model: time to disconnect mid-turn."""
+    monkeypatch.setattr(ModelFactory, "model_for_turn", lambda self: PacedModel(pause_s=0.05))
+
+
+async def read_until(response: httpx.Response, event: str) -> Events:
+    """The stream's events up to the first `event`, leaving the rest of the turn unread."""
+    text = ""
+    async for line in response.aiter_lines():
+        text += line + "\n"
+        events, _ = parse_sse(text)
+        if line == "" and events and events[-1][0] == event:
+            return events
+    raise AssertionError(f"no {event} event in {text}")
+
+
+async def wait_for_rows(database: Database, conversation_id: str, count: int) -> None:
+    for _ in range(200):
+        if len(await stored_turns(database, conversation_id)) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the turn was not stored: {await stored_turns(database, conversation_id)}")
+
+
+async def test_a_client_that_disconnects_mid_turn_leaves_the_whole_turn_stored(
+    paced_model: None, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    async with serve_asgi(create_app(settings)) as (_, base_url), httpx.AsyncClient(base_url=base_url) as http:
+        url = f"/api/{alice}/chat/stream"
+        async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
+            events = await read_until(response, "tool_call")
+        # Gone after the tool call: the answer was still being written, and nothing was stored yet.
+        conversation_id = events[0][1]["conversation_id"]
+        assert await stored_turns(database, conversation_id) == []
+
+        await wait_for_rows(database, conversation_id, 4)
+        rows = await stored_turns(database, conversation_id)
+        assert [(role, kind) for role, kind, _, _ in rows] == [
+            ("user", "message"),
+            ("assistant", "function_call"),
+            ("tool", "function_call_output"),
+            ("assistant", "message"),
+        ]
+        assert "milk" in (rows[-1][3] or "").lower()
+        async with database.session() as db:
+            assert [t.title for t in (await db.exec(select(Task))).all()] == ["Buy milk"]
+
+        # The client comes back: the conversation continues from the stored turn.
+        body = {"message": "I bought the milk", "conversation_id": conversation_id}
+        again = await http.post(f"/api/{alice}/chat", json=body, headers=alice_auth)
+        assert again.json()["tool_calls"][-1]["arguments"]["completed"] is True, again.json()
+
+
+async def test_shutdown_waits_for_a_turn_whose_client_left(
+    paced_model: None, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    async with serve_asgi(create_app(settings)) as (server, base_url), httpx.AsyncClient(base_url=base_url) as http:
+        url = f"/api/{alice}/chat/stream"
+        async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
+            events = await read_until(response, "conversation")
+        server.should_exit = True  # stopped at once; the block's exit waits for the server to finish
+    conversation_id = events[0][1]["conversation_id"]
+    assert [kind for _, kind, _, _ in await stored_turns(database, conversation_id)] == [
+        "message",
+        "function_call",
+        "function_call_output",
+        "message",
+    ]

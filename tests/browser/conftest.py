@@ -1,0 +1,48 @@
+"""The real app on a loopback port, and Debian's Chromium driven by Playwright.
+
+The browser tests skip (with the reason) where /usr/bin/chromium is missing; `.ci/run` installs it.
+Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from service.app import create_app
+from service.config import Settings
+from service.db import Database
+from tests.api.conftest import make_token, settings  # noqa: F401  (the API tests' fixtures, shared)
+from tests.live_server import serve_asgi
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless in a container: no sandbox (no user namespaces), no GPU, and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# For the browser test modules: `pytestmark = needs_chromium`.
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium")
+
+
+@pytest.fixture
+async def base_url(settings: Settings, database: Database) -> AsyncIterator[str]:  # noqa: F811
+    async with serve_asgi(create_app(settings)) as (_, url):
+        yield url
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
