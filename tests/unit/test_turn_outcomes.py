@@ -30,8 +30,9 @@ class ScriptedModel(Model):
         output: list[Any]
         if isinstance(step, str):
             text = ResponseOutputText(type="output_text", text=step, annotations=[])
-            message = ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[text])
-            output = [message]
+            output = [
+                ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[text])
+            ]
         else:
             output = [
                 ResponseFunctionToolCall(
