@@ -53,8 +53,12 @@ def log_failure(request: Request, exc: Exception) -> None:
     """Log what the client is not told: the detail of database and unexpected failures."""
     if isinstance(exc, ServiceError):
         return
-    what = "database error" if isinstance(exc, _DATABASE_DOWN) else "unhandled error"
-    log.error("%s on %s %s", what, request.method, request.url.path, exc_info=exc)
+    if isinstance(exc, _DATABASE_DOWN):
+        # One line, no traceback: during an outage every request fails the same known way.
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, cause)
+        return
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
