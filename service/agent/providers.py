@@ -18,6 +18,7 @@ from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIRespo
 from service.agent.offline import OfflineModel
 from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.config import Settings
+from service.telemetry import ChatSpanModel
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class FallbackModel(Model):
     took over keeps one turn from flapping between two models.
     """
 
-    def __init__(self, primary: Model, offline: OfflineModel) -> None:
+    def __init__(self, primary: Model, offline: Model) -> None:
         self._primary = primary
         self._offline = offline
         self.fallback_reason: str | None = None
@@ -86,7 +87,8 @@ class ModelFactory:
     def __init__(self, settings: Settings, spec_model: str) -> None:
         self.kind = settings.resolved_provider
         self.model_name = OFFLINE_MODEL_NAME if self.kind == "offline" else settings.agent_model or spec_model
-        self._offline = OfflineModel()
+        # The OpenAI instrumentation traces provider calls; the offline model makes none, so it gets its own span.
+        self._offline = ChatSpanModel(OfflineModel(), provider=OFFLINE_MODEL_NAME, name=OFFLINE_MODEL_NAME)
         self._client: openai.AsyncOpenAI | None = None
         self._primary: Model | None = None
         if self.kind != "offline":

@@ -1,0 +1,60 @@
+"""Structured logs that lead to their trace: JSON in production, a readable line in dev."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from service.config import Settings
+from service.telemetry import configure_logging, tracer
+from tests.api.conftest import TEST_SECRET
+from tests.telemetry.assertions import assert_includes
+from tests.telemetry.conftest import SpanRecorder
+
+log = logging.getLogger("service.test")
+
+
+def settings(env: str) -> Settings:
+    return Settings(_env_file=None, env=env, auth_jwt_secret=TEST_SECRET)
+
+
+def test_production_logs_are_json_with_trace_ids(recorder: SpanRecorder, capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(settings("production"))
+    try:
+        with tracer.start_as_current_span("work") as span:
+            log.warning("turn for %s", "conversation 7")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("outside any span")
+    finally:
+        configure_logging(settings("dev"))
+
+    inside, outside = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    context = span.get_span_context()
+    assert_includes(
+        inside,
+        {
+            "level": "WARNING",
+            "logger": "service.test",
+            "message": "turn for conversation 7",
+            "trace_id": f"{context.trace_id:032x}",
+            "span_id": f"{context.span_id:016x}",
+        },
+    )
+    assert inside["timestamp"].endswith("+00:00")
+    assert "trace_id" not in outside
+    assert outside["level"] == "ERROR" and "ValueError: boom" in outside["exception"]
+
+
+def test_dev_logs_are_one_line_with_trace_ids(recorder: SpanRecorder, capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(settings("dev"))
+    with tracer.start_as_current_span("work") as span:
+        log.warning("model provider failed")
+    [line] = capsys.readouterr().err.splitlines()
+    context = span.get_span_context()
+    assert line.endswith(
+        f"WARNING service.test [trace_id={context.trace_id:032x} span_id={context.span_id:016x}]: model provider failed"
+    )

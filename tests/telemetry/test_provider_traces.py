@@ -1,0 +1,233 @@
+"""Turns on an OpenAI-compatible provider over real HTTP: the instrumentation's model spans, and the fallback."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from opentelemetry.trace import SpanKind, StatusCode
+
+from service.config import Settings
+from tests.api.conftest import TEST_SECRET
+from tests.api.helpers import parse_sse
+from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply, serve_fake_llm
+from tests.telemetry.assertions import assert_includes, assert_no_content, attributes, one_trace
+from tests.telemetry.conftest import SpanRecorder
+from tests.telemetry.trace_tree import shape
+
+
+@pytest.fixture
+def fake() -> FakeLLM:
+    return FakeLLM()
+
+
+@pytest.fixture
+async def fake_server(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
+    async with serve_fake_llm(fake) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        auth_jwt_secret=TEST_SECRET,
+        model_provider="openai-compatible",
+        openai_base_url=fake.base_url,
+        agent_model="fake-model",
+        model_max_retries=0,
+        model_timeout_s=5,
+    )
+
+
+async def chat(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str) -> dict[str, object]:
+    response = await client.post(f"/api/{user}/chat", json={"message": message}, headers=auth)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_provider_model_calls(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, spans: SpanRecorder
+) -> None:
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk.")]
+    body = await chat(client, alice, alice_auth, "add buy milk")
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+        "    execute_tool add_todo (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+    by_name = one_trace(finished, str(body["trace_id"]))
+    [agent] = by_name["invoke_agent todo_assistant"]
+    models = by_name["chat fake-model"]
+    for model in models:
+        # The OpenAI instrumentation's span, given the conversation id by the agent span around it.
+        assert_includes(
+            attributes(model),
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "fake-model",
+                "gen_ai.conversation.id": body["conversation_id"],
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 5,
+                "server.address": "127.0.0.1",
+            },
+        )
+    assert_includes(
+        attributes(agent),
+        {
+            "gen_ai.request.model": "fake-model",
+            "gen_ai.usage.input_tokens": 20,
+            "gen_ai.usage.output_tokens": 10,
+            "todo.using_stub": False,
+        },
+    )
+    assert "todo.fallback_reason" not in attributes(agent)
+    assert_no_content(finished)
+
+
+async def test_a_provider_failure_with_fallback(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    fake: FakeLLM,
+    spans: SpanRecorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), ErrorReply(500)]
+    body = await chat(client, alice, alice_auth, "add buy milk")
+    assert body["using_stub"] is True
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+        "    execute_tool add_todo (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+        "    chat offline (INTERNAL)",
+    ]
+    by_name = one_trace(finished, str(body["trace_id"]))
+    ok, failed = by_name["chat fake-model"]
+    assert ok.status.status_code is StatusCode.UNSET
+    assert failed.status.status_code is StatusCode.ERROR
+    assert attributes(failed)["error.type"] == "openai.InternalServerError"
+    [offline] = by_name["chat offline"]
+    assert attributes(offline)["gen_ai.conversation.id"] == body["conversation_id"]
+    [agent] = by_name["invoke_agent todo_assistant"]
+    assert attributes(agent)["todo.using_stub"] is True
+    assert attributes(agent)["todo.fallback_reason"] == "http_500"
+    # The turn itself succeeded: only the failed model call is an error.
+    assert agent.status.status_code is StatusCode.UNSET and "error.type" not in attributes(agent)
+    # The fallback's log line leads to this trace.
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if "model provider failed" in line]
+    assert f"[trace_id={body['trace_id']} " in warning
+
+
+async def test_a_provider_error_without_fallback_fails_the_turn_span(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, spans: SpanRecorder
+) -> None:
+    fake.replies = [ErrorReply(400)]
+    response = await client.post(f"/api/{alice}/chat", json={"message": "add milk"}, headers=alice_auth)
+    assert response.status_code == 503
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+    by_name = one_trace(finished, response.headers["x-trace-id"])
+    [model] = by_name["chat fake-model"]
+    [agent] = by_name["invoke_agent todo_assistant"]
+    [server] = by_name["POST /api/{user_id}/chat"]
+    assert attributes(model)["error.type"] == "openai.BadRequestError"
+    assert attributes(agent)["error.type"] == "service.errors.ModelUnavailable"
+    assert agent.status.status_code is StatusCode.ERROR
+    assert attributes(server)["http.response.status_code"] == 503
+    assert server.status.status_code is StatusCode.ERROR and server.kind is SpanKind.SERVER
+
+
+async def test_a_tool_guardrail_trip(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    bob: uuid.UUID,
+    bob_auth: dict[str, str],
+    fake: FakeLLM,
+    spans: SpanRecorder,
+) -> None:
+    created = await client.post(f"/api/{bob}/todos", json={"title": "Bob's secret"}, headers=bob_auth)
+    bobs_todo = created.json()["id"]
+    fake.replies = [
+        ToolCallReply("update_todo", {"todo_id": bobs_todo, "completed": True}),
+        TextReply("I could not find that todo."),
+    ]
+    spans.take()
+    body = await chat(client, alice, alice_auth, "tick off the first one")
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+        "    execute_tool update_todo (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+    [agent] = one_trace(finished, str(body["trace_id"]))["invoke_agent todo_assistant"]
+    assert attributes(agent)["todo.guardrail.tool_ownership.tripped"] is True
+    assert attributes(agent)["todo.guardrail.user_scope.tripped"] is False
+
+
+async def test_a_streamed_provider_turn(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, spans: SpanRecorder
+) -> None:
+    fake.replies = [TextReply("Hello there, what shall I add?")]
+    response = await client.post(f"/api/{alice}/chat/stream", json={"message": "hi"}, headers=alice_auth)
+    done = next(data for name, data in parse_sse(response.text)[0] if name == "done")
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat/stream (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+    [model] = one_trace(finished, done["trace_id"])["chat fake-model"]
+    assert attributes(model)["gen_ai.usage.output_tokens"] == 5
+    assert attributes(model)["gen_ai.conversation.id"] == done["conversation_id"]
+
+
+async def test_an_output_guardrail_trip(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    bob: uuid.UUID,
+    bob_auth: dict[str, str],
+    fake: FakeLLM,
+    spans: SpanRecorder,
+) -> None:
+    await client.post(f"/api/{bob}/todos", json={"title": "Plan the surprise party"}, headers=bob_auth)
+    fake.replies = [TextReply('You have one todo: "Plan the surprise party".')]
+    spans.take()
+    body = await chat(client, alice, alice_auth, "what is on my list?")
+    assert body["guardrail"] == {"name": "output_scope", "message": body["response"]}
+
+    finished = spans.take()
+    assert shape(finished) == [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+    [agent] = one_trace(finished, str(body["trace_id"]))["invoke_agent todo_assistant"]
+    assert attributes(agent)["todo.guardrail.output_scope.tripped"] is True
+    assert attributes(agent)["todo.guardrail.user_scope.tripped"] is False
+    assert agent.status.status_code is StatusCode.UNSET  # a refusal is an answer, not an error
