@@ -17,6 +17,11 @@ from service.errors import Unauthorized
 
 HS_ALGORITHMS = ["HS256"]
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+JWKS_CACHE_S = 300
+# Long enough to shield the provider from tokens with made-up kids, short enough that a newly
+# rotated key is fetched on (almost) its first token.
+JWKS_REFETCH_COOLDOWN_S = 1.0
+JWKS_TIMEOUT_S = 5
 
 
 @dataclass(frozen=True)
@@ -29,21 +34,31 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._secret = settings.jwt_secret()
-        # PyJWKClient caches keys and refetches on an unknown `kid`; its fetch is blocking, so it runs
-        # in a worker thread.
+        # PyJWKClient caches the key set for JWKS_CACHE_S and refetches it on an unknown `kid`, at most
+        # once per JWKS_REFETCH_COOLDOWN_S (a flood of made-up kids cannot hammer the provider). No per-kid
+        # cache (`cache_keys`): it never expires, so a key the provider withdrew would verify forever.
+        # The fetch is blocking, so it runs in a worker thread.
         self._jwks = (
-            jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            jwt.PyJWKClient(
+                settings.auth_jwks_url,
+                lifespan=JWKS_CACHE_S,
+                cooldown_duration=JWKS_REFETCH_COOLDOWN_S,
+                timeout=JWKS_TIMEOUT_S,
+            )
             if settings.auth_jwks_url
             else None
         )
 
     async def verify(self, token: str) -> Principal:
+        key: jwt.PyJWK | str
         try:
             if self._jwks is not None:
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-                key, algorithms = signing_key.key, JWKS_ALGORITHMS
+                # The PyJWK itself, not its bare key: PyJWT then requires the token's `alg` to be the key's
+                # own, so a header cannot pair an RSA algorithm with an EC key (which crashed the verifier).
+                key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                algorithms = JWKS_ALGORITHMS
             else:
-                key, algorithms = self._secret, HS_ALGORITHMS
+                key, algorithms = self._secret or "", HS_ALGORITHMS
             claims = jwt.decode(
                 token,
                 key,
@@ -58,12 +73,26 @@ class Authenticator:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized("invalid or expired token") from exc
-        try:
-            user_id = uuid.UUID(str(claims["sub"]))
-        except ValueError:
-            raise Unauthorized("token subject must be a UUID") from None
+        user_id = _user_id(claims["sub"])
+        if user_id is None:
+            raise Unauthorized("token subject must be a UUID")
         email = claims.get("email")
         return Principal(user_id=user_id, email=email if isinstance(email, str) else None)
+
+
+def _user_id(subject: object) -> uuid.UUID | None:
+    """The subject as a user id, in its one canonical spelling only.
+
+    `uuid.UUID` also reads `urn:uuid:…`, `{…}` and undashed hex; accepting those would let one user have
+    several subjects (and several cache and audit identities), so anything but the canonical form is refused.
+    """
+    if not isinstance(subject, str):
+        return None
+    try:
+        user_id = uuid.UUID(subject)
+    except ValueError:
+        return None
+    return user_id if str(user_id) == subject.lower() else None
 
 
 def mint_token(settings: Settings, user_id: uuid.UUID, ttl: timedelta) -> str:

@@ -18,6 +18,9 @@ from service.errors import InvalidArgument, NotFound
 from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, utcnow
 
 MAX_PAGE = 100
+# Beyond this an offset overflows some drivers' integers (a model passing 2**63 crashed the tool on SQLite);
+# no real list gets near it.
+MAX_OFFSET = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,8 @@ async def list_todos(
 ) -> Page:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
-    if offset < 0:
-        raise InvalidArgument("offset must not be negative")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidArgument(f"offset must be between 0 and {MAX_OFFSET}")
     where = [col(Task.user_id) == user_id]
     if completed is not None:
         where.append(col(Task.completed) == completed)

@@ -5,7 +5,7 @@ The tools are already scoped to the context user; these layers catch what gets p
 - `user_scope` (input): refuses requests about other users or accounts, and attempts to override the
   instructions, before any model call.
 - `tool_ownership` (tool input): a todo id that is not the user's never reaches a tool; the model is
-  told `not_found`, exactly what a missing id gets, so nothing hints that the id exists.
+  told `not_found`, and a missing id is treated the same way, so nothing hints that an id exists.
 - `output_scope` (output): blocks a reply naming a todo id or title that belongs to someone else.
 
 All checks are deterministic (patterns and indexed lookups), so they cost no model call and behave the
@@ -64,6 +64,14 @@ _DATA = (
     r"todos?|tasks?|lists?|items?|data|notes?|conversations?|messages?|history|accounts?|records?|details|info"
     r"|show|list|see|view|read|get|give|access|open|delete|remove|update|change|edit|modify|complete|mark|dump"
 )
+# Unmistakable in any request, even inside an "add ...": nobody's chore is to ignore the prior instructions.
+_HARD_OVERRIDE = (
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}?\b(?:previous|prior|above|earlier|all|your|"
+    r"system|these|any)\b[^.?!]{0,20}?\b(?:instructions?|prompts?|guardrails?)\b"
+    # Spanish, French, German, Italian, Portuguese: the same request, seen in the wild.
+    r"|\b(?:ignor\w*|olvid\w*|oubli\w*|vergiss\w*|vergessen|dimentic\w*|esque[cç]\w*)\b[^.?!]{0,40}?"
+    r"\b(?:instrucciones|instructions|consignes|anweisungen|instruktionen|istruzioni|instru[cç][oõ]es)\b"
+)
 _OVERRIDE = (
     r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.?!]{0,40}?\b(?:previous|prior|above|earlier|all|"
     r"your|the|these|any|system)\b[^.?!]{0,20}?\b(?:instructions?|rules?|prompts?|guardrails?|restrictions?|"
@@ -76,6 +84,12 @@ _ACCOUNT = (
     r"\b(?:log\s*in|sign\s*in|switch|swap|change)\s+(?:as|to|into)\s+(?:another|a\s+different|other|"
     r"the\s+admin|admin|user)\b|\bimpersonat\w*|\b(?:drop|truncate)\s+table\b|\bselect\s+\*\s+from\b"
 )
+# The rest of an add request is a todo's title: "add drop table tennis class" is a chore, not an attack.
+_ADD = r"^\W*(?:please\s+)?(?:add|put|create|new\s+(?:task|todo)|remind\s+me|note\s+down|jot\s+down|todo\s*:)\b"
+_EMAIL = r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"
+_HARD_OVERRIDE_RE = re.compile(_HARD_OVERRIDE, re.IGNORECASE)
+_ADD_RE = re.compile(_ADD, re.IGNORECASE)
+_EMAIL_RE = re.compile(_EMAIL)
 _OTHERS_RE = re.compile(_OTHERS, re.IGNORECASE)
 _DATA_RE = re.compile(rf"\b(?:{_DATA})\b", re.IGNORECASE)
 _OVERRIDE_RE = re.compile(_OVERRIDE, re.IGNORECASE)
@@ -86,12 +100,15 @@ _LIST_LINE_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(?:\[[ x]\]\s*)?(.+?)\s*(
 
 def scope_violation(message: str) -> str | None:
     """Why a user message reaches outside the user's own data, or None when it does not."""
+    if _HARD_OVERRIDE_RE.search(message):
+        return "instruction_override"
+    if _ADD_RE.search(message):
+        return None
     if _OVERRIDE_RE.search(message):
         return "instruction_override"
     if _ACCOUNT_RE.search(message):
         return "account_access"
-    others = _OTHERS_RE.search(message)
-    if others and _DATA_RE.search(message):
+    if (_OTHERS_RE.search(message) or _EMAIL_RE.search(message)) and _DATA_RE.search(message):
         return "other_users"
     return None
 
@@ -116,17 +133,21 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-async def _foreign_ids(database: Database, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Of `ids`, those that name another user's todo or conversation (unknown ids are harmless)."""
-    ids.discard(user_id)
+async def _unowned_ids(database: Database, user_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Of `ids`, those that are not the user's own todo, conversation or user id.
+
+    Missing ids count as unowned too: treating them alike is what keeps a reply (or a refusal) from
+    telling whether an id exists.
+    """
+    ids = ids - {user_id}
     if not ids:
         return set()
     async with database.session() as db:
-        tasks = await db.exec(select(Task.id).where(col(Task.id).in_(ids), col(Task.user_id) != user_id))
+        tasks = await db.exec(select(Task.id).where(col(Task.id).in_(ids), col(Task.user_id) == user_id))
         sessions = await db.exec(
-            select(AgentSession.id).where(col(AgentSession.id).in_(ids), col(AgentSession.user_id) != user_id)
+            select(AgentSession.id).where(col(AgentSession.id).in_(ids), col(AgentSession.user_id) == user_id)
         )
-        return set(tasks.all()) | set(sessions.all())
+        return ids - set(tasks.all()) - set(sessions.all())
 
 
 async def _foreign_titles(database: Database, user_id: uuid.UUID, phrases: set[str]) -> set[str]:
@@ -154,23 +175,82 @@ async def user_scope(
     reason = scope_violation(text)
     if reason is None:
         ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
-        if await _foreign_ids(ctx.context.db, ctx.context.user_id, ids):
+        if await _unowned_ids(ctx.context.db, ctx.context.user_id, ids):
             reason = "foreign_id"
     return GuardrailFunctionOutput(output_info={"reason": reason}, tripwire_triggered=reason is not None)
 
 
+async def names_foreign_data(context: TurnContext, text: str) -> bool:
+    """Whether `text` names an id the user does not own or the title of someone else's todo.
+
+    The stream applies it piece by piece (`OutputGate` never cuts through an id, a quotation or a
+    list line), the output guardrail to the whole reply.
+    """
+    ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
+    if await _unowned_ids(context.db, context.user_id, ids):
+        return True
+    phrases = set(_QUOTED_RE.findall(text)) | set(_LIST_LINE_RE.findall(text))
+    return bool(await _foreign_titles(context.db, context.user_id, phrases))
+
+
+_LIST_ITEM_START_RE = re.compile(r"^\s*(?:[-*•]|\d+(?:[.)]|$))")
+_QUOTE_RE = re.compile(r"[\"“”]|(?<!\w)'|'(?!\w)")  # an apostrophe inside a word ("don't") is no quote
+
+
+def releasable(pending: str) -> int:
+    """How much of a streamed answer can be checked and released now without cutting through a name.
+
+    Complete lines always; of the line being written, the words before any quotation still open,
+    unless the line may be a list item (those are judged whole, as titles).
+    """
+    line_start = pending.rfind("\n") + 1
+    line = pending[line_start:]
+    if _LIST_ITEM_START_RE.match(line):
+        return line_start
+    quotes = [match.start() for match in _QUOTE_RE.finditer(line)]
+    for space in (i for i in range(len(line) - 1, 0, -1) if line[i] == " "):
+        if sum(1 for q in quotes if q < space) % 2 == 0:
+            return line_start + space + 1
+    return line_start
+
+
+class OutputGate:
+    """Lets a streamed answer through in checked pieces, each judged as `output_scope` judges a reply.
+
+    Once a piece fails, nothing more is released; the output guardrail then trips on the whole reply
+    and the client gets the refusal, having seen only what came before the leak.
+    """
+
+    def __init__(self, context: TurnContext) -> None:
+        self._context = context
+        self._pending = ""
+        self._blocked = False
+
+    async def feed(self, text: str) -> str:
+        """The checked text that `text` completes (possibly none)."""
+        if self._blocked:
+            return ""
+        self._pending += text
+        cut = releasable(self._pending)
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        return await self._release(ready) if ready else ""
+
+    async def flush(self) -> str:
+        """What is left after the model's last delta, checked."""
+        text, self._pending = self._pending, ""
+        return await self._release(text) if text and not self._blocked else ""
+
+    async def _release(self, text: str) -> str:
+        if await names_foreign_data(self._context, text):
+            self._blocked = True
+            return ""
+        return text
+
+
 @output_guardrail(name=OUTPUT_SCOPE)
 async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
-    text = str(output)
-    ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
-    foreign_ids = await _foreign_ids(ctx.context.db, ctx.context.user_id, ids)
-    phrases = set(_QUOTED_RE.findall(text)) | set(_LIST_LINE_RE.findall(text))
-    foreign_titles = await _foreign_titles(ctx.context.db, ctx.context.user_id, phrases)
-    tripped = bool(foreign_ids or foreign_titles)
-    return GuardrailFunctionOutput(
-        output_info={"foreign_ids": len(foreign_ids), "foreign_titles": len(foreign_titles)},
-        tripwire_triggered=tripped,
-    )
+    tripped = await names_foreign_data(ctx.context, str(output))
+    return GuardrailFunctionOutput(output_info={"tripped": tripped}, tripwire_triggered=tripped)
 
 
 @tool_input_guardrail(name=TOOL_OWNERSHIP)
@@ -190,7 +270,8 @@ async def tool_ownership(data: ToolInputGuardrailData) -> ToolGuardrailFunctionO
         return ToolGuardrailFunctionOutput.allow()  # not an id at all: the tool answers not_found
     async with context.db.session() as db:
         owner = (await db.exec(select(Task.user_id).where(col(Task.id) == todo_id))).first()
-    if owner is None or owner == context.user_id:
-        return ToolGuardrailFunctionOutput.allow()  # a missing id gets the very same not_found from the tool
+    if owner == context.user_id:
+        return ToolGuardrailFunctionOutput.allow()
+    # A missing id is refused exactly like another user's, so neither output nor `guardrail` tells them apart.
     context.record_guardrail(TOOL_OWNERSHIP, REFUSALS[TOOL_OWNERSHIP])
     return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo_id": str(raw_id)})

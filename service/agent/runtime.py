@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from agents import (
 )
 from service import conversations
 from service.agent.context import TurnContext, current_date_line
-from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, output_scope, user_scope
+from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
 from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
@@ -197,8 +197,16 @@ async def _forward(queue: asyncio.Queue[TurnEvent | Exception | None]) -> AsyncI
 class AgentRuntime:
     """Everything a turn needs that is built once per process: the spec, the agent, the models."""
 
-    def __init__(self, settings: Settings, database: Database, spec: AgentSpec | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        spec: AgentSpec | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.spec = spec or load_spec()
+        # Where "now" comes from (an aware datetime): evals pin it so dates in prompts and answers are stable.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.database = database
         self.models = ModelFactory(settings, self.spec.model)
         self.history_limit = settings.agent_history_limit or self.spec.history_limit
@@ -235,7 +243,7 @@ class AgentRuntime:
                 await conversations.get_conversation(db, user_id, conversation_id)
             user_context = await get_context(db, user_id)
         timezone = user_context.timezone or "UTC"
-        today = datetime.now(ZoneInfo(timezone)).date()
+        today = self.clock().astimezone(ZoneInfo(timezone)).date()
         return conversation_id, TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone)
 
     async def run_turn(
@@ -319,9 +327,17 @@ class AgentRuntime:
                     if stream:
                         result = Runner.run_streamed(self.agent, [*history, user_item], **run_options)
                         names: dict[str, str] = {}
+                        gate = OutputGate(context)  # no line naming others' data reaches the client
                         async for sdk_event in result.stream_events():
-                            if (event := _client_event(sdk_event, names)) is not None:
+                            if (event := _client_event(sdk_event, names)) is None:
+                                continue
+                            if event.type == "delta" and isinstance(event.data, dict):
+                                if released := await gate.feed(event.data["text"]):
+                                    yield TurnEvent("delta", {"text": released})
+                            else:
                                 yield event
+                        if rest := await gate.flush():
+                            yield TurnEvent("delta", {"text": rest})
                     else:
                         result = await Runner.run(self.agent, [*history, user_item], **run_options)
                     new_items = [item.to_input_item() for item in result.new_items]
@@ -340,7 +356,7 @@ class AgentRuntime:
                     new_items = [assistant_message(answer)]
                 except OutputGuardrailTripwireTriggered as exc:
                     # The user's own tool activity is kept; the blocked reply is neither stored nor answered
-                    # (a stream already sent its deltas: the `guardrail` event tells the client to replace them).
+                    # (a stream sent only the lines before the leak: `OutputGate` held back the rest).
                     context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
                     answer = REFUSALS[OUTPUT_SCOPE]
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from service import todos
 from service.api.deps import CurrentUser, DbSession
@@ -16,12 +16,23 @@ from service.models import DESCRIPTION_MAX, TITLE_MAX
 
 router = APIRouter(tags=["todos"], responses=ERROR_RESPONSES)
 
-# Beyond this an offset overflows some drivers' integers; no real list gets near it.
-MAX_OFFSET = 2**31 - 1
+MAX_OFFSET = todos.MAX_OFFSET
 
 # The schema states the column limits; the domain still trims and refuses blank titles.
 Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX, pattern=NO_NUL_PATTERN, examples=["Buy milk"])]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX, pattern=NO_NUL_PATTERN)]
+
+
+def _date_text(value: object) -> object:
+    """Only text reaches the date parser: lax parsing reads a number as a Unix time (`0` became 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# The schema says a YYYY-MM-DD string and a JSON boolean; nothing else passes for either.
+DueDate = Annotated[date, BeforeValidator(_date_text)]
+Completed = Annotated[bool, Strict()]
 
 
 class Todo(BaseModel):
@@ -51,7 +62,7 @@ class NewTodo(BaseModel):
 
     title: Title
     description: Description | None = None
-    due_date: date | None = None
+    due_date: DueDate | None = None
 
 
 class TodoChanges(BaseModel):
@@ -65,8 +76,8 @@ class TodoChanges(BaseModel):
 
     title: Title | MISSING = MISSING
     description: Description | MISSING | None = MISSING
-    completed: bool | MISSING = MISSING
-    due_date: date | MISSING | None = MISSING
+    completed: Completed | MISSING = MISSING
+    due_date: DueDate | MISSING | None = MISSING
 
 
 @router.get("/todos", response_model=TodoList)

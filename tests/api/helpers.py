@@ -1,14 +1,17 @@
-"""Shared by the REST API tests: the error-shape check and conversations seeded through the ORM."""
+"""Shared by the API and browser tests: the error shape, seeded conversations, SSE parsing, a slow model."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from service.agent.offline import OfflineModel
 from service.db import Database
 from service.models import AgentMessage, AgentSession
 from service.users import ensure_user
@@ -113,3 +116,34 @@ async def seed_conversation(
             await db.flush()
         await db.commit()
         return session.id
+
+
+def parse_sse(text: str) -> tuple[list[tuple[str, Any]], int]:
+    """The (event, JSON data) pairs of a server-sent event stream, in order, and its count of comment lines."""
+    events: list[tuple[str, Any]] = []
+    comments = 0
+    for block in text.split("\n\n"):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith(":"):
+                comments += 1
+            elif line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data.append(line.removeprefix("data: "))
+        if data:
+            events.append((name, json.loads("\n".join(data))))
+    return events, comments
+
+
+class PacedModel(OfflineModel):
+    """The offline model, pausing before each stream event, so a test can act (or watch) while a turn runs."""
+
+    def __init__(self, pause_s: float) -> None:
+        super().__init__()
+        self.pause_s = pause_s
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async for event in super().stream_response(*args, **kwargs):
+            await asyncio.sleep(self.pause_s)
+            yield event
