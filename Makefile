@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint install
+.PHONY: run test test-sqlite test-postgres lint install eval record record-local
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -25,6 +25,16 @@ test-postgres:
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 lint: install
-	$(UV) run ruff check service tests
-	$(UV) run ruff format --check service tests
+	$(UV) run ruff check service tests evals
+	$(UV) run ruff format --check service tests evals
 	$(UV) run mypy service
+
+eval: install  ## replay every cassette and run the offline model over evals/cases; non-zero under thresholds or when stale
+	$(UV) run python -m evals run --model all --report reports/evals
+
+record: install  ## re-record the cassettes against OPENAI_API_KEY / OPENAI_BASE_URL: make record MODEL=gpt-4.1-mini
+	@test -n "$(MODEL)" || { echo "usage: make record MODEL=NAME"; exit 2; }
+	$(UV) run python -m evals record --model "$(MODEL)" --report reports/evals-record
+
+record-local: install  ## record every case against a real open model run here (see evals/README.md)
+	bash evals/local_model/record_local.sh

@@ -1,0 +1,85 @@
+"""Cassettes: one vcrpy file per case under `evals/cassettes/<model>/`, body-matched, secrets scrubbed.
+
+A folder's `model.json` says how the requests were made (provider, model name, and for a local model its
+quantization and sha256), so replay rebuilds the very same requests. Replay runs with record mode
+`none`: a request that is not in the cassette never reaches a network; the runner reports it as *stale*.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.request import Request
+
+CASSETTES_DIR = Path(__file__).parent / "cassettes"
+META_FILE = "model.json"
+# Response headers worth keeping; everything else (cookies, org ids, request ids, rate-limit state) goes.
+KEEP_RESPONSE_HEADERS = {"content-type"}
+
+
+def _json_or_bytes(body: Any) -> Any:
+    if body is None:
+        return None
+    raw = body if isinstance(body, bytes) else str(body).encode()
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def body_matcher(r1: Request, r2: Request) -> None:
+    """Equal JSON documents (key order ignored), else equal bytes; vcrpy's matchers raise on a mismatch."""
+    if _json_or_bytes(r1.body) != _json_or_bytes(r2.body):
+        raise AssertionError("request bodies differ")
+
+
+def _scrub_request(request: Request) -> Request:
+    # No header is needed to match (method + path + body), so none is stored: no Authorization, cookie,
+    # organisation or project id, nor the client's per-request retry and timeout headers.
+    request.headers = {"Content-Type": "application/json"}
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    response["headers"] = {k: v for k, v in headers.items() if k.lower() in KEEP_RESPONSE_HEADERS}
+    return response
+
+
+def make_vcr(record: bool) -> vcr.VCR:
+    recorder = vcr.VCR(
+        record_mode="all" if record else "none",
+        match_on=("method", "path", "body"),
+        before_record_request=_scrub_request,
+        before_record_response=_scrub_response,
+        decode_compressed_response=True,
+    )
+    recorder.register_matcher("body", body_matcher)
+    return recorder
+
+
+CASSETTE_OPTIONS = {"allow_playback_repeats": False}  # each recorded exchange answers once, in order
+
+
+def cassette_path(model_dir: Path, case_id: str) -> Path:
+    return model_dir / f"{case_id}.yaml"
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    meta_file = model_dir / META_FILE
+    if not meta_file.exists():
+        raise FileNotFoundError(f"{model_dir} has no {META_FILE}: record it with `python -m evals record`")
+    meta: dict[str, Any] = json.loads(meta_file.read_text(encoding="utf-8"))
+    return meta
+
+
+def write_meta(model_dir: Path, meta: dict[str, Any]) -> None:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def recorded_models(root: Path = CASSETTES_DIR) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / META_FILE).exists()) if root.exists() else []
