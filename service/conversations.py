@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
-from service.models import TITLE_MAX, AgentMessage, AgentSession, utcnow
+from service.models import TITLE_MAX, AgentMessage, AgentSession, UserContext, utcnow
 from service.todos import MAX_PAGE, as_utc, clean_title
 
 Keyset = tuple[datetime, uuid.UUID]
@@ -102,6 +102,23 @@ async def get_conversation(db: AsyncSession, user_id: uuid.UUID, conversation_id
     if session is None or session.user_id != user_id:
         raise NotFound("no such conversation")
     return session
+
+
+async def timezone_for_turn(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> str | None:
+    """The user's timezone (None if unset), once the conversation is known to be theirs: one query.
+
+    Raises `NotFound` as `get_conversation` does; a chat turn needs nothing else to start.
+    """
+    row = (
+        await db.exec(
+            select(AgentSession.id, UserContext.timezone)
+            .outerjoin(UserContext, col(UserContext.user_id) == col(AgentSession.user_id))
+            .where(col(AgentSession.id) == conversation_id, col(AgentSession.user_id) == user_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such conversation")
+    return row[1]
 
 
 async def list_conversations(

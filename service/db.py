@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +23,36 @@ def make_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine.sync_engine, "checkin", _checked_in)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection that sat unused this long is pinged before use (and replaced if the database
+# went away meanwhile). `pool_pre_ping` pinged on every checkout: a round trip each time, five or six
+# per chat turn. A connection used a moment ago does not need one; if the database restarted within
+# that moment, the statement fails like any statement during an outage, and SQLAlchemy then replaces
+# every connection the pool holds.
+IDLE_PING_S = 1.0
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_S:
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+        dbapi_connection.rollback()  # the ping opened a transaction; its user may want autocommit
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection failed its ping") from exc  # the pool connects anew
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,10 +70,24 @@ class Database:
     def __init__(self, database_url: str) -> None:
         self.engine = make_engine(database_url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # On PostgreSQL a read needs no transaction of its own: autocommit saves its BEGIN and ROLLBACK
+        # round trips. SQLite reads stay as they are (switching its isolation level costs more than it saves).
+        readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._readers = (
+            async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
+            if self.engine.dialect.name == "postgresql"
+            else self._sessions
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (each statement sees the latest committed data); never commit in it."""
+        async with self._readers() as session:
             yield session
 
     async def ping(self) -> None:

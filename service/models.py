@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -42,7 +42,13 @@ class User(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at"),)
+    __table_args__ = (
+        Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at"),
+        # A page of the whole list in order, without sorting the list (`list_todos` with no filter).
+        Index("ix_tasks_user_created", "user_id", "created_at", "id"),
+        # Whose todo a title is (the output guardrail), without reading every user's todos.
+        Index("ix_tasks_title_lower", text("lower(title)"), "user_id"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = _user_fk()
@@ -52,6 +58,19 @@ class Task(SQLModel, table=True):
     due_date: date | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class TodoCount(SQLModel, table=True):
+    """How many todos a user has, and how many are done: the list's `total` without counting the list.
+
+    Kept by database triggers on `tasks` (migration 0003), so every write counts, whatever makes it.
+    """
+
+    __tablename__ = "todo_counts"
+
+    user_id: uuid.UUID = Field(sa_column_args=[ForeignKey("users.id", ondelete="CASCADE")], primary_key=True)
+    total: int = 0
+    done: int = 0
 
 
 class UserContext(SQLModel, table=True):

@@ -142,7 +142,7 @@ async def _unowned_ids(database: Database, user_id: uuid.UUID, ids: set[uuid.UUI
     ids = ids - {user_id}
     if not ids:
         return set()
-    async with database.session() as db:
+    async with database.reader() as db:
         tasks = await db.exec(select(Task.id).where(col(Task.id).in_(ids), col(Task.user_id) == user_id))
         sessions = await db.exec(
             select(AgentSession.id).where(col(AgentSession.id).in_(ids), col(AgentSession.user_id) == user_id)
@@ -156,14 +156,17 @@ async def _foreign_titles(database: Database, user_id: uuid.UUID, phrases: set[s
     if not wanted:
         return set()
     title = func.lower(Task.title)
-    async with database.session() as db:
-        foreign = set(
-            (await db.exec(select(title).where(title.in_(wanted), col(Task.user_id) != user_id).distinct())).all()
-        )
-        if not foreign:
-            return set()
-        own = set((await db.exec(select(title).where(title.in_(foreign), col(Task.user_id) == user_id))).all())
-    return foreign - own
+    # The user's own titles first (usually all of them: a reply names the user's todos), then, for each
+    # phrase left, whether any other user has it: one index probe (`ix_tasks_title_lower`) that stops at
+    # the first owner, however many users share a title like "buy milk".
+    async with database.reader() as db:
+        own = set((await db.exec(select(title).where(title.in_(wanted), col(Task.user_id) == user_id))).all())
+        foreign = set()
+        for phrase in wanted - own:
+            taken = select(Task.id).where(title == phrase, col(Task.user_id) != user_id).limit(1)
+            if (await db.exec(taken)).first() is not None:
+                foreign.add(phrase)
+    return foreign
 
 
 @input_guardrail(name=USER_SCOPE, run_in_parallel=False)
@@ -268,7 +271,7 @@ async def tool_ownership(data: ToolInputGuardrailData) -> ToolGuardrailFunctionO
     todo_id = _as_uuid(str(raw_id).strip())
     if todo_id is None:
         return ToolGuardrailFunctionOutput.allow()  # not an id at all: the tool answers not_found
-    async with context.db.session() as db:
+    async with context.db.reader() as db:
         owner = (await db.exec(select(Task.user_id).where(col(Task.id) == todo_id))).first()
     if owner == context.user_id:
         return ToolGuardrailFunctionOutput.allow()

@@ -57,6 +57,8 @@ class ProcessAdvisoryLocks:
         self._conn: AsyncConnection | None = None
         self._held: set[int] = set()
         self._mutex = asyncio.Lock()  # one statement at a time on the shared connection
+        # A lock statement was interrupted (cancelled, failed): the connection may hold a lock nobody tracks.
+        self._unsure = False
 
     async def try_lock(self, key: int) -> bool:
         async with self._mutex:
@@ -99,25 +101,32 @@ class ProcessAdvisoryLocks:
         except DBAPIError:
             await self._discard()
             raise
+        except BaseException:
+            self._unsure = True  # e.g. cancelled mid-statement: did the server take or release the lock?
+            raise
 
     async def _release_if_idle(self) -> None:
         """Give the connection back to the pool once no turn holds a lock on it.
 
-        `pg_advisory_unlock_all` first: a statement cut by a cancellation could have left a lock
-        nobody tracks, and a pooled connection must never carry one to its next user.
+        `pg_advisory_unlock_all` first if a statement was cut by a cancellation: it could have left a
+        lock nobody tracks, and a pooled connection must never carry one to its next user. (Only then:
+        on every release it was a round trip per turn for nothing.)
         """
         if self._conn is None or self._held:
             return
         conn, self._conn = self._conn, None
-        try:
-            await conn.execute(UNLOCK_ALL)
-        except DBAPIError:
-            await conn.invalidate()
+        if self._unsure:
+            self._unsure = False
+            try:
+                await conn.execute(UNLOCK_ALL)
+            except DBAPIError:
+                await conn.invalidate()
         await conn.close()
 
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None
         self._held.clear()
+        self._unsure = False
         if conn is not None:
             try:
                 await conn.invalidate()

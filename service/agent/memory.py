@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agents.items import TResponseInputItem
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlmodel import col, delete, select
 
 from service.db import Database
@@ -31,20 +33,31 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def row_for(item: dict[str, Any], session_id: uuid.UUID, user_id: uuid.UUID) -> AgentMessage:
-    """The queryable columns of one SDK item; `item` itself is stored untouched."""
+def message_values(item: dict[str, Any], session_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
+    """The `agent_messages` columns of one SDK item (all but `seq`); `item` itself is stored untouched."""
     kind = item.get("type") or "message"
-    row = AgentMessage(session_id=session_id, user_id=user_id, item=item, kind=kind, role="assistant")
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "session_id": session_id,
+        "user_id": user_id,
+        "role": "assistant",
+        "kind": kind,
+        "content": None,
+        "tool_name": None,
+        "call_id": None,
+        "item": item,
+        "created_at": utcnow(),
+    }
     if kind == "message":
-        row.role = "user" if item.get("role") == "user" else "assistant"
-        row.content = _text_of(item.get("content"))
+        values["role"] = "user" if item.get("role") == "user" else "assistant"
+        values["content"] = _text_of(item.get("content"))
     elif kind == "function_call":
-        row.tool_name, row.call_id, row.content = item.get("name"), item.get("call_id"), item.get("arguments")
+        values.update(tool_name=item.get("name"), call_id=item.get("call_id"), content=item.get("arguments"))
     elif kind == "function_call_output":
-        row.role, row.call_id = "tool", item.get("call_id")
         output = item.get("output")
-        row.content = output if isinstance(output, str) else json.dumps(output)
-    return row
+        values.update(role="tool", call_id=item.get("call_id"))
+        values["content"] = output if isinstance(output, str) else json.dumps(output)
+    return values
 
 
 def complete_pairs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,6 +72,23 @@ def complete_pairs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         i for i in items if i.get("type") not in ("function_call", "function_call_output") or i.get("call_id") in paired
     ]
+
+
+_STORED = ("id", "role", "kind", "content", "tool_name", "call_id", "created_at")
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One item as `save_turn` stored it: its number in the conversation and its queryable columns."""
+
+    seq: int
+    id: uuid.UUID
+    role: str
+    kind: str
+    content: str | None
+    tool_name: str | None
+    call_id: str | None
+    created_at: datetime
 
 
 class AgentMessageSession:
@@ -83,7 +113,7 @@ class AgentMessageSession:
         query = select(AgentMessage.item).where(*self._mine()).order_by(col(AgentMessage.seq).desc())
         if limit is not None:
             query = query.limit(limit + _BOUNDARY_SLACK)
-        async with self._database.session() as db:
+        async with self._database.reader() as db:
             newest_first: list[dict[str, Any]] = [dict(item) for item in (await db.exec(query)).all()]
         items = complete_pairs(newest_first[::-1])
         if limit is not None and len(items) > limit:
@@ -93,16 +123,22 @@ class AgentMessageSession:
     async def add_items(self, items: list[TResponseInputItem]) -> None:
         await self.save_turn(items)
 
-    async def save_turn(self, items: list[TResponseInputItem]) -> list[AgentMessage]:
-        """Store a turn's items in one transaction and touch the conversation; returns the rows."""
-        rows = [row_for(dict(item), self.conversation_id, self.user_id) for item in items]
+    async def save_turn(self, items: list[TResponseInputItem]) -> list[StoredItem]:
+        """Store a turn's items in one transaction and touch the conversation; returns what was stored.
+
+        One multi-row INSERT (numbered by the database, in order) and one UPDATE, without ORM objects.
+        """
+        values = [message_values(dict(item), self.conversation_id, self.user_id) for item in items]
+        # The table, not the entity: an ORM insert would split the rows by which columns are null.
+        table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
+        insert_rows = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
         async with self._database.session() as db:
-            db.add_all(rows)
+            seqs = (await db.exec(insert_rows, params=values)).scalars().all()
             await db.exec(
                 update(AgentSession).where(col(AgentSession.id) == self.conversation_id).values(updated_at=utcnow())
             )
             await db.commit()
-        return rows
+        return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
 
     async def pop_item(self) -> TResponseInputItem | None:
         async with self._database.session() as db:

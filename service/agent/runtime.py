@@ -234,15 +234,16 @@ class AgentRuntime:
     async def _prepare(
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, TurnContext]:
-        async with self.database.session() as db:
-            if conversation_id is None:
+        if conversation_id is None:
+            async with self.database.session() as db:
+                user_timezone = (await get_context(db, user_id)).timezone
                 conversation_id = (
                     await conversations.create_conversation(db, user_id, _conversation_title(message))
                 ).id
-            else:
-                await conversations.get_conversation(db, user_id, conversation_id)
-            user_context = await get_context(db, user_id)
-        timezone = user_context.timezone or "UTC"
+        else:
+            async with self.database.reader() as db:  # one query: the conversation is the user's, and their timezone
+                user_timezone = await conversations.timezone_for_turn(db, user_id, conversation_id)
+        timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
         return conversation_id, TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone)
 
