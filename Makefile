@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint install eval record record-local
+.PHONY: run test test-sqlite test-postgres lint install eval record record-local bench
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv
@@ -25,8 +25,8 @@ test-postgres:
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 lint: install
-	$(UV) run ruff check service tests evals
-	$(UV) run ruff format --check service tests evals
+	$(UV) run ruff check service tests evals bench
+	$(UV) run ruff format --check service tests evals bench
 	$(UV) run mypy service
 
 eval: install  ## replay every cassette and run the offline model over evals/cases; non-zero under thresholds or when stale
@@ -38,3 +38,6 @@ record: install  ## re-record the cassettes against OPENAI_API_KEY / OPENAI_BASE
 
 record-local: install  ## record every case against a real open model run here (see evals/README.md)
 	bash evals/local_model/record_local.sh
+
+bench: install  ## the performance benchmark (docs/performance.md): prints a table, writes JSON to bench/results/; PostgreSQL too with TEST_DATABASE_URL
+	$(UV) run python -m bench

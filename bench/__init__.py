@@ -1,0 +1,1 @@
+"""The performance benchmark behind `make bench`: `python -m bench` (see docs/performance.md)."""
