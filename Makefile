@@ -14,7 +14,7 @@ install: $(UV)
 run: install  ## migrate and serve on $HOST:$PORT (SQLite under ./data/, offline model unless configured)
 	$(UV) run python -m service serve
 
-test: install test-sqlite test-postgres  ## the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+test: install test-sqlite test-postgres eval  ## the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set, then the evals
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(UV) run pytest $(PYTEST_ARGS) --junitxml=reports/pytest-sqlite.xml
