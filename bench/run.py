@@ -341,24 +341,12 @@ def ratios(bench: Bench) -> dict[str, Any]:
                 bench.find(name="SQLAlchemySession endpoint", db=db, model=model, concurrency=8),
                 "per_s",
             )
-        ratio(
-            f"{db}: history 10k / 10 items (p50 latency)",
-            bench.find(name="history 10k items", db=db),
-            bench.find(name="history 10 items", db=db),
-            "p50_ms",
-        )
-        ratio(
-            f"{db}: list_todos 100k / 10 todos (p50 latency)",
-            bench.find(name="list_todos 100k todos", db=db),
-            bench.find(name="list_todos 10 todos", db=db),
-            "p50_ms",
-        )
-        ratio(
-            f"{db}: list_todos 100k (page of 50) / 10 todos (p50 latency)",
-            bench.find(name="list_todos 100k todos, page of 50", db=db),
-            bench.find(name="list_todos 10 todos", db=db),
-            "p50_ms",
-        )
+        for label, top, bottom in (
+            ("history 10k / 10 items", "history 10k items", "history 10 items"),
+            ("list_todos 100k / 10 todos", "list_todos 100k todos", "list_todos 10 todos"),
+            ("list_todos 100k (page of 50) / 10 todos", "list_todos 100k todos, page of 50", "list_todos 10 todos"),
+        ):
+            ratio(f"{db}: {label} (p50 latency)", bench.find(name=top, db=db), bench.find(name=bottom, db=db), "p50_ms")
         ratio(
             f"{db} instant: ours / hello world (requests/s, c=8)",
             turn(db, "instant", "export", 8),
