@@ -867,3 +867,131 @@ def test_stems_meet() -> None:
     assert {stem("bought"), stem("buy"), stem("buying")} == {"buy"}
     assert stem("called") == stem("call") and stem("eggs") == stem("egg") and stem("groceries") == stem("grocery")
     assert stem("shopping") == stem("shop") and stem("made") == stem("make")
+
+
+# ----------------------------------------------------------------------------------------------
+# Understanding what is meant: the same capabilities in other words than the eval cases use
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "could you add the following:\n* rice\n* beans\n* salsa",
+            [NewTodo("Rice"), NewTodo("Beans"), NewTodo("Salsa")],
+        ),
+        ("add\n1) pay rent\n2) call the vet", [NewTodo("Pay rent"), NewTodo("Call the vet")]),
+        ("put these on my list: nails, glue", [NewTodo("Nails"), NewTodo("Glue")]),
+        ("Put these on my list\n- nails\n- glue", [NewTodo("Nails"), NewTodo("Glue")]),
+        ("add get bread and cheese", [NewTodo("Get bread"), NewTodo("Get cheese")]),
+        ("add text anna, ben and carl", [NewTodo("Text anna"), NewTodo("Text ben"), NewTodo("Text carl")]),
+        ("add coffee and call the garage", [NewTodo("Coffee"), NewTodo("Call the garage")]),
+        ("add call the vet, the dog is limping", [NewTodo("Call the vet")]),
+        ("add order more coffee once more, since we are out", [NewTodo("Order more coffee")]),
+        (
+            "I must renew the car insurance by next monday, note that down",
+            [NewTodo("Renew the car insurance", None, "2026-11-30")],
+        ),
+        ("add the plumber visit, it is on wed", [NewTodo("Plumber visit", None, "2026-11-25")]),
+        ("remind me to pay the council tax on the 1st", [NewTodo("Pay the council tax", None, "2026-12-01")]),
+        ("add book review by the 30th", [NewTodo("Book review", None, "2026-11-30")]),
+        ("ajouter appeler le garage", [NewTodo("Appeler le garage")]),
+        ("agrega comprar pan", [NewTodo("Comprar pan")]),
+    ],
+)
+def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None:
+    assert parse_intent(message, TODAY) == AddIntent(tuple(expected))
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("show me my top 5 tasks", ListIntent(limit=5)),
+        ("list only the first three open todos", ListIntent(False, limit=3)),
+        ("display every last one of my tasks, all of them", ListIntent()),
+        ("more please", ListIntent(more=True)),
+        ("show me the next 20", ListIntent(more=True, limit=20)),
+        ("page 2", ListIntent(more=True, page=2)),
+        ("shwo my tsaks", ListIntent()),
+        ("lsit everything", ListIntent()),
+    ],
+)
+def test_parse_lists_and_pages_in_other_words(message: str, expected: object) -> None:
+    assert parse_intent(message, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "action", "refs"),
+    [
+        ("the printer is fixed now, so cross it off", "complete", ["the printer is fixed now", "it"]),
+        ("scrap the gym one, my membership ran out", "delete", ["the gym one"]),
+        ("ok, the heating is broken again, mark that as not done", "reopen", ["the heating is broken", "that"]),
+        ("the car service is due on friday, update that", "due", ["the car service"]),
+        (
+            "paid the rent and booked the hotel, tick them both off",
+            "complete",
+            ["paid the rent and booked the hotel", "them both"],
+        ),
+        ("cmplete the report", "complete", ["the report"]),
+        ("quick question, is the report done?", "status", ["the report"]),
+    ],
+)
+def test_parse_requests_of_several_clauses(message: str, action: str, refs: list[str]) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, ChangeIntent)
+    assert (intent.action, [choice.ref for choice in intent.choices]) == (action, refs)
+
+
+async def test_a_pronoun_means_the_todo_another_clause_names(chat: Chat) -> None:
+    await seed(chat.context, "Fix the printer", "Pay rent", "Book hotel", done=("Fix the printer",))
+    reopened = await chat.say("the printer jammed again, so reopen it")
+    assert reopened.answer == 'Reopened "Fix the printer".'
+    both = await chat.say("paid the rent and booked the hotel - check them both off")
+    assert both.names == ["list_todos", "update_todo", "update_todo"]
+    assert await titles(chat.context) == [("Fix the printer", False), ("Pay rent", True), ("Book hotel", True)]
+
+
+async def test_a_remark_after_the_request_is_not_a_todo(chat: Chat) -> None:
+    await seed(chat.context, "Gym session", "Buy milk")
+    outcome = await chat.say("get rid of the gym one, my membership ran out")
+    assert outcome.answer == 'Deleted "Gym session".'
+    added = await chat.say("add buy milk again, we finished it")
+    assert added.args("add_todo") == [{"title": "Buy milk", "description": None, "due_date": None}]
+
+
+async def test_more_of_the_same_after_an_add(chat: Chat) -> None:
+    await chat.say("add rice")
+    more = await chat.say("oh and beans too")
+    assert more.args("add_todo") == [{"title": "Beans", "description": None, "due_date": None}]
+    thanks = await chat.say("thanks too")
+    assert thanks.calls == []
+    assert await titles(chat.context) == [("Rice", False), ("Beans", False)]
+
+
+async def test_pages_of_the_list_on_request(chat: Chat) -> None:
+    await seed(chat.context, *(f"Chore {n:02d}" for n in range(1, 26)))
+    first = await chat.say("what are my first 10 tasks?")
+    assert first.args("list_todos") == [{"completed": None, "limit": 10, "offset": None}]
+    assert first.answer.startswith("Your todos 1-10 of 25:\n1. Chore 01\n")
+    assert first.answer.endswith('10. Chore 10\nSay "next page" to see more.')
+    second = await chat.say("show me more")
+    assert second.args("list_todos") == [{"completed": None, "limit": 10, "offset": 10}]
+    assert "\n11. Chore 11\n" in second.answer
+    done = await chat.say("mark number 12 as done")  # numbered as shown: 11-20
+    assert done.answer.startswith('Marked "Chore 12" as done.')
+    rest = await chat.say("the rest")
+    assert rest.args("list_todos")[0]["offset"] == 20 and "25. Chore 25" in rest.answer
+    assert (await chat.say("next page")).answer == "That's all - there are no more todos after the first 25."
+
+
+async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
+    chatter = " It has been a long week and the kids are ill, so everything is late." * 30
+    outcome = await chat.say(f"Remind me to call the electrician tomorrow.{chatter}")
+    assert outcome.args("add_todo") == [
+        {"title": "Call the electrician", "description": None, "due_date": "2026-11-25"}
+    ]
+    notes = "; ".join(f"note {n}" for n in range(150))
+    described = await chat.say(f"add renew the lease with the description: {notes}")
+    assert described.args("add_todo")[0]["title"] == "Renew the lease"
+    assert (await chat.say(f"add milk. delete the bread.{chatter}")).calls == []  # two requests: too long to guess

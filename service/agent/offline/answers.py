@@ -85,6 +85,25 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
     return "\n".join([header, *lines])
 
 
+_PAGE_NOUNS = {None: "todos", False: "open todos", True: "completed todos"}
+
+
+def page_answer(intent: ListIntent, todos: Sequence[Todo], pagination: Mapping[str, Any]) -> str:
+    """One page of the list, numbered as in the whole list, and how to see more."""
+    offset = int(pagination.get("offset") or 0)
+    total = pagination.get("total")
+    noun = _PAGE_NOUNS[intent.completed]
+    if not todos:
+        if offset:
+            return f"That's all - there are no more {noun} after the first {offset}."
+        return list_answer(intent, todos)
+    of_total = f" of {total}" if isinstance(total, int) else ""
+    header = f"Your {noun} {offset + 1}-{offset + len(todos)}{of_total}:"
+    lines = [f"{offset + index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(todos, 1)]
+    more = ['Say "next page" to see more.'] if pagination.get("has_more") else []
+    return "\n".join([header, *lines, *more])
+
+
 def _line(todo: Todo, mark_done: bool) -> str:
     return f"{todo.title}{_due_note(todo)}{' [done]' if mark_done and todo.completed else ''}"
 

@@ -11,7 +11,7 @@ from service.agent.offline.text import NUMBER_WORDS, alternation
 
 _DATE_LINE_RE = re.compile(r"Current date:\s*(\d{4}-\d{2}-\d{2})")
 _WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "thursday": 3,
+    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "wed": 2, "thursday": 3,
     "thurs": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
 }  # fmt: skip
 _DAYS_AHEAD = {"day after tomorrow": 2, "tomorrow": 1, "tmrw": 1}  # "today", "tonight", ...: 0
@@ -26,7 +26,8 @@ _COUNT_RE = alternation(_COUNTS)
 _DATE_RE = re.compile(
     r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) ))?"
     r"\b(?:(?P<iso>\d{4}-\d{2}-\d{2})"
-    r"|(?P<rel>day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening))"
+    r"|(?P<rel>day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening)"
+    r"|(?:the )?end of (?:the )?day|eod|close of business|cob)"
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
     r"|(?P<nextweek>next week)"
@@ -37,6 +38,7 @@ _DATE_RE = re.compile(
     rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?: (?:morning|afternoon|evening|night))?"
     rf"|(?:the )?(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?P<month2>{_MONTH_RE}) (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>\d{{4}}))?"
+    r"|(?:the )?(?P<day3>\d{1,2})(?:st|nd|rd|th)(?! (?:one|todo|task|item|entry|thing)s?\b)"
     r")\b",
     re.I,
 )
@@ -72,8 +74,15 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
         if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
             continue
+        if match["day3"] and not (match["prep"] or _ends_with_the_day(text, match, end_of_text)):
+            continue  # "the 3rd" inside a sentence is more often a position than a date
         return DateMatch(day, match.start(), match.end())
     return None
+
+
+def _ends_with_the_day(text: str, match: re.Match[str], end_of_text: int) -> bool:
+    """ "Move it to the 12th": a day of the month that ends the message after "to the"."""
+    return match.end() == end_of_text and text[: match.start()].lower().endswith("to ") and "the" in match[0].lower()
 
 
 def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
@@ -109,6 +118,8 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
             return None
         if match["day1"] or match["day2"]:
             return _calendar_day(match, today)
+        if match["day3"]:
+            return _day_of_month(int(match["day3"]), today)
         return _relative_day(match, today)
     except ValueError:  # "2026-02-30", "31 June"
         return None
@@ -122,6 +133,16 @@ def _calendar_day(match: re.Match[str], today: date) -> date:
         return date(int(year), month, day)
     candidate = date(today.year, month, day)
     return candidate if candidate >= today else date(today.year + 1, month, day)
+
+
+def _day_of_month(day: int, today: date) -> date:
+    """ "On the 3rd": the next such day, today included, skipping months too short to have it."""
+    month_start = today.replace(day=1)
+    for ahead in range(13):
+        start = _add_months(month_start, ahead)
+        if day <= calendar.monthrange(start.year, start.month)[1] and (candidate := start.replace(day=day)) >= today:
+            return candidate
+    raise ValueError(f"no day {day} in any month")
 
 
 def _relative_day(match: re.Match[str], today: date) -> date:

@@ -15,7 +15,17 @@ from typing import Literal
 
 from service.agent.offline.conversation import Turn
 from service.agent.offline.dates import date_value, extract_date, find_date
-from service.agent.offline.text import IRREGULAR, expand, normalize, stem, strip_all, words
+from service.agent.offline.text import (
+    IRREGULAR,
+    NUMBER_WORDS,
+    alternation,
+    edit_distance,
+    expand,
+    normalize,
+    stem,
+    strip_all,
+    words,
+)
 
 MAX_MESSAGE_CHARS = 1000
 """Longer messages get a polite "too long": nothing that size is one todo request, and acting on a
@@ -60,6 +70,12 @@ class ListIntent:
     due_from: date | None = None
     due_until: date | None = None
     due_label: str | None = None
+    limit: int | None = None
+    """Show one page of this many ("the first 10"), from `offset`; None pages through them all."""
+    offset: int | None = None
+    more: bool = False
+    """ "Next page", "show more": the page after the list shown last, which `understand` works out."""
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,8 @@ class Choice:
 
     ref: str
     value: str | None = None
+    antecedent: bool = False
+    """Named in another clause of the message that a pronoun ("check both off") points back to."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +177,7 @@ _LEADING_FILLER_RE = re.compile(
     r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops"
     r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
     r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
+    r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
     r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
     r"\b[\s,!.:;-]*",
     re.I,
@@ -174,7 +193,11 @@ def parse_intent(message: str, today: date | None) -> Intent:
     """What the user wants, from their words alone (the conversation is consulted when planning)."""
     text = normalize(message)
     if len(text) > MAX_MESSAGE_CHARS:
-        return ReplyIntent("too_long")
+        return parse_long(text, today)
+    return _parse_text(text, today)
+
+
+def _parse_text(text: str, today: date | None) -> Intent:
     if _OUT_OF_SCOPE_RE.search(text):
         return ReplyIntent("refuse")
     small_talk = parse_small_talk(text)
@@ -184,11 +207,73 @@ def parse_intent(message: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        parse_request(request, today)
+        parse_message(request, today)
         or parse_small_talk(request)
         or offer_add(request, today)
+        or parse_request(correct_typos(request), today)
         or ReplyIntent("unclear")
     )
+
+
+def _is_request(intent: Intent) -> bool:
+    return not isinstance(intent, ReplyIntent | OfferAddIntent)
+
+
+def parse_long(text: str, today: date | None) -> Intent:
+    """A long message is acted on only when its request is short: the one request among sentences
+    of chatter ("add X. By the way, ..."), or an add whose long part is its description."""
+    if _OUT_OF_SCOPE_RE.search(text):
+        return ReplyIntent("too_long")
+    readings = [_parse_text(sentence, today) for sentence in dict.fromkeys(sentences(text))]
+    requests = [intent for intent in readings if _is_request(intent)]
+    if len(requests) == 1 and len(readings) > 1:
+        return requests[0]
+    if len(text) <= _LONG_ADD_MAX_CHARS:
+        intent = _parse_text(text, today)
+        if isinstance(intent, AddIntent) and len(intent.todos) == 1 and intent.todos[0].description:
+            return intent
+    return ReplyIntent("too_long")
+
+
+_LONG_ADD_MAX_CHARS = 2500
+"""Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END_RE.split(text) if len(part) <= MAX_MESSAGE_CHARS]
+
+
+_COMMAND_WORDS = (
+    "add", "show", "list", "todos", "todo", "tasks", "task", "items", "delete", "remove", "mark", "done",
+    "complete", "completed", "finished", "finish", "rename", "reopen", "clear", "everything", "display",
+    "what", "whats", "tomorrow", "today", "undo", "remind", "create", "change", "update", "move", "check",
+    "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
+)  # fmt: skip
+_COMMAND_SET = frozenset(_COMMAND_WORDS)
+
+
+def correct_typos(text: str) -> str:
+    """The message with misspelt command words fixed ("shwo my todso" -> "show my todos").
+
+    Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
+    A word is fixed to the closest command word with its first letter, at most one slip away (two for
+    long words).
+    """
+    return re.sub(r"[A-Za-z]{4,}", lambda match: _corrected(match[0]), text)
+
+
+def _corrected(word: str) -> str:
+    lower = word.lower()
+    if lower in _COMMAND_SET:
+        return word
+    allowed = 1 if len(lower) <= 6 else 2
+    candidates = [
+        (distance, abs(len(known) - len(lower)), index, known)
+        for index, known in enumerate(_COMMAND_WORDS)
+        if known[0] == lower[0] and (distance := edit_distance(lower, known)) <= allowed
+    ]
+    return min(candidates)[-1] if candidates else word
 
 
 def strip_fillers(text: str) -> tuple[str, bool]:
@@ -243,6 +328,112 @@ def parse_request(text: str, today: date | None) -> Intent | None:
     )
 
 
+# --- messages of several clauses ----------------------------------------------------------------
+
+PRONOUN_RE = re.compile(
+    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
+    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
+    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
+    r"|(?:all of |both of )?(?:them|those|these)(?: all| both| two)?))$",
+    re.I,
+)
+"""References that point back ("it", "both of them") rather than name a todo."""
+_CLAUSE_BREAK_RE = re.compile(
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2})\s+(?:(?:and|but|so|then|and then|so please)\s+)?", re.I
+)
+_SUBJECT_WORDS = {"i", "we", "they", "he", "she", "you", "it", "there"}
+_REMARK_LEADS = _SUBJECT_WORDS | {"because", "since", "cause", "cos", "coz", "but", "though", "although"}
+_FINITE_WORDS = {"is", "are", "was", "were", "am", "has", "have", "had", "will", "would", "can", "could", "keeps",
+                 "seems", "got", "s"}  # fmt: skip
+_POINTING_WORDS = {"it", "that", "this", "them", "those", "these", "both"}
+_ECHO_WORDS = _POINTING_WORDS | {
+    "put", "add", "stick", "pop", "write", "note", "jot", "save", "set", "do", "make", "keep", "track", "record",
+    "log", "down", "up", "please", "pls", "for", "me",
+    "so", "on", "in", "to", "the", "my", "our", "a", "list", "todo", "todos", "go", "ahead", "one", "thanks",
+    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly",
+}  # fmt: skip
+
+
+def clauses(text: str) -> list[str]:
+    """ "remove the flights one, trip is cancelled" -> its clauses (none cut inside quotes)."""
+    if '"' in text:
+        return [text]
+    return [part for part in _CLAUSE_BREAK_RE.split(text) if part.strip(" .!?")]
+
+
+def is_remark(text: str, *, past: bool = True) -> bool:
+    """A clause that tells rather than asks: "we ran out", "because it's her birthday", "the tap is
+    leaking again", "the meeting moved" (unless not `past`: a list item may be "some canned tomatoes").
+    It may name the todo a pronoun elsewhere means, but is no todo or request itself."""
+    tokens = words(expand(text))
+    if len(tokens) < 2:
+        return False
+    later = tokens[1:]
+    return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(_is_past, later)))
+
+
+def _is_past(word: str) -> bool:
+    return word in IRREGULAR or (word.endswith("ed") and len(word) > 4)
+
+
+def is_echo(text: str) -> bool:
+    """A clause that only points back at the rest of the message: "put it on the list", "set that"."""
+    tokens = set(words(text))
+    return bool(tokens & _POINTING_WORDS) and tokens <= _ECHO_WORDS
+
+
+def parse_message(text: str, today: date | None) -> Intent | None:
+    """The request in `text`, read whole or, when that finds no request or a change that swallowed a
+    second clause ("done, mark it complete"), clause by clause."""
+    whole = parse_request(text, today)
+    if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
+        return parse_clauses(text, today) or whole
+    return whole
+
+
+def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
+    """A change asked for in one clause, with the others as context: "the tap is leaking again, mark
+    it as not done" reopens the tap; "got the milk and the bread, check both off" both.
+
+    Every clause must be a change, a remark, an echo or small talk, else the cut is wrong ("mark milk,
+    eggs and bread as done") and None is returned. The command wins over statements; a pronoun in it
+    may mean what another clause named.
+    """
+    parts = clauses(text)
+    if len(parts) < 2:
+        return None
+    changes: list[tuple[str, ChangeIntent]] = []
+    context: list[str] = []
+    for part in parts:
+        if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
+            continue
+        intent = parse_request(part, today)
+        if isinstance(intent, ChangeIntent):
+            changes.append((part, intent))
+        elif intent is not None:
+            return None
+        elif is_remark(part):
+            context.append(part)
+        else:
+            return None
+    if not changes:
+        return None
+    changes.sort(key=lambda pair: (pair[1].tentative, _is_statement(*pair)))
+    main = changes[0][1]
+    others = [choice.ref for _, intent in changes[1:] if intent.action == main.action for choice in intent.choices]
+    value = main.choices[0].value
+    if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        others += [clean_ref(part) for part in context]
+        antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
+        return replace(main, choices=antecedents + main.choices)
+    return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
+
+
+def _is_statement(text: str, intent: ChangeIntent) -> bool:
+    """ "trip is cancelled" names its todo first; a command starts with its verb."""
+    return text.lower().startswith(intent.choices[0].ref.lower())
+
+
 # --- undo ---------------------------------------------------------------------------------------
 
 _UNDO_RE = re.compile(
@@ -259,8 +450,13 @@ def parse_undo(text: str) -> UndoIntent | None:
 
 # --- add ----------------------------------------------------------------------------------------
 
+_FOREIGN_ADD = (
+    r"(?:r?ajout(?:e|er|ez)|a\u00f1ad(?:e|ir)|agreg(?:a|ar)|aggiung(?:i|ere)|f\u00fcge|hinzuf\u00fcgen"
+    r"|adicion(?:a|e|ar)|voeg toe)"
+)
+"""The add verb in French, Spanish, Italian, German, Portuguese and Dutch: the title is kept as written."""
 _ADD_RE = re.compile(
-    r"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up)"
+    rf"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up|{_FOREIGN_ADD})"
     r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
     r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
@@ -313,7 +509,7 @@ _TITLE_LEAD_RE = re.compile(
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap))+$|[\s.,;:!?]+$", re.I
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more))+$|[\s.,;:!?]+$", re.I
 )
 
 
@@ -355,31 +551,91 @@ def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
 
 def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
     """The todos in an add request: one with a description, or one per listed item."""
-    body = " ".join(_LIST_WRAPPER_RE.sub(" ", body).split())
+    body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()))
+    body, aside_day = drop_asides(body, today)
     for pattern in _ADDED_DESCRIPTION_RES:
         if match := pattern.match(body):
             due, title = extract_date(match["title"], today)
             title = clean_title(title)
             description = match["desc"].strip()
-            return (NewTodo(title, description, _iso(due)),) if title and description else ()
-    return tuple(NewTodo(title, None, _iso(due)) for title, due in split_items(body, today) if title)
+            return (NewTodo(title, description, _iso(due or aside_day)),) if title and description else ()
+    return tuple(NewTodo(title, None, _iso(due or aside_day)) for title, due in split_items(body, today) if title)
+
+
+_LIST_INTRO_RE = re.compile(
+    r"^(?:all |each of |both of )?(?:these|those|the following|following|this list|the list|this lot|a few|some"
+    r"|several|multiple|a couple)(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
+    re.I,
+)
+_CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
+
+
+def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
+    """Cut the clauses that are no items from an add: remarks ("we ran out") and echoes ("put it on
+    the list"). A date they carry ("it's due Friday") still counts for the todos."""
+    segments = _CLAUSE_CUT_RE.split(body)
+    kept = [segments[0]] + [segment for segment in segments[1:] if not _is_aside(segment)]
+    if len(kept) == len(segments):
+        return body, None
+    asides = [segment for segment in segments[1:] if _is_aside(segment)]
+    day = next((found.day for aside in asides if (found := find_date(aside, today))), None)
+    return ", ".join(kept), day
+
+
+def _is_aside(text: str) -> bool:
+    return is_echo(text) or is_remark(text, past=False)
+
+
+_DISTRIBUTIVE_RE = re.compile(
+    r"^(?P<verb>(?:buy|get|grab|order|purchase|pick up|collect|fetch|book|pay|renew|return)\s+)(?P<object>\S.*)$",
+    re.I,
+)
+_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(_TODO_VERBS))})\s+)(?P<object>\S.*)$", re.I)
+_SHARED_OBJECT_MAX_WORDS = 3
 
 
 def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
-    """ "milk, eggs and bread" is three todos; "call mom and dad" is one.
+    """ "milk, eggs and bread" is three todos; "call mom and dad" is one; "buy milk and eggs" is
+    "Buy milk" and "Buy eggs".
 
     With commas it is a list. With only "and", the parts are separate todos when they look alike:
-    all single words ("milk and eggs") or all phrases ("buy milk and call mom"). A date that only
-    the last part carries applies to every part ("call mom and email dad tomorrow").
+    all single words ("milk and eggs") or all phrases ("buy milk and call mom"), or when each later
+    part starts a new action ("milk and call mom"), or is a short object for a verb like "buy" to
+    share. A date that only the last part carries applies to every part ("call mom and email dad
+    tomorrow").
     """
-    parts = [part for part in _ITEM_SEPARATOR_RE.split(body) if part and part.strip()]
+    parts = [part for part in _ITEM_SEPARATOR_RE.split(body) if part and part.strip() and not is_echo(part)]
+    listed = "," in body or ";" in body
     dated = [extract_date(part, today) for part in parts]
+    dated = list(zip([due for due, _ in dated], _share_verb([rest for _, rest in dated], listed), strict=True))
     sizes = {min(len(rest.split()), 2) for _, rest in dated}
-    if len(parts) < 2 or ("," not in body and ";" not in body and len(sizes) > 1):
+    listed = listed or _starts_actions(parts[1:])
+    if len(parts) < 2 or (not listed and len(sizes) > 1):
         due, rest = extract_date(body, today)
         return [(clean_title(rest), due)]
     shared = dated[-1][0] if all(due is None for due, _ in dated[:-1]) else None
     return [(clean_title(rest), due or shared) for due, rest in dated]
+
+
+def _share_verb(parts: list[str], listed: bool) -> list[str]:
+    """ "buy milk", "eggs" -> "buy milk", "buy eggs": short bare objects after the first item's verb.
+
+    In a comma list any to-do verb is shared ("call mom, dad and grandma"); with only "and", just
+    verbs whose objects are separate errands, since "call mom and dad" is one call.
+    """
+    first = _TITLE_LEAD_RE.sub("", parts[0]) if len(parts) > 1 else ""
+    match = _DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
+    if match is None:
+        return parts
+    objects = parts[1:]  # one may be empty: it was only a date ("..., due tomorrow")
+    if any(len(words(part)) > _SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
+        return parts
+    return [parts[0], *(f"{match['verb']}{part.strip()}" if part.strip() else part for part in objects)]
+
+
+def _starts_actions(parts: Sequence[str]) -> bool:
+    """Every part begins with a to-do verb ("call mom", "pay rent"): each is a todo of its own."""
+    return bool(parts) and all((tokens := words(part)) and tokens[0] in _TODO_VERBS for part in parts)
 
 
 def clean_title(text: str) -> str:
@@ -485,12 +741,51 @@ _LIST_VOCAB = _LIST_SIGNALS | _GENERIC_WORDS | {
     "yet", "t", "isn", "aren", "haven", "ve", "any", "remind", "know", "let", "look", "at", "like", "should",
     "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
     "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
-    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else",
+    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
+    "just", "only",
 }  # fmt: skip
 
 
+_LIMIT_RE = re.compile(
+    rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
+    r"|(?P<bare>\d{1,3})(?= (?:\w+ )?(?:todos?|tasks?|items?|things|ones|entries)\b))\b",
+    re.I,
+)
+_MORE_RE = re.compile(
+    r"^(?:(?:show|list|give|display|see|get|read)(?: me| us)? )?(?:the |some )?"
+    rf"(?:next(?: page| (?P<count>\d{{1,3}}|{alternation(NUMBER_WORDS)}))?|more|(?:the )?rest|page (?P<page>\d{{1,3}}))"
+    r"(?: (?:of )?(?:them|the list|my list|my todos|todos|tasks|items|ones|results|page))?"
+    r"|^(?:keep going|continue|go on|carry on)$",
+    re.I,
+)
+
+
+def parse_more(text: str) -> ListIntent | None:
+    """ "next page", "show me more", "the next 5", "page 3": more of the list shown last."""
+    if not (match := _MORE_RE.fullmatch(text.rstrip(" .!?"))):
+        return None
+    return ListIntent(more=True, limit=_count(match["count"]), page=int(match["page"]) if match["page"] else None)
+
+
+def _count(text: str | None) -> int | None:
+    if not text:
+        return None
+    return int(text) if text.isdigit() else NUMBER_WORDS[text.lower()]
+
+
 def parse_list(text: str, today: date | None) -> ListIntent | None:
-    """ "what's left", "show my todos", "what have I finished", "anything due tomorrow?"."""
+    """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
+    if (more := parse_more(text)) is not None:
+        return more
+    if not (limit := _LIMIT_RE.search(text)):
+        return _parse_list_words(text, today)
+    rest = f"{text[: limit.start()]} {text[limit.end() :]}"
+    intent = _parse_list_words(rest, today)
+    count = _count(limit["first"] or limit["bare"])
+    return replace(intent, limit=count) if intent and count else intent
+
+
+def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     tokens = words(re.sub(r"\bto[- ]do\b(?=[- ]?(?:list|items?)\b)|\bto-do\b", "todo", text, flags=re.I))
     bag = set(tokens)
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do"})
@@ -777,8 +1072,7 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     if match is None:
         return None
     verb = match["verb"].lower()
-    past = verb in IRREGULAR or (verb.endswith("ed") and len(verb) > 4)
-    if not past or verb in _NOT_COMPLETION:
+    if not _is_past(verb) or verb in _NOT_COMPLETION:
         return None
     if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _COMMON_DEEDS):
         return None
@@ -797,7 +1091,14 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     our previous answer asked; "and the milk too" repeats the previous change for another todo;
     "yes" accepts our offer to add something."""
     intent = parse_intent(turns[-1].user_text, today)
-    if not isinstance(intent, ReplyIntent) or len(turns) < 2:
+    if isinstance(intent, ListIntent) and intent.more:
+        return _next_page(intent, turns, today)
+    if len(turns) < 2:
+        return intent
+    continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
+    if continues_add and (added := _added_more(intent, turns, today)):
+        return added
+    if not isinstance(intent, ReplyIntent):
         return intent
     previous = understand(turns[:-1], today)
     if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
@@ -813,3 +1114,38 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
         return ChangeIntent(previous.action, (Choice(clean_ref(reply), previous.choices[0].value),))
     return intent
+
+
+DEFAULT_PAGE = 50
+"""What `list_todos` returns when no limit is given."""
+
+
+def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) -> ListIntent:
+    """ "Next page" after a list: the same filter, from where the last page shown ended."""
+    for index in reversed(range(len(turns) - 1)):
+        if not turns[index].is_listing:
+            continue
+        shown = understand(turns[: index + 1], today)
+        if not isinstance(shown, ListIntent):
+            continue  # a listing to find a todo to change, not to show
+        size = intent.limit or shown.limit
+        if intent.page is not None:
+            offset = (intent.page - 1) * (size or DEFAULT_PAGE)
+        else:
+            offset = (shown.offset or 0) + len(turns[index].listing())
+        return replace(shown, limit=size or DEFAULT_PAGE, offset=offset, more=False, page=None)
+    return ListIntent(limit=intent.limit)  # nothing shown yet: show the list
+
+
+def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
+    """ "add apples" - "and pears": more of the same kind, right after an add."""
+    message = normalize(turns[-1].user_text)
+    if not _CONTINUATION_RE.search(message) or not turns[-2].changed:
+        return None
+    if not isinstance(understand(turns[:-1], today), AddIntent):
+        return None
+    if isinstance(intent, OfferAddIntent):
+        return AddIntent(intent.todos)
+    body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
+    todos = new_todos(body, today) if body and not parse_small_talk(body) else ()  # not "thanks too"
+    return AddIntent(todos) if todos else None

@@ -18,6 +18,7 @@ from service.agent.offline.answers import (
     context_answer,
     list_answer,
     no_match_answer,
+    page_answer,
     report_changes,
     status_answer,
     tool_missing_answer,
@@ -38,7 +39,7 @@ from service.agent.offline.intents import (
     UndoIntent,
     understand,
 )
-from service.agent.offline.references import RefContext, choose, key_words, recent_subjects, shown_list
+from service.agent.offline.references import choose, key_words, ref_context
 from service.agent.offline.text import quoted
 
 
@@ -56,8 +57,12 @@ class Plan:
     answer: str = ""
 
 
-def list_request(completed: bool | None, offset: int | None = None) -> ToolRequest:
-    return ToolRequest("list_todos", {"completed": completed, "limit": None, "offset": offset})
+MAX_PAGE = 100
+"""The most todos `list_todos` returns at once."""
+
+
+def list_request(completed: bool | None, offset: int | None = None, limit: int | None = None) -> ToolRequest:
+    return ToolRequest("list_todos", {"completed": completed, "limit": limit, "offset": offset})
 
 
 def add_request(todo: NewTodo) -> ToolRequest:
@@ -116,7 +121,7 @@ def fetch_all(conv: Conversation, completed: bool | None) -> list[Todo] | Plan:
         return Plan(calls=(list_request(completed),))
     last = pages[-1]
     if last.error:
-        return Plan(answer=f"I couldn't read your todo list: {last.error}.")
+        return _list_failed(last)
     pagination = (last.output or {}).get("pagination") or {}
     if pagination.get("has_more") and last.listed:
         return Plan(calls=(list_request(completed, int(pagination.get("offset") or 0) + len(last.listed)),))
@@ -142,9 +147,27 @@ def plan_offer(intent: OfferAddIntent, conv: Conversation) -> Plan:
     return Plan(answer=f"Do you want me to add {quoted([todo.title for todo in intent.todos])} to your list?")
 
 
+def _list_failed(call: PastCall) -> Plan:
+    return Plan(answer=f"I couldn't read your todo list: {call.error}.")
+
+
 def plan_list(intent: ListIntent, conv: Conversation) -> Plan:
+    if intent.limit is not None or intent.offset:
+        return plan_page(intent, conv)
     todos = fetch_all(conv, intent.completed)
     return todos if isinstance(todos, Plan) else Plan(answer=list_answer(intent, todos))
+
+
+def plan_page(intent: ListIntent, conv: Conversation) -> Plan:
+    """One page the user asked for ("the first 10", "next page"): one call, answered with where it
+    sits in the whole list."""
+    pages = [call for call in conv.current.ran("list_todos") if call.arguments.get("completed") == intent.completed]
+    if not pages:
+        limit = min(intent.limit, MAX_PAGE) if intent.limit is not None else None
+        return Plan(calls=(list_request(intent.completed, intent.offset, limit),))
+    if pages[-1].error:
+        return _list_failed(pages[-1])
+    return Plan(answer=page_answer(intent, pages[-1].listed, (pages[-1].output or {}).get("pagination") or {}))
 
 
 def plan_context(intent: ContextIntent, conv: Conversation) -> Plan:
@@ -163,8 +186,7 @@ def plan_change(intent: ChangeIntent, conv: Conversation) -> Plan:
     todos = fetch_all(conv, None)
     if isinstance(todos, Plan):
         return todos
-    refs = RefContext(shown_list(conv.history, conv.today), recent_subjects(conv.history, conv.today))
-    choice, found = choose(intent, todos, refs)
+    choice, found = choose(intent, todos, ref_context(conv.history, conv.today))
     if found.problem or not found.todos:
         return Plan(answer=found.problem or no_match_answer(choice.ref, todos))
     return act(intent.action, choice.value, found.todos)

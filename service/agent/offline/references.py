@@ -22,7 +22,15 @@ from service.agent.offline.answers import (
     which_one_answer,
 )
 from service.agent.offline.conversation import Todo, Turn
-from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, understand
+from service.agent.offline.intents import (
+    PRONOUN_RE,
+    Action,
+    BulkIntent,
+    ChangeIntent,
+    Choice,
+    ListIntent,
+    understand,
+)
 from service.agent.offline.text import NUMBER_WORDS, alternation, same_word, stem, words
 
 _REF_STOPWORDS = {
@@ -52,13 +60,6 @@ _POSITION_RE = re.compile(
     rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
     re.I,
 )
-_PRONOUN_RE = re.compile(
-    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
-    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
-    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
-    r"|(?:all of )?(?:them|those|these)(?: all)?))$",
-    re.I,
-)
 _REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus)\s+", re.I)
 
 
@@ -81,24 +82,29 @@ class RefContext:
 
     shown: tuple[Todo, ...] | None = None
     recent: tuple[Todo, ...] = ()
+    first: int = 1
+    """The number the first shown todo had: a later page of the list starts at 11, say."""
 
 
 def resolve(
     text: str, todos: Sequence[Todo], refs: RefContext, action: Action, *, strict: bool = False, split: bool = True
 ) -> Resolution:
     """The todos the user's words pick out of `todos` (the current list)."""
-    if pronoun := _PRONOUN_RE.match(text):
+    if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
     if position := _POSITION_RE.match(text):
         return _by_position(text, _position_of(position), todos, refs)
     found = match_titles(text, todos, action, strict=strict)
     parts = _REF_SPLIT_RE.split(text)
-    if found.todos or not split or len(parts) < 2:
+    if found.quality >= 1 or not split or len(parts) < 2:
         return found
     picked = [resolve(part, todos, refs, action, strict=strict, split=False) for part in parts if part.strip()]
     if not all(len(part.todos) == 1 for part in picked):
         return found
     unique = {part.todos[0].id: part.todos[0] for part in picked}
+    if found.todos and len(unique) < 2:
+        return found  # the parts name no more todos than the whole did
+    # "called the bank and emailed the landlord" half-matches each; its parts match one each
     return Resolution(todos=tuple(unique.values()), quality=min(part.quality for part in picked))
 
 
@@ -159,7 +165,8 @@ def _position_of(match: re.Match[str]) -> int:
 def _by_position(text: str, position: int, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     """Position in the list the user last saw (or the current list, oldest first)."""
     base = list(refs.shown) if refs.shown is not None else list(todos)
-    index = position - 1 if position > 0 else len(base) + position
+    first = refs.first if refs.shown is not None else 1
+    index = position - first if position > 0 else len(base) + position
     if not 0 <= index < len(base):
         return Resolution(problem=no_position_answer(text, base))
     return _still_listed([base[index]], todos)
@@ -189,8 +196,15 @@ def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
     return Resolution(todos=found, quality=2)
 
 
-def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...] | None:
-    """The list the user last saw: the latest turn that only listed todos to show them."""
+def ref_context(turns: Sequence[Turn], today: date | None) -> RefContext:
+    """What positions and pronouns in the next message point at, after these turns."""
+    shown, first = shown_list(turns, today)
+    return RefContext(shown, recent_subjects(turns, today), first)
+
+
+def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, ...] | None, int]:
+    """The list the user last saw, and the number its first todo had: the latest turn that only
+    listed todos to show them."""
     for index in reversed(range(len(turns))):
         turn = turns[index]
         if not turn.is_listing or turn.answer is None:
@@ -199,8 +213,10 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...] | 
         if isinstance(intent, ChangeIntent | BulkIntent):
             continue  # that listing found a todo to change; the user was not shown it
         todos = turn.listing()
-        return tuple(visible(intent, todos)) if isinstance(intent, ListIntent) else tuple(todos)
-    return None
+        if isinstance(intent, ListIntent):
+            return tuple(visible(intent, todos)), (intent.offset or 0) + 1
+        return tuple(todos), 1
+    return None, 1
 
 
 def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...]:
@@ -217,7 +233,7 @@ def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ..
             return tuple(visible(intent, todos))
         # A status question, or our "which one?": what it was about, read as it was read then.
         earlier = turns[:index]
-        found = choose(intent, todos, RefContext(shown_list(earlier, today), recent_subjects(earlier, today)))[1]
+        found = choose(intent, todos, ref_context(earlier, today))[1]
         if found.todos or found.candidates:
             return found.todos or found.candidates
     return ()
@@ -227,10 +243,34 @@ def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tup
     """The reading of the request whose reference fits the list best, and what it picked."""
     if intent.follow_up_of is not None:
         return _choose_follow_up(intent, intent.follow_up_of, todos, refs)
-    resolved = [
-        (choice, resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)) for choice in intent.choices
-    ]
-    return max(resolved, key=lambda pair: (pair[1].quality, len(pair[0].ref)))
+    resolved = [(choice, _resolve_choice(choice, intent, todos, refs)) for choice in intent.choices]
+    # A todo named in another clause beats what "it" meant before: "the tap leaks again, reopen it".
+    return max(resolved, key=lambda pair: (pair[0].antecedent and pair[1].quality >= 0, *_rank(pair)))
+
+
+def _resolve_choice(choice: Choice, intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> Resolution:
+    found = resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)
+    if found.todos or not choice.antecedent:
+        return found
+    return mentioned(choice.ref, todos) or found
+
+
+def mentioned(text: str, todos: Sequence[Todo]) -> Resolution | None:
+    """The one todo a whole remark talks about ("the rent didn't go through" -> "Pay rent"): most of
+    its telling words occur in the remark, and more of them than of any other todo's."""
+    said = {stem(word) for word in words(text)}
+    scored: dict[float, list[Todo]] = {}
+    for todo in todos:
+        telling = key_words(todo.title) - _WEAK_WORDS
+        hits = [word for word in telling if any(same_word(word, other) for other in said)]
+        if telling and len(hits) / len(telling) >= 0.5:
+            scored.setdefault(len(hits) / len(telling), []).append(todo)
+    best = scored.get(max(scored)) if scored else None
+    return Resolution(todos=(best[0],), quality=0) if best and len(best) == 1 else None
+
+
+def _rank(pair: tuple[Choice, Resolution]) -> tuple[int, int]:
+    return pair[1].quality, len(pair[0].ref)
 
 
 def _choose_follow_up(

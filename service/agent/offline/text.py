@@ -30,9 +30,41 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "nine": 9, "ten": 10}  # fmt: skip
 
 
+_BULLET_RE = re.compile(r"^(?:[-*+\u2022\u00b7]|\d{1,2}[.)]|\[[ xX]?\])\s+")
+_LIST_LINE_MAX_WORDS = 6
+
+
 def normalize(text: str) -> str:
     """One spelling of quotes, dashes and spaces, so the patterns below need not care."""
-    return " ".join(text.translate(_TYPOGRAPHY).split())
+    return " ".join(flatten_lines(text.translate(_TYPOGRAPHY)).split())
+
+
+def flatten_lines(text: str) -> str:
+    """Lines as one line; a list written one item per line ("add these:\n- milk\n- eggs") keeps its
+    items apart with "; ", which the item splitter reads like commas.
+
+    A line is a list item when it has a bullet or number, or (in a list without them) is short and
+    not a sentence; an intro line ("add these", "add:") joins its first item with a colon, so "add
+    these: milk; eggs" reads as one list.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return text
+    bulleted = any(_BULLET_RE.match(line) for line in lines)
+    joined = _BULLET_RE.sub("", lines[0])
+    previous_item = _is_list_line(lines[0], bulleted)
+    for line in lines[1:]:
+        item = _is_list_line(line, bulleted)
+        glue = " " if not item or joined.endswith(":") else "; " if previous_item else ": "
+        joined = f"{joined}{glue}{_BULLET_RE.sub('', line)}"
+        previous_item = item
+    return joined
+
+
+def _is_list_line(line: str, bulleted: bool) -> bool:
+    if bulleted:
+        return bool(_BULLET_RE.match(line))
+    return len(line.split()) <= _LIST_LINE_MAX_WORDS and not line.endswith((".", "!", "?", ":"))
 
 
 def expand(text: str) -> str:
@@ -100,8 +132,34 @@ def _strip_suffix(word: str) -> str:
 
 
 def same_word(a: str, b: str) -> bool:
-    """Equal stems, or a likely typo of a longer word ("grocries" for "groceries")."""
-    return a == b or (min(len(a), len(b)) >= 5 and SequenceMatcher(None, a, b).ratio() >= 0.8)
+    """Equal stems, or a likely typo: of a longer word ("grocries" for "groceries"), or two swapped
+    letters in a short one ("mlik" for "milk"; other one-letter slips there make real words: "book", "cook")."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) >= 5:
+        return SequenceMatcher(None, a, b).ratio() >= 0.8
+    return len(a) == len(b) >= 4 and is_transposition(a, b)
+
+
+def is_transposition(a: str, b: str) -> bool:
+    """`a` is `b` with two neighbouring letters swapped."""
+    diff = [index for index in range(len(a)) if a[index] != b[index]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def quoted(titles: Sequence[str], conjunction: str = "and") -> str:
