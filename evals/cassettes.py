@@ -61,6 +61,7 @@ def make_vcr(record: bool) -> vcr.VCR:
     return recorder
 
 
+EMPTY_CASSETTE = "interactions: []\nversion: 1\n"  # vcrpy's format, with no exchange
 CASSETTE_OPTIONS = {"allow_playback_repeats": False}  # each recorded exchange answers once, in order
 
 

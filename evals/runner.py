@@ -26,7 +26,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from agents import Model, ModelResponse
 from evals.cases import Case
-from evals.cassettes import CASSETTE_OPTIONS, cassette_path, make_vcr
+from evals.cassettes import CASSETTE_OPTIONS, EMPTY_CASSETTE, cassette_path, make_vcr
 from evals.scoring import TurnScore, final_state_match, score_turn
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
@@ -205,6 +205,10 @@ async def _cassette(target: Target, case: Case) -> AsyncIterator[Any]:
         raise FileNotFoundError(f"no cassette {path}")
     with make_vcr(record=target.mode == "record").use_cassette(str(path), **CASSETTE_OPTIONS) as cassette:
         yield cassette
+    if target.mode == "record" and not path.exists():
+        # No turn reached the model (a guardrail stopped it), so vcrpy wrote nothing. An empty cassette
+        # records that: every case has one, and a replay that now sends a request is reported stale.
+        path.write_text(EMPTY_CASSETTE, encoding="utf-8")
 
 
 async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResult:

@@ -81,6 +81,28 @@ async def test_a_tool_ignoring_completed_fails_the_final_state_metric(
     assert any("final_state_match" in p for p in breaches({"offline": after}, load_thresholds()))
 
 
+def change_one_word_of_the_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request the agent sends now differs from its recording by one word of the system prompt."""
+    spec = load_spec()
+    edited = dataclasses.replace(spec, instructions=spec.instructions.replace("short", "brief", 1))
+    assert edited.instructions != spec.instructions
+    monkeypatch.setattr(runtime_module, "load_spec", lambda: edited)
+
+
+@pytest.mark.parametrize("folder", recorded_models() or [None], ids=lambda f: f.name if f else "none")
+async def test_one_changed_word_makes_the_committed_cassettes_stale(
+    folder: Path | None, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if folder is None:
+        pytest.skip("no recorded model under evals/cassettes yet")
+    change_one_word_of_the_instructions(monkeypatch)
+    results = await run_cases(cases("add_single", "list_all"), _replay_target(folder), workspace)
+    assert [r.status for r in results] == ["stale", "stale"], [r.problems for r in results]
+    report = build_report(results)
+    assert report["summary"][folder.name]["stale"] == 2
+    assert breaches(report["summary"], load_thresholds()) != []
+
+
 def _responder(body: dict) -> Reply:  # type: ignore[type-arg]
     """A tiny deterministic "model": list first, then answer from what the tool said."""
     last = body["messages"][-1]
@@ -119,11 +141,7 @@ async def test_changed_instructions_make_cassettes_stale_and_rerecording_fixes_i
     replayed = await run_cases(chosen, _replay_target(folder), workspace)
     assert [r.status for r in replayed] != ["stale", "stale"] and all(r.status != "stale" for r in replayed)
 
-    # One word of the instructions changed: every request differs from its recording.
-    spec = load_spec()
-    edited = dataclasses.replace(spec, instructions=spec.instructions.replace("short", "brief", 1))
-    assert edited.instructions != spec.instructions
-    monkeypatch.setattr(runtime_module, "load_spec", lambda: edited)
+    change_one_word_of_the_instructions(monkeypatch)
     stale = await run_cases(chosen, _replay_target(folder), workspace)
     assert [r.status for r in stale] == ["stale", "stale"], [r.problems for r in stale]
     assert breaches(build_report(stale)["summary"], {}) != []
