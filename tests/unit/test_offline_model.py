@@ -995,3 +995,79 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
     described = await chat.say(f"add renew the lease with the description: {notes}")
     assert described.args("add_todo")[0]["title"] == "Renew the lease"
     assert (await chat.say(f"add milk. delete the bread.{chatter}")).calls == []  # two requests: too long to guess
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("add book a table for Friday dinner", [NewTodo("Book a table for Friday dinner")]),  # the day names it
+        ("add call mom on Friday at 5", [NewTodo("Call mom at 5", None, "2026-11-27")]),
+        (
+            "add these three: call the vet; buy dog food",
+            [NewTodo("Call the vet"), NewTodo("Buy dog food")],
+        ),
+        ("Put 'mow the lawn' on my to-do list for Saturday", [NewTodo("Mow the lawn", None, "2026-11-28")]),
+        (
+            "So I was at the shops and we're out of soap, which is annoying. Anyway, add soap to my list.",
+            [NewTodo("Soap")],  # the one request among sentences of chatter
+        ),
+    ],
+)
+def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo]) -> None:
+    assert parse_intent(message, TODAY) == AddIntent(tuple(expected))
+
+
+@pytest.mark.parametrize(
+    ("message", "action", "ref", "value"),
+    [
+        ("change 'call grandma' so it says 'video call grandma'", "rename", "call grandma", "Video call grandma"),
+        ("can we push the expenses back to next Monday?", "due", "the expenses", "2026-11-30"),
+        ("set a deadline of Friday for the report", "due", "the report", "2026-11-27"),
+        ("make the report due the day after tomorrow", "due", "the report", "2026-11-26"),
+        ("hmm, move it to Friday instead", "due", "it", "2026-11-27"),
+        ("stamps and mum are both done", "complete", "stamps and mum", None),
+        ("I haven't actually finished the essay, can you untick it?", "reopen", "the essay", None),
+        ("actually the laundry isn't done, the machine broke", "reopen", "the laundry", None),
+        ("actually make that a dozen eggs", "rename", "that", "A dozen eggs"),
+        ("when is it due again?", "status", "it", None),
+    ],
+)
+def test_parse_changes_said_around_the_edges(message: str, action: str, ref: str, value: str | None) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, ChangeIntent)
+    assert (intent.action, intent.choices[-1].ref, intent.choices[-1].value) == (action, ref, value)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("shw me my tods", ListIntent()),  # a vowelless three-letter word is a slip
+        ("and the last one too", ReplyIntent("unclear")),  # "too" is a word, not a slip for "todo"
+        ("list all my todos please, including the done ones", ListIntent()),
+        ("tidy up my list by removing the finished stuff", BulkIntent("delete", True)),
+        ("which day is it today?", ContextIntent("date")),
+        ("who am I logged in as?", ContextIntent("name")),
+    ],
+)
+def test_parse_other_requests_said_around_the_edges(message: str, expected: object) -> None:
+    assert parse_intent(message, TODAY) == expected
+
+
+async def test_a_span_of_positions_and_all_of_them(chat: Chat) -> None:
+    await seed(chat.context, "Call mum", "Buy milk", "Book MOT", "Walk the dog")
+    first = await chat.say("delete the first two")
+    assert first.answer == 'Deleted 2 todos: "Call mum" and "Buy milk".'
+    assert (await chat.say("delete the last 5")).answer == 'There\'s no "the last 5" - the list has 2 todos.'
+    chat.history.clear()  # a new conversation: "them" points at nothing said before
+    done = await chat.say("mark all of them as done")
+    assert await titles(chat.context) == [("Book MOT", True), ("Walk the dog", True)]
+    assert done.answer.startswith('Marked 2 todos as done: "Book MOT" and "Walk the dog".')
+
+
+async def test_follow_ups_keep_the_verb_of_the_todo_they_correct(chat: Chat) -> None:
+    await chat.say("add buy milk")
+    more = await chat.say("oh and eggs too")
+    assert more.args("add_todo") == [{"title": "Buy eggs", "description": None, "due_date": None}]
+    corrected = await chat.say("actually make that a dozen eggs")
+    assert corrected.args("update_todo")[0]["title"] == "Buy a dozen eggs"
+    assert await titles(chat.context) == [("Buy milk", False), ("Buy a dozen eggs", False)]

@@ -26,7 +26,7 @@ _COUNT_RE = alternation(_COUNTS)
 _DATE_RE = re.compile(
     r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) ))?"
     r"\b(?:(?P<iso>\d{4}-\d{2}-\d{2})"
-    r"|(?P<rel>day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening)"
+    r"|(?P<rel>(?:the )?day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening)"
     r"|(?:the )?end of (?:the )?day|eod|close of business|cob)"
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
@@ -74,10 +74,28 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
         if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
             continue
+        if match["weekday"] and _names_a_thing(text[match.end() :]):
+            continue  # "book a table for Friday dinner": the day is part of the title
         if match["day3"] and not (match["prep"] or _ends_with_the_day(text, match, end_of_text)):
             continue  # "the 3rd" inside a sentence is more often a position than a date
         return DateMatch(day, match.start(), match.end())
     return None
+
+
+_AFTER_DATE_WORDS = {
+    "at", "to", "and", "or", "but", "by", "with", "in", "on", "for", "from", "until", "till", "then", "so", "please",
+    "pls", "thanks", "thank", "too", "also", "as", "if", "when", "because", "before", "after", "around", "about",
+    "noon", "midday", "lunchtime", "latest", "first", "i", "we", "you", "it", "they", "ok", "okay", "asap",
+}  # fmt: skip
+"""Words that may follow a date phrase; any other word makes the weekday describe it ("Friday dinner")."""
+_NEXT_WORD_RE = re.compile(r"^(?:'s\b|\s+(?P<word>[a-z]+)\b)", re.I)
+
+
+def _names_a_thing(rest: str) -> bool:
+    """The text after a weekday goes on to name something: a possessive ("Friday's") or a noun."""
+    if (match := _NEXT_WORD_RE.match(rest)) is None:
+        return False
+    return match["word"] is None or match["word"].lower() not in _AFTER_DATE_WORDS
 
 
 def _ends_with_the_day(text: str, match: re.Match[str], end_of_text: int) -> bool:
@@ -148,7 +166,7 @@ def _day_of_month(day: int, today: date) -> date:
 def _relative_day(match: re.Match[str], today: date) -> date:
     weekday = today.weekday()
     if match["rel"]:
-        return today + timedelta(days=_DAYS_AHEAD.get(match["rel"].lower(), 0))
+        return today + timedelta(days=_DAYS_AHEAD.get(match["rel"].lower().removeprefix("the "), 0))
     if match["weekend"]:
         return today if weekday == 6 else today + timedelta(days=5 - weekday)
     if match["nextweek"]:

@@ -90,6 +90,8 @@ class Choice:
     value: str | None = None
     antecedent: bool = False
     """Named in another clause of the message that a pronoun ("check both off") points back to."""
+    correction: bool = False
+    """The value corrects the todo's wording ("make that a dozen eggs"): its leading verb stays."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ _OUT_OF_SCOPE_RE = re.compile(
     r"|\b(?!(?:my|today|tomorrow|tonight|yesterday|this|next|last|week|month|year|it|that|what|who|there|here"
     r"|one|let|he|she)'s\b)[\w.-]+'s (?:todos?|to-?dos?|(?:todo |to-do )?lists?|tasks?|account|data|profile)\b"
     r"|\buser[ _-]?(?:id|#|number)\b|\b(?:as|for|of) (?:user|account) \S"
-    r"|\blog(?:ged)? ?in as\b|\bimpersonat|\bswitch (?:to )?(?:another |a different )?(?:user|account)\b"
+    r"|\blog(?:ged)? ?in as \w|\bimpersonat|\bswitch (?:to )?(?:another |a different )?(?:user|account)\b"
     r"|\b(?:ignore|disregard|forget) (?:all |any |your |the |my |previous |prior |above |these |those )*"
     r"(?:instructions|rules|prompt|guidelines)\b|\bsystem prompt\b|\bdeveloper mode\b|\bjailbreak",
     re.I,
@@ -178,6 +180,7 @@ _LEADING_FILLER_RE = re.compile(
     r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
     r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
     r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
+    r"|anyway|anyhow|(?:can|could|shall|may) (?:we|i)"
     r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
     r"\b[\s,!.:;-]*",
     re.I,
@@ -210,6 +213,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         parse_message(request, today)
         or parse_small_talk(request)
         or offer_add(request, today)
+        or single_request(request, today)
         or parse_request(correct_typos(request), today)
         or ReplyIntent("unclear")
     )
@@ -219,15 +223,23 @@ def _is_request(intent: Intent) -> bool:
     return not isinstance(intent, ReplyIntent | OfferAddIntent)
 
 
+def single_request(text: str, today: date | None) -> Intent | None:
+    """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or
+    None when there is no such sentence or more than one (acting on one of two would be a guess)."""
+    parts = list(dict.fromkeys(sentences(text)))
+    if len(parts) < 2:
+        return None
+    requests = [intent for intent in (_parse_text(part, today) for part in parts) if _is_request(intent)]
+    return requests[0] if len(requests) == 1 else None
+
+
 def parse_long(text: str, today: date | None) -> Intent:
     """A long message is acted on only when its request is short: the one request among sentences
     of chatter ("add X. By the way, ..."), or an add whose long part is its description."""
     if _OUT_OF_SCOPE_RE.search(text):
         return ReplyIntent("too_long")
-    readings = [_parse_text(sentence, today) for sentence in dict.fromkeys(sentences(text))]
-    requests = [intent for intent in readings if _is_request(intent)]
-    if len(requests) == 1 and len(readings) > 1:
-        return requests[0]
+    if (request := single_request(text, today)) is not None:
+        return request
     if len(text) <= _LONG_ADD_MAX_CHARS:
         intent = _parse_text(text, today)
         if isinstance(intent, AddIntent) and len(intent.todos) == 1 and intent.todos[0].description:
@@ -251,6 +263,7 @@ _COMMAND_WORDS = (
     "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
 )  # fmt: skip
 _COMMAND_SET = frozenset(_COMMAND_WORDS)
+_VOWELS = frozenset("aeiouy")
 
 
 def correct_typos(text: str) -> str:
@@ -258,9 +271,10 @@ def correct_typos(text: str) -> str:
 
     Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
     A word is fixed to the closest command word with its first letter, at most one slip away (two for
-    long words).
+    long words); a three-letter word only when it has no vowel (so is no English word: "too" stays)
+    and only by the letter it dropped ("shw" -> "show", "lst" -> "list").
     """
-    return re.sub(r"[A-Za-z]{4,}", lambda match: _corrected(match[0]), text)
+    return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
 
 
 def _corrected(word: str) -> str:
@@ -271,7 +285,9 @@ def _corrected(word: str) -> str:
     candidates = [
         (distance, abs(len(known) - len(lower)), index, known)
         for index, known in enumerate(_COMMAND_WORDS)
-        if known[0] == lower[0] and (distance := edit_distance(lower, known)) <= allowed
+        if known[0] == lower[0]
+        and (len(lower) > 3 or (len(known) == 4 and not set(lower) & _VOWELS))
+        and (distance := edit_distance(lower, known)) <= allowed
     ]
     return min(candidates)[-1] if candidates else word
 
@@ -350,7 +366,7 @@ _ECHO_WORDS = _POINTING_WORDS | {
     "put", "add", "stick", "pop", "write", "note", "jot", "save", "set", "do", "make", "keep", "track", "record",
     "log", "down", "up", "please", "pls", "for", "me",
     "so", "on", "in", "to", "the", "my", "our", "a", "list", "todo", "todos", "go", "ahead", "one", "thanks",
-    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly",
+    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly", "back",
 }  # fmt: skip
 
 
@@ -404,7 +420,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         return None
     changes: list[tuple[str, ChangeIntent]] = []
     context: list[str] = []
-    for part in parts:
+    for clause in parts:
+        part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
         if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
             continue
         intent = parse_request(part, today)
@@ -413,7 +430,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         elif intent is not None:
             return None
         elif is_remark(part):
-            context.append(part)
+            context.append(clause)
         else:
             return None
     if not changes:
@@ -422,6 +439,9 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
     main = changes[0][1]
     others = [choice.ref for _, intent in changes[1:] if intent.action == main.action for choice in intent.choices]
     value = main.choices[0].value
+    if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
+        others = [ref for ref in others if not PRONOUN_RE.match(ref)]
     if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         others += [clean_ref(part) for part in context]
         antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
@@ -471,7 +491,7 @@ _ADD_RE = re.compile(
 )
 _PUT_RE = re.compile(
     r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:my|the|our)\s+"
-    r"(?:\w+\s+)?(?:list|todos?|to-?dos?|to-?do list)\b(?P<rest>.*)$",
+    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)\b(?P<rest>.*)$",
     re.I,
 )
 _NEED_RE = re.compile(
@@ -563,8 +583,9 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
 
 
 _LIST_INTRO_RE = re.compile(
-    r"^(?:all |each of |both of )?(?:these|those|the following|following|this list|the list|this lot|a few|some"
-    r"|several|multiple|a couple)(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
+    r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
+    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|some|several|multiple|a couple)"
+    r"(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
@@ -664,8 +685,8 @@ _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
     (
         "date",
         re.compile(
-            r"\bwhat is (?:the )?(?:date|day)\b|\bwhat day is (?:it|today)\b|\btoday'?s date\b"
-            r"|\bwhat is today$|\bwhat time is it\b",
+            r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
+            r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
             re.I,
         ),
     ),
@@ -700,7 +721,7 @@ _GENERIC_WORDS = {
     "the", "my", "of", "todos", "todo", "tasks", "task", "items", "item", "ones", "one", "things", "thing",
     "list", "from", "off", "on", "in", "as", "to", "be", "is", "are", "was", "were", "get", "up", "out", "a",
     "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
-    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that",
+    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
 }  # fmt: skip
 _BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | _DONE_WORDS | _OPEN_WORDS | _GENERIC_WORDS
 
@@ -742,8 +763,9 @@ _LIST_VOCAB = _LIST_SIGNALS | _GENERIC_WORDS | {
     "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
     "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
     "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
-    "just", "only",
+    "just", "only", "including", "include", "incl",
 }  # fmt: skip
+_INCLUSIVE_WORDS = {"including", "include", "incl"}
 
 
 _LIMIT_RE = re.compile(
@@ -797,6 +819,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
         return None
     phrase = " ".join(tokens)
     negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"}  # "is everything done?": show what is not
+    if bag & _INCLUSIVE_WORDS:  # "all my todos, including the done ones"
+        return ListIntent()
     if bag & _DONE_WORDS and not negated and not bag & _OPEN_WORDS and " to do" not in phrase:
         return ListIntent(completed=True)
     pending = bool(bag & _OPEN_WORDS or bag & _DONE_WORDS or " to do" in phrase or bag & {"due", "overdue"})
@@ -848,7 +872,7 @@ _REOPEN_RES = tuple(
         r"(?:done|finished|complete|completed|sorted)(?: yet| after all)?$",
         r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
         r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
-        r"(?P<ref>.+?)(?: yet| after all)?$",
+        r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
         r"^(?:put|bring)\s+(?P<ref>.+?)\s+back(?: on (?:my|the) list)?$",
     )
 )
@@ -864,7 +888,7 @@ _COMPLETE_RES = tuple(
         r"(?:\s*[:-]\s*|\s+)(?P<ref>.+)$",
         r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
         r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
-        r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |finally |already |been )*(?:done"
+        r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |both |finally |already |been )*(?:done"
         r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with)$",
     )
 )
@@ -955,11 +979,17 @@ _DUE_STATEMENT_RES = (
         r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$", re.I
     ),
     re.compile(
+        r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
+        r"(?:for|on|to)\s+(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(
         r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?"
         r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
         re.I,
     ),
 )
+_INSTEAD_RE = re.compile(r"\s+instead$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
 
@@ -970,7 +1000,7 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
             return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))
     if not (match := _DUE_VERB_RE.match(text)):
         return None
-    body = match["body"]
+    body = _INSTEAD_RE.sub("", match["body"])  # "move it to Friday instead"
     found = find_date(body, today)
     if found is None or found.end != len(body.rstrip(" .!?")):
         return ReplyIntent("need_date") if re.search(r"\s(?:to|until|till)\s", body, re.I) else None
@@ -978,8 +1008,13 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
     return ChangeIntent("due", (Choice(ref, found.day.isoformat()),)) if ref else None
 
 
+_SAYS_SEPARATOR = r"\s+so (?:that )?it (?:says|reads)\s+"
+"""Between the todo and its new wording: "change X so it says Y"."""
 _RENAME_RES = (
-    (re.compile(r"^(?:rename|renaming|retitle|relabel)\s+(?P<body>.+)$", re.I), r"\s+(?:to|as|into)\s+|\s*[-=]>\s*"),
+    (
+        re.compile(r"^(?:rename|renaming|retitle|relabel)\s+(?P<body>.+)$", re.I),
+        rf"\s+(?:to|as|into)\s+|\s*[-=]>\s*|{_SAYS_SEPARATOR}",
+    ),
     (
         re.compile(
             r"^(?:change|update|edit|modify|set|fix|correct)\s+(?:the\s+)?(?:name|title|wording|text)\s+"
@@ -995,7 +1030,9 @@ _RENAME_RES = (
     ),
 )
 _CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)
-_CHANGE_SEPARATOR = r"\s+to (?:say|read)\s+|\s+(?:to|into|with)\s+|\s*->\s*"
+_MAKE_THAT_RE = re.compile(r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!due\b).+)$", re.I)
+"""A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
+_CHANGE_SEPARATOR = rf"\s+to (?:say|read)\s+|{_SAYS_SEPARATOR}|\s+(?:to|into|with)\s+|\s*->\s*"
 
 
 def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
@@ -1004,7 +1041,9 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     for pattern, separator in _RENAME_RES:
         if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
             return _renamed(choices)
-    if not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
+    if made := _MAKE_THAT_RE.match(text):
+        choices = (Choice(made["ref"], made["value"], correction=True),)
+    elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     if day := date_value(last.value or "", today):
@@ -1030,7 +1069,7 @@ _STATUS_RES = tuple(
         r"^is\s+(?P<ref>.+?)\s+(?:still\s+)?(?:open|pending|outstanding|left|on (?:my|the) list|not done)$",
         r"^did i\s+(?:already\s+|actually\s+|ever\s+)?(?P<ref>.+?)(?:\s+(?:yet|already))?$",
         r"^have i\s+(?:already\s+|actually\s+)?(?P<ref>\w+(?:ed|ought|aught|id|ent|ne)\s+.+?)(?:\s+(?:yet|already))?$",
-        r"^when (?:is|was)\s+(?P<ref>.+?)\s+due$",
+        r"^when (?:is|was)\s+(?P<ref>.+?)\s+due(?: again)?$",
         r"^what is the (?:status|due date|deadline) (?:of|for|on)\s+(?P<ref>.+)$",
         r"^when do i (?:need|have) to\s+(?P<ref>.+?)(?:\s+by)?$",
     )
@@ -1142,10 +1181,36 @@ def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> Ad
     message = normalize(turns[-1].user_text)
     if not _CONTINUATION_RE.search(message) or not turns[-2].changed:
         return None
-    if not isinstance(understand(turns[:-1], today), AddIntent):
+    if not isinstance(previous := understand(turns[:-1], today), AddIntent):
         return None
     if isinstance(intent, OfferAddIntent):
         return AddIntent(intent.todos)
     body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
     todos = new_todos(body, today) if body and not parse_small_talk(body) else ()  # not "thanks too"
+    if todos and (verb := _shared_verb(previous.todos[-1].title, todos)):
+        todos = new_todos(f"{verb} {body}", today)  # "buy milk" - "and eggs": "Buy eggs"
     return AddIntent(todos) if todos else None
+
+
+def _shared_verb(title: str, todos: Sequence[NewTodo]) -> str | None:
+    """The errand verb of `title` ("Buy milk") that short bare objects added after it share."""
+    match = _DISTRIBUTIVE_RE.match(title)
+    if match is None:
+        return None
+    for todo in todos:
+        tokens = words(todo.title)
+        if len(tokens) > _SHARED_OBJECT_MAX_WORDS or tokens[0] in _TODO_VERBS:
+            return None
+    return match["verb"].strip().lower()
+
+
+def keep_leading_verb(title: str, wording: str) -> str:
+    """ "Buy eggs" corrected to "a dozen eggs" is "Buy a dozen eggs": a new wording without a verb
+    replaces what the todo is about, not what is to be done."""
+    verb, _, rest = title.partition(" ")
+    first = wording.split()[0] if wording.split() else ""
+    if not rest or verb.lower() not in _TODO_VERBS or first.lower() in _TODO_VERBS:
+        return wording
+    if first != "I" and "'" not in first and first[1:] in ("", first[1:].lower()):  # "A dozen": only as a title
+        wording = wording[:1].lower() + wording[1:]
+    return f"{verb} {wording}"

@@ -30,6 +30,7 @@ from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
     ChangeIntent,
+    Choice,
     ContextIntent,
     Intent,
     ListIntent,
@@ -37,6 +38,7 @@ from service.agent.offline.intents import (
     OfferAddIntent,
     ReplyIntent,
     UndoIntent,
+    keep_leading_verb,
     understand,
 )
 from service.agent.offline.references import choose, key_words, ref_context
@@ -189,7 +191,14 @@ def plan_change(intent: ChangeIntent, conv: Conversation) -> Plan:
     choice, found = choose(intent, todos, ref_context(conv.history, conv.today))
     if found.problem or not found.todos:
         return Plan(answer=found.problem or no_match_answer(choice.ref, todos))
-    return act(intent.action, choice.value, found.todos)
+    return act(intent.action, _new_value(intent.action, choice, found.todos), found.todos)
+
+
+def _new_value(action: Action, choice: Choice, targets: Sequence[Todo]) -> str | None:
+    """The value to set; a corrected wording keeps the todo's verb ("Buy eggs" -> "Buy a dozen eggs")."""
+    if action == "rename" and choice.correction and choice.value and len(targets) == 1:
+        return keep_leading_verb(targets[0].title, choice.value)
+    return choice.value
 
 
 def act(action: Action, value: str | None, targets: Sequence[Todo]) -> Plan:

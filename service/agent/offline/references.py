@@ -60,6 +60,12 @@ _POSITION_RE = re.compile(
     rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
     re.I,
 )
+_SPAN_RE = re.compile(
+    rf"^(?:the |my )?(?P<end>first|top|last|bottom) (?P<count>\d{{1,2}}|{alternation(NUMBER_WORDS)})"
+    r"(?: (?:ones|todos|tasks|items|entries|things))?(?: (?:on|in) (?:the|my) list)?$",
+    re.I,
+)
+"""Several todos at one end of the list: "the first two", "the last 3 items"."""
 _REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus)\s+", re.I)
 
 
@@ -94,6 +100,8 @@ def resolve(
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
     if position := _POSITION_RE.match(text):
         return _by_position(text, _position_of(position), todos, refs)
+    if span := _SPAN_RE.match(text):
+        return _by_span(text, span, todos, refs)
     found = match_titles(text, todos, action, strict=strict)
     parts = _REF_SPLIT_RE.split(text)
     if found.quality >= 1 or not split or len(parts) < 2:
@@ -162,18 +170,36 @@ def _position_of(match: re.Match[str]) -> int:
     return int(match["number"])
 
 
+def _counted_list(todos: Sequence[Todo], refs: RefContext) -> tuple[list[Todo], int]:
+    """The list positions count in - the one the user last saw, or the current list, oldest first -
+    and the number its first todo has."""
+    if refs.shown is not None:
+        return list(refs.shown), refs.first
+    return list(todos), 1
+
+
 def _by_position(text: str, position: int, todos: Sequence[Todo], refs: RefContext) -> Resolution:
-    """Position in the list the user last saw (or the current list, oldest first)."""
-    base = list(refs.shown) if refs.shown is not None else list(todos)
-    first = refs.first if refs.shown is not None else 1
+    base, first = _counted_list(todos, refs)
     index = position - first if position > 0 else len(base) + position
     if not 0 <= index < len(base):
         return Resolution(problem=no_position_answer(text, base))
     return _still_listed([base[index]], todos)
 
 
+def _by_span(text: str, span: re.Match[str], todos: Sequence[Todo], refs: RefContext) -> Resolution:
+    """ "The first two", "the last 3": that many from one end of the list the user saw."""
+    base, _ = _counted_list(todos, refs)
+    count = int(span["count"]) if span["count"].isdigit() else NUMBER_WORDS[span["count"].lower()]
+    if not 0 < count <= len(base):
+        return Resolution(problem=no_position_answer(text, base))
+    picked = base[:count] if span["end"].lower() in ("first", "top") else base[-count:]
+    return _still_listed(picked, todos)
+
+
 def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     if not refs.recent:
+        if many and "all" in words(text) and todos:  # "mark all of them done", with nothing said before
+            return Resolution(todos=tuple(todos), quality=1)
         return Resolution(problem=unclear_reference_answer(text))
     if len(refs.recent) > 1 and not many:
         current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]

@@ -106,6 +106,9 @@ IRREGULAR = {
     "dug": "dig", "chose": "choose", "began": "begin", "held": "hold", "knew": "know", "sat": "sit",
     "slept": "sleep", "stood": "stand", "won": "win", "sang": "sing", "swam": "swim", "flew": "fly",
     "drew": "draw", "drank": "drink", "read": "read", "put": "put", "set": "set", "shut": "shut",
+    "broke": "break", "broken": "break", "forgot": "forget", "forgotten": "forget", "fell": "fall",
+    "fallen": "fall", "froze": "freeze", "frozen": "freeze", "stole": "steal", "stolen": "steal", "tore": "tear",
+    "torn": "tear", "lost": "lose",
 }  # fmt: skip
 """Irregular past forms and their verbs: for stemming, and to tell a past deed ("bought") from a request."""
 
