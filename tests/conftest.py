@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
+import uvicorn
 from sqlalchemy import text
 
 from service.agent.context import TurnContext
@@ -15,6 +16,7 @@ from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
 from service.models import User
+from tests.fake_llm import FakeLLM, serve_fake_llm
 
 # Children first, so deleting never trips a foreign key.
 TABLES = (
@@ -37,6 +39,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     upgrade(url)
     return url
+
+
+@pytest.fixture
+def fake() -> FakeLLM:
+    """A scripted OpenAI-compatible model (tests/fake_llm.py); `fake_server` serves it over HTTP."""
+    return FakeLLM()
+
+
+@pytest.fixture
+async def fake_server(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
+    async with serve_fake_llm(fake) as server:
+        yield server
 
 
 @pytest.fixture

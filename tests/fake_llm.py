@@ -43,6 +43,15 @@ class ErrorReply:
 Reply = ToolCallReply | TextReply | ErrorReply
 
 
+# Settings that point the service at a FakeLLM (add `openai_base_url=fake.base_url`): no retries, short timeout.
+FAKE_PROVIDER: dict[str, Any] = {
+    "model_provider": "openai-compatible",
+    "agent_model": "fake-model",
+    "model_max_retries": 0,
+    "model_timeout_s": 5,
+}
+
+
 @dataclass
 class FakeLLM:
     replies: list[Reply] = field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -18,14 +19,15 @@ from service.db import Database
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
+def app_settings(database_url: str, **overrides: Any) -> Settings:
+    """The test app's settings: no `.env`, `TEST_SECRET`, the offline model, unless `overrides` say otherwise."""
+    values: dict[str, Any] = {"auth_jwt_secret": TEST_SECRET, "model_provider": "offline", **overrides}
+    return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        auth_jwt_secret=TEST_SECRET,
-        model_provider="offline",
-    )
+    return app_settings(database_url)
 
 
 @pytest.fixture

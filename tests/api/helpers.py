@@ -1,4 +1,5 @@
-"""Shared by the API and browser tests: the error shape, seeded conversations, SSE parsing, a slow model."""
+"""Shared by the API and browser tests: a chat turn, the error shape, seeded conversations, SSE parsing,
+a slow model."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ MILK_TODO = {
     "completed": False,
     "due_date": None,
 }
+
+
+async def chat(
+    client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation_id: Any = None
+) -> dict[str, Any]:
+    """One turn through `POST /chat` that must succeed; its JSON body."""
+    response = await client.post(
+        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation_id}, headers=auth
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> str:

@@ -13,19 +13,13 @@ from sqlmodel import select
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage, Task
-from tests.api.conftest import TEST_SECRET
+from tests.api.conftest import app_settings
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        auth_jwt_secret=TEST_SECRET,
-        model_provider="offline",
-        rate_limit_chat_per_minute=5,
-        max_request_bytes=4096,
-        conversation_lock_timeout_s=0.5,
+    return app_settings(
+        database_url, rate_limit_chat_per_minute=5, max_request_bytes=4096, conversation_lock_timeout_s=0.5
     )
 
 

@@ -14,16 +14,7 @@ from service.app import create_app
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage, AgentSession
-
-
-async def chat(
-    client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation_id: Any = None
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation_id}, headers=auth
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.api.helpers import chat
 
 
 async def stored_row_count(database: Database) -> int:

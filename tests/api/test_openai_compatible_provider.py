@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,50 +14,16 @@ from sqlmodel import col, select
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage
-from tests.api.conftest import TEST_SECRET
-from tests.api.helpers import parse_sse
-from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply, serve_fake_llm
+from tests.api.conftest import app_settings
+from tests.api.helpers import chat, parse_sse
+from tests.fake_llm import FAKE_PROVIDER, ErrorReply, FakeLLM, TextReply, ToolCallReply
 
 Events = list[tuple[str, Any]]
 
 
 @pytest.fixture
-def fake() -> FakeLLM:
-    return FakeLLM()
-
-
-@pytest.fixture
-async def fake_server(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
-    async with serve_fake_llm(fake) as server:
-        yield server
-
-
-@pytest.fixture
 def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        auth_jwt_secret=TEST_SECRET,
-        model_provider="openai-compatible",
-        openai_base_url=fake.base_url,
-        agent_model="fake-model",
-        model_max_retries=0,
-        model_timeout_s=5,
-    )
-
-
-async def chat(
-    client: httpx.AsyncClient,
-    user: uuid.UUID,
-    auth: dict[str, str],
-    message: str,
-    conversation_id: str | None = None,
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation_id}, headers=auth
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
 
 
 async def stored_items(database: Database, conversation_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures, re-exported for this 
     alice,
     alice_auth,
     app,
+    app_settings,
     bob,
     bob_auth,
     client,
@@ -34,13 +35,7 @@ AppClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        auth_jwt_secret=TEST_SECRET,
-        model_provider="offline",
-        rate_limit_chat_per_minute=0,
-    )
+    return app_settings(database_url, rate_limit_chat_per_minute=0)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,44 +10,17 @@ import uvicorn
 from opentelemetry.trace import SpanKind, StatusCode
 
 from service.config import Settings
-from tests.api.conftest import TEST_SECRET
-from tests.api.helpers import parse_sse
-from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply, serve_fake_llm
+from tests.api.conftest import app_settings
+from tests.api.helpers import chat, parse_sse
+from tests.fake_llm import FAKE_PROVIDER, ErrorReply, FakeLLM, TextReply, ToolCallReply
 from tests.telemetry.assertions import assert_includes, assert_no_content, attributes, one_trace
 from tests.telemetry.conftest import SpanRecorder
 from tests.telemetry.trace_tree import shape
 
 
 @pytest.fixture
-def fake() -> FakeLLM:
-    return FakeLLM()
-
-
-@pytest.fixture
-async def fake_server(fake: FakeLLM) -> AsyncIterator[uvicorn.Server]:
-    async with serve_fake_llm(fake) as server:
-        yield server
-
-
-@pytest.fixture
 def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=database_url,
-        auth_jwt_secret=TEST_SECRET,
-        model_provider="openai-compatible",
-        openai_base_url=fake.base_url,
-        agent_model="fake-model",
-        model_max_retries=0,
-        model_timeout_s=5,
-    )
-
-
-async def chat(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str) -> dict[str, object]:
-    response = await client.post(f"/api/{user}/chat", json={"message": message}, headers=auth)
-    assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
-    return body
+    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
 
 
 async def test_provider_model_calls(
