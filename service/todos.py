@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -17,6 +17,7 @@ from service.errors import InvalidArgument, NotFound
 from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, TodoCount, utcnow
 
 MAX_PAGE = 100
+MAX_BATCH = 20
 # Beyond this an offset overflows some drivers' integers (a model passing 2**63 crashed the tool on SQLite);
 # no real list gets near it.
 MAX_OFFSET = 2**31 - 1
@@ -158,6 +159,24 @@ async def add_todo(
     db.add(task)
     await db.commit()
     return task
+
+
+async def add_todos(
+    db: AsyncSession, user_id: uuid.UUID, *, titles: list[str], due_date: str | date | None = None
+) -> list[Task]:
+    """Several todos in one transaction: all of them, or none when one title is invalid."""
+    if not 1 <= len(titles) <= MAX_BATCH:
+        raise InvalidArgument(f"titles must hold 1 to {MAX_BATCH} items")
+    due = parse_due_date(due_date)
+    start = utcnow()
+    # Distinct, increasing timestamps keep the items in the order given (positions count by `created_at`).
+    tasks = [
+        Task(user_id=user_id, title=clean_title(title), due_date=due, created_at=start + timedelta(microseconds=i))
+        for i, title in enumerate(titles)
+    ]
+    db.add_all(tasks)
+    await db.commit()
+    return tasks
 
 
 async def update_todo(

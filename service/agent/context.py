@@ -25,6 +25,8 @@ class TurnContext:
     db: Database
     today: date
     timezone: str = "UTC"
+    snapshot: str | None = None
+    """The user's todos as the turn began, as the model reads them (`service.agent.snapshot`)."""
     guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
 
     def record_guardrail(self, name: str, message: str) -> None:

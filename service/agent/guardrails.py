@@ -258,23 +258,23 @@ async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], 
 
 @tool_input_guardrail(name=TOOL_OWNERSHIP)
 async def tool_ownership(data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
-    """Let a todo id through only if the context user owns it."""
+    """Let a todo id through only if the context user owns it (a title or position is resolved among the user's own)."""
     context: TurnContext = data.context.context
     try:
         arguments = json.loads(data.context.tool_arguments or "{}")
     except ValueError:
         return ToolGuardrailFunctionOutput.allow()  # the tool reports malformed arguments itself
-    raw_id = arguments.get("todo_id") if isinstance(arguments, dict) else None
+    raw_id = arguments.get("todo") if isinstance(arguments, dict) else None
     if raw_id is None:
         return ToolGuardrailFunctionOutput.allow()
     # Read exactly as the tool will (`todos.parse_todo_id` strips whitespace), or a padded id slips past.
     todo_id = _as_uuid(str(raw_id).strip())
     if todo_id is None:
-        return ToolGuardrailFunctionOutput.allow()  # not an id at all: the tool answers not_found
+        return ToolGuardrailFunctionOutput.allow()  # a title or position: resolved among the user's todos only
     async with context.db.reader() as db:
         owner = (await db.exec(select(Task.user_id).where(col(Task.id) == todo_id))).first()
     if owner == context.user_id:
         return ToolGuardrailFunctionOutput.allow()
     # A missing id is refused exactly like another user's, so neither output nor `guardrail` tells them apart.
     context.record_guardrail(TOOL_OWNERSHIP, REFUSALS[TOOL_OWNERSHIP])
-    return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo_id": str(raw_id)})
+    return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo": str(raw_id)})

@@ -39,11 +39,13 @@ from agents import (
     Runner,
 )
 from service import conversations
+from service.agent import answer_check
 from service.agent.context import TurnContext, current_date_line
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
 from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
+from service.agent.snapshot import read_snapshot, snapshot_item
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
 from service.config import Settings
@@ -137,6 +139,12 @@ def _client_event(event: StreamEvent, names: dict[str, str]) -> TurnEvent | None
     if event.name == "tool_output" and item.get("type") == "function_call_output":
         return TurnEvent("tool_result", _tool_result(item, names))
     return None
+
+
+def _tool_events(items: list[TResponseInputItem]) -> list[TurnEvent]:
+    """`tool_call` / `tool_result` events for items a stream did not carry live (a re-asked run's)."""
+    calls, results = tool_activity([dict(i) for i in items])
+    return [*(TurnEvent("tool_call", c) for c in calls), *(TurnEvent("tool_result", r) for r in results)]
 
 
 def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
@@ -234,18 +242,26 @@ class AgentRuntime:
     async def _prepare(
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, TurnContext]:
+        # The offline model reads the list through its tools; only a real model gets the snapshot.
+        wants_snapshot = self.models.kind != "offline"
+        snapshot: str | None = None
         if conversation_id is None:
             async with self.database.session() as db:
                 user_timezone = (await get_context(db, user_id)).timezone
                 conversation_id = (
                     await conversations.create_conversation(db, user_id, _conversation_title(message))
                 ).id
+                if wants_snapshot:
+                    snapshot = await read_snapshot(db, user_id)
         else:
             async with self.database.reader() as db:  # one query: the conversation is the user's, and their timezone
                 user_timezone = await conversations.timezone_for_turn(db, user_id, conversation_id)
+                if wants_snapshot:
+                    snapshot = await read_snapshot(db, user_id)
         timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
-        return conversation_id, TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone)
+        context = TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone, snapshot=snapshot)
+        return conversation_id, context
 
     async def run_turn(
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
@@ -311,6 +327,8 @@ class AgentRuntime:
                 # The limit counts the new message too: the model's first call sees at most `history_limit` items.
                 history = await memory.get_items(limit=self.history_limit - 1)
                 user_item: TResponseInputItem = {"role": "user", "content": message}
+                # The snapshot comes last before the message, after everything a prompt cache can keep.
+                turn_input = [*history, *([snapshot_item(context.snapshot)] if context.snapshot else []), user_item]
                 model = self.models.model_for_turn()
                 run_options: dict[str, Any] = {
                     "context": context,
@@ -326,7 +344,7 @@ class AgentRuntime:
                 try:
                     result: RunResultBase
                     if stream:
-                        result = Runner.run_streamed(self.agent, [*history, user_item], **run_options)
+                        result = Runner.run_streamed(self.agent, turn_input, **run_options)
                         names: dict[str, str] = {}
                         gate = OutputGate(context)  # no line naming others' data reaches the client
                         async for sdk_event in result.stream_events():
@@ -340,7 +358,7 @@ class AgentRuntime:
                         if rest := await gate.flush():
                             yield TurnEvent("delta", {"text": rest})
                     else:
-                        result = await Runner.run(self.agent, [*history, user_item], **run_options)
+                        result = await Runner.run(self.agent, turn_input, **run_options)
                     new_items = [item.to_input_item() for item in result.new_items]
                     answer = str(result.final_output)
                 except openai.APIError as exc:
@@ -362,11 +380,16 @@ class AgentRuntime:
                     answer = REFUSALS[OUTPUT_SCOPE]
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]
 
+                fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
+                using_stub = self.models.kind == "offline" or fallback_reason is not None
+                if not using_stub and not context.guardrail_trips:
+                    answer, new_items, retried = await self._checked(answer, new_items, turn_input, run_options)
+                    if stream and retried:
+                        for event in _tool_events(retried):
+                            yield event
                 trip = context.guardrail_trips[0] if context.guardrail_trips else None
                 if trip is not None:
                     yield TurnEvent("guardrail", {"name": trip.name, "message": trip.message})
-                fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
-                using_stub = self.models.kind == "offline" or fallback_reason is not None
                 turn.record_outcome(
                     using_stub=using_stub,
                     fallback_reason=fallback_reason,
@@ -389,6 +412,49 @@ class AgentRuntime:
                         guardrail={"name": trip.name, "message": trip.message} if trip else None,
                     ),
                 )
+
+    async def _checked(
+        self,
+        answer: str,
+        new_items: list[TResponseInputItem],
+        turn_input: list[TResponseInputItem],
+        run_options: dict[str, Any],
+    ) -> tuple[str, list[TResponseInputItem], list[TResponseInputItem]]:
+        """The answer and items to keep after `answer_check`: a wrong answer is re-asked once with a
+        corrective note, and one still wrong is replaced by what the turn really did.
+
+        Returns the answer, the turn's items, and the items the re-ask added (for a stream to report).
+        """
+        found = answer_check.review(answer, [dict(i) for i in new_items])
+        if found is None:
+            return answer, new_items, []
+        log.info("answer check: %s; re-asking the model once", found.problem)
+        tools_done = [i for i in new_items if dict(i).get("type") in ("function_call", "function_call_output")]
+        retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
+        try:
+            result = await Runner.run(self.agent, retry_input, **run_options)
+            retried = [item.to_input_item() for item in result.new_items]
+            second = str(result.final_output)
+        except OutputGuardrailTripwireTriggered as exc:
+            context: TurnContext = run_options["context"]
+            context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
+            retried, second = list(completed_tool_items(exc)), REFUSALS[OUTPUT_SCOPE]
+            return second, [*tools_done, *retried, assistant_message(second)], retried
+        except (AgentsException, openai.APIError) as exc:
+            log.warning("the re-asked model call failed: %s", type(exc).__name__)
+            retried, second = list(completed_tool_items(exc)) if isinstance(exc, AgentsException) else [], ""
+        retried_tools = [i for i in retried if dict(i).get("type") in ("function_call", "function_call_output")]
+        everything = [dict(i) for i in [*tools_done, *retried_tools]]
+        again = answer_check.review(second, everything)
+        if again is not None:
+            cleaned = answer_check.strip_markup(second)
+            usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
+            second = cleaned if usable else answer_check.truthful_answer(everything)
+            log.info(
+                "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
+            )
+            retried = [*retried_tools, assistant_message(second)]
+        return second, [*tools_done, *retried], retried_tools
 
     async def aclose(self) -> None:
         """Let streamed turns whose clients left finish and be stored (within a bound), then close."""

@@ -15,6 +15,7 @@ from service import todos
 from service.agent.context import TurnContext
 from service.agent.guardrails import tool_ownership
 from service.errors import ServiceError
+from service.references import Ambiguous, NoSuchTodo, resolve_todo
 from service.users import get_context
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ def _error(code: str, message: str) -> str:
 
 def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
     """Unexpected failures: the model gets a short error it can report, the log gets the detail."""
+    if isinstance(exc, Ambiguous):
+        return _dump({"error": {"code": exc.code, "message": exc.message, "candidates": exc.candidates}})
+    if isinstance(exc, NoSuchTodo):
+        return _dump({"error": {"code": exc.code, "message": exc.message, "closest": exc.closest}})
     if isinstance(exc, ServiceError):
         return _error(exc.code, exc.message)
     log.exception("tool failed", exc_info=exc)
@@ -49,7 +54,7 @@ def todo_tool(func: Any) -> FunctionTool:
 
 
 def owned_todo_tool(func: Any) -> FunctionTool:
-    """A tool taking a `todo_id`: the id must be the context user's before the tool runs."""
+    """A tool taking a `todo` reference: when it is an id, the id must be the context user's before the tool runs."""
     return function_tool(func, failure_error_function=_tool_failed, tool_input_guardrails=[tool_ownership])
 
 
@@ -73,10 +78,10 @@ async def list_todos(
 
 @todo_tool
 async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_date: str | None = None) -> str:
-    """Add a todo.
+    """Add one todo. For several items in one request, call add_todos instead.
 
     Args:
-        title: short title, at most 200 characters.
+        title: the title of this one item, at most 200 characters.
         description: optional longer notes.
         due_date: optional due date as YYYY-MM-DD.
     """
@@ -85,29 +90,47 @@ async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_dat
     return _dump({"todo": _todo(task)})
 
 
+@todo_tool
+async def add_todos(ctx: Ctx, titles: list[str], due_date: str | None = None) -> str:
+    """Add several todos at once, one per item: "eggs, bread and butter" is ["Eggs", "Bread", "Butter"].
+
+    Args:
+        titles: one short title per item, at most 20.
+        due_date: optional due date for all of them, as YYYY-MM-DD.
+    """
+    async with ctx.context.db.session() as db:
+        added = await todos.add_todos(db, ctx.context.user_id, titles=titles, due_date=due_date)
+    return _dump({"todos": [_todo(task) for task in added]})
+
+
 @owned_todo_tool
 async def update_todo(
     ctx: Ctx,
-    todo_id: str,
+    todo: str,
     title: str | None = None,
     description: str | None = None,
     completed: bool | None = None,
     due_date: str | None = None,
 ) -> str:
-    """Change a todo: rename it, edit its description or due date, mark it done or not done.
+    """Change one todo: mark it done or not done, rename it, edit its description or due date.
 
     Args:
-        todo_id: the todo's id, from list_todos or add_todo.
+        todo: which todo, as the user said it: its title or words of it ("milk"), its number in the
+            list ("2", "last"), or its id.
         title: new title, or null to keep it.
         description: new description, or null to keep it.
         completed: true to mark done, false to reopen, null to keep it.
         due_date: new due date as YYYY-MM-DD, or null to keep it.
     """
     async with ctx.context.db.session() as db:
+        # Marking done means the open one of two same-titled todos, and reopening the done one.
+        task = await resolve_todo(
+            db, ctx.context.user_id, todo, prefer_completed=None if completed is None else not completed
+        )
         task = await todos.update_todo(
             db,
             ctx.context.user_id,
-            todo_id,
+            task.id,
             title=title,
             description=description,
             completed=completed,
@@ -117,14 +140,16 @@ async def update_todo(
 
 
 @owned_todo_tool
-async def delete_todo(ctx: Ctx, todo_id: str) -> str:
-    """Delete a todo for good.
+async def delete_todo(ctx: Ctx, todo: str) -> str:
+    """Delete one todo for good.
 
     Args:
-        todo_id: the todo's id, from list_todos or add_todo.
+        todo: which todo, as the user said it: its title or words of it ("milk"), its number in the
+            list ("2", "last"), or its id.
     """
     async with ctx.context.db.session() as db:
-        task = await todos.delete_todo(db, ctx.context.user_id, todo_id)
+        task = await resolve_todo(db, ctx.context.user_id, todo)
+        task = await todos.delete_todo(db, ctx.context.user_id, task.id)
     return _dump({"deleted": {"id": str(task.id), "title": task.title}})
 
 
@@ -144,5 +169,5 @@ async def get_user_context(ctx: Ctx) -> str:
 
 
 ALL_TOOLS: dict[str, FunctionTool] = {
-    tool.name: tool for tool in (list_todos, add_todo, update_todo, delete_todo, get_user_context)
+    tool.name: tool for tool in (list_todos, add_todo, add_todos, update_todo, delete_todo, get_user_context)
 }

@@ -155,22 +155,22 @@ SPELLINGS: dict[str, Callable[[str], str]] = {
 # the same calls on a fresh random id are the control their output must be identical to.
 ATTACKS: dict[str, Callable[[list[str]], list[Call]]] = {
     "update": lambda ids: [
-        ("update_todo", {"todo_id": ids[0], "title": "pwned", "completed": True}),
-        ("update_todo", {"todo_id": ids[2], "completed": False, "description": "owned by bob"}),
+        ("update_todo", {"todo": ids[0], "title": "pwned", "completed": True}),
+        ("update_todo", {"todo": ids[2], "completed": False, "description": "owned by bob"}),
     ],
-    "delete-all": lambda ids: [("delete_todo", {"todo_id": todo_id}) for todo_id in ids],
+    "delete-all": lambda ids: [("delete_todo", {"todo": todo_id}) for todo_id in ids],
     **{
-        f"update-{label}": lambda ids, spell=spell: [("update_todo", {"todo_id": spell(ids[1]), "completed": True})]
+        f"update-{label}": lambda ids, spell=spell: [("update_todo", {"todo": spell(ids[1]), "completed": True})]
         for label, spell in SPELLINGS.items()
     },
     **{
-        f"delete-{label}": lambda ids, spell=spell: [("delete_todo", {"todo_id": spell(ids[1])})]
+        f"delete-{label}": lambda ids, spell=spell: [("delete_todo", {"todo": spell(ids[1])})]
         for label, spell in SPELLINGS.items()
     },
 }
 CONTROLS: dict[str, Call] = {
-    "update_todo": ("update_todo", {"todo_id": str(uuid.uuid4()), "title": "pwned", "completed": True}),
-    "delete_todo": ("delete_todo", {"todo_id": str(uuid.uuid4())}),
+    "update_todo": ("update_todo", {"todo": str(uuid.uuid4()), "title": "pwned", "completed": True}),
+    "delete_todo": ("delete_todo", {"todo": str(uuid.uuid4())}),
 }
 
 # list_todos takes no id: it can only page through Bob's own list, however it is called.

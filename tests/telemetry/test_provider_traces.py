@@ -141,7 +141,7 @@ async def test_a_tool_guardrail_trip(
     created = await client.post(f"/api/{bob}/todos", json={"title": "Bob's secret"}, headers=bob_auth)
     bobs_todo = created.json()["id"]
     fake.replies = [
-        ToolCallReply("update_todo", {"todo_id": bobs_todo, "completed": True}),
+        ToolCallReply("update_todo", {"todo": bobs_todo, "completed": True}),
         TextReply("I could not find that todo."),
     ]
     spans.take()

@@ -42,8 +42,8 @@ from service.agent.offline.intents import (
     parse_intent,
 )
 from service.agent.offline.model import text_chunks
-from service.agent.offline.text import stem
 from service.agent.tools import ALL_TOOLS
+from service.matching import stem
 from service.users import put_context
 
 TODAY = date(2026, 11, 24)  # a Tuesday, as in the `turn_context` fixture
@@ -288,7 +288,7 @@ async def test_reopen_by_name(chat: Chat) -> None:
         if outcome.calls[-1][0] == "update_todo":
             assert outcome.args("update_todo") == [
                 {
-                    "todo_id": (await stored(chat.context))[0]["id"],
+                    "todo": (await stored(chat.context))[0]["id"],
                     "title": None,
                     "description": None,
                     "completed": False,

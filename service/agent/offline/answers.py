@@ -164,7 +164,7 @@ def _change_phrases(call: PastCall, before: Mapping[str, Todo]) -> list[tuple[st
 
 def _failure(call: PastCall, before: Mapping[str, Todo]) -> str:
     verb = {"add_todo": "add", "delete_todo": "delete"}.get(call.name, "update")
-    known = before.get(str(call.arguments.get("todo_id")))
+    known = before.get(str(call.arguments.get("todo")))
     title = call.arguments.get("title") if call.name == "add_todo" else known.title if known else None
     title = f"{title[:57]}..." if isinstance(title, str) and len(title) > 60 else title
     what = f'"{title}"' if title else "that todo"

@@ -15,17 +15,8 @@ from typing import Literal
 
 from service.agent.offline.conversation import Turn
 from service.agent.offline.dates import date_value, extract_date, find_date
-from service.agent.offline.text import (
-    IRREGULAR,
-    NUMBER_WORDS,
-    alternation,
-    edit_distance,
-    expand,
-    normalize,
-    stem,
-    strip_all,
-    words,
-)
+from service.agent.offline.text import NUMBER_WORDS, alternation, edit_distance, expand, normalize, strip_all
+from service.matching import IRREGULAR, stem, words
 
 MAX_MESSAGE_CHARS = 1000
 """Longer messages get a polite "too long": nothing that size is one todo request, and acting on a

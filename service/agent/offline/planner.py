@@ -79,12 +79,12 @@ def update_request(
     completed: bool | None = None,
     due_date: str | None = None,
 ) -> ToolRequest:
-    arguments = {"todo_id": todo_id, "title": title, "description": description, "completed": completed}
+    arguments = {"todo": todo_id, "title": title, "description": description, "completed": completed}
     return ToolRequest("update_todo", {**arguments, "due_date": due_date})
 
 
 def delete_request(todo_id: str) -> ToolRequest:
-    return ToolRequest("delete_todo", {"todo_id": todo_id})
+    return ToolRequest("delete_todo", {"todo": todo_id})
 
 
 def plan_next(conv: Conversation) -> Plan:

@@ -31,7 +31,8 @@ from service.agent.offline.intents import (
     ListIntent,
     understand,
 )
-from service.agent.offline.text import NUMBER_WORDS, alternation, same_word, stem, words
+from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.matching import same_word, stem, words
 
 _REF_STOPWORDS = {
     "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",

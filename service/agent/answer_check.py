@@ -1,0 +1,182 @@
+"""The answer a model gives, checked against what the turn did, before a user reads it.
+
+Small models and local servers err in ways a user must never meet: an answer claiming "I removed the
+todo" when no tool call removed anything (the list silently disagrees), tool-call markup
+(`<tool_call>{…}</tool_call>`) or an empty completion in place of an answer. `review` finds these
+deterministically, from the answer and the turn's own tool calls and results; the turn then re-asks
+the model once with a corrective note and, if the answer is still wrong, answers truthfully itself
+(`truthful_answer`).
+
+Claims are read sentence by sentence, with vocabulary as data (`CLAIMS`): a question, a negation or a
+remark about earlier turns claims nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# What each kind of claim needs: a successful call of one of these tools in the same turn.
+SUPPORTED_BY = {
+    "add": {"add_todo", "add_todos"},
+    "delete": {"delete_todo"},
+    "change": {"update_todo"},
+}
+# Verbs (past forms) that claim an action when the answer says it did them.
+CLAIMS = {
+    "add": ("added", "created", "put", "saved", "included"),
+    "delete": ("deleted", "removed", "erased", "cleared", "dropped", "got rid of"),
+    "change": (
+        "marked", "ticked", "checked off", "completed", "finished", "renamed", "updated", "changed", "moved",
+        "rescheduled", "reopened", "unmarked", "set", "edited", "modified",
+    ),
+}  # fmt: skip
+_VERB = {verb: kind for kind, verbs in CLAIMS.items() for verb in verbs}
+_VERBS = "|".join(sorted(map(re.escape, _VERB), key=len, reverse=True))
+# "I've added", "I have just removed", "has been marked", "was deleted", "is now renamed" - or a sentence
+# that opens with the verb ("Added “Buy milk”.", "Done! Removed it").
+_CLAIM_RE = re.compile(
+    rf"\b(?:i|i've|i have|we|we've|we have)\s+(?:also\s+|just\s+|now\s+|successfully\s+|gone ahead and\s+)*"
+    rf"(?P<first>{_VERBS})\b"
+    rf"|\b(?:has|have|had)\s+(?:also\s+|now\s+|just\s+)?been\s+(?:successfully\s+)?(?P<passive>{_VERBS})\b"
+    rf"|\b(?:is|are|was|were)\s+(?:now\s+|successfully\s+)?(?P<state>{_VERBS})\b(?=[^.!?]*\b(?:list|todo|done|complete|off)\b)"
+    rf"|^(?:done[!.,:]?\s*|ok(?:ay)?[!.,:]?\s*|sure[!.,:]?\s*|great[!.,:]?\s*)?(?P<opening>{_VERBS})\b",
+    re.IGNORECASE,
+)
+_NEGATION_RE = re.compile(
+    r"\b(?:not|never|no|nothing|cannot|can't|couldn't|didn't|haven't|hasn't|wasn't|weren't|won't|unable|"
+    r"failed|without|if|would|could|should|shall|want|wish|like me to|let me know)\b|n't\b",
+    re.IGNORECASE,
+)
+_EARLIER_RE = re.compile(r"\b(?:earlier|before|previously|last time|already|yesterday|ago)\b", re.IGNORECASE)
+_SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*")
+
+# Tool-call markup a chat template or a local server lets through as text.
+_MARKUP_RES = (
+    re.compile(r"<(tool_call|tool_response|function_call|tools)>.*?(?:</\1>|$)", re.IGNORECASE | re.DOTALL),
+    re.compile(r"</?(?:tool_call|tool_response|function_call|tools)>", re.IGNORECASE),
+    re.compile(r"<\|[a-z_]+\|>"),
+    re.compile(r"```(?:json|tool_call)?\s*(\{.*?\})\s*```", re.DOTALL),
+)
+_CALL_KEYS = {"name", "arguments"}
+
+
+@dataclass(frozen=True)
+class Review:
+    """What is wrong with an answer: `problem` is a code, `note` tells the model how to put it right."""
+
+    problem: str
+    note: str
+
+
+def _is_call_json(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.keys() >= _CALL_KEYS
+
+
+def strip_markup(text: str) -> str:
+    """The answer without tool-call markup: tags and their contents, template tokens, a fenced call."""
+    for pattern in _MARKUP_RES[:3]:
+        text = pattern.sub("", text)
+    text = _MARKUP_RES[3].sub(lambda m: "" if _is_call_json(m.group(1)) else m.group(0), text)
+    stripped = text.strip()
+    return "" if _is_call_json(stripped) else stripped
+
+
+def claimed(answer: str) -> set[str]:
+    """The kinds of action (`add`, `delete`, `change`) the answer says were done in this turn."""
+    kinds: set[str] = set()
+    for sentence in _SENTENCE_RE.findall(answer):
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?") or _EARLIER_RE.search(sentence):
+            continue
+        for match in _CLAIM_RE.finditer(sentence):
+            if _NEGATION_RE.search(sentence[: match.start()] + match.group(0)):
+                continue
+            verb = next(v for v in match.groups() if v)
+            kinds.add(_VERB[verb.lower()])
+    return kinds
+
+
+def succeeded(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The names of the tools whose calls in `items` succeeded (their output carries no error)."""
+    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
+    done: set[str] = set()
+    for item in items:
+        if item.get("type") != "function_call_output":
+            continue
+        output = item.get("output")
+        try:
+            parsed = json.loads(output) if isinstance(output, str) else output
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and "error" not in parsed and item.get("call_id") in names:
+            done.add(names[item["call_id"]])
+    return done
+
+
+def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
+    """None when the answer may stand; else what is wrong with it. `items`: the turn's new items."""
+    if not answer.strip():
+        return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
+    if strip_markup(answer) != answer.strip():
+        return Review(
+            "markup",
+            "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
+            "call; then answer the user in plain words, without markup.",
+        )
+    done = succeeded(list(items))
+    unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
+    if not unsupported:
+        return None
+    return Review(
+        "unsupported_claim",
+        f"Your reply said a todo was {' and '.join(_PAST[k] for k in unsupported)}, but no tool call in this "
+        "turn did that. If the user asked for it, call the tool now (update_todo, delete_todo or add_todo "
+        "take the title or number as `todo`). Otherwise answer again without claiming it.",
+    )
+
+
+_PAST = {"add": "added", "delete": "deleted", "change": "changed"}
+
+
+def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:
+    """What the turn really did, in words, for when the model cannot say it truthfully."""
+    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
+    done: list[str] = []
+    for item in items:
+        if item.get("type") != "function_call_output":
+            continue
+        try:
+            output = json.loads(item["output"]) if isinstance(item.get("output"), str) else item.get("output")
+        except ValueError:
+            continue
+        if isinstance(output, dict) and "error" not in output:
+            done.extend(_describe(names.get(item.get("call_id", "")), output))
+    if not done:
+        return "Sorry, I didn't manage to do that: nothing on your list was changed. Could you say it again?"
+    return "Here is what I did: " + "; ".join(done) + "."
+
+
+def _describe(tool: str | None, output: dict[str, Any]) -> list[str]:
+    if tool == "add_todo" and isinstance(output.get("todo"), dict):
+        return [f'added "{output["todo"].get("title")}"']
+    if tool == "add_todos":
+        return [f'added "{todo.get("title")}"' for todo in output.get("todos", []) if isinstance(todo, dict)]
+    if tool == "delete_todo" and isinstance(output.get("deleted"), dict):
+        return [f'deleted "{output["deleted"].get("title")}"']
+    if tool == "update_todo" and isinstance(output.get("todo"), dict):
+        todo = output["todo"]
+        return [f'updated "{todo.get("title")}" ({"done" if todo.get("completed") else "open"})']
+    if tool == "list_todos" and isinstance(output.get("todos"), list):
+        titles = [f'"{todo.get("title")}"' for todo in output["todos"] if isinstance(todo, dict)]
+        return [
+            f"found {len(titles)} todo{'' if len(titles) == 1 else 's'}" + (f": {', '.join(titles)}" if titles else "")
+        ]
+    return []

@@ -1,0 +1,177 @@
+"""Which of a user's todos a reference means: an id, a title or words of it, or a position ("2", "#2", "last").
+
+Models, small ones especially, hold titles and positions, not ids; the server resolves what they have
+against the user's own todos only, so a tool can act in one call. Resolution is deterministic and
+cautious: exactly one match acts; several equally good ones are `Ambiguous` (the caller asks which);
+none is `NotFound` with the closest titles. Nothing is ever picked on a guess.
+
+Positions count in the order `list_todos` pages the whole list (oldest first), as in the snapshot a
+turn's model sees (`service.agent.snapshot`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.errors import NotFound, ServiceError
+from service.matching import same_word, stem, words
+from service.models import Task
+from service.todos import count_todos, get_todo
+
+# Up to this many todos a reference is matched against the whole list; past it, against the titles an
+# indexed pre-filter finds (a typo then only matches when another word of it is right).
+SCAN_ALL_MAX = 1000
+PREFILTER_MAX = 200
+CANDIDATES_MAX = 10
+CLOSEST_MAX = 3
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+    "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "9th": 9,
+    "tenth": 10, "10th": 10, "last": -1, "latest": -1, "newest": -1, "final": -1, "penultimate": -2,
+    "second last": -2, "second to last": -2, "next to last": -2,
+}  # fmt: skip
+_POSITION_RE = re.compile(
+    r"^\s*(?:the\s+|my\s+)?(?:(?P<ordinal>" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + r")"
+    r"(?:\s+(?:one|todo|task|item|entry))?(?:\s+(?:on|in)\s+(?:the|my)\s+list)?"
+    r"|(?:#|no\.?\s*|number\s+|item\s+|todo\s+|task\s+|position\s+)?(?P<number>\d{1,6}))\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+# Words that say nothing about which todo: "the milk one", "my todo about taxes".
+_FILLER = {
+    "a", "an", "the", "my", "our", "to", "of", "for", "on", "in", "at", "about", "one", "todo", "todos",
+    "task", "tasks", "item", "items", "entry", "that", "this", "please", "list", "called", "named", "titled",
+}  # fmt: skip
+
+
+class Ambiguous(ServiceError):
+    """Several todos match equally well; the caller must ask which one is meant, and change nothing."""
+
+    status_code = 409
+    code = "ambiguous"
+
+    def __init__(self, reference: str, candidates: Sequence[Task]) -> None:
+        super().__init__(f'"{reference}" matches {len(candidates)} todos; ask the user which one they mean')
+        self.candidates = [_brief(task) for task in candidates[:CANDIDATES_MAX]]
+
+
+class NoSuchTodo(NotFound):
+    """Nothing matches; `closest` are the titles nearest to what was asked for, to offer the user."""
+
+    def __init__(self, message: str, closest: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.closest = list(closest)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: uuid.UUID
+    title: str
+    completed: bool
+
+
+def _brief(task: Task | _Entry) -> dict[str, Any]:
+    return {"id": str(task.id), "title": task.title, "completed": task.completed}
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def key_words(text: str) -> frozenset[str]:
+    """The stems that identify a todo: "the milk one" -> {"milk"}."""
+    tokens = words(text)
+    kept = [token for token in tokens if token not in _FILLER] or tokens
+    return frozenset(stem(token) for token in kept)
+
+
+async def resolve_todo(
+    db: AsyncSession, user_id: uuid.UUID, reference: str, *, prefer_completed: bool | None = None
+) -> Task:
+    """The one todo of `user_id` that `reference` means, or `Ambiguous` / `NoSuchTodo`.
+
+    `prefer_completed` breaks a tie towards todos in that state: "mark milk done" means the open
+    "Buy milk" when a done one has the same title.
+    """
+    text = " ".join(str(reference).split())
+    if not text:
+        raise NoSuchTodo("say which todo: its title, words of it, or its position")
+    if (todo_id := _as_uuid(text)) is not None:
+        return await get_todo(db, user_id, todo_id)
+    if position := _POSITION_RE.match(text):
+        return await _by_position(db, user_id, position)
+    return await _by_title(db, user_id, text, prefer_completed)
+
+
+def _ordered(user_id: uuid.UUID) -> Any:
+    return select(Task).where(col(Task.user_id) == user_id).order_by(col(Task.created_at), col(Task.id))
+
+
+async def _by_position(db: AsyncSession, user_id: uuid.UUID, match: re.Match[str]) -> Task:
+    total = await count_todos(db, user_id)
+    index = _ORDINALS[match["ordinal"].lower()] if match["ordinal"] else int(match["number"])
+    offset = index - 1 if index > 0 else total + index
+    if not 0 <= offset < total:
+        raise NoSuchTodo(f"there is no todo number {match.group(0).strip()}; the list has {total}")
+    task = (await db.exec(_ordered(user_id).offset(offset).limit(1))).first()
+    if task is None:  # deleted between the count and the read
+        raise NoSuchTodo("that todo is no longer on the list")
+    return task
+
+
+async def _entries(db: AsyncSession, user_id: uuid.UUID, wanted: frozenset[str]) -> list[_Entry]:
+    query = select(Task.id, Task.title, Task.completed).where(col(Task.user_id) == user_id)
+    if await count_todos(db, user_id) > SCAN_ALL_MAX:
+        stems = [word for word in wanted if len(word) >= 3] or list(wanted)
+        query = query.where(or_(*(func.lower(Task.title).contains(word, autoescape=True) for word in stems)))
+        query = query.limit(PREFILTER_MAX)
+    rows = await db.exec(query.order_by(col(Task.created_at), col(Task.id)))
+    return [_Entry(*row) for row in rows.all()]
+
+
+async def _by_title(db: AsyncSession, user_id: uuid.UUID, text: str, prefer_completed: bool | None) -> Task:
+    wanted = key_words(text)
+    entries = await _entries(db, user_id, wanted)
+    folded = text.casefold().strip(" \"'.!")
+    exact = [e for e in entries if " ".join(e.title.split()).casefold() == folded]
+    matches = exact or [e for e in entries if _has_all(key_words(e.title), wanted)]
+    if len(matches) > 1 and prefer_completed is not None:
+        matches = [e for e in matches if e.completed == prefer_completed] or matches
+    if len(matches) > 1:
+        # One title that is exactly the reference's words beats titles that merely contain them.
+        tight = [e for e in matches if key_words(e.title) == wanted]
+        matches = tight if len(tight) == 1 else matches
+    if not matches:
+        closest = _closest(text, entries)
+        hint = f"; closest: {', '.join(repr(t) for t in closest)}" if closest else "; the list is empty"
+        raise NoSuchTodo(f'no todo matches "{text}"{hint}', closest)
+    if len(matches) > 1:
+        raise Ambiguous(text, await _tasks(db, [e.id for e in matches[:CANDIDATES_MAX]]))
+    return await get_todo(db, user_id, matches[0].id)
+
+
+def _has_all(title: frozenset[str], wanted: frozenset[str]) -> bool:
+    return all(any(same_word(word, other) for other in title) for word in wanted)
+
+
+def _closest(text: str, entries: Sequence[_Entry]) -> list[str]:
+    wanted = text.casefold()
+    scored = sorted(entries, key=lambda e: SequenceMatcher(None, wanted, e.title.casefold()).ratio(), reverse=True)
+    return [e.title for e in scored[:CLOSEST_MAX]]
+
+
+async def _tasks(db: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Task]:
+    rows = await db.exec(select(Task).where(col(Task.id).in_(ids)).order_by(col(Task.created_at), col(Task.id)))
+    return list(rows.all())
