@@ -32,10 +32,15 @@ def _rate(values: list[bool | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def _median(values: list[float] | list[int]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def summarize(results: list[CaseResult]) -> dict[str, Any]:
     """Metrics over a group of case results (one model, or one model and tag)."""
     turns = [t for r in results for t in r.turns]
     latencies = [t.latency_s for t in turns]
+    first_calls = [t.first_call for t in turns if t.first_call]
     return {
         "cases": len(results),
         "passed": sum(r.status == "passed" for r in results),
@@ -53,6 +58,8 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "final_state_match": _rate([r.final_state_match for r in results]),
         "latency_p50_s": statistics.median(latencies) if latencies else None,
         "latency_max_s": max(latencies) if latencies else None,
+        "first_call_p50_s": _median([seconds for seconds, _tokens in first_calls]),
+        "first_call_input_tokens_p50": _median([tokens for _seconds, tokens in first_calls]),
         "tokens": sum(t.tokens for t in turns),
     }
 
@@ -142,6 +149,8 @@ def case_json(r: CaseResult) -> dict[str, Any]:
                 "answer_pass": t.answer_pass,
                 "guardrail_match": t.guardrail_match,
                 "latency_s": round(t.latency_s, 4),
+                "first_call_s": round(t.first_call[0], 4) if t.first_call else None,
+                "first_call_input_tokens": t.first_call[1] if t.first_call else None,
                 "tokens": t.tokens,
                 "using_stub": t.using_stub,
             }

@@ -113,14 +113,18 @@ class EvalDatabase(Database):
 
 
 class UsageCounter(Model):
-    """Passes calls through to a model, adding up the tokens its responses report."""
+    """Passes calls through to a model, adding up the tokens its responses report and timing each call
+    (a turn's first call is what the todo snapshot makes longer: its prompt tokens and its latency)."""
 
     def __init__(self, inner: Model) -> None:
         self.inner = inner
         self.tokens = 0
+        self.calls: list[tuple[float, int]] = []  # (seconds, input tokens) per call, in order
 
     async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        started = time.perf_counter()
         response = await self.inner.get_response(*args, **kwargs)
+        self.calls.append((time.perf_counter() - started, response.usage.input_tokens or 0))
         self.tokens += response.usage.total_tokens or 0
         return response
 
@@ -225,6 +229,7 @@ async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResu
             conversation_id: uuid.UUID | None = None
             for turn in case.turns:
                 tokens_before = sum(c.tokens for c in counters)
+                calls_before = [len(c.calls) for c in counters]
                 started = time.perf_counter()
                 turn_result = await runtime.run_turn(EVAL_USER, turn.user, conversation_id)
                 latency = time.perf_counter() - started
@@ -235,10 +240,12 @@ async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResu
                     turn_result.response,
                     turn_result.tool_calls,
                     turn_result.guardrail["name"] if turn_result.guardrail else None,
+                    turn_result.tool_results,
                     user=turn.user,
                     latency_s=latency,
                     tokens=sum(c.tokens for c in counters) - tokens_before,
                     using_stub=turn_result.using_stub,
+                    first_call=_first_call(counters, calls_before),
                 )
                 result.turns.append(score)
             if target.mode == "replay" and cassette is not None and not cassette.all_played:
@@ -284,6 +291,14 @@ def _unrecorded_request(exc: BaseException | None) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def _first_call(counters: list[UsageCounter], before: list[int]) -> tuple[float, int] | None:
+    """The turn's first model call (seconds, input tokens), from whichever model made one."""
+    for counter, start in zip(counters, before, strict=True):
+        if len(counter.calls) > start:
+            return counter.calls[start]
+    return None
 
 
 def _count_tokens(runtime: AgentRuntime) -> list[UsageCounter]:

@@ -15,8 +15,19 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def tool_prf(expected: list[str], actual: list[str]) -> tuple[float, float, float]:
-    """Precision, recall and F1 of tool names as multisets; no tool expected and none called scores 1."""
+# Tools that only read: under `order: subset` an extra call of one of these is no wrong choice.
+READ_ONLY_TOOLS = {"list_todos", "get_user_context"}
+
+
+def tool_prf(expected: list[str], actual: list[str], harmless: list[str] | None = None) -> tuple[float, float, float]:
+    """Precision, recall and F1 of tool names as multisets; no tool expected and none called scores 1.
+
+    `harmless`: the calls among `actual` that changed nothing (a read, or a call answered with an error);
+    those not expected are left out of precision (`order: subset` judges the outcome, not the protocol).
+    """
+    if harmless:
+        extra = Counter(actual) - Counter(expected)
+        actual = list((Counter(actual) - (Counter(harmless) & extra)).elements())
     if not expected and not actual:
         return 1.0, 1.0, 1.0
     tp = sum((Counter(expected) & Counter(actual)).values())
@@ -117,6 +128,7 @@ class TurnScore:
     latency_s: float
     tokens: int
     using_stub: bool
+    first_call: tuple[float, int] | None = None  # the turn's first model call: seconds, input tokens
     tool_precision: float | None = None
     tool_recall: float | None = None
     tool_f1: float | None = None
@@ -136,13 +148,40 @@ class TurnScore:
         )
 
 
+def one_call_per_todo(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`add_todos(titles=[a, b])` scored as `add_todo(a)`, `add_todo(b)`: the same outcome, so the same score."""
+    expanded: list[dict[str, Any]] = []
+    for call in calls:
+        arguments = call.get("arguments")
+        titles = arguments.get("titles") if call["name"] == "add_todos" and isinstance(arguments, dict) else None
+        if isinstance(titles, list):
+            due = {"due_date": arguments["due_date"]} if arguments.get("due_date") else {}
+            expanded += [{**call, "name": "add_todo", "arguments": {"title": t, **due}} for t in titles]
+        else:
+            expanded.append(call)
+    return expanded
+
+
+def harmless_calls(calls: list[dict[str, Any]], results: list[dict[str, Any]]) -> list[str]:
+    """The names of the calls that changed nothing: reads, and calls whose result is an error."""
+    failed = {r["call_id"] for r in results if isinstance(r.get("output"), dict) and "error" in r["output"]}
+    return [c["name"] for c in calls if c["name"] in READ_ONLY_TOOLS or c.get("id") in failed]
+
+
 def score_turn(
-    expect: Expect, response: str, calls: list[dict[str, Any]], guardrail: str | None, **extra: Any
+    expect: Expect,
+    response: str,
+    calls: list[dict[str, Any]],
+    guardrail: str | None,
+    results: list[dict[str, Any]] | None = None,
+    **extra: Any,
 ) -> TurnScore:
+    calls = one_call_per_todo(calls)
     tools = [c["name"] for c in calls]
     score = TurnScore(response=response, tools=tools, calls=calls, guardrail=guardrail, **extra)
     if expect.tools is not None:
-        score.tool_precision, score.tool_recall, score.tool_f1 = tool_prf(expect.tools, tools)
+        harmless = harmless_calls(calls, results or []) if expect.order == "subset" else None
+        score.tool_precision, score.tool_recall, score.tool_f1 = tool_prf(expect.tools, tools, harmless)
         score.trajectory_match = trajectory_match(expect.tools, tools, expect.order)
         if not score.trajectory_match:
             score.problems.append(f"tools {tools} != expected {expect.tools} (order {expect.order})")

