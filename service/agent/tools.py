@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from agents import FunctionTool, RunContextWrapper, function_tool
+from agents import FunctionTool, ModelBehaviorError, RunContextWrapper, function_tool
 from service import todos
 from service.agent.context import TurnContext
 from service.agent.guardrails import tool_ownership
@@ -39,8 +39,20 @@ def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
         return _dump({"error": {"code": exc.code, "message": exc.message, "closest": exc.closest}})
     if isinstance(exc, ServiceError):
         return _error(exc.code, exc.message)
+    if isinstance(exc, ModelBehaviorError):  # arguments off the schema: say what fits, so the model can retry
+        tool = ALL_TOOLS.get(getattr(ctx, "tool_name", ""))
+        return _error("invalid_argument", f"the arguments do not fit this tool; {_parameters(tool)}")
     log.exception("tool failed", exc_info=exc)
     return _error("internal", "the todo store failed; tell the user to try again")
+
+
+def _parameters(tool: FunctionTool | None) -> str:
+    if tool is None:
+        return "check the argument names and types"
+    schema = tool.params_json_schema
+    required = set(schema.get("required", [])) - {n for n, p in schema["properties"].items() if "anyOf" in p}
+    names = [f"{name} (required)" if name in required else name for name in schema["properties"]]
+    return f"it takes: {', '.join(names)}"
 
 
 def _todo(task: Any) -> dict[str, Any]:
