@@ -19,20 +19,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# What each kind of claim needs: a successful call of one of these tools in the same turn.
+MUTATING_TOOLS = {"add_todo", "add_todos", "update_todo", "delete_todo"}
+# What each kind of claim needs: a successful call of one of these tools in the same turn. A vague
+# "your list has been updated" is true after any change.
 SUPPORTED_BY = {
     "add": {"add_todo", "add_todos"},
     "delete": {"delete_todo"},
     "change": {"update_todo"},
+    "any": MUTATING_TOOLS,
 }
 # Verbs (past forms) that claim an action when the answer says it did them.
 CLAIMS = {
-    "add": ("added", "created", "put", "saved", "included"),
+    "add": ("added", "created", "put", "saved"),
     "delete": ("deleted", "removed", "erased", "cleared", "dropped", "got rid of"),
     "change": (
-        "marked", "ticked", "checked off", "completed", "finished", "renamed", "updated", "changed", "moved",
-        "rescheduled", "reopened", "unmarked", "set", "edited", "modified",
+        "marked", "ticked", "checked off", "completed", "finished", "renamed", "moved", "rescheduled",
+        "reopened", "unmarked",
     ),
+    "any": ("updated", "changed", "modified", "edited", "set"),
 }  # fmt: skip
 _VERB = {verb: kind for kind, verbs in CLAIMS.items() for verb in verbs}
 _VERBS = "|".join(sorted(map(re.escape, _VERB), key=len, reverse=True))
@@ -46,6 +50,8 @@ _CLAIM_RE = re.compile(
     rf"|^(?:done[!.,:]?\s*|ok(?:ay)?[!.,:]?\s*|sure[!.,:]?\s*|great[!.,:]?\s*)?(?P<opening>{_VERBS})\b",
     re.IGNORECASE,
 )
+# Once a sentence claims one action, "… and deleted Call mom" claims another.
+_MORE_RE = re.compile(rf"(?:,|\band)\s+(?:then\s+|also\s+)?(?P<more>{_VERBS})\b", re.IGNORECASE)
 _NEGATION_RE = re.compile(
     r"\b(?:not|never|no|nothing|cannot|can't|couldn't|didn't|haven't|hasn't|wasn't|weren't|won't|unable|"
     r"failed|without|if|would|could|should|shall|want|wish|like me to|let me know)\b|n't\b",
@@ -101,6 +107,9 @@ def claimed(answer: str) -> set[str]:
                 continue
             verb = next(v for v in match.groups() if v)
             kinds.add(_VERB[verb.lower()])
+            for more in _MORE_RE.finditer(sentence, match.end()):
+                if not _NEGATION_RE.search(sentence[match.end() : more.end()]):
+                    kinds.add(_VERB[more["more"].lower()])
     return kinds
 
 
@@ -137,13 +146,21 @@ def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
         return None
     return Review(
         "unsupported_claim",
-        f"Your reply said a todo was {' and '.join(_PAST[k] for k in unsupported)}, but no tool call in this "
-        "turn did that. If the user asked for it, call the tool now (update_todo, delete_todo or add_todo "
-        "take the title or number as `todo`). Otherwise answer again without claiming it.",
+        f"Correction: no tool call in this turn {' or '.join(_PAST[k] for k in unsupported)} a todo. If the "
+        "user asked for that, make the tool call now. If not, answer the user in one short sentence that "
+        "says only what the tool results show.",
     )
 
 
-_PAST = {"add": "added", "delete": "deleted", "change": "changed"}
+_PAST = {"add": "added", "delete": "deleted", "change": "changed", "any": "changed"}
+_ECHO_WORDS = 5
+
+
+def echoes(answer: str, note: str) -> bool:
+    """The answer repeats a run of the corrective note: a small model parroting it is no answer either."""
+    said, told = answer.casefold().split(), note.casefold().split()
+    runs = {tuple(told[i : i + _ECHO_WORDS]) for i in range(len(told) - _ECHO_WORDS + 1)}
+    return any(tuple(said[i : i + _ECHO_WORDS]) in runs for i in range(len(said) - _ECHO_WORDS + 1))
 
 
 def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:

@@ -446,6 +446,8 @@ class AgentRuntime:
         retried_tools = [i for i in retried if dict(i).get("type") in ("function_call", "function_call_output")]
         everything = [dict(i) for i in [*tools_done, *retried_tools]]
         again = answer_check.review(second, everything)
+        if again is None and answer_check.echoes(second, found.note):
+            again = answer_check.Review("echo", found.note)
         if again is not None:
             cleaned = answer_check.strip_markup(second)
             usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None

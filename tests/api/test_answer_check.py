@@ -55,7 +55,7 @@ async def test_a_claimed_but_undone_action_is_re_asked_and_then_done(
     assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Call mom"]
     # The re-ask told the model what was wrong, after the same input.
     assert len(fake.requests) == 3
-    assert any("no tool call in this turn did that" in note for note in _system_notes(fake.requests[1]))
+    assert any("no tool call in this turn deleted a todo" in note for note in _system_notes(fake.requests[1]))
     # The lie is neither answered nor remembered.
     stored = await stored_items(database, body["conversation_id"])
     assert "I removed the todo" not in str(stored)
@@ -139,9 +139,7 @@ async def test_the_stream_reports_the_re_asked_calls_and_ends_with_the_checked_a
         ToolCallReply("delete_todo", {"todo": "Buy milk"}),
         TextReply("Deleted Buy milk."),
     ]
-    response = await client.post(
-        f"/api/{alice}/chat/stream", json={"message": "delete buy milk"}, headers=alice_auth
-    )
+    response = await client.post(f"/api/{alice}/chat/stream", json={"message": "delete buy milk"}, headers=alice_auth)
     events, _ = parse_sse(response.text)
     names = [name for name, _data in events]
     assert "tool_call" in names and "tool_result" in names
@@ -208,3 +206,15 @@ async def test_arguments_off_the_schema_get_an_error_the_model_can_fix(
     error = body["tool_results"][0]["output"]["error"]
     assert error["code"] == "invalid_argument" and "title" in error["message"]
     assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Eggs", "Bread"]
+
+
+async def test_a_re_asked_answer_that_parrots_the_note_is_replaced(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk")
+    fake.replies = [
+        TextReply("I deleted Buy milk."),
+        TextReply("Sorry. If the user asked for that, make the tool call now."),
+    ]
+    body = await chat(client, alice, alice_auth, "delete the milk")
+    assert "tool call" not in body["response"] and "nothing on your list was changed" in body["response"]

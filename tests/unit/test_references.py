@@ -65,7 +65,9 @@ async def test_a_reference_picks_one_of_the_users_todos(
     assert await _resolve(database, user_id, reference) == title
 
 
-async def test_an_id_resolves_only_to_the_users_own_todo(database: Database, user_id: uuid.UUID, bob: uuid.UUID) -> None:
+async def test_an_id_resolves_only_to_the_users_own_todo(
+    database: Database, user_id: uuid.UUID, bob: uuid.UUID
+) -> None:
     mine = (await _seed(database, user_id, "Buy milk"))[0]
     bobs = (await _seed(database, bob, "Buy milk"))[0]
     assert await _resolve(database, user_id, str(mine.id)) == "Buy milk"
