@@ -196,6 +196,18 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
     return (answer or None), calls
 
 
+def forced_opening(request: dict[str, Any]) -> str:
+    """How the reply must begin for the request's `tool_choice`, as llama.cpp's server constrains it:
+    `required` opens a tool call (which tool and which arguments stay the model's), a named function
+    opens a call of that function. `auto` and `none` force nothing."""
+    choice = request.get("tool_choice")
+    if choice == "required":
+        return "<tool_call>\n"
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        return '<tool_call>\n{"name": ' + json.dumps(choice["function"].get("name")) + ', "arguments": '
+    return ""
+
+
 def call_ids(request_digest: str, count: int) -> list[str]:
     """Tool-call ids that depend only on the request: the same conversation records the same ids."""
     return [f"call_{hashlib.sha256(f'{request_digest}:{n}'.encode()).hexdigest()[:24]}" for n in range(count)]
@@ -261,10 +273,13 @@ class LocalModel:
         max_tokens = int(request.get("max_completion_tokens") or request.get("max_tokens") or DEFAULT_MAX_TOKENS)
         if len(tokens) + max_tokens > self.llm.n_ctx():
             raise BadRequest(f"prompt of {len(tokens)} tokens leaves no room in a {self.llm.n_ctx()}-token context")
+        opening = forced_opening(request) if tools else ""
+        if opening:
+            tokens += self.llm.tokenize(opening.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
             # The KV cache keeps the longest common prefix (system prompt and tools), so turns stay quick.
             out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=STOP)
-        choice = out["choices"][0]
+        choice = {**out["choices"][0], "text": opening + out["choices"][0]["text"]}
         usage = out["usage"]
         return completion_body(
             request, choice["text"], choice.get("finish_reason"), usage["prompt_tokens"], usage["completion_tokens"]

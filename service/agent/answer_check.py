@@ -120,14 +120,31 @@ def succeeded(items: Iterable[Mapping[str, Any]]) -> set[str]:
     for item in items:
         if item.get("type") != "function_call_output":
             continue
-        output = item.get("output")
-        try:
-            parsed = json.loads(output) if isinstance(output, str) else output
-        except ValueError:
-            parsed = None
+        parsed = _output(item)
         if isinstance(parsed, dict) and "error" not in parsed and item.get("call_id") in names:
             done.add(names[item["call_id"]])
     return done
+
+
+def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The titles the turn's last successful `list_todos` returned (the user sees none of them unless told)."""
+    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
+    titles: list[str] = []
+    for item in items:
+        if item.get("type") != "function_call_output" or names.get(item.get("call_id", "")) != "list_todos":
+            continue
+        output = _output(item)
+        if isinstance(output, dict) and isinstance(output.get("todos"), list):
+            titles = [str(t.get("title")) for t in output["todos"] if isinstance(t, dict) and t.get("title")]
+    return titles
+
+
+def _output(item: Mapping[str, Any]) -> Any:
+    raw = item.get("output")
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
 
 
 def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
@@ -140,18 +157,34 @@ def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
             "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
             "call; then answer the user in plain words, without markup.",
         )
+    shown = listed_titles(items)
+    if shown and not any(title.casefold() in answer.casefold() for title in shown):
+        return Review(
+            "unlisted",
+            "The user cannot see tool results. Answer again and write out the titles that list_todos "
+            "returned, one per line.",
+        )
     done = succeeded(list(items))
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:
         return None
     return Review(
         "unsupported_claim",
-        f"Correction: no tool call in this turn {' or '.join(_PAST[k] for k in unsupported)} a todo. If the "
-        "user asked for that, make the tool call now. If not, answer the user in one short sentence that "
-        "says only what the tool results show.",
+        f"Correction: no tool call in this turn {' or '.join(_PAST[k] for k in unsupported)} a todo. "
+        + " ".join(_HOW[k] for k in unsupported)
+        + " If the user did not ask for that, answer in one short sentence that says only what the tool "
+        "results show.",
     )
 
 
+# What to call for each kind of claim: named, since a small model follows a named tool far more often.
+_HOW = {
+    "add": "If the user asked to add something, call add_todo now (add_todos for several items).",
+    "delete": "If the user asked to delete a todo, call delete_todo now with `todo` set to its title or number.",
+    "change": "If the user asked to change or complete a todo, call update_todo now with `todo` set to its "
+    "title or number.",
+    "any": "If the user asked for a change, make the tool call for it now.",
+}
 _PAST = {"add": "added", "delete": "deleted", "change": "changed", "any": "changed"}
 _ECHO_WORDS = 5
 
@@ -170,10 +203,7 @@ def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:
     for item in items:
         if item.get("type") != "function_call_output":
             continue
-        try:
-            output = json.loads(item["output"]) if isinstance(item.get("output"), str) else item.get("output")
-        except ValueError:
-            continue
+        output = _output(item)
         if isinstance(output, dict) and "error" not in output:
             done.extend(_describe(names.get(item.get("call_id", "")), output))
     if not done:

@@ -232,6 +232,11 @@ class AgentRuntime:
             output_guardrails=[output_scope],
             hooks=TurnTracingHooks(),
         )
+        # Re-asking after a claimed-but-undone action: the next model call must be a tool call (then `auto`
+        # again, as the SDK resets `tool_choice` after a call), since a small model repeats its claim otherwise.
+        self._acting_agent = self.agent.clone(
+            model_settings=self.agent.model_settings.resolve(ModelSettings(tool_choice="required"))
+        )
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
         # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
         self._detached: set[asyncio.Task[None]] = set()
@@ -432,7 +437,8 @@ class AgentRuntime:
         tools_done = [i for i in new_items if dict(i).get("type") in ("function_call", "function_call_output")]
         retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
         try:
-            result = await Runner.run(self.agent, retry_input, **run_options)
+            agent = self._acting_agent if found.problem == "unsupported_claim" else self.agent
+            result = await Runner.run(agent, retry_input, **run_options)
             retried = [item.to_input_item() for item in result.new_items]
             second = str(result.final_output)
         except OutputGuardrailTripwireTriggered as exc:

@@ -56,6 +56,8 @@ async def test_a_claimed_but_undone_action_is_re_asked_and_then_done(
     # The re-ask told the model what was wrong, after the same input.
     assert len(fake.requests) == 3
     assert any("no tool call in this turn deleted a todo" in note for note in _system_notes(fake.requests[1]))
+    assert fake.requests[1]["tool_choice"] == "required"  # the re-ask must act, not claim again
+    assert fake.requests[2].get("tool_choice") in (None, "auto")  # and may answer after its call
     # The lie is neither answered nor remembered.
     stored = await stored_items(database, body["conversation_id"])
     assert "I removed the todo" not in str(stored)
@@ -214,7 +216,21 @@ async def test_a_re_asked_answer_that_parrots_the_note_is_replaced(
     await _add(client, alice, alice_auth, "Buy milk")
     fake.replies = [
         TextReply("I deleted Buy milk."),
-        TextReply("Sorry. If the user asked for that, make the tool call now."),
+        TextReply("Sorry. If the user asked to delete a todo, I can call a tool."),
     ]
     body = await chat(client, alice, alice_auth, "delete the milk")
     assert "tool call" not in body["response"] and "nothing on your list was changed" in body["response"]
+
+
+async def test_a_listing_that_names_no_title_is_re_asked(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk", "Call mom")
+    fake.replies = [
+        ToolCallReply("list_todos", {}),
+        TextReply("I've listed your todos."),  # the user sees no tool output: this tells them nothing
+        TextReply("1. Buy milk\n2. Call mom"),
+    ]
+    body = await chat(client, alice, alice_auth, "what's on my list?")
+    assert body["response"] == "1. Buy milk\n2. Call mom"
+    assert any("write out the titles" in note for note in _system_notes(fake.requests[2]))

@@ -13,7 +13,14 @@ from typing import Any
 import openai
 import pytest
 
-from evals.local_model.server import BadRequest, ChatTemplate, completion_body, make_handler, parse_reply
+from evals.local_model.server import (
+    BadRequest,
+    ChatTemplate,
+    completion_body,
+    forced_opening,
+    make_handler,
+    parse_reply,
+)
 
 TOOLS = {"add_todo", "list_todos", "update_todo"}
 
@@ -201,3 +208,13 @@ def test_bad_requests_get_an_openai_style_400(served: tuple[ScriptedModel, str])
     with pytest.raises(openai.BadRequestError) as raised:
         client.chat.completions.create(model="qwen", messages=[{"role": "user", "content": "hi"}], stream=True)
     assert "stream is not supported" in str(raised.value)
+
+
+def test_tool_choice_opens_the_reply_as_llama_cpp_constrains_it() -> None:
+    assert forced_opening({"tool_choice": "required"}) == "<tool_call>\n"
+    named = forced_opening({"tool_choice": {"type": "function", "function": {"name": "delete_todo"}}})
+    assert named == '<tool_call>\n{"name": "delete_todo", "arguments": '
+    assert forced_opening({"tool_choice": "auto"}) == forced_opening({}) == ""
+    # The opening and what the model writes after it parse as one call, chosen by the model.
+    text = forced_opening({"tool_choice": "required"}) + '{"name": "list_todos", "arguments": {}}\n</tool_call>'
+    assert parse_reply(text, TOOLS) == (None, [{"name": "list_todos", "arguments": {}}])
