@@ -198,11 +198,12 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
 
 def forced_opening(request: dict[str, Any]) -> str:
     """How the reply must begin for the request's `tool_choice`, as llama.cpp's server constrains it:
-    `required` opens a tool call (which tool and which arguments stay the model's), a named function
-    opens a call of that function. `auto` and `none` force nothing."""
+    `required` opens a tool call up to the tool's name (which tool and which arguments stay the model's;
+    opened only by the tag, Qwen2.5 closes the turn at once), a named function opens a call of that
+    function. `auto` and `none` force nothing."""
     choice = request.get("tool_choice")
     if choice == "required":
-        return "<tool_call>\n"
+        return '<tool_call>\n{"name": "'
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         return '<tool_call>\n{"name": ' + json.dumps(choice["function"].get("name")) + ', "arguments": '
     return ""
