@@ -227,3 +227,51 @@ def _describe(tool: str | None, output: dict[str, Any]) -> list[str]:
             f"found {len(titles)} todo{'' if len(titles) == 1 else 's'}" + (f": {', '.join(titles)}" if titles else "")
         ]
     return []
+
+
+_OPENERS = {"<tool_call>": "</tool_call>", "<tool_response>": "</tool_response>", "<function_call>": "</function_call>"}
+_TOKEN_RE = re.compile(r"<\|[a-z_]+\|>")
+_LONGEST_TAG = max(map(len, [*_OPENERS, *_OPENERS.values()])) + 2
+
+
+class MarkupFilter:
+    """`strip_markup` for a streamed answer: text inside tool-call tags (and template tokens) is held back,
+    and a piece that may be the start of a tag waits for the next delta."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._closer: str | None = None
+
+    def feed(self, text: str) -> str:
+        self._pending += text
+        out: list[str] = []
+        while self._pending:
+            if self._closer is not None:
+                end = self._pending.find(self._closer)
+                if end < 0:
+                    self._pending = self._pending[-len(self._closer) :]  # the closer may be cut across deltas
+                    break
+                self._pending, self._closer = self._pending[end + len(self._closer) :], None
+                continue
+            start = self._pending.find("<")
+            if start < 0:
+                out.append(self._pending)
+                self._pending = ""
+                break
+            out.append(self._pending[:start])
+            self._pending = self._pending[start:]
+            opener = next((tag for tag in _OPENERS if self._pending.lower().startswith(tag)), None)
+            if opener:
+                self._pending, self._closer = self._pending[len(opener) :], _OPENERS[opener]
+            elif token := _TOKEN_RE.match(self._pending):
+                self._pending = self._pending[token.end() :]
+            elif len(self._pending) < _LONGEST_TAG and ">" not in self._pending:
+                break  # maybe a tag still being written
+            else:
+                out.append(self._pending[0])
+                self._pending = self._pending[1:]
+        return "".join(out)
+
+    def flush(self) -> str:
+        rest, self._pending = ("" if self._closer else self._pending), ""
+        return rest

@@ -352,15 +352,16 @@ class AgentRuntime:
                         result = Runner.run_streamed(self.agent, turn_input, **run_options)
                         names: dict[str, str] = {}
                         gate = OutputGate(context)  # no line naming others' data reaches the client
+                        markup = answer_check.MarkupFilter()  # nor tool-call markup a local server lets through
                         async for sdk_event in result.stream_events():
                             if (event := _client_event(sdk_event, names)) is None:
                                 continue
                             if event.type == "delta" and isinstance(event.data, dict):
-                                if released := await gate.feed(event.data["text"]):
+                                if released := markup.feed(await gate.feed(event.data["text"])):
                                     yield TurnEvent("delta", {"text": released})
                             else:
                                 yield event
-                        if rest := await gate.flush():
+                        if rest := markup.feed(await gate.flush()) + markup.flush():
                             yield TurnEvent("delta", {"text": rest})
                     else:
                         result = await Runner.run(self.agent, turn_input, **run_options)

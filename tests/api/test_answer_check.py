@@ -234,3 +234,14 @@ async def test_a_listing_that_names_no_title_is_re_asked(
     body = await chat(client, alice, alice_auth, "what's on my list?")
     assert body["response"] == "1. Buy milk\n2. Call mom"
     assert any("write out the titles" in note for note in _system_notes(fake.requests[2]))
+
+
+async def test_streamed_deltas_carry_no_markup(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    fake.replies = [TextReply('Hello <tool_response> {"name": "list_todos"} </tool_response> there'), TextReply("Hi!")]
+    response = await client.post(f"/api/{alice}/chat/stream", json={"message": "hi"}, headers=alice_auth)
+    events, _ = parse_sse(response.text)
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    assert "tool_response" not in streamed and "list_todos" not in streamed
+    assert events[-1][1]["response"] == "Hi!"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from service.agent.answer_check import claimed, review, strip_markup, succeeded, truthful_answer
+from service.agent.answer_check import MarkupFilter, claimed, review, strip_markup, succeeded, truthful_answer
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,16 @@ def test_the_truthful_answer_says_what_the_turn_did() -> None:
         truthful_answer(_turn("add_todo", {"todo": {"title": "Buy milk"}})) == 'Here is what I did: added "Buy milk".'
     )
     assert "nothing on your list was changed" in truthful_answer([])
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 100])
+def test_a_streamed_answer_loses_its_markup_however_it_is_cut(cut: int) -> None:
+    text = 'Sure.<tool_call>\n{"name": "add_todo", "arguments": {}}\n</tool_call> Added <b>milk</b>.<|im_end|> a < b'
+    stream = MarkupFilter()
+    out = "".join(stream.feed(text[i : i + cut]) for i in range(0, len(text), cut)) + stream.flush()
+    assert out == "Sure. Added <b>milk</b>. a < b"
+
+
+def test_an_unclosed_tool_call_at_the_end_of_a_stream_is_dropped() -> None:
+    stream = MarkupFilter()
+    assert stream.feed('Okay <tool_call>{"name": "list_todos"') + stream.flush() == "Okay "
