@@ -37,9 +37,10 @@ from agents import (
     RunConfig,
     RunContextWrapper,
     Runner,
+    RunState,
 )
-from service import conversations
-from service.agent import answer_check
+from service import changes, conversations
+from service.agent import answer_check, approvals
 from service.agent.context import TurnContext, current_date_line
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
 from service.agent.locks import ConversationLocks
@@ -50,7 +51,8 @@ from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
 from service.config import Settings
 from service.db import Database
-from service.errors import ModelUnavailable
+from service.errors import Conflict, ModelUnavailable, NotFound
+from service.models import AgentApproval
 from service.telemetry import (
     TurnTracingHooks,
     agent_turn,
@@ -58,7 +60,7 @@ from service.telemetry import (
     capture_message_content,
     current_trace_id,
 )
-from service.todos import as_utc
+from service.todos import Origin, as_utc
 from service.users import get_context
 
 log = logging.getLogger(__name__)
@@ -80,9 +82,19 @@ class TurnResult:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tool_results: list[dict[str, Any]] = field(default_factory=list)
     guardrail: dict[str, str] | None = None
+    status: Literal["completed", "awaiting_approval"] = "completed"
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
 
-TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "done"]
+TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "approval", "done"]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A paused run to continue, claimed by this turn, with the user's decision per call id."""
+
+    approval: AgentApproval
+    decisions: dict[str, bool]
 
 
 @dataclass(frozen=True)
@@ -221,7 +233,7 @@ class AgentRuntime:
         self.agent = Agent[TurnContext](
             name=self.spec.name,
             instructions=self._instructions,
-            tools=[ALL_TOOLS[name] for name in self.spec.tools],
+            tools=approvals.with_approvals([ALL_TOOLS[name] for name in self.spec.tools], settings.agent_approval),
             model_settings=ModelSettings(
                 temperature=settings.agent_temperature
                 if settings.agent_temperature is not None
@@ -233,6 +245,9 @@ class AgentRuntime:
             hooks=TurnTracingHooks(),
         )
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
+        self.approval_mode = settings.agent_approval
+        self.approval_ttl_s = settings.agent_approval_ttl_s
+        self.approval_hooks = approvals.ApprovalHooks()
         # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
         self._detached: set[asyncio.Task[None]] = set()
 
@@ -260,11 +275,24 @@ class AgentRuntime:
                     snapshot = await read_snapshot(db, user_id)
         timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
-        context = TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone, snapshot=snapshot)
+        context = TurnContext(
+            user_id=user_id,
+            db=self.database,
+            today=today,
+            timezone=timezone,
+            snapshot=snapshot,
+            conversation_id=conversation_id,
+            approval_mode=self.approval_mode,
+        )
         return conversation_id, context
 
     async def run_turn(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        hooks: TurnHooks | None = None,
+        resume: Resume | None = None,
     ) -> TurnResult:
         """The whole turn, answered at once (`POST /chat`).
 
@@ -272,7 +300,8 @@ class AgentRuntime:
         left here, in this task, and not when the abandoned generator is collected.
         """
         result: TurnResult | None = None
-        async for event in _observed(self.turn_events(user_id, message, conversation_id, stream=False), hooks):
+        events = self.turn_events(user_id, message, conversation_id, stream=False, resume=resume)
+        async for event in _observed(events, hooks):
             if isinstance(event.data, TurnResult):
                 result = event.data
         if result is None:
@@ -280,7 +309,12 @@ class AgentRuntime:
         return result
 
     async def stream_turn(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        hooks: TurnHooks | None = None,
+        resume: Resume | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """The turn's events as they happen (`POST /chat/stream`), from a task the caller does not own.
 
@@ -293,7 +327,7 @@ class AgentRuntime:
 
         async def run() -> None:
             try:
-                events = self.turn_events(user_id, message, conversation_id, stream=True)
+                events = self.turn_events(user_id, message, conversation_id, stream=True, resume=resume)
                 async for event in _observed(events, hooks):
                     queue.put_nowait(event)
             except Exception as exc:
@@ -307,14 +341,22 @@ class AgentRuntime:
         return _forward(queue)
 
     async def turn_events(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, *, stream: bool
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        *,
+        stream: bool,
+        resume: Resume | None = None,
     ) -> AsyncIterator[TurnEvent]:
-        """The turn pipeline: `conversation`, then (`tool_call`, `tool_result`, `delta`)*, `guardrail`?, `done`.
+        """The turn pipeline: `conversation`, then (`tool_call`, `tool_result`, `delta`)*, `guardrail`?,
+        `approval`? (the turn paused for the user's yes), `done`.
 
         With `stream=False` the model answers in one piece, so only `conversation` and `done` come.
         The turn holds its conversation's lock until `done`, so a consumer must read to the end.
+        `message` is None when the turn only resumes a paused run (`resume`, from the approvals route).
         """
-        conversation_id, context = await self._prepare(user_id, message, conversation_id)
+        conversation_id, context = await self._prepare(user_id, message or "", conversation_id)
         yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
         with agent_turn(
             agent_name=self.spec.name,
@@ -324,14 +366,23 @@ class AgentRuntime:
         ) as turn:
             async with self.locks.hold(conversation_id):
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-                # The limit counts the new message too: the model's first call sees at most `history_limit` items.
-                history = await memory.get_items(limit=self.history_limit - 1)
-                user_item: TResponseInputItem = {"role": "user", "content": message}
-                # The snapshot comes last before the message, after everything a prompt cache can keep.
-                turn_input = [*history, *([snapshot_item(context.snapshot)] if context.snapshot else []), user_item]
+                if resume is None and message is not None:
+                    resume = await self._answer_to_pending(user_id, conversation_id, message)
+                user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []
+                run_input: list[TResponseInputItem] | RunState[Any, Any]
+                turn_input: list[TResponseInputItem] = []
+                if resume is not None:
+                    run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
+                else:
+                    # The limit counts the new message too: the model's first call sees at most `history_limit` items.
+                    history = await memory.get_items(limit=self.history_limit - 1)
+                    # The snapshot comes last before the message, after everything a prompt cache can keep.
+                    snapshot = [snapshot_item(context.snapshot)] if context.snapshot else []
+                    turn_input = run_input = [*history, *snapshot, *user_items]
                 model = self.models.model_for_turn()
                 run_options: dict[str, Any] = {
                     "context": context,
+                    "hooks": self.approval_hooks,
                     "max_turns": self.spec.max_turns,
                     "run_config": RunConfig(
                         model=model,
@@ -341,10 +392,13 @@ class AgentRuntime:
                         trace_include_sensitive_data=capture_message_content(),
                     ),
                 }
+                interrupted: list[Any] = []
+                paused: list[dict[str, Any]] = []
+                state: RunState[Any, Any] | None = None
                 try:
                     result: RunResultBase
                     if stream:
-                        result = Runner.run_streamed(self.agent, turn_input, **run_options)
+                        result = Runner.run_streamed(self.agent, run_input, **run_options)
                         names: dict[str, str] = {}
                         gate = OutputGate(context)  # no line naming others' data reaches the client
                         async for sdk_event in result.stream_events():
@@ -358,11 +412,16 @@ class AgentRuntime:
                         if rest := await gate.flush():
                             yield TurnEvent("delta", {"text": rest})
                     else:
-                        result = await Runner.run(self.agent, turn_input, **run_options)
-                    new_items = [item.to_input_item() for item in result.new_items]
+                        result = await Runner.run(self.agent, run_input, **run_options)
+                    new_items = approvals.run_items(result.new_items)
+                    if resume is not None:
+                        new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
                     answer = str(result.final_output)
+                    if interrupted := list(result.interruptions):
+                        state = result.to_state()
                 except openai.APIError as exc:
                     log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
+                    await self._discard_changes(context)
                     raise ModelUnavailable("the model provider could not answer; try again later") from None
                 except MaxTurnsExceeded as exc:
                     log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
@@ -379,10 +438,20 @@ class AgentRuntime:
                     context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
                     answer = REFUSALS[OUTPUT_SCOPE]
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]
+                except Exception:
+                    await self._discard_changes(context)  # the turn is not stored, so neither are its changes
+                    raise
 
+                if interrupted:
+                    # Paused before any waiting call ran: keep what ran, and ask (the calls are in `state`).
+                    paused = await approvals.describe(self.database, context.user_id, interrupted)
+                    answer = approvals.question(paused)
+                    new_items = [*complete_pairs([dict(i) for i in new_items]), assistant_message(answer)]  # type: ignore[list-item]
+                    if stream:
+                        yield TurnEvent("delta", {"text": answer})
                 fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
                 using_stub = self.models.kind == "offline" or fallback_reason is not None
-                if not using_stub and not context.guardrail_trips:
+                if not using_stub and not context.guardrail_trips and resume is None and not paused:
                     answer, new_items, retried = await self._checked(answer, new_items, turn_input, run_options)
                     if stream and retried:
                         for event in _tool_events(retried):
@@ -395,7 +464,10 @@ class AgentRuntime:
                     fallback_reason=fallback_reason,
                     guardrails_tripped=[t.name for t in context.guardrail_trips],
                 )
-                rows = await memory.save_turn([user_item, *new_items])
+                rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
+                if state is not None:
+                    await approvals.save(self.database, context, conversation_id, state, paused, self.approval_ttl_s)
+                    yield TurnEvent("approval", {"approvals": paused})
                 calls, results = tool_activity([dict(i) for i in new_items])
                 yield TurnEvent(
                     "done",
@@ -410,6 +482,8 @@ class AgentRuntime:
                         tool_calls=calls,
                         tool_results=results,
                         guardrail={"name": trip.name, "message": trip.message} if trip else None,
+                        status="awaiting_approval" if paused else "completed",
+                        approvals=paused,
                     ),
                 )
 
@@ -455,6 +529,41 @@ class AgentRuntime:
             )
             retried = [*retried_tools, assistant_message(second)]
         return second, [*tools_done, *retried], retried_tools
+
+    async def _answer_to_pending(self, user_id: uuid.UUID, conversation_id: uuid.UUID, message: str) -> Resume | None:
+        """A chat reply to a paused turn: "yes" / "no" decides every waiting call (read here, not by the
+        model, so every model behaves alike); any other message rejects them and is a new request."""
+        waiting = await approvals.pending(self.database, user_id, conversation_id)
+        if waiting is None or not await approvals.claim(self.database, waiting.id):
+            return None
+        decision = approvals.reply_decision(message)
+        if decision is None:
+            return None
+        return Resume(waiting, {call["id"]: decision for call in waiting.calls})
+
+    async def decide(self, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]) -> Resume:
+        """Claim the paused run the decisions are for (`POST …/approvals`): 404 unknown, foreign or
+        expired; 409 decided already, or by a concurrent request (exactly one claim wins)."""
+        waiting = await approvals.for_decisions(self.database, user_id, conversation_id, list(decisions))
+        if not await approvals.claim(self.database, waiting.id):
+            raise Conflict("that approval was already decided")
+        return Resume(waiting, decisions)
+
+    async def _discard_changes(self, context: TurnContext) -> None:
+        """Undo what a failed turn's tools changed, since the turn itself is not stored.
+
+        The undo is logged without a message id, so "undo" in a later turn never redoes it. If even this
+        fails (the database went away), the changes stay logged against the turn's conversation and
+        message id, which `POST /changes/revert` can still undo.
+        """
+        try:
+            async with self.database.session() as db:
+                undo_origin = Origin(conversation_id=context.conversation_id)
+                await changes.revert(db, context.user_id, message_id=context.message_id, origin=undo_origin)
+        except NotFound:
+            pass  # the turn changed nothing
+        except Exception:
+            log.warning("could not undo the changes of failed turn %s", context.message_id, exc_info=True)
 
     async def aclose(self) -> None:
         """Let streamed turns whose clients left finish and be stored (within a bound), then close."""
