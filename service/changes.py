@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -18,9 +19,12 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db import Database
 from service.errors import Conflict, InvalidArgument, NotFound
 from service.models import Task, TodoChange, utcnow
 from service.todos import MAX_PAGE, Origin, as_utc, log_change, todo_json
+
+log = logging.getLogger(__name__)
 
 MAX_REVERT = 200
 # What a todo is, for telling whether it changed since a logged change (timestamps aside).
@@ -168,6 +172,7 @@ async def _undo_one(
     elif change.op == "delete" and change.before is not None:
         task = _restored(user_id, change.before)
         db.add(task)
+        await db.flush()
         log_change(db, user_id, "add", task.id, None, todo_json(task), origin, at=at)
     elif change.op == "update" and task is not None and change.before is not None:
         before = todo_json(task)
@@ -225,3 +230,19 @@ async def revert(
     for change in chosen:
         change.reverted_at = now
     return chosen
+
+
+async def discard_turn(database: Database, user_id: uuid.UUID, turn: Origin) -> None:
+    """Undo what a failed chat turn's tools changed, since the turn itself is not stored.
+
+    The undo is logged without a message id, so "undo" in a later turn never redoes it. If even this
+    fails (the database went away), the changes stay logged against the turn's conversation and
+    message id, and `POST /changes/revert` with that message id still undoes them.
+    """
+    try:
+        async with database.session() as db:
+            await revert(db, user_id, message_id=turn.message_id, origin=Origin(conversation_id=turn.conversation_id))
+    except NotFound:
+        pass  # the turn changed nothing
+    except Exception:
+        log.warning("could not undo the changes of failed turn %s", turn.message_id, exc_info=True)

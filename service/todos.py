@@ -193,6 +193,7 @@ async def add_todo(
         due_date=parse_due_date(due_date),
     )
     db.add(task)
+    await db.flush()  # the id as stored (a flush hook may assign it) goes into the log
     log_change(db, user_id, "add", task.id, None, todo_json(task), origin)
     await db.commit()
     return task
@@ -217,6 +218,7 @@ async def add_todos(
         for i, title in enumerate(titles)
     ]
     db.add_all(tasks)
+    await db.flush()
     for task in tasks:  # the same increasing timestamps: the log reads newest first in reverse order given
         log_change(db, user_id, "add", task.id, None, todo_json(task), origin, at=task.created_at)
     await db.commit()

@@ -22,6 +22,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -187,6 +188,14 @@ def run_items(items: Sequence[RunItem]) -> list[TResponseInputItem]:
     return [item.to_input_item() for item in items if not isinstance(item, ToolApprovalItem)]
 
 
+@dataclass(frozen=True)
+class Resume:
+    """A paused run to continue, claimed by this turn, with the user's decision per call id."""
+
+    approval: AgentApproval
+    decisions: dict[str, bool]
+
+
 # -- storage -------------------------------------------------------------------------------------------
 
 
@@ -303,3 +312,29 @@ def new_since_pause(items: list[TResponseInputItem], stored_call_ids: set[str]) 
         elif out:  # a message after the pause (the answer), not one stored before it
             out.append(raw)
     return out
+
+
+async def answer_to_pending(
+    database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID, message: str
+) -> Resume | None:
+    """A chat reply to a paused turn: "yes" / "no" decides every waiting call (read here, not by the
+    model, so every model behaves alike); any other message rejects them and is a new request."""
+    waiting = await pending(database, user_id, conversation_id)
+    if waiting is None or not await claim(database, waiting.id):
+        return None
+    decision = reply_decision(message)
+    if decision is None:
+        return None
+    return Resume(waiting, {call["id"]: decision for call in waiting.calls})
+
+
+async def claim_decided(
+    database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]
+) -> Resume:
+    """Claim the paused run the decisions are for: 404 unknown, foreign or expired; 409 decided already,
+    or by a concurrent request (exactly one claim wins). Claimed before the conversation's lock is
+    taken, so the losers of a race answer at once instead of queueing behind the winner's turn."""
+    waiting = await for_decisions(database, user_id, conversation_id, list(decisions))
+    if not await claim(database, waiting.id):
+        raise Conflict("that approval was already decided")
+    return Resume(waiting, decisions)

@@ -41,6 +41,7 @@ from agents import (
 )
 from service import changes, conversations
 from service.agent import answer_check, approvals
+from service.agent.approvals import Resume
 from service.agent.context import TurnContext, current_date_line
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
 from service.agent.locks import ConversationLocks
@@ -51,8 +52,7 @@ from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
 from service.config import Settings
 from service.db import Database
-from service.errors import Conflict, ModelUnavailable, NotFound
-from service.models import AgentApproval
+from service.errors import ModelUnavailable
 from service.telemetry import (
     TurnTracingHooks,
     agent_turn,
@@ -60,7 +60,7 @@ from service.telemetry import (
     capture_message_content,
     current_trace_id,
 )
-from service.todos import Origin, as_utc
+from service.todos import as_utc
 from service.users import get_context
 
 log = logging.getLogger(__name__)
@@ -87,14 +87,6 @@ class TurnResult:
 
 
 TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "approval", "done"]
-
-
-@dataclass(frozen=True)
-class Resume:
-    """A paused run to continue, claimed by this turn, with the user's decision per call id."""
-
-    approval: AgentApproval
-    decisions: dict[str, bool]
 
 
 @dataclass(frozen=True)
@@ -367,7 +359,7 @@ class AgentRuntime:
             async with self.locks.hold(conversation_id):
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
                 if resume is None and message is not None:
-                    resume = await self._answer_to_pending(user_id, conversation_id, message)
+                    resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)
                 user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []
                 run_input: list[TResponseInputItem] | RunState[Any, Any]
                 turn_input: list[TResponseInputItem] = []
@@ -421,7 +413,7 @@ class AgentRuntime:
                         state = result.to_state()
                 except openai.APIError as exc:
                     log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
-                    await self._discard_changes(context)
+                    await changes.discard_turn(self.database, context.user_id, context.origin)
                     raise ModelUnavailable("the model provider could not answer; try again later") from None
                 except MaxTurnsExceeded as exc:
                     log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
@@ -439,7 +431,8 @@ class AgentRuntime:
                     answer = REFUSALS[OUTPUT_SCOPE]
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]
                 except Exception:
-                    await self._discard_changes(context)  # the turn is not stored, so neither are its changes
+                    # The turn is not stored, so neither are its changes.
+                    await changes.discard_turn(self.database, context.user_id, context.origin)
                     raise
 
                 if interrupted:
@@ -530,40 +523,9 @@ class AgentRuntime:
             retried = [*retried_tools, assistant_message(second)]
         return second, [*tools_done, *retried], retried_tools
 
-    async def _answer_to_pending(self, user_id: uuid.UUID, conversation_id: uuid.UUID, message: str) -> Resume | None:
-        """A chat reply to a paused turn: "yes" / "no" decides every waiting call (read here, not by the
-        model, so every model behaves alike); any other message rejects them and is a new request."""
-        waiting = await approvals.pending(self.database, user_id, conversation_id)
-        if waiting is None or not await approvals.claim(self.database, waiting.id):
-            return None
-        decision = approvals.reply_decision(message)
-        if decision is None:
-            return None
-        return Resume(waiting, {call["id"]: decision for call in waiting.calls})
-
     async def decide(self, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]) -> Resume:
-        """Claim the paused run the decisions are for (`POST …/approvals`): 404 unknown, foreign or
-        expired; 409 decided already, or by a concurrent request (exactly one claim wins)."""
-        waiting = await approvals.for_decisions(self.database, user_id, conversation_id, list(decisions))
-        if not await approvals.claim(self.database, waiting.id):
-            raise Conflict("that approval was already decided")
-        return Resume(waiting, decisions)
-
-    async def _discard_changes(self, context: TurnContext) -> None:
-        """Undo what a failed turn's tools changed, since the turn itself is not stored.
-
-        The undo is logged without a message id, so "undo" in a later turn never redoes it. If even this
-        fails (the database went away), the changes stay logged against the turn's conversation and
-        message id, which `POST /changes/revert` can still undo.
-        """
-        try:
-            async with self.database.session() as db:
-                undo_origin = Origin(conversation_id=context.conversation_id)
-                await changes.revert(db, context.user_id, message_id=context.message_id, origin=undo_origin)
-        except NotFound:
-            pass  # the turn changed nothing
-        except Exception:
-            log.warning("could not undo the changes of failed turn %s", context.message_id, exc_info=True)
+        """Claim the paused run the decisions are for (`POST …/approvals`); see `approvals.claim_decided`."""
+        return await approvals.claim_decided(self.database, user_id, conversation_id, decisions)
 
     async def aclose(self) -> None:
         """Let streamed turns whose clients left finish and be stored (within a bound), then close."""
