@@ -38,6 +38,9 @@ class TurnContext:
     approval_calls: set[str] = field(default_factory=set)
     """Call ids of this turn that wait for the user's yes (`service.agent.approvals`)."""
     deletes_seen: int = 0
+    gone_titles: set[str] = field(default_factory=set)
+    """Lower-cased titles of the user's todos this turn deleted (or undid): still the user's to name in
+    the answer, though no todo of theirs has them any more (`guardrails.names_foreign_data`)."""
 
     @property
     def origin(self) -> Origin:

@@ -153,7 +153,7 @@ def _tool_events(items: list[TResponseInputItem]) -> list[TurnEvent]:
 
 def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
     """The tool calls a failed run finished, each with its output; its messages are left out."""
-    done = [dict(item.to_input_item()) for item in exc.run_data.new_items] if exc.run_data else []
+    done = [dict(item) for item in approvals.run_items(exc.run_data.new_items)] if exc.run_data else []
     tool_items = [i for i in done if i.get("type") in ("function_call", "function_call_output")]
     return complete_pairs(tool_items)  # type: ignore[return-value]
 
@@ -406,8 +406,6 @@ class AgentRuntime:
                     else:
                         result = await Runner.run(self.agent, run_input, **run_options)
                     new_items = approvals.run_items(result.new_items)
-                    if resume is not None:
-                        new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
                     answer = str(result.final_output)
                     if interrupted := list(result.interruptions):
                         state = result.to_state()
@@ -435,6 +433,8 @@ class AgentRuntime:
                     await changes.discard_turn(self.database, context.user_id, context.origin)
                     raise
 
+                if resume is not None:  # a resumed run reports the whole run, the part stored at the pause too
+                    new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
                 if interrupted:
                     # Paused before any waiting call ran: keep what ran, and ask (the calls are in `state`).
                     paused = await approvals.describe(self.database, context.user_id, interrupted)
