@@ -392,6 +392,11 @@ class AgentRuntime:
                     if stream:
                         result = Runner.run_streamed(self.agent, run_input, **run_options)
                         names: dict[str, str] = {}
+                        for call in resume.approval.calls if resume else ():  # their calls came before the pause
+                            names[call["id"]] = call["tool"]
+                            yield TurnEvent(
+                                "tool_call", {"id": call["id"], "name": call["tool"], "arguments": call["arguments"]}
+                            )
                         gate = OutputGate(context)  # no line naming others' data reaches the client
                         async for sdk_event in result.stream_events():
                             if (event := _client_event(sdk_event, names)) is None:
