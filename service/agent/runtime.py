@@ -464,6 +464,8 @@ class AgentRuntime:
                 )
                 rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
                 if state is not None:
+                    # After the question is stored: a crash in between leaves a question nobody can approve
+                    # (a later "yes" is then a plain message), never a pending run the user was not asked about.
                     await approvals.save(self.database, context, conversation_id, state, paused, self.approval_ttl_s)
                     yield TurnEvent("approval", {"approvals": paused})
                 calls, results = tool_activity([dict(i) for i in new_items])
