@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evals.cases import CASES_DIR, Case, CaseError, load_cases
 from evals.cassettes import CASSETTES_DIR, read_meta, recorded_models, write_meta
 from evals.report import THRESHOLDS_FILE, breaches, build_report, load_thresholds, markdown, print_table, write_reports
-from evals.runner import PINNED_NOW, CaseResult, Target, Workspace, run_sync
+from evals.runner import PINNED_NOW, CaseResult, Target, Workspace, has_cassette, run_sync
 from service.agent.spec import load_spec
 
 REPORT_DIR = Path("reports") / "evals"
@@ -112,6 +112,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         targets.insert(0, Target(name="offline", mode="offline"))
     if args.model not in ("all", "offline", "replay"):
         targets.append(_live_target(args.model, "live", args.provider, None))
+    for target in targets:
+        if unrecorded := [case.id for case in cases if not has_cassette(case, target)]:
+            console.print(
+                f"[yellow]{target.name}: {len(unrecorded)} cases have no cassette and are not scored "
+                f"(record them with make record / make record-local): {', '.join(unrecorded)}[/yellow]"
+            )
     return _finish(_run(cases, targets, console), meta, args, console)
 
 

@@ -49,6 +49,9 @@ class Expect(_Strict):
     args: dict[str, ArgSpec | list[ArgSpec]] = Field(default_factory=dict)
     answer: AnswerSpec | None = None
     guardrail: str | None = None
+    # Tools the turn must pause on for the user's yes (DESIGN §6a), as a multiset; [] means it must not
+    # pause; None (absent) leaves it unscored. A later turn `user: "yes"` approves, `user: "no"` rejects.
+    approval: list[str] | None = None
 
     def arg_specs(self) -> list[tuple[str, ArgSpec]]:
         specs: list[tuple[str, ArgSpec]] = []
@@ -88,7 +91,7 @@ class Final(_Strict):
 
 
 GUARDRAILS = {"user_scope", "tool_ownership", "output_scope"}
-TOOLS = {"list_todos", "add_todo", "update_todo", "delete_todo", "get_user_context"}
+TOOLS = {"list_todos", "add_todo", "add_todos", "update_todo", "delete_todo", "get_user_context", "undo_last_turn"}
 
 
 class Case(_Strict):
@@ -103,7 +106,7 @@ class Case(_Strict):
     @classmethod
     def _known_names(cls, turns: list[Turn]) -> list[Turn]:
         for turn in turns:
-            unknown = set(turn.expect.tools or []) | set(turn.expect.args)
+            unknown = set(turn.expect.tools or []) | set(turn.expect.args) | set(turn.expect.approval or [])
             if unknown - TOOLS:
                 raise ValueError(f"unknown tool(s) {sorted(unknown - TOOLS)}")
             if turn.expect.guardrail is not None and turn.expect.guardrail not in GUARDRAILS:

@@ -55,6 +55,7 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "arg_match": mean([t.arg_match for t in turns if t.arg_match is not None]),
         "answer_pass_rate": _rate([t.answer_pass for t in turns]),
         "guardrail_match": _rate([t.guardrail_match for t in turns]),
+        "approval_match": _rate([t.approval_match for t in turns]),
         "final_state_match": _rate([r.final_state_match for r in results]),
         "latency_p50_s": statistics.median(latencies) if latencies else None,
         "latency_max_s": max(latencies) if latencies else None,

@@ -136,6 +136,8 @@ class TurnScore:
     arg_match: float | None = None
     answer_pass: bool | None = None
     guardrail_match: bool = True
+    approvals: list[str] = field(default_factory=list)
+    approval_match: bool | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -145,6 +147,7 @@ class TurnScore:
             and self.arg_match in (None, 1.0)
             and self.answer_pass is not False
             and self.guardrail_match
+            and self.approval_match is not False
         )
 
 
@@ -195,6 +198,10 @@ def score_turn(
     score.guardrail_match = guardrail == expect.guardrail
     if not score.guardrail_match:
         score.problems.append(f"guardrail {guardrail!r} != expected {expect.guardrail!r}")
+    if expect.approval is not None:
+        score.approval_match = Counter(score.approvals) == Counter(expect.approval)
+        if not score.approval_match:
+            score.problems.append(f"paused on {score.approvals} != expected {expect.approval}")
     return score
 
 

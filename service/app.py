@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from service import __version__
 from service.agent.runtime import AgentRuntime
-from service.api import chat, context, conversations, health, page, todos
+from service.api import approvals, changes, chat, context, conversations, health, page, todos
 from service.api.errors import install_error_handlers
 from service.auth import Authenticator
 from service.config import Settings, get_settings
@@ -55,6 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", page.StaticAssets(directory=page.STATIC_DIR), name="static")
-    for module in (chat, conversations, todos, context):
+    for module in (chat, approvals, conversations, todos, context, changes):
         app.include_router(module.router, prefix="/api/{user_id}")
     return app

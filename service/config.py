@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     agent_history_limit: int | None = Field(default=None, ge=2, le=1000)  # None: the spec's
     model_timeout_s: float = Field(default=30.0, gt=0, le=600)
     model_max_retries: int = Field(default=1, ge=0, le=10)
+    # Which agent changes wait for the user's yes (DESIGN §6a): `bulk` deletes of more than one todo,
+    # `always` every delete and every change of several todos, `never` none.
+    agent_approval: Literal["bulk", "always", "never"] = "bulk"
+    agent_approval_ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
     agents_trace_upload: bool = False  # also send Agents SDK traces to OpenAI (OTel export is separate)
 
     rate_limit_chat_per_minute: int = Field(default=60, ge=0)  # 0 turns the limit off

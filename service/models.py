@@ -136,3 +136,52 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None  # None while the first request is still running
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     created_at: datetime = _timestamp(index=True)
+
+
+class TodoChange(SQLModel, table=True):
+    """One add, update or delete of a todo, with the todo before and after (DESIGN §5, §6a).
+
+    Written in the transaction of the change it records (`service.todos`), so the log and the list
+    never disagree. `todo_id` is not a foreign key: the log outlives a deleted todo, which is what
+    lets a delete be undone. Agent changes carry the chat turn's conversation and message id.
+    """
+
+    __tablename__ = "todo_changes"
+    __table_args__ = (
+        Index("ix_todo_changes_user_created", "user_id", "created_at"),
+        # Undo of a whole chat turn reads its changes by message id.
+        Index("ix_todo_changes_message", "message_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    todo_id: uuid.UUID
+    op: str = Field(sa_type=String(8))  # add | update | delete
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
+    conversation_id: uuid.UUID | None = None
+    message_id: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+    reverted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+
+
+class AgentApproval(SQLModel, table=True):
+    """A turn paused for the user's yes: the SDK `RunState`, serialized, and the calls it waits on.
+
+    Any worker, or the same one after a restart, resumes it from here. `decided_at` is set once, by a
+    conditional UPDATE, so of two concurrent decisions exactly one wins.
+    """
+
+    __tablename__ = "agent_approvals"
+    __table_args__ = (Index("ix_agent_approvals_conversation", "conversation_id", "decided_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _user_fk()
+    conversation_id: uuid.UUID = Field(
+        sa_column_args=[ForeignKey("agent_sessions.id", ondelete="CASCADE")], nullable=False
+    )
+    state: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
+    calls: list[dict[str, Any]] = Field(sa_column=Column(JsonType, nullable=False))
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)

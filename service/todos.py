@@ -1,6 +1,8 @@
 """The todo domain, shared by the REST routes and the agent tools so both obey the same rules.
 
 Every function is scoped by `user_id`; another user's todo is indistinguishable from a missing one.
+Every write also adds its `todo_changes` row (the todo before and after) to the same transaction, so
+the change log never disagrees with the list; `origin` says which chat turn made it, if any.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
-from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, TodoCount, utcnow
+from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, TodoChange, TodoCount, utcnow
 
 MAX_PAGE = 100
 MAX_BATCH = 20
@@ -36,6 +38,39 @@ class Page:
 
     def pagination(self) -> dict[str, Any]:
         return {"limit": self.limit, "offset": self.offset, "total": self.total, "has_more": self.has_more}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The chat turn a change belongs to; REST writes have none."""
+
+    conversation_id: uuid.UUID | None = None
+    message_id: uuid.UUID | None = None
+
+
+def log_change(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    op: str,
+    todo_id: uuid.UUID,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    origin: Origin | None,
+    at: datetime | None = None,
+) -> TodoChange:
+    """Add the change's log row to the caller's transaction (committed with the change itself)."""
+    change = TodoChange(
+        user_id=user_id,
+        todo_id=todo_id,
+        op=op,
+        before=before,
+        after=after,
+        conversation_id=origin.conversation_id if origin else None,
+        message_id=origin.message_id if origin else None,
+        created_at=at or utcnow(),
+    )
+    db.add(change)
+    return change
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -149,6 +184,7 @@ async def add_todo(
     title: str,
     description: str | None = None,
     due_date: str | date | None = None,
+    origin: Origin | None = None,
 ) -> Task:
     task = Task(
         user_id=user_id,
@@ -157,12 +193,19 @@ async def add_todo(
         due_date=parse_due_date(due_date),
     )
     db.add(task)
+    await db.flush()  # the id as stored (a flush hook may assign it) goes into the log
+    log_change(db, user_id, "add", task.id, None, todo_json(task), origin)
     await db.commit()
     return task
 
 
 async def add_todos(
-    db: AsyncSession, user_id: uuid.UUID, *, titles: list[str], due_date: str | date | None = None
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    titles: list[str],
+    due_date: str | date | None = None,
+    origin: Origin | None = None,
 ) -> list[Task]:
     """Several todos in one transaction: all of them, or none when one title is invalid."""
     if not 1 <= len(titles) <= MAX_BATCH:
@@ -175,6 +218,9 @@ async def add_todos(
         for i, title in enumerate(titles)
     ]
     db.add_all(tasks)
+    await db.flush()
+    for task in tasks:  # the same increasing timestamps: the log reads newest first in reverse order given
+        log_change(db, user_id, "add", task.id, None, todo_json(task), origin, at=task.created_at)
     await db.commit()
     return tasks
 
@@ -189,8 +235,10 @@ async def update_todo(
     completed: bool | None = None,
     due_date: str | date | None = None,
     clear_due_date: bool = False,
+    origin: Origin | None = None,
 ) -> Task:
     task = await get_todo(db, user_id, todo_id)
+    before = todo_json(task)
     if title is not None:
         task.title = clean_title(title)
     if description is not None:
@@ -203,12 +251,16 @@ async def update_todo(
         task.due_date = parse_due_date(due_date)
     task.updated_at = utcnow()
     db.add(task)
+    log_change(db, user_id, "update", task.id, before, todo_json(task), origin)
     await db.commit()
     return task
 
 
-async def delete_todo(db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID) -> Task:
+async def delete_todo(
+    db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID, origin: Origin | None = None
+) -> Task:
     task = await get_todo(db, user_id, todo_id)
+    log_change(db, user_id, "delete", task.id, todo_json(task), None, origin)
     await db.delete(task)
     await db.commit()
     return task

@@ -20,6 +20,8 @@ from tests.fake_llm import FakeLLM, serve_fake_llm
 
 # Children first, so deleting never trips a foreign key.
 TABLES = (
+    "agent_approvals",
+    "todo_changes",
     "agent_messages",
     "agent_sessions",
     "tasks",

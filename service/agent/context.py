@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.db import Database
+from service.todos import Origin
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,23 @@ class TurnContext:
     snapshot: str | None = None
     """The user's todos as the turn began, as the model reads them (`service.agent.snapshot`)."""
     guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
+    conversation_id: uuid.UUID | None = None
+    message_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The id the turn's answer will be stored under, allocated up front so that the tools' change-log
+    rows carry it as they are written: a turn killed before it is stored still has its changes logged
+    against it (and undoable by this id)."""
+    approval_mode: str = "never"
+    approval_calls: set[str] = field(default_factory=set)
+    """Call ids of this turn that wait for the user's yes (`service.agent.approvals`)."""
+    deletes_seen: int = 0
+    gone_titles: set[str] = field(default_factory=set)
+    """Lower-cased titles of the user's todos this turn deleted (or undid): still the user's to name in
+    the answer, though no todo of theirs has them any more (`guardrails.names_foreign_data`)."""
+
+    @property
+    def origin(self) -> Origin:
+        """Which chat turn a tool's change belongs to, for the change log."""
+        return Origin(conversation_id=self.conversation_id, message_id=self.message_id)
 
     def record_guardrail(self, name: str, message: str) -> None:
         self.guardrail_trips.append(GuardrailTrip(name, message))

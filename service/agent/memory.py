@@ -123,12 +123,15 @@ class AgentMessageSession:
     async def add_items(self, items: list[TResponseInputItem]) -> None:
         await self.save_turn(items)
 
-    async def save_turn(self, items: list[TResponseInputItem]) -> list[StoredItem]:
+    async def save_turn(self, items: list[TResponseInputItem], last_id: uuid.UUID | None = None) -> list[StoredItem]:
         """Store a turn's items in one transaction and touch the conversation; returns what was stored.
 
         One multi-row INSERT (numbered by the database, in order) and one UPDATE, without ORM objects.
+        `last_id` is the id the last item (the answer) gets: the turn allocated it before its tools ran.
         """
         values = [message_values(dict(item), self.conversation_id, self.user_id) for item in items]
+        if last_id is not None and values:
+            values[-1]["id"] = last_id
         # The table, not the entity: an ORM insert would split the rows by which columns are null.
         table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
         insert_rows = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
@@ -139,6 +142,12 @@ class AgentMessageSession:
             )
             await db.commit()
         return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
+
+    async def stored_call_ids(self) -> set[str]:
+        """The call ids of the tool calls and outputs this conversation holds (a resumed run's are new)."""
+        query = select(AgentMessage.call_id).where(*self._mine(), col(AgentMessage.call_id).is_not(None))
+        async with self._database.reader() as db:
+            return {str(call_id) for call_id in (await db.exec(query)).all()}
 
     async def pop_item(self) -> TResponseInputItem | None:
         async with self._database.session() as db:

@@ -37,9 +37,11 @@ from agents import (
     RunConfig,
     RunContextWrapper,
     Runner,
+    RunState,
 )
-from service import conversations
-from service.agent import answer_check
+from service import changes, conversations
+from service.agent import answer_check, approvals
+from service.agent.approvals import Resume
 from service.agent.context import TurnContext, current_date_line
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
 from service.agent.locks import ConversationLocks
@@ -80,9 +82,11 @@ class TurnResult:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tool_results: list[dict[str, Any]] = field(default_factory=list)
     guardrail: dict[str, str] | None = None
+    status: Literal["completed", "awaiting_approval"] = "completed"
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
 
-TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "done"]
+TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "approval", "done"]
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _tool_events(items: list[TResponseInputItem]) -> list[TurnEvent]:
 
 def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
     """The tool calls a failed run finished, each with its output; its messages are left out."""
-    done = [dict(item.to_input_item()) for item in exc.run_data.new_items] if exc.run_data else []
+    done = [dict(item) for item in approvals.run_items(exc.run_data.new_items)] if exc.run_data else []
     tool_items = [i for i in done if i.get("type") in ("function_call", "function_call_output")]
     return complete_pairs(tool_items)  # type: ignore[return-value]
 
@@ -221,7 +225,7 @@ class AgentRuntime:
         self.agent = Agent[TurnContext](
             name=self.spec.name,
             instructions=self._instructions,
-            tools=[ALL_TOOLS[name] for name in self.spec.tools],
+            tools=approvals.with_approvals([ALL_TOOLS[name] for name in self.spec.tools], settings.agent_approval),
             model_settings=ModelSettings(
                 temperature=settings.agent_temperature
                 if settings.agent_temperature is not None
@@ -238,6 +242,9 @@ class AgentRuntime:
             model_settings=self.agent.model_settings.resolve(ModelSettings(tool_choice="required"))
         )
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
+        self.approval_mode = settings.agent_approval
+        self.approval_ttl_s = settings.agent_approval_ttl_s
+        self.approval_hooks = approvals.ApprovalHooks()
         # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
         self._detached: set[asyncio.Task[None]] = set()
 
@@ -265,11 +272,24 @@ class AgentRuntime:
                     snapshot = await read_snapshot(db, user_id)
         timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
-        context = TurnContext(user_id=user_id, db=self.database, today=today, timezone=timezone, snapshot=snapshot)
+        context = TurnContext(
+            user_id=user_id,
+            db=self.database,
+            today=today,
+            timezone=timezone,
+            snapshot=snapshot,
+            conversation_id=conversation_id,
+            approval_mode=self.approval_mode,
+        )
         return conversation_id, context
 
     async def run_turn(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        hooks: TurnHooks | None = None,
+        resume: Resume | None = None,
     ) -> TurnResult:
         """The whole turn, answered at once (`POST /chat`).
 
@@ -277,7 +297,8 @@ class AgentRuntime:
         left here, in this task, and not when the abandoned generator is collected.
         """
         result: TurnResult | None = None
-        async for event in _observed(self.turn_events(user_id, message, conversation_id, stream=False), hooks):
+        events = self.turn_events(user_id, message, conversation_id, stream=False, resume=resume)
+        async for event in _observed(events, hooks):
             if isinstance(event.data, TurnResult):
                 result = event.data
         if result is None:
@@ -285,7 +306,12 @@ class AgentRuntime:
         return result
 
     async def stream_turn(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: TurnHooks | None = None
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        hooks: TurnHooks | None = None,
+        resume: Resume | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """The turn's events as they happen (`POST /chat/stream`), from a task the caller does not own.
 
@@ -298,7 +324,7 @@ class AgentRuntime:
 
         async def run() -> None:
             try:
-                events = self.turn_events(user_id, message, conversation_id, stream=True)
+                events = self.turn_events(user_id, message, conversation_id, stream=True, resume=resume)
                 async for event in _observed(events, hooks):
                     queue.put_nowait(event)
             except Exception as exc:
@@ -312,14 +338,22 @@ class AgentRuntime:
         return _forward(queue)
 
     async def turn_events(
-        self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, *, stream: bool
+        self,
+        user_id: uuid.UUID,
+        message: str | None,
+        conversation_id: uuid.UUID | None,
+        *,
+        stream: bool,
+        resume: Resume | None = None,
     ) -> AsyncIterator[TurnEvent]:
-        """The turn pipeline: `conversation`, then (`tool_call`, `tool_result`, `delta`)*, `guardrail`?, `done`.
+        """The turn pipeline: `conversation`, then (`tool_call`, `tool_result`, `delta`)*, `guardrail`?,
+        `approval`? (the turn paused for the user's yes), `done`.
 
         With `stream=False` the model answers in one piece, so only `conversation` and `done` come.
         The turn holds its conversation's lock until `done`, so a consumer must read to the end.
+        `message` is None when the turn only resumes a paused run (`resume`, from the approvals route).
         """
-        conversation_id, context = await self._prepare(user_id, message, conversation_id)
+        conversation_id, context = await self._prepare(user_id, message or "", conversation_id)
         yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
         with agent_turn(
             agent_name=self.spec.name,
@@ -329,14 +363,23 @@ class AgentRuntime:
         ) as turn:
             async with self.locks.hold(conversation_id):
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-                # The limit counts the new message too: the model's first call sees at most `history_limit` items.
-                history = await memory.get_items(limit=self.history_limit - 1)
-                user_item: TResponseInputItem = {"role": "user", "content": message}
-                # The snapshot comes last before the message, after everything a prompt cache can keep.
-                turn_input = [*history, *([snapshot_item(context.snapshot)] if context.snapshot else []), user_item]
+                if resume is None and message is not None:
+                    resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)
+                user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []
+                run_input: list[TResponseInputItem] | RunState[Any, Any]
+                turn_input: list[TResponseInputItem] = []
+                if resume is not None:
+                    run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
+                else:
+                    # The limit counts the new message too: the model's first call sees at most `history_limit` items.
+                    history = await memory.get_items(limit=self.history_limit - 1)
+                    # The snapshot comes last before the message, after everything a prompt cache can keep.
+                    snapshot = [snapshot_item(context.snapshot)] if context.snapshot else []
+                    turn_input = run_input = [*history, *snapshot, *user_items]
                 model = self.models.model_for_turn()
                 run_options: dict[str, Any] = {
                     "context": context,
+                    "hooks": self.approval_hooks,
                     "max_turns": self.spec.max_turns,
                     "run_config": RunConfig(
                         model=model,
@@ -346,11 +389,19 @@ class AgentRuntime:
                         trace_include_sensitive_data=capture_message_content(),
                     ),
                 }
+                interrupted: list[Any] = []
+                paused: list[dict[str, Any]] = []
+                state: RunState[Any, Any] | None = None
                 try:
                     result: RunResultBase
                     if stream:
-                        result = Runner.run_streamed(self.agent, turn_input, **run_options)
+                        result = Runner.run_streamed(self.agent, run_input, **run_options)
                         names: dict[str, str] = {}
+                        for call in resume.approval.calls if resume else ():  # their calls came before the pause
+                            names[call["id"]] = call["tool"]
+                            yield TurnEvent(
+                                "tool_call", {"id": call["id"], "name": call["tool"], "arguments": call["arguments"]}
+                            )
                         gate = OutputGate(context)  # no line naming others' data reaches the client
                         markup = answer_check.MarkupFilter()  # nor tool-call markup a local server lets through
                         async for sdk_event in result.stream_events():
@@ -364,11 +415,14 @@ class AgentRuntime:
                         if rest := markup.feed(await gate.flush()) + markup.flush():
                             yield TurnEvent("delta", {"text": rest})
                     else:
-                        result = await Runner.run(self.agent, turn_input, **run_options)
-                    new_items = [item.to_input_item() for item in result.new_items]
+                        result = await Runner.run(self.agent, run_input, **run_options)
+                    new_items = approvals.run_items(result.new_items)
                     answer = str(result.final_output)
+                    if interrupted := list(result.interruptions):
+                        state = result.to_state()
                 except openai.APIError as exc:
                     log.error("model provider error in conversation %s", conversation_id, exc_info=exc)
+                    await changes.discard_turn(self.database, context.user_id, context.origin)
                     raise ModelUnavailable("the model provider could not answer; try again later") from None
                 except MaxTurnsExceeded as exc:
                     log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
@@ -385,10 +439,23 @@ class AgentRuntime:
                     context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
                     answer = REFUSALS[OUTPUT_SCOPE]
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]
+                except Exception:
+                    # The turn is not stored, so neither are its changes.
+                    await changes.discard_turn(self.database, context.user_id, context.origin)
+                    raise
 
+                if resume is not None:  # a resumed run reports the whole run, the part stored at the pause too
+                    new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
+                if interrupted:
+                    # Paused before any waiting call ran: keep what ran, and ask (the calls are in `state`).
+                    paused = await approvals.describe(self.database, context.user_id, interrupted)
+                    answer = approvals.question(paused)
+                    new_items = [*complete_pairs([dict(i) for i in new_items]), assistant_message(answer)]  # type: ignore[list-item]
+                    if stream:
+                        yield TurnEvent("delta", {"text": answer})
                 fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
                 using_stub = self.models.kind == "offline" or fallback_reason is not None
-                if not using_stub and not context.guardrail_trips:
+                if not using_stub and not context.guardrail_trips and resume is None and not paused:
                     answer, new_items, retried = await self._checked(answer, new_items, turn_input, run_options)
                     if stream and retried:
                         for event in _tool_events(retried):
@@ -401,7 +468,12 @@ class AgentRuntime:
                     fallback_reason=fallback_reason,
                     guardrails_tripped=[t.name for t in context.guardrail_trips],
                 )
-                rows = await memory.save_turn([user_item, *new_items])
+                rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
+                if state is not None:
+                    # After the question is stored: a crash in between leaves a question nobody can approve
+                    # (a later "yes" is then a plain message), never a pending run the user was not asked about.
+                    await approvals.save(self.database, context, conversation_id, state, paused, self.approval_ttl_s)
+                    yield TurnEvent("approval", {"approvals": paused})
                 calls, results = tool_activity([dict(i) for i in new_items])
                 yield TurnEvent(
                     "done",
@@ -416,6 +488,8 @@ class AgentRuntime:
                         tool_calls=calls,
                         tool_results=results,
                         guardrail={"name": trip.name, "message": trip.message} if trip else None,
+                        status="awaiting_approval" if paused else "completed",
+                        approvals=paused,
                     ),
                 )
 
@@ -464,6 +538,10 @@ class AgentRuntime:
             )
             retried = [*retried_tools, assistant_message(second)]
         return second, [*tools_done, *retried], retried_tools
+
+    async def decide(self, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]) -> Resume:
+        """Claim the paused run the decisions are for (`POST …/approvals`); see `approvals.claim_decided`."""
+        return await approvals.claim_decided(self.database, user_id, conversation_id, decisions)
 
     async def aclose(self) -> None:
         """Let streamed turns whose clients left finish and be stored (within a bound), then close."""

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from agents import FunctionTool, ModelBehaviorError, RunContextWrapper, function_tool
-from service import todos
+from service import changes, todos
 from service.agent.context import TurnContext
 from service.agent.guardrails import tool_ownership
 from service.errors import ServiceError
@@ -98,7 +98,14 @@ async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_dat
         due_date: optional due date as YYYY-MM-DD.
     """
     async with ctx.context.db.session() as db:
-        task = await todos.add_todo(db, ctx.context.user_id, title=title, description=description, due_date=due_date)
+        task = await todos.add_todo(
+            db,
+            ctx.context.user_id,
+            title=title,
+            description=description,
+            due_date=due_date,
+            origin=ctx.context.origin,
+        )
     return _dump({"todo": _todo(task)})
 
 
@@ -111,7 +118,9 @@ async def add_todos(ctx: Ctx, titles: list[str], due_date: str | None = None) ->
         due_date: optional due date for all of them, as YYYY-MM-DD.
     """
     async with ctx.context.db.session() as db:
-        added = await todos.add_todos(db, ctx.context.user_id, titles=titles, due_date=due_date)
+        added = await todos.add_todos(
+            db, ctx.context.user_id, titles=titles, due_date=due_date, origin=ctx.context.origin
+        )
     return _dump({"todos": [_todo(task) for task in added]})
 
 
@@ -147,6 +156,7 @@ async def update_todo(
             description=description,
             completed=completed,
             due_date=due_date,
+            origin=ctx.context.origin,
         )
     return _dump({"todo": _todo(task)})
 
@@ -161,7 +171,8 @@ async def delete_todo(ctx: Ctx, todo: str) -> str:
     """
     async with ctx.context.db.session() as db:
         task = await resolve_todo(db, ctx.context.user_id, todo)
-        task = await todos.delete_todo(db, ctx.context.user_id, task.id)
+        task = await todos.delete_todo(db, ctx.context.user_id, task.id, origin=ctx.context.origin)
+    ctx.context.gone_titles.add(task.title.lower())
     return _dump({"deleted": {"id": str(task.id), "title": task.title}})
 
 
@@ -180,6 +191,35 @@ async def get_user_context(ctx: Ctx) -> str:
     )
 
 
+@todo_tool
+async def undo_last_turn(ctx: Ctx) -> str:
+    """Undo the changes of the latest turn of this conversation that changed todos ("undo that", "put it
+    back"): adds deleted todos back, removes added ones, restores what was changed. Nothing is undone if
+    one of those todos changed since; the error names it."""
+    context = ctx.context
+    if context.conversation_id is None:
+        return _error("not_found", "there is nothing to undo in this conversation")
+    async with context.db.session() as db:
+        target = await changes.latest_turn_with_changes(
+            db, context.user_id, context.conversation_id, exclude=context.message_id
+        )
+        if target is None:
+            return _error("not_found", "there is nothing to undo in this conversation")
+        undone = await changes.revert(db, context.user_id, message_id=target, origin=context.origin)
+    context.gone_titles.update(
+        str(t).lower() for c in undone for t in ((c.before or {}).get("title"), (c.after or {}).get("title")) if t
+    )
+    return _dump({"undone": [_undone(change) for change in undone]})
+
+
+def _undone(change: Any) -> dict[str, Any]:
+    """What undoing one change did, in the words a model reports: "re-added", "removed", "restored"."""
+    todo = change.before if change.op != "add" else change.after
+    did = {"add": "removed", "delete": "re-added", "update": "restored"}[change.op]
+    return {"did": did, "id": str(change.todo_id), "title": (todo or {}).get("title")}
+
+
 ALL_TOOLS: dict[str, FunctionTool] = {
-    tool.name: tool for tool in (list_todos, add_todo, add_todos, update_todo, delete_todo, get_user_context)
+    tool.name: tool
+    for tool in (list_todos, add_todo, add_todos, update_todo, delete_todo, get_user_context, undo_last_turn)
 }

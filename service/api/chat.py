@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
@@ -69,6 +69,15 @@ class GuardrailTrip(BaseModel):
     message: str
 
 
+class Approval(BaseModel):
+    """A tool call the turn paused on: it runs only once the user says yes (DESIGN §6a)."""
+
+    id: str = Field(description="Decide it with this id: POST …/conversations/{id}/approvals")
+    tool: str
+    arguments: dict[str, Any]
+    summary: str = Field(description='What it would do, naming the todo: `Delete "Buy milk"`')
+
+
 class ChatResponse(BaseModel):
     conversation_id: uuid.UUID
     message_id: uuid.UUID
@@ -80,6 +89,10 @@ class ChatResponse(BaseModel):
     using_stub: bool
     guardrail: GuardrailTrip | None
     trace_id: str
+    status: Literal["completed", "awaiting_approval"] = Field(
+        default="completed", description="awaiting_approval: the turn paused for the user's yes or no"
+    )
+    approvals: list[Approval] = Field(default_factory=list, description="The calls a paused turn waits on")
 
 
 def _chat_response(result: TurnResult) -> ChatResponse:
@@ -138,7 +151,8 @@ async def _event_stream(request: Request, events: AsyncIterator[TurnEvent]) -> A
 STREAM_DESCRIPTION = """\
 Server-sent events, in this order: `conversation` `{"conversation_id"}`; then, as they happen,
 `tool_call` `{"id", "name", "arguments"}`, `tool_result` `{"call_id", "name", "output"}` and
-`delta` `{"text"}`; `guardrail` `{"name", "message"}` if one tripped; finally `done`, the body
+`delta` `{"text"}`; `guardrail` `{"name", "message"}` if one tripped; `approval` `{"approvals"}` if the
+turn paused for the user's yes (answer it with `…/approvals` or "yes" / "no"); finally `done`, the body
 `POST /chat` answers. A failure after the stream started is an `error` event
 `{"error": {"code", "message"}}` and the end of the stream. `: ping` comments keep idle
 connections open.
@@ -173,6 +187,7 @@ STREAM_EVENT_SCHEMA: dict[str, Any] = {
         _event_schema("tool_result", _component(ToolResult)),
         _event_schema("delta", _object(text={"type": "string"})),
         _event_schema("guardrail", _component(GuardrailTrip)),
+        _event_schema("approval", _object(approvals={"type": "array", "items": _component(Approval)})),
         _event_schema("done", _component(ChatResponse)),
         _event_schema("error", _component(ErrorBody)),
     ]

@@ -333,6 +333,7 @@ function renderHistory(messages) {
       turn.toolResult({ call_id: message.call_id, name: names.get(message.call_id), output: message.output });
     } else if (message.kind === "message") {
       turn.setText(message.content || "");
+      if (turn.changed) turn.offerUndo(message.id);
       turn = null;
     }
   }
@@ -402,6 +403,7 @@ class AssistantTurn {
     const chip = this.byCallId.get(result.call_id);
     if (!chip) return;
     const { ok, text } = summarizeResult(result);
+    if (ok && CHANGING_TOOLS.has(result.name)) this.changed = true;
     chip.classList.add(ok ? "ok" : "failed");
     chip.textContent = `${chip.textContent} ${text}`;
     chip.title = `${chip.title}\n→ ${JSON.stringify(result.output)}`;
@@ -429,6 +431,59 @@ class AssistantTurn {
     this.root.classList.add("failed");
     this.setText(text);
   }
+
+  // The turn paused before deleting (or changing) several todos: Approve / Reject, once.
+  askApproval(approvals) {
+    const box = el("div", "approval");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Waiting for your approval");
+    const list = el("ul");
+    for (const approval of approvals) list.append(el("li", null, approval.summary));
+    const approve = el("button", "primary", "Approve");
+    const reject = el("button", "link-button", "Reject");
+    approve.type = reject.type = "button";
+    const decide = (yes) => {
+      approve.disabled = reject.disabled = true;
+      box.classList.add(yes ? "approved" : "rejected");
+      decideApprovals(approvals, yes);
+    };
+    approve.addEventListener("click", () => decide(true));
+    reject.addEventListener("click", () => decide(false));
+    box.append(list, approve, reject);
+    this.root.append(box);
+  }
+
+  // Undo every change this turn made (POST /changes/revert with its message id), then refresh the todos.
+  offerUndo(messageId) {
+    const button = el("button", "link-button undo", "Undo");
+    button.type = "button";
+    button.title = "Put back everything this turn changed";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const body = await api("/changes/revert", { method: "POST", body: { message_id: messageId } });
+        this.note(`Undone (${body.reverted.length} change${body.reverted.length === 1 ? "" : "s"}).`, "undone");
+        button.hidden = true;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) report(error);
+        else this.note(`Could not undo: ${describe(error)}`, "error");
+        button.disabled = false;
+      }
+      refreshTodos();
+    });
+    this.meta.append(button);
+    this.meta.hidden = false;
+  }
+}
+
+// Tools whose success changes the todo list: a turn with one of them gets an Undo button.
+const CHANGING_TOOLS = new Set(["add_todo", "add_todos", "update_todo", "delete_todo", "undo_last_turn"]);
+
+// Approve or reject every call a paused turn waits on; the resumed turn streams in as a new answer.
+async function decideApprovals(approvals, approve) {
+  const decisions = approvals.map((approval) => ({ id: approval.id, approve }));
+  await streamTurn(`/conversations/${state.conversationId}/approvals/stream`, { decisions });
+  refreshTodos();
 }
 
 function scrollToEnd(force) {
@@ -468,18 +523,20 @@ async function readEvents(body, onEvent) {
 }
 
 async function send(text) {
+  addUserMessage(text);
+  await streamTurn("/chat/stream", { message: text, conversation_id: state.conversationId });
+}
+
+// One streamed turn (a chat message, or the decisions on a paused turn), drawn as it arrives.
+async function streamTurn(path, body) {
   state.busy = true;
   $("send").disabled = true;
   hideBanner();
-  addUserMessage(text);
   const turn = new AssistantTurn();
   scrollToEnd(true);
   let finished = false;
   try {
-    const response = await request("/chat/stream", {
-      method: "POST",
-      body: { message: text, conversation_id: state.conversationId },
-    });
+    const response = await request(path, { method: "POST", body });
     if (!response.ok) throw await errorFrom(response);
     await readEvents(response.body, (name, data) => {
       finished = handleEvent(turn, name, data) || finished;
@@ -523,9 +580,13 @@ function handleEvent(turn, name, data) {
     case "guardrail":
       turn.refuse(data);
       return false;
+    case "approval":
+      return false; // the same approvals come with `done`, which draws them
     case "done":
       if (data.guardrail) turn.refuse(data.guardrail);
       else turn.setText(data.response);
+      if (data.status === "awaiting_approval") turn.askApproval(data.approvals);
+      else if (turn.changed) turn.offerUndo(data.message_id);
       if (data.using_stub) turn.note("offline model", "badge");
       $("model-badge").hidden = !data.using_stub;
       loadConversations().catch(report);

@@ -35,7 +35,8 @@ AppClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return app_settings(database_url, rate_limit_chat_per_minute=0)
+    # Several tool calls in one response would pause for approval (bulk): these tests are about ownership.
+    return app_settings(database_url, rate_limit_chat_per_minute=0, agent_approval="never")
 
 
 @pytest.fixture

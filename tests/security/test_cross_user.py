@@ -30,6 +30,7 @@ class Victim:
     todo_ids: list[str]
     conversation_ids: list[str]
     secrets: list[str]
+    turn_message_ids: tuple[str, ...] = ()
 
     @property
     def ids(self) -> dict[str, str]:
@@ -48,6 +49,10 @@ def _chat(victim: Victim) -> dict[str, Any]:
     return {"message": "show my todos and mark them all done", "conversation_id": victim.conversation_ids[0]}
 
 
+def _decisions() -> dict[str, Any]:
+    return {"decisions": [{"id": "call_1", "approve": True}]}
+
+
 API = "/api/{user_id}"
 ATTACKS: dict[tuple[str, str], Attack] = {
     ("POST", f"{API}/chat"): Attack(404, _chat),
@@ -63,6 +68,10 @@ ATTACKS: dict[tuple[str, str], Attack] = {
     ("GET", f"{API}/conversations/{{conversation_id}}"): Attack(404),
     ("PATCH", f"{API}/conversations/{{conversation_id}}"): Attack(404, lambda v: {"title": "mine now"}),
     ("DELETE", f"{API}/conversations/{{conversation_id}}"): Attack(404),
+    ("POST", f"{API}/conversations/{{conversation_id}}/approvals"): Attack(404, lambda v: _decisions()),
+    ("POST", f"{API}/conversations/{{conversation_id}}/approvals/stream"): Attack(404, lambda v: _decisions()),
+    ("GET", f"{API}/changes"): Attack(200),
+    ("POST", f"{API}/changes/revert"): Attack(404, lambda v: {"message_id": v.turn_message_ids[0]}),
 }
 
 # Distinctive, so a substring match means a leak and never a coincidence.
@@ -115,7 +124,7 @@ async def victim(client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[s
         "Chatham",
     ]
     assert len(todo_ids) == 4, todo_ids  # the two above and one added by each chat turn
-    return Victim(alice, alice_auth, todo_ids, conversation_ids, secrets)
+    return Victim(alice, alice_auth, todo_ids, conversation_ids, secrets, tuple(t["message_id"] for t in turns))
 
 
 async def alice_state(client: httpx.AsyncClient, victim: Victim) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from service.db import Database
-from service.models import Task, User, utcnow
 from service.errors import NotFound
+from service.models import Task, User, utcnow
 from service.references import Ambiguous, NoSuchTodo, resolve_todo
 
 

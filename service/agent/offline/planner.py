@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.agent.offline import undo
 from service.agent.offline.answers import (
     NOTHING_FOR_BULK,
     REPLIES,
@@ -90,7 +91,8 @@ def delete_request(todo_id: str) -> ToolRequest:
 def plan_next(conv: Conversation) -> Plan:
     """Decide the next step from the conversation, calling only the tools we were given."""
     intent = understand(conv.turns, conv.today)
-    plan = _plan_for(intent, conv)
+    rejected = undo.rejected_answer(conv)  # the user said no to this turn's changes (approvals)
+    plan = Plan(answer=rejected) if rejected else _plan_for(intent, conv)
     missing = [call.name for call in plan.calls if call.name not in conv.tools]
     return Plan(answer=tool_missing_answer(missing[0])) if missing else plan
 
@@ -242,6 +244,9 @@ def plan_bulk(intent: BulkIntent, conv: Conversation) -> Plan:
 def plan_undo(conv: Conversation) -> Plan:
     """Reverse the latest turn that changed something: reopen what it completed, complete what it
     reopened, delete what it added, re-add what it deleted, restore old titles and dates."""
+    if undo.TOOL in conv.tools:  # the server's undo, through the change log
+        answer = undo.undo_answer(conv)
+        return Plan(answer=answer) if answer else Plan(calls=(ToolRequest(undo.TOOL, {}),))
     if conv.current.mutations:
         return Plan(answer=f"Undid your last change. {report_changes(conv)}")
     index = next((i for i in reversed(range(len(conv.history))) if conv.history[i].changed), None)

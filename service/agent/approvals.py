@@ -1,0 +1,340 @@
+"""Approvals before bulk changes (DESIGN §6a): which tool calls pause a turn, the paused run's storage,
+and the user's yes or no.
+
+How a turn pauses: every model response passes through `ApprovalHooks.on_llm_end` before any of its
+tool calls runs; it marks the calls the policy (`AGENT_APPROVAL`) wants confirmed, and the tools'
+`needs_approval` check (the SDK's human-in-the-loop hook) answers from that mark. The SDK then stops
+the run before running any marked call and hands back its `RunState`, which `save` stores in
+`agent_approvals` so any worker, or this one after a restart, can resume it with the decisions.
+
+Policies: `bulk` marks the deletes of a response holding more than one, and any delete once the turn
+already deleted (a model deleting one by one); `always` marks every delete and the updates of a response
+holding several; `never` marks nothing.
+
+The reply is read here, deterministically, never by the model: "yes" approves, "no" rejects, anything
+else is a new request (and rejects what is pending).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from agents.items import ModelResponse, RunItem, ToolApprovalItem, TResponseInputItem
+from agents.tool import Tool
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from agents import Agent, FunctionTool, RunContextWrapper, RunHooks, RunState
+from service.agent.context import TurnContext
+from service.db import Database
+from service.errors import Conflict, NotFound, ServiceError
+from service.models import AgentApproval, utcnow
+from service.references import resolve_todo
+from service.todos import as_utc
+
+APPROVAL_MODES = ("bulk", "always", "never")
+
+REJECTED_OUTPUT = json.dumps(
+    {"error": {"code": "rejected", "message": "the user said no, so this was not done; tell them nothing changed"}}
+)
+
+_YES = {
+    "yes", "y", "yep", "yeah", "yup", "sure", "ok", "okay", "go ahead", "do it", "confirm", "confirmed",
+    "approve", "approved", "yes please", "please do", "yes do it", "go for it", "delete them", "proceed",
+}  # fmt: skip
+_NO = {
+    "no", "n", "nope", "nah", "cancel", "stop", "don't", "dont", "do not", "reject", "no thanks",
+    "no thank you", "keep them", "never mind", "nevermind", "abort", "no don't", "no dont",
+}  # fmt: skip
+
+
+def reply_decision(message: str) -> bool | None:
+    """True for a yes, False for a no, None for anything else (a new request)."""
+    text = re.sub(r"[^\w' ]+", " ", message.lower()).split()
+    phrase = " ".join(text)
+    if phrase in _YES:
+        return True
+    if phrase in _NO:
+        return False
+    return None
+
+
+# -- the policy -------------------------------------------------------------------------------------
+
+
+def _calls(response: ModelResponse) -> list[tuple[str, str]]:
+    return [
+        (str(getattr(item, "name", "")), str(getattr(item, "call_id", "")))
+        for item in response.output
+        if getattr(item, "type", None) == "function_call"
+    ]
+
+
+class ApprovalHooks(RunHooks[TurnContext]):
+    """Marks, per model response, the calls that must wait for the user (before any of them runs)."""
+
+    async def on_llm_end(self, context: RunContextWrapper[TurnContext], agent: Any, response: ModelResponse) -> None:
+        turn = context.context
+        calls = _calls(response)
+        deletes = [call_id for name, call_id in calls if name == "delete_todo"]
+        updates = [call_id for name, call_id in calls if name == "update_todo"]
+        if turn.approval_mode == "bulk" and (len(deletes) > 1 or (deletes and turn.deletes_seen)):
+            turn.approval_calls.update(deletes)
+        elif turn.approval_mode == "always":
+            turn.approval_calls.update(deletes)
+            if len(updates) > 1:
+                turn.approval_calls.update(updates)
+        turn.deletes_seen += len(deletes)
+
+
+def with_approvals(tools: Sequence[FunctionTool], mode: str) -> list[Tool]:
+    """The agent's tools, with the SDK approval check on those the policy can pause.
+
+    Only there: the SDK asks for approval regardless of the check whenever a call's arguments are not
+    exactly what validation keeps (an omitted optional argument counts), so a check on `update_todo`
+    would pause ordinary updates from models that leave out null fields. `delete_todo` has one argument;
+    `always` accepts that over-asking for updates.
+    """
+    paused = {"bulk": {"delete_todo"}, "always": {"delete_todo", "update_todo"}}.get(mode, set())
+    out: list[Tool] = []
+    for tool in tools:
+        if tool.name in paused:
+            tool = copy.copy(tool)
+            tool.needs_approval = needs_approval
+        out.append(tool)
+    return out
+
+
+async def needs_approval(ctx: RunContextWrapper[Any], _arguments: dict[str, Any], call_id: str) -> bool:
+    """The SDK's per-call check (`FunctionTool.needs_approval`): was this call marked by the hooks?"""
+    turn = ctx.context
+    return isinstance(turn, TurnContext) and call_id in turn.approval_calls
+
+
+# -- the pending calls, as the user sees them ------------------------------------------------------------
+
+
+def _arguments(item: ToolApprovalItem) -> dict[str, Any]:
+    raw = getattr(item.raw_item, "arguments", None)
+    if raw is None and isinstance(item.raw_item, dict):
+        raw = item.raw_item.get("arguments")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    except ValueError:
+        parsed = {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _call_id(item: ToolApprovalItem) -> str:
+    raw = item.raw_item
+    return str(raw.get("call_id") if isinstance(raw, dict) else getattr(raw, "call_id", ""))
+
+
+def _summary(tool: str, title: str, arguments: dict[str, Any]) -> str:
+    if tool == "delete_todo":
+        return f'Delete "{title}"'
+    changes = []
+    if arguments.get("completed") is not None:
+        changes.append("mark it done" if arguments["completed"] else "reopen it")
+    if arguments.get("title"):
+        changes.append(f'rename it to "{arguments["title"]}"')
+    if arguments.get("due_date"):
+        changes.append(f"set its due date to {arguments['due_date']}")
+    if arguments.get("description"):
+        changes.append("change its description")
+    return f'Change "{title}": ' + (", ".join(changes) or "no change")
+
+
+async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolApprovalItem]) -> list[dict[str, Any]]:
+    """`{id, tool, arguments, summary}` for each pending call, naming the todo it would touch."""
+    described = []
+    async with database.reader() as db:
+        for item in items:
+            tool, arguments = str(item.tool_name), _arguments(item)
+            try:
+                title = (await resolve_todo(db, user_id, str(arguments.get("todo", "")))).title
+            except ServiceError:
+                title = str(arguments.get("todo", "?"))  # the tool will answer not_found once it runs
+            described.append(
+                {
+                    "id": _call_id(item),
+                    "tool": tool,
+                    "arguments": arguments,
+                    "summary": _summary(tool, title, arguments),
+                }
+            )
+    return described
+
+
+def question(calls: Sequence[dict[str, Any]]) -> str:
+    """The paused turn's answer: what would happen, each todo named, and how to answer."""
+    lines = "\n".join(f"- {call['summary']}" for call in calls)
+    deletes = sum(call["tool"] == "delete_todo" for call in calls)
+    what = f"delete {deletes} todos" if deletes == len(calls) and deletes > 1 else "make these changes"
+    if len(calls) == 1:
+        what = "do this"
+    return f"Before I {what}, please confirm:\n{lines}\nShall I go ahead? Reply yes or no."
+
+
+def run_items(items: Sequence[RunItem]) -> list[TResponseInputItem]:
+    """A run's items as input items; approval placeholders are the SDK's bookkeeping, not conversation."""
+    return [item.to_input_item() for item in items if not isinstance(item, ToolApprovalItem)]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A paused run to continue, claimed by this turn, with the user's decision per call id."""
+
+    approval: AgentApproval
+    decisions: dict[str, bool]
+
+
+# -- storage -------------------------------------------------------------------------------------------
+
+
+def _context_json(context: TurnContext) -> dict[str, Any]:
+    # The database handle cannot be stored; the resuming worker builds a fresh context from the token.
+    return {"user_id": str(context.user_id)}
+
+
+async def save(
+    database: Database,
+    context: TurnContext,
+    conversation_id: uuid.UUID,
+    state: RunState[Any, Any],
+    calls: list[dict[str, Any]],
+    ttl_s: int,
+) -> AgentApproval:
+    now = utcnow()
+    row = AgentApproval(
+        user_id=context.user_id,
+        conversation_id=conversation_id,
+        state=state.to_json(context_serializer=_context_json),
+        calls=calls,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_s),
+    )
+    async with database.session() as db:
+        db.add(row)
+        await db.commit()
+    return row
+
+
+def _live(row: AgentApproval, now: datetime) -> bool:
+    return row.decided_at is None and as_utc(row.expires_at) > now
+
+
+async def pending(database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID) -> AgentApproval | None:
+    """The conversation's undecided, unexpired paused run, if any (the newest)."""
+    async with database.reader() as db:
+        rows = await db.exec(
+            select(AgentApproval)
+            .where(
+                col(AgentApproval.user_id) == user_id,
+                col(AgentApproval.conversation_id) == conversation_id,
+                col(AgentApproval.decided_at).is_(None),
+            )
+            .order_by(col(AgentApproval.created_at).desc())
+            .limit(1)
+        )
+        row = rows.first()
+    return row if row is not None and _live(row, utcnow()) else None
+
+
+async def for_decisions(
+    database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID, ids: Sequence[str]
+) -> AgentApproval:
+    """The paused run the decided ids belong to: 404 if unknown, foreign or expired; 409 if decided."""
+    async with database.reader() as db:
+        rows = (
+            await db.exec(
+                select(AgentApproval).where(
+                    col(AgentApproval.user_id) == user_id, col(AgentApproval.conversation_id) == conversation_id
+                )
+            )
+        ).all()
+    wanted = set(ids)
+    now = utcnow()
+    for row in rows:
+        if wanted <= {call["id"] for call in row.calls}:
+            if row.decided_at is not None:
+                raise Conflict("that approval was already decided")
+            if not _live(row, now):
+                raise NotFound("no such approval (it may have expired)")
+            return row
+    raise NotFound("no such approval")
+
+
+async def claim(database: Database, approval_id: uuid.UUID) -> bool:
+    """Mark the paused run decided; True for the one caller that did it (a conditional UPDATE)."""
+    async with database.session() as db:
+        result = await db.exec(
+            update(AgentApproval)
+            .where(col(AgentApproval.id) == approval_id, col(AgentApproval.decided_at).is_(None))
+            .values(decided_at=utcnow())
+        )
+        await db.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def restore(
+    agent: Agent[TurnContext], row: AgentApproval, context: TurnContext, decisions: dict[str, bool]
+) -> RunState[Any, Any]:
+    """The paused run, in `context`, with each call approved or rejected (one not decided is rejected)."""
+    state = await RunState.from_json(agent, row.state, context_override=RunContextWrapper(context=context))
+    for item in state.get_interruptions():
+        if decisions.get(_call_id(item), False):
+            state.approve(item)
+        else:
+            state.reject(item, rejection_message=REJECTED_OUTPUT)
+    return state
+
+
+def new_since_pause(items: list[TResponseInputItem], stored_call_ids: set[str]) -> list[TResponseInputItem]:
+    """What a resumed run added: its items minus those the paused turn already stored.
+
+    A resumed run reports the whole run, from before the pause; the paused turn stored its finished
+    tool calls and outputs, and the messages before the first call that waited.
+    """
+    out: list[TResponseInputItem] = []
+    for raw in items:
+        item = dict(raw)
+        if item.get("type") in ("function_call", "function_call_output"):
+            if item.get("call_id") not in stored_call_ids:
+                out.append(raw)
+        elif out:  # a message after the pause (the answer), not one stored before it
+            out.append(raw)
+    return out
+
+
+async def answer_to_pending(
+    database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID, message: str
+) -> Resume | None:
+    """A chat reply to a paused turn: "yes" / "no" decides every waiting call (read here, not by the
+    model, so every model behaves alike); any other message rejects them and is a new request."""
+    waiting = await pending(database, user_id, conversation_id)
+    if waiting is None or not await claim(database, waiting.id):
+        return None
+    decision = reply_decision(message)
+    if decision is None:
+        return None
+    return Resume(waiting, {call["id"]: decision for call in waiting.calls})
+
+
+async def claim_decided(
+    database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]
+) -> Resume:
+    """Claim the paused run the decisions are for: 404 unknown, foreign or expired; 409 decided already,
+    or by a concurrent request (exactly one claim wins). Claimed before the conversation's lock is
+    taken, so the losers of a race answer at once instead of queueing behind the winner's turn."""
+    waiting = await for_decisions(database, user_id, conversation_id, list(decisions))
+    if not await claim(database, waiting.id):
+        raise Conflict("that approval was already decided")
+    return Resume(waiting, decisions)

@@ -1,0 +1,72 @@
+"""`POST /api/{user_id}/conversations/{id}/approvals` (and `/approvals/stream`): the user's decisions on
+a paused turn, and the resumed turn they lead to (DESIGN §4, §6a)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.agent.runtime import AgentRuntime
+from service.api import sse
+from service.api.chat import STREAM_EVENT_SCHEMA, ChatResponse, _chat_response, _event_stream
+from service.api.deps import CurrentUser, chat_rate_limit
+from service.api.schemas import ERROR_RESPONSES
+
+CONFLICT = {**ERROR_RESPONSES[404], "description": "Already decided (by this or a concurrent request)"}
+router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)], responses={**ERROR_RESPONSES, 409: CONFLICT})
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="An approval's id from the paused turn")
+    approve: bool
+
+
+class Decisions(BaseModel):
+    """One decision per waiting call; a waiting call left out is rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[Decision] = Field(min_length=1, max_length=100)
+
+
+def _decided(body: Decisions) -> dict[str, bool]:
+    return {decision.id: decision.approve for decision in body.decisions}
+
+
+@router.post("/conversations/{conversation_id}/approvals", response_model=ChatResponse)
+async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, request: Request) -> ChatResponse:
+    """Approve or reject the calls a turn paused on, and run the rest of that turn.
+
+    404 for an unknown, expired or someone else's approval; 409 if it was decided already.
+    """
+    runtime: AgentRuntime = request.app.state.agent
+    resume = await runtime.decide(user_id, conversation_id, _decided(body))
+    return _chat_response(await runtime.run_turn(user_id, None, conversation_id, resume=resume))
+
+
+@router.post(
+    "/conversations/{conversation_id}/approvals/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}}},
+)
+async def decide_stream(
+    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, request: Request
+) -> StreamingResponse:
+    """The same as `…/approvals`, the resumed turn streamed as server-sent events (as `/chat/stream`)."""
+    runtime: AgentRuntime = request.app.state.agent
+    resume = await runtime.decide(user_id, conversation_id, _decided(body))
+    events = await runtime.stream_turn(user_id, None, conversation_id, resume=resume)
+    first = await anext(events)
+
+    async def all_events() -> Any:
+        yield first
+        async for event in events:
+            yield event
+
+    return StreamingResponse(_event_stream(request, all_events()), media_type="text/event-stream", headers=sse.HEADERS)
