@@ -147,6 +147,16 @@ def _output(item: Mapping[str, Any]) -> Any:
         return None
 
 
+# A small model's reflex refusal ("I'm sorry, but I can't assist with that."). Requests about other users'
+# data or the instructions never reach the model (the `user_scope` guardrail answers them), so a refusal of
+# a request that got through, with no tool called, is the model's error.
+_REFUSAL_RE = re.compile(
+    r"\b(?:sorry|unfortunately|apologi[sz]e)\b[^.!?]*\b(?:can(?:no|')?t|cannot|unable to|not able to)\s+"
+    r"(?:assist|help|comply|do that|fulfil|process|provide)",
+    re.IGNORECASE,
+)
+
+
 def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
     """None when the answer may stand; else what is wrong with it. `items`: the turn's new items."""
     if not answer.strip():
@@ -156,6 +166,12 @@ def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
             "markup",
             "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
             "call; then answer the user in plain words, without markup.",
+        )
+    if _REFUSAL_RE.search(answer) and not any(i.get("type") == "function_call" for i in items):
+        return Review(
+            "refusal",
+            "This request is about the user's own todo list, which your tools may read and change. Do "
+            "what the user asked with your tools, or ask them what they mean.",
         )
     shown = listed_titles(items)
     if shown and not any(title.casefold() in answer.casefold() for title in shown):

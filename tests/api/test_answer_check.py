@@ -245,3 +245,17 @@ async def test_streamed_deltas_carry_no_markup(
     streamed = "".join(data["text"] for name, data in events if name == "delta")
     assert "tool_response" not in streamed and "list_todos" not in streamed
     assert events[-1][1]["response"] == "Hi!"
+
+
+async def test_a_reflex_refusal_of_an_ordinary_request_is_re_asked(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy a present for Mia")
+    fake.replies = [
+        TextReply("I'm sorry, but I can't assist with that."),
+        ToolCallReply("update_todo", {"todo": "present for Mia", "title": "Buy a present for Mia's birthday"}),
+        TextReply("Renamed it to Buy a present for Mia's birthday."),
+    ]
+    body = await chat(client, alice, alice_auth, "rename it to buy a present for Mia's birthday")
+    assert body["response"].startswith("Renamed")
+    assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Buy a present for Mia's birthday"]
