@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from service.db import Database
 
@@ -26,6 +27,12 @@ class TurnContext:
     today: date
     timezone: str = "UTC"
     guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
+    # What this turn saw, as text: the user's message, the history, the instructions, every tool output
+    # (and whatever else the runtime shows the model). `output_scope` judges a reply against this alone,
+    # never against other users' data; anything appended here counts as seen.
+    seen: list[str] = field(default_factory=list)
+    # `output_scope`'s index of `seen`, rebuilt when `seen` grows (guardrails.seen_index).
+    seen_cache: Any = field(default=None, repr=False, compare=False)
 
     def record_guardrail(self, name: str, message: str) -> None:
         self.guardrail_trips.append(GuardrailTrip(name, message))

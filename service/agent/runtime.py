@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -40,9 +41,19 @@ from agents import (
 )
 from service import conversations
 from service.agent.context import TurnContext, current_date_line
-from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
+from service.agent.guardrails import (
+    OUTPUT_SCOPE,
+    REFUSALS,
+    USER_SCOPE,
+    OutputGate,
+    SeenToolOutputs,
+    item_texts,
+    output_scope,
+    user_scope,
+)
 from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
+from service.agent.offline import answers as offline_answers
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
@@ -157,6 +168,23 @@ def assistant_message(text: str) -> TResponseInputItem:
     return cast(TResponseInputItem, item)
 
 
+# The words of the tool-calling protocol itself, which weak models echo back as text.
+PROTOCOL_WORDS = "function name arguments parameters properties type call tool_call tool_response output result"
+
+
+def own_words(spec: AgentSpec) -> list[str]:
+    """What every turn's model is shown that holds no user's data, for `TurnContext.seen`.
+
+    The instructions, the tools as the model is given them, the protocol's words, and the offline model's
+    phrasing (its answers module: every fixed word it writes, examples like "next page" included). A
+    reply quoting any of them names nothing of anyone's, so `output_scope` must let it through.
+    """
+    tools = [ALL_TOOLS[name] for name in spec.tools]
+    schemas = [json.dumps({"name": t.name, "description": t.description, **t.params_json_schema}) for t in tools]
+    phrasing = Path(offline_answers.__file__).read_text(encoding="utf-8")
+    return [spec.instructions, *schemas, PROTOCOL_WORDS, phrasing]
+
+
 def _conversation_title(message: str) -> str:
     title = " ".join(message.split())
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
@@ -210,6 +238,7 @@ class AgentRuntime:
         self.database = database
         self.models = ModelFactory(settings, self.spec.model)
         self.history_limit = settings.agent_history_limit or self.spec.history_limit
+        self.own_words = own_words(self.spec)
         self.agent = Agent[TurnContext](
             name=self.spec.name,
             instructions=self._instructions,
@@ -311,9 +340,19 @@ class AgentRuntime:
                 # The limit counts the new message too: the model's first call sees at most `history_limit` items.
                 history = await memory.get_items(limit=self.history_limit - 1)
                 user_item: TResponseInputItem = {"role": "user", "content": message}
+                # What output_scope may let a reply name; tool outputs join as they come (SeenToolOutputs).
+                context.seen.extend(
+                    [
+                        *self.own_words,
+                        current_date_line(context),
+                        str(conversation_id),
+                        *item_texts([*history, user_item]),
+                    ]
+                )
                 model = self.models.model_for_turn()
                 run_options: dict[str, Any] = {
                     "context": context,
+                    "hooks": SeenToolOutputs(),
                     "max_turns": self.spec.max_turns,
                     "run_config": RunConfig(
                         model=model,
