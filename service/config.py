@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path("data")
 DEV_SECRET_FILE = DATA_DIR / "dev_jwt_secret"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     auth_audience: str | None = None
     auth_issuer: str | None = None
     auth_leeway_s: int = Field(default=30, ge=0, le=600)
+    auth_jwks_timeout_s: float = Field(default=5.0, gt=0, le=60)  # one JWKS fetch, however many tokens wait
 
     model_provider: Literal["auto", "offline", "openai", "openai-compatible"] = "auto"
     openai_api_key: str | None = None
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
     def _production_needs_a_key(self) -> Settings:
         if self.env == "production" and not (self.auth_jwt_secret or self.auth_jwks_url):
             raise ValueError("AUTH_JWT_SECRET or AUTH_JWKS_URL must be set when ENV=production")
+        if self.env == "production" and self.auth_jwt_secret and len(self.auth_jwt_secret.encode()) < MIN_SECRET_BYTES:
+            # RFC 7518 3.2: an HS256 key shorter than the hash (32 bytes) can be brute-forced offline.
+            raise ValueError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes when ENV=production")
         if self.model_provider == "openai" and not self.openai_api_key:
             raise ValueError("OPENAI_API_KEY must be set when MODEL_PROVIDER=openai")
         if self.model_provider == "openai-compatible" and not self.openai_base_url:
