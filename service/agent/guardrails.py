@@ -94,7 +94,10 @@ _ACCOUNT = (
 )
 # The rest of an add request is a todo's title: "add drop table tennis class" is a chore, not an attack.
 _ADD = r"^\W*(?:please\s+)?(?:add|put|create|new\s+(?:task|todo)|remind\s+me|note\s+down|jot\s+down|todo\s*:)\b"
-_EMAIL = r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"
+# Bounded parts (RFC 5321: 64-character local part, 63-character labels), and a local part starts only
+# where a run of its characters starts: unbounded, "a.a.a..." backtracked from every position (0.45 s
+# on a 10,000-character message).
+_EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"
 _HARD_OVERRIDE_RE = re.compile(_HARD_OVERRIDE, re.IGNORECASE)
 _ADD_RE = re.compile(_ADD, re.IGNORECASE)
 _EMAIL_RE = re.compile(_EMAIL)
@@ -118,7 +121,8 @@ def scope_violation(message: str) -> str | None:
         return "instruction_override"
     if _ACCOUNT_RE.search(message):
         return "account_access"
-    if (_OTHERS_RE.search(message) or _EMAIL_RE.search(message)) and _DATA_RE.search(message):
+    names_email = "@" in message and _EMAIL_RE.search(message) is not None
+    if (_OTHERS_RE.search(message) or names_email) and _DATA_RE.search(message):
         return "other_users"
     return None
 
