@@ -76,3 +76,22 @@ async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_e
     response = await turn
     events, _ = parse_sse(response.text)
     assert events[-1] == ("error", {"error": {"code": "not_found", "message": "no such conversation"}}), events
+
+
+async def test_api_responses_are_nosniff_and_no_store(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """Issue 13 (smaller): API responses had neither `X-Content-Type-Options: nosniff` nor `no-store`."""
+    responses = [
+        await client.get(f"/api/{alice}/todos", headers=alice_auth),
+        await client.post(f"/api/{alice}/todos", json={"title": "x" * 5000}, headers=alice_auth),  # 422
+        await client.get(f"/api/{alice}/todos"),  # 401
+        await client.post(f"/api/{alice}/chat", content=b"x" * (1024 * 1024), headers=alice_auth),  # 413
+        await client.post(f"/api/{alice}/chat/stream", json={"message": "hi"}, headers=alice_auth),
+    ]
+    assert [r.status_code for r in responses] == [200, 422, 401, 413, 200]
+    for response in responses:
+        assert response.headers["x-content-type-options"] == "nosniff", response.request.url
+        assert response.headers["cache-control"] == "no-store", response.request.url
+    health = await client.get("/healthz")
+    assert health.headers["x-content-type-options"] == "nosniff"
