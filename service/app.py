@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.known_users = set()
         app.state.agent = AgentRuntime(settings, database)
         app.state.rate_limiter = RateLimiter(database, settings.rate_limit_chat_per_minute)
-        app.state.idempotency = IdempotencyStore(database, wait_s=settings.conversation_lock_timeout_s)
+        app.state.idempotency = IdempotencyStore(
+            database, wait_s=settings.conversation_lock_timeout_s, lease_s=settings.idempotency_lease_s
+        )
         try:
             yield
         finally:

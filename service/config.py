@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     rate_limit_chat_per_minute: int = Field(default=60, ge=0)  # 0 turns the limit off
     max_request_bytes: int = Field(default=128 * 1024, ge=1024)
     conversation_lock_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # How long a claimed Idempotency-Key outlives its worker: renewed every third of it while the turn runs.
+    idempotency_lease_s: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
