@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # HTTP server limits (python -m service serve; the Dockerfile passes the same variables to uvicorn).
+    # h11, not httptools: httptools bounds no header, so one unfinished 40 MB header cost a worker 40 MB.
+    http_max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
+    # Connections plus in-flight requests per worker; beyond it uvicorn answers 503 at once.
+    http_limit_concurrency: int = Field(default=1000, ge=10)
+
     database_url: str = "sqlite+aiosqlite:///./data/app.db"
     migrate_on_start: bool = False
 
