@@ -7,7 +7,10 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.agent.offline import OfflineModel
 from tests.api.helpers import assert_error, chat, parse_sse
@@ -95,3 +98,19 @@ async def test_api_responses_are_nosniff_and_no_store(
         assert response.headers["cache-control"] == "no-store", response.request.url
     health = await client.get("/healthz")
     assert health.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_failing_rollback_after_a_read_does_not_break_the_response(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 7: during a database outage the request session's closing ROLLBACK failed after the
+    response had started; the error escaped the app and the server dropped the keep-alive connection."""
+    assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).status_code == 200  # user now known
+
+    async def broken_close(self: AsyncSession) -> None:
+        raise OperationalError("ROLLBACK", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(AsyncSession, "close", broken_close)
+    response = await client.get(f"/api/{alice}/todos", headers=alice_auth)  # before: raised out of the app
+    assert response.status_code == 200, response.text
+    assert response.json()["todos"] == []
