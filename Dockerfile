@@ -24,4 +24,6 @@ RUN mkdir -p /app/data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
-CMD ["uvicorn", "service.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# h11 with a header-size bound and a connection limit (README, Security): HTTP_MAX_HEADER_BYTES, HTTP_LIMIT_CONCURRENCY.
+ENV HTTP_MAX_HEADER_BYTES=65536 HTTP_LIMIT_CONCURRENCY=1000
+CMD ["sh", "-c", "exec uvicorn service.app:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --http h11 --h11-max-incomplete-event-size \"$HTTP_MAX_HEADER_BYTES\" --limit-concurrency \"$HTTP_LIMIT_CONCURRENCY\""]

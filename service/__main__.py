@@ -62,6 +62,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=settings.port,
         workers=args.workers,
         log_level="info",
+        # Bounded per connection and per worker, so oversized or trickled headers cannot exhaust memory.
+        http="h11",
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        limit_concurrency=settings.http_limit_concurrency,
     )
 
 

@@ -11,6 +11,7 @@ from service import __version__
 from service.agent.runtime import AgentRuntime
 from service.api import approvals, changes, chat, context, conversations, health, page, todos
 from service.api.errors import install_error_handlers
+from service.api.headers import SecurityHeaders
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -36,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.known_users = set()
         app.state.agent = AgentRuntime(settings, database)
         app.state.rate_limiter = RateLimiter(database, settings.rate_limit_chat_per_minute)
-        app.state.idempotency = IdempotencyStore(database, wait_s=settings.conversation_lock_timeout_s)
+        app.state.idempotency = IdempotencyStore(
+            database, wait_s=settings.conversation_lock_timeout_s, lease_s=settings.idempotency_lease_s
+        )
         try:
             yield
         finally:
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     instrument_app(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost of the two: the 413 gets the headers too
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", page.StaticAssets(directory=page.STATIC_DIR), name="static")

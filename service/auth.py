@@ -5,7 +5,6 @@ The algorithm list is pinned per mode, so `alg: none` and HS/RS confusion are re
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import jwt
 
 from service.config import Settings
 from service.errors import Unauthorized
+from service.jwks import JwksCache
 
 HS_ALGORITHMS = ["HS256"]
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
@@ -21,7 +21,8 @@ JWKS_CACHE_S = 300
 # Long enough to shield the provider from tokens with made-up kids, short enough that a newly
 # rotated key is fetched on (almost) its first token.
 JWKS_REFETCH_COOLDOWN_S = 1.0
-JWKS_TIMEOUT_S = 5
+# Registered time claims must be JSON numbers (RFC 7519 NumericDate); PyJWT also reads "9999999999".
+TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,15 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._secret = settings.jwt_secret()
-        # PyJWKClient caches the key set for JWKS_CACHE_S and refetches it on an unknown `kid`, at most
-        # once per JWKS_REFETCH_COOLDOWN_S (a flood of made-up kids cannot hammer the provider). No per-kid
-        # cache (`cache_keys`): it never expires, so a key the provider withdrew would verify forever.
-        # The fetch is blocking, so it runs in a worker thread.
+        # Cached for JWKS_CACHE_S; an unknown `kid` refetches at most once per JWKS_REFETCH_COOLDOWN_S, a
+        # failed fetch included, and never makes a token with a known kid wait (service.jwks). No per-kid
+        # cache beyond the set: a key the provider withdrew goes with the next fetch.
         self._jwks = (
-            jwt.PyJWKClient(
+            JwksCache(
                 settings.auth_jwks_url,
-                lifespan=JWKS_CACHE_S,
-                cooldown_duration=JWKS_REFETCH_COOLDOWN_S,
-                timeout=JWKS_TIMEOUT_S,
+                lifespan_s=JWKS_CACHE_S,
+                cooldown_s=JWKS_REFETCH_COOLDOWN_S,
+                timeout_s=settings.auth_jwks_timeout_s,
             )
             if settings.auth_jwks_url
             else None
@@ -55,7 +55,7 @@ class Authenticator:
             if self._jwks is not None:
                 # The PyJWK itself, not its bare key: PyJWT then requires the token's `alg` to be the key's
                 # own, so a header cannot pair an RSA algorithm with an EC key (which crashed the verifier).
-                key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key = await self._jwks.signing_key(token)
                 algorithms = JWKS_ALGORITHMS
             else:
                 key, algorithms = self._secret or "", HS_ALGORITHMS
@@ -71,6 +71,8 @@ class Authenticator:
                     "verify_aud": self._settings.auth_audience is not None,
                 },
             )
+            if any(not _is_number(claims[name]) for name in TIME_CLAIMS if name in claims):
+                raise jwt.InvalidTokenError("a time claim is not a number")
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized("invalid or expired token") from exc
         user_id = _user_id(claims["sub"])
@@ -78,6 +80,10 @@ class Authenticator:
             raise Unauthorized("token subject must be a UUID")
         email = claims.get("email")
         return Principal(user_id=user_id, email=email if isinstance(email, str) else None)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _user_id(subject: object) -> uuid.UUID | None:

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path("data")
 DEV_SECRET_FILE = DATA_DIR / "dev_jwt_secret"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # HTTP server limits (python -m service serve; the Dockerfile passes the same variables to uvicorn).
+    # h11, not httptools: httptools bounds no header, so one unfinished 40 MB header cost a worker 40 MB.
+    http_max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
+    # Connections plus in-flight requests per worker; beyond it uvicorn answers 503 at once.
+    http_limit_concurrency: int = Field(default=1000, ge=10)
+
     database_url: str = "sqlite+aiosqlite:///./data/app.db"
     migrate_on_start: bool = False
 
@@ -33,6 +40,7 @@ class Settings(BaseSettings):
     auth_audience: str | None = None
     auth_issuer: str | None = None
     auth_leeway_s: int = Field(default=30, ge=0, le=600)
+    auth_jwks_timeout_s: float = Field(default=5.0, gt=0, le=60)  # one JWKS fetch, however many tokens wait
 
     model_provider: Literal["auto", "offline", "openai", "openai-compatible"] = "auto"
     openai_api_key: str | None = None
@@ -52,6 +60,8 @@ class Settings(BaseSettings):
     rate_limit_chat_per_minute: int = Field(default=60, ge=0)  # 0 turns the limit off
     max_request_bytes: int = Field(default=128 * 1024, ge=1024)
     conversation_lock_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # How long a claimed Idempotency-Key outlives its worker: renewed every third of it while the turn runs.
+    idempotency_lease_s: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -69,6 +79,9 @@ class Settings(BaseSettings):
     def _production_needs_a_key(self) -> Settings:
         if self.env == "production" and not (self.auth_jwt_secret or self.auth_jwks_url):
             raise ValueError("AUTH_JWT_SECRET or AUTH_JWKS_URL must be set when ENV=production")
+        if self.env == "production" and self.auth_jwt_secret and len(self.auth_jwt_secret.encode()) < MIN_SECRET_BYTES:
+            # RFC 7518 3.2: an HS256 key shorter than the hash (32 bytes) can be brute-forced offline.
+            raise ValueError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes when ENV=production")
         if self.model_provider == "openai" and not self.openai_api_key:
             raise ValueError("OPENAI_API_KEY must be set when MODEL_PROVIDER=openai")
         if self.model_provider == "openai-compatible" and not self.openai_base_url:

@@ -79,6 +79,10 @@ class Database:
             else self._sessions
         )
 
+    def sessionmaker(self) -> AsyncSession:
+        """A new session the caller closes itself (`session()` closes it on leaving the block)."""
+        return self._sessions()
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:

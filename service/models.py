@@ -136,6 +136,9 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None  # None while the first request is still running
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     created_at: datetime = _timestamp(index=True)
+    # Until when the claiming worker holds the key (it renews the lease while the turn runs); past it, a
+    # retry takes the key over. None: claimed before leases existed, leased from `created_at`.
+    lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
 
 
 class TodoChange(SQLModel, table=True):

@@ -59,6 +59,8 @@ class FakeLLM:
     base_url: str = ""
     # Answers a request (its JSON body) once `replies` is used up.
     responder: Callable[[dict[str, Any]], Reply] | None = None
+    # Answer `"stream": true` with a plain JSON completion, as some servers do (issue 13 item 6).
+    ignore_stream: bool = False
 
     def next_reply(self, body: dict[str, Any]) -> Reply:
         if self.replies:
@@ -115,7 +117,7 @@ class FakeLLM:
         if isinstance(reply, ErrorReply):
             error = {"error": {"message": "scripted failure", "type": "server_error"}}
             return JSONResponse(error, status_code=reply.status)
-        if body.get("stream"):
+        if body.get("stream") and not self.ignore_stream:
             events = (f"data: {chunk}\n\n" for chunk in self.chunks(reply))
             return StreamingResponse(events, media_type="text/event-stream")
         return JSONResponse(self.completion(reply))

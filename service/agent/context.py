@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from service.db import Database
 from service.todos import Origin
@@ -38,9 +39,12 @@ class TurnContext:
     approval_calls: set[str] = field(default_factory=set)
     """Call ids of this turn that wait for the user's yes (`service.agent.approvals`)."""
     deletes_seen: int = 0
-    gone_titles: set[str] = field(default_factory=set)
-    """Lower-cased titles of the user's todos this turn deleted (or undid): still the user's to name in
-    the answer, though no todo of theirs has them any more (`guardrails.names_foreign_data`)."""
+    # What this turn saw, as text: the user's message, the history, the instructions, every tool output
+    # (and whatever else the runtime shows the model). `output_scope` judges a reply against this alone,
+    # never against other users' data; anything appended here counts as seen.
+    seen: list[str] = field(default_factory=list)
+    # `output_scope`'s index of `seen`, rebuilt when `seen` grows (guardrails.seen_index).
+    seen_cache: Any = field(default=None, repr=False, compare=False)
 
     @property
     def origin(self) -> Origin:

@@ -6,7 +6,11 @@ The tools are already scoped to the context user; these layers catch what gets p
   instructions, before any model call.
 - `tool_ownership` (tool input): a todo id that is not the user's never reaches a tool; the model is
   told `not_found`, and a missing id is treated the same way, so nothing hints that an id exists.
-- `output_scope` (output): blocks a reply naming a todo id or title that belongs to someone else.
+- `output_scope` (output): blocks a reply naming a todo id, or presenting a title, that this turn never
+  saw. It judges the reply against `TurnContext.seen` only (the user's message, the history, the
+  instructions, every tool output): looking phrases up among other users' titles made it an oracle
+  (a reply was refused exactly when someone else had such a todo) and let anyone poison it (a todo
+  titled "show my list" blocked everybody's ordinary answers).
 
 All checks are deterministic (patterns and indexed lookups), so they cost no model call and behave the
 same with every provider.
@@ -14,19 +18,23 @@ same with every provider.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import unicodedata
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from agents.items import TResponseInputItem
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from agents import (
     Agent,
     GuardrailFunctionOutput,
     RunContextWrapper,
+    RunHooks,
+    Tool,
     ToolGuardrailFunctionOutput,
     ToolInputGuardrailData,
     input_guardrail,
@@ -86,7 +94,10 @@ _ACCOUNT = (
 )
 # The rest of an add request is a todo's title: "add drop table tennis class" is a chore, not an attack.
 _ADD = r"^\W*(?:please\s+)?(?:add|put|create|new\s+(?:task|todo)|remind\s+me|note\s+down|jot\s+down|todo\s*:)\b"
-_EMAIL = r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"
+# Bounded parts (RFC 5321: 64-character local part, 63-character labels), and a local part starts only
+# where a run of its characters starts: unbounded, "a.a.a..." backtracked from every position (0.45 s
+# on a 10,000-character message).
+_EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"
 _HARD_OVERRIDE_RE = re.compile(_HARD_OVERRIDE, re.IGNORECASE)
 _ADD_RE = re.compile(_ADD, re.IGNORECASE)
 _EMAIL_RE = re.compile(_EMAIL)
@@ -94,7 +105,9 @@ _OTHERS_RE = re.compile(_OTHERS, re.IGNORECASE)
 _DATA_RE = re.compile(rf"\b(?:{_DATA})\b", re.IGNORECASE)
 _OVERRIDE_RE = re.compile(_OVERRIDE, re.IGNORECASE)
 _ACCOUNT_RE = re.compile(_ACCOUNT, re.IGNORECASE)
-_QUOTED_RE = re.compile(r"[\"“”']([^\"“”'\n]{1,200})[\"“”']")
+# A quotation: "…", “…” or '…'. A single quote counts only outside a word, so the apostrophe of
+# "couldn't" neither opens a quotation (pairing with a later quote hid the real one) nor closes one.
+_QUOTED_RE = re.compile(r"[\"“”]([^\"“”\n]{1,200})[\"“”]|(?<!\w)'((?:[^'\n]|(?<=\w)'(?=\w)){1,200})'(?!\w)")
 _LIST_LINE_RE = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(?:\[[ x]\]\s*)?(.+?)\s*(?:\(.*\))?\s*$", re.MULTILINE)
 
 
@@ -108,7 +121,8 @@ def scope_violation(message: str) -> str | None:
         return "instruction_override"
     if _ACCOUNT_RE.search(message):
         return "account_access"
-    if (_OTHERS_RE.search(message) or _EMAIL_RE.search(message)) and _DATA_RE.search(message):
+    names_email = "@" in message and _EMAIL_RE.search(message) is not None
+    if (_OTHERS_RE.search(message) or names_email) and _DATA_RE.search(message):
         return "other_users"
     return None
 
@@ -150,25 +164,6 @@ async def _unowned_ids(database: Database, user_id: uuid.UUID, ids: set[uuid.UUI
         return ids - set(tasks.all()) - set(sessions.all())
 
 
-async def _foreign_titles(database: Database, user_id: uuid.UUID, phrases: set[str]) -> set[str]:
-    """Of `phrases`, those that are the title of someone else's todo and of none of the user's."""
-    wanted = {p.strip().lower() for p in phrases if p.strip()}
-    if not wanted:
-        return set()
-    title = func.lower(Task.title)
-    # The user's own titles first (usually all of them: a reply names the user's todos), then, for each
-    # phrase left, whether any other user has it: one index probe (`ix_tasks_title_lower`) that stops at
-    # the first owner, however many users share a title like "buy milk".
-    async with database.reader() as db:
-        own = set((await db.exec(select(title).where(title.in_(wanted), col(Task.user_id) == user_id))).all())
-        foreign = set()
-        for phrase in wanted - own:
-            taken = select(Task.id).where(title == phrase, col(Task.user_id) != user_id).limit(1)
-            if (await db.exec(taken)).first() is not None:
-                foreign.add(phrase)
-    return foreign
-
-
 @input_guardrail(name=USER_SCOPE, run_in_parallel=False)
 async def user_scope(
     ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], items: str | list[TResponseInputItem]
@@ -183,19 +178,111 @@ async def user_scope(
     return GuardrailFunctionOutput(output_info={"reason": reason}, tripwire_triggered=reason is not None)
 
 
-async def names_foreign_data(context: TurnContext, text: str) -> bool:
-    """Whether `text` names an id the user does not own or the title of someone else's todo.
+_WORD_RE = re.compile(r"\w+")
+_DECORATION = "*_`~#>[]() \t.,;:!?-\u2013\u2014•✓✔☐☑"
+# Where a list line's title ends and the model's remarks on it begin ("Buy milk — due Friday").
+_REMARK_RE = re.compile(r"\s+(?:[-\u2013\u2014:|]|\(|\bdue\b|\bdone\b)\s*.*$", re.IGNORECASE)
+
+
+def _normal(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _json_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_json_strings(k), *_json_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return []
+
+
+@dataclass(frozen=True)
+class SeenIndex:
+    """`TurnContext.seen` as `output_scope` consults it: normalised text, its words and its ids."""
+
+    size: int
+    text: str
+    words: frozenset[str]
+    ids: frozenset[uuid.UUID]
+
+
+def seen_index(context: TurnContext) -> SeenIndex:
+    """The index of what the turn saw, rebuilt only when `seen` has grown since the last check."""
+    cached = context.seen_cache
+    if isinstance(cached, SeenIndex) and cached.size == len(context.seen):
+        return cached
+    texts: list[str] = []
+    for raw in context.seen:
+        texts.append(raw)
+        if raw[:1] in "{[":  # a tool output: its strings as the model read them, unescaped
+            with contextlib.suppress(ValueError):
+                texts.extend(_json_strings(json.loads(raw)))
+    normal = "\n".join(_normal(t) for t in texts)
+    ids = {u for t in texts for u in map(_as_uuid, UUID_RE.findall(t)) if u}
+    index = SeenIndex(len(context.seen), normal, frozenset(_WORD_RE.findall(normal)), frozenset(ids))
+    context.seen_cache = index
+    return index
+
+
+def _was_seen(phrase: str, index: SeenIndex) -> bool:
+    """Whether the turn saw `phrase`: verbatim (case and spacing aside), or every one of its words.
+
+    Words suffice: a phrase made only of words the turn already saw tells the user nothing new, and
+    models rephrase ("the milk one"); what must not pass is a name carrying words from elsewhere.
+    """
+    text = _normal(phrase).strip(_DECORATION)
+    if not text or text in index.text:
+        return True
+    return all(word in index.words for word in _WORD_RE.findall(text))
+
+
+def _list_line_title(line: str) -> str:
+    return _REMARK_RE.sub("", line.strip(_DECORATION)).strip(_DECORATION)
+
+
+def names_unseen_data(context: TurnContext, text: str) -> bool:
+    """Whether `text` names an id, or presents a title (quoted, or as a list line), this turn never saw.
 
     The stream applies it piece by piece (`OutputGate` never cuts through an id, a quotation or a
-    list line), the output guardrail to the whole reply.
+    list line), the output guardrail to the whole reply. Only this turn's own `seen` is consulted.
     """
+    index = seen_index(context)
     ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
-    if await _unowned_ids(context.db, context.user_id, ids):
+    if ids - index.ids - {context.user_id}:
         return True
-    phrases = set(_QUOTED_RE.findall(text)) | set(_LIST_LINE_RE.findall(text))
-    # "Deleted "Buy milk"" names a todo the user no longer has; another user's "Buy milk" must not trip it.
-    phrases = {p for p in phrases if p.strip().lower() not in context.gone_titles}
-    return bool(await _foreign_titles(context.db, context.user_id, phrases))
+    quoted = [a or b for a, b in _QUOTED_RE.findall(text)]
+    titles = [_list_line_title(line) for line in _LIST_LINE_RE.findall(text)]
+    return not all(_was_seen(phrase, index) for phrase in (*quoted, *titles))
+
+
+def item_texts(items: list[TResponseInputItem]) -> list[str]:
+    """The text of SDK items as a model reads them (messages, tool arguments, tool outputs), for `seen`."""
+    texts: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        raw: dict[str, Any] = dict(item)
+        content = raw.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts.extend(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        for key in ("arguments", "output"):
+            value = raw.get(key)
+            if value is not None:
+                texts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return texts
+
+
+class SeenToolOutputs(RunHooks[TurnContext]):
+    """Run hooks that add every tool output of the run to `TurnContext.seen`, before the model reads it."""
+
+    async def on_tool_end(
+        self, context: RunContextWrapper[TurnContext], agent: Any, tool: Tool, result: object
+    ) -> None:
+        context.context.seen.append(str(result))
 
 
 _LIST_ITEM_START_RE = re.compile(r"^\s*(?:[-*•]|\d+(?:[.)]|$))")
@@ -246,7 +333,7 @@ class OutputGate:
         return await self._release(text) if text and not self._blocked else ""
 
     async def _release(self, text: str) -> str:
-        if await names_foreign_data(self._context, text):
+        if names_unseen_data(self._context, text):
             self._blocked = True
             return ""
         return text
@@ -254,7 +341,7 @@ class OutputGate:
 
 @output_guardrail(name=OUTPUT_SCOPE)
 async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
-    tripped = await names_foreign_data(ctx.context, str(output))
+    tripped = names_unseen_data(ctx.context, str(output))
     return GuardrailFunctionOutput(output_info={"tripped": tripped}, tripwire_triggered=tripped)
 
 

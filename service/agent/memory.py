@@ -14,14 +14,38 @@ from datetime import datetime
 from typing import Any
 
 from agents.items import TResponseInputItem
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, func, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
 from service.db import Database
+from service.errors import NotFound
 from service.models import AgentMessage, AgentSession, utcnow
 
 # Reading a few rows past the limit lets the window start on a clean boundary without a second query.
 _BOUNDARY_SLACK = 8
+# The width of the `tool_name` and `call_id` columns. PostgreSQL refuses a longer value (SQLite does not),
+# which would lose the whole turn; the column is for queries, the item keeps the full value.
+_NAME_MAX = 128
+# PostgreSQL text and JSONB cannot hold NUL. A model may emit one; the turn must still be stored.
+_NUL_STAND_IN = "\ufffd"
+# A concurrent pop can take the row this one picked; it then picks again, a bounded number of times.
+_POP_ATTEMPTS = 20
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL in its strings replaced, so PostgreSQL (text, JSONB) stores it as SQLite does."""
+    if isinstance(value, str):
+        return value.replace("\x00", _NUL_STAND_IN) if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
+def _column_text(value: Any) -> str | None:
+    return None if value is None else str(value)[:_NAME_MAX]
 
 
 def _text_of(content: Any) -> str | None:
@@ -34,7 +58,9 @@ def _text_of(content: Any) -> str | None:
 
 
 def message_values(item: dict[str, Any], session_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
-    """The `agent_messages` columns of one SDK item (all but `seq`); `item` itself is stored untouched."""
+    """The `agent_messages` columns of one SDK item (all but `seq`); `item` itself is stored untouched
+    but for NULs, which no PostgreSQL text column takes."""
+    item = without_nul(item)
     kind = item.get("type") or "message"
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -52,10 +78,14 @@ def message_values(item: dict[str, Any], session_id: uuid.UUID, user_id: uuid.UU
         values["role"] = "user" if item.get("role") == "user" else "assistant"
         values["content"] = _text_of(item.get("content"))
     elif kind == "function_call":
-        values.update(tool_name=item.get("name"), call_id=item.get("call_id"), content=item.get("arguments"))
+        values.update(
+            tool_name=_column_text(item.get("name")),
+            call_id=_column_text(item.get("call_id")),
+            content=item.get("arguments"),
+        )
     elif kind == "function_call_output":
         output = item.get("output")
-        values.update(role="tool", call_id=item.get("call_id"))
+        values.update(role="tool", call_id=_column_text(item.get("call_id")))
         values["content"] = output if isinstance(output, str) else json.dumps(output)
     return values
 
@@ -109,7 +139,14 @@ class AgentMessageSession:
         ]
 
     async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
-        """The latest `limit` items, oldest first, never splitting a tool call from its output."""
+        """The latest `limit` items, oldest first, never splitting a tool call from its output.
+
+        `limit=None` is the whole history and `limit=0` none of it (`items[-0:]` would be all of it).
+        """
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be None or at least 0")
+        if limit == 0:
+            return []
         query = select(AgentMessage.item).where(*self._mine()).order_by(col(AgentMessage.seq).desc())
         if limit is not None:
             query = query.limit(limit + _BOUNDARY_SLACK)
@@ -126,21 +163,36 @@ class AgentMessageSession:
     async def save_turn(self, items: list[TResponseInputItem], last_id: uuid.UUID | None = None) -> list[StoredItem]:
         """Store a turn's items in one transaction and touch the conversation; returns what was stored.
 
-        One multi-row INSERT (numbered by the database, in order) and one UPDATE, without ORM objects.
+        The conversation is touched first, by the UPDATE that also proves it exists and is this user's:
+        the memory holds that line itself rather than trusting its caller. The UPDATE also locks the row,
+        so a concurrent delete of the conversation waits for the turn (and then removes it with the rest);
+        a delete that came first makes this `NotFound`. Then one multi-row INSERT (numbered by the
+        database, in order), without ORM objects.
         `last_id` is the id the last item (the answer) gets: the turn allocated it before its tools ran.
         """
+        if not items:
+            return []  # nothing to store, and an INSERT of no rows would insert a row of defaults
         values = [message_values(dict(item), self.conversation_id, self.user_id) for item in items]
         if last_id is not None and values:
             values[-1]["id"] = last_id
         # The table, not the entity: an ORM insert would split the rows by which columns are null.
         table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
         insert_rows = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
+        touch = (
+            update(AgentSession)
+            .where(col(AgentSession.id) == self.conversation_id, col(AgentSession.user_id) == self.user_id)
+            .values(updated_at=utcnow())
+            .returning(col(AgentSession.id))
+        )
         async with self._database.session() as db:
-            seqs = (await db.exec(insert_rows, params=values)).scalars().all()
-            await db.exec(
-                update(AgentSession).where(col(AgentSession.id) == self.conversation_id).values(updated_at=utcnow())
-            )
-            await db.commit()
+            if (await db.exec(touch)).first() is None:
+                raise NotFound("no such conversation")
+            try:
+                seqs = (await db.exec(insert_rows, params=values)).scalars().all()
+                await db.commit()
+            except IntegrityError:
+                # The conversation went between the UPDATE and the INSERT (SQLite has no row lock to hold it).
+                raise NotFound("no such conversation") from None
         return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
 
     async def stored_call_ids(self) -> set[str]:
@@ -150,15 +202,25 @@ class AgentMessageSession:
             return {str(call_id) for call_id in (await db.exec(query)).all()}
 
     async def pop_item(self) -> TResponseInputItem | None:
-        async with self._database.session() as db:
-            last = (
-                await db.exec(select(AgentMessage).where(*self._mine()).order_by(col(AgentMessage.seq).desc()).limit(1))
-            ).first()
-            if last is None:
-                return None
-            await db.delete(last)
-            await db.commit()
-        return last.item  # type: ignore[return-value]
+        """Remove and return the latest item; concurrent pops each get a different item.
+
+        The DELETE names the row it picked, so of two pops that picked the same row only one deletes it
+        and gets it back; the other picks again.
+        """
+        table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
+        latest = select(func.max(AgentMessage.seq)).where(*self._mine())
+        for _ in range(_POP_ATTEMPTS):
+            async with self._database.session() as db:
+                seq = (await db.exec(latest)).first()
+                if seq is None:
+                    await db.commit()
+                    return None
+                taken = delete(table).where(table.c.seq == seq, *self._mine()).returning(table.c.item)
+                item = (await db.exec(taken)).scalars().first()
+                await db.commit()
+            if item is not None:
+                return item
+        raise RuntimeError("pop_item kept losing the race for the latest item")
 
     async def clear_session(self) -> None:
         async with self._database.session() as db:

@@ -17,6 +17,7 @@ from agents.items import TResponseStreamEvent
 from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from service.agent.offline import OfflineModel
 from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
+from service.agent.offline.model import stream_events
 from service.config import Settings
 from service.telemetry import ChatSpanModel
 
@@ -34,6 +35,11 @@ def fallback_reason(exc: BaseException) -> str | None:
     if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
         return f"http_{exc.status_code}"
     return None
+
+
+def _empty_completion(event: TResponseStreamEvent) -> bool:
+    """A stream's end with nothing in it: what the SDK makes of a body that was not a stream."""
+    return event.type == "response.completed" and not event.response.output
 
 
 class FallbackModel(Model):
@@ -70,13 +76,25 @@ class FallbackModel(Model):
             started = False
             try:
                 async for event in self._primary.stream_response(*args, **kwargs):
+                    if not started and _empty_completion(event):
+                        break  # the provider sent no stream at all: ask again below, without streaming
                     started = True
                     yield event
-                return
+                else:
+                    if started:
+                        return
             except Exception as exc:
                 # Once events reached the caller, switching models would splice two answers together.
                 if started or not self._fall_back(exc):
                     raise
+            if self.fallback_reason is None:
+                # Some servers answer `"stream": true` with one plain JSON body; the SDK then reads an empty
+                # stream, and the turn ended with no answer and half stored. The same call, unstreamed, is
+                # answered (by the offline model if the provider then fails), replayed as a stream.
+                log.warning("the model provider answered a streamed call without a stream; asking again unstreamed")
+                for event in stream_events(await self.get_response(*args, **kwargs)):
+                    yield event
+                return
         async for event in self._offline.stream_response(*args, **kwargs):
             yield event
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -43,9 +44,19 @@ from service import changes, conversations
 from service.agent import answer_check, approvals
 from service.agent.approvals import Resume
 from service.agent.context import TurnContext, current_date_line
-from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS, USER_SCOPE, OutputGate, output_scope, user_scope
+from service.agent.guardrails import (
+    OUTPUT_SCOPE,
+    REFUSALS,
+    USER_SCOPE,
+    OutputGate,
+    SeenToolOutputs,
+    item_texts,
+    output_scope,
+    user_scope,
+)
 from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
+from service.agent.offline import answers as offline_answers
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
 from service.agent.snapshot import read_snapshot, snapshot_item
 from service.agent.spec import AgentSpec, load_spec
@@ -169,6 +180,23 @@ def assistant_message(text: str) -> TResponseInputItem:
     return cast(TResponseInputItem, item)
 
 
+# The words of the tool-calling protocol itself, which weak models echo back as text.
+PROTOCOL_WORDS = "function name arguments parameters properties type call tool_call tool_response output result"
+
+
+def own_words(spec: AgentSpec) -> list[str]:
+    """What every turn's model is shown that holds no user's data, for `TurnContext.seen`.
+
+    The instructions, the tools as the model is given them, the protocol's words, and the offline model's
+    phrasing (its answers module: every fixed word it writes, examples like "next page" included). A
+    reply quoting any of them names nothing of anyone's, so `output_scope` must let it through.
+    """
+    tools = [ALL_TOOLS[name] for name in spec.tools]
+    schemas = [json.dumps({"name": t.name, "description": t.description, **t.params_json_schema}) for t in tools]
+    phrasing = Path(offline_answers.__file__).read_text(encoding="utf-8")
+    return [spec.instructions, *schemas, PROTOCOL_WORDS, phrasing]
+
+
 def _conversation_title(message: str) -> str:
     title = " ".join(message.split())
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
@@ -206,6 +234,10 @@ async def _forward(queue: asyncio.Queue[TurnEvent | Exception | None]) -> AsyncI
         yield item
 
 
+class TurnRunHooks(approvals.ApprovalHooks, SeenToolOutputs):
+    """The run's hooks: marking calls that wait for approval, and adding tool outputs to what the turn saw."""
+
+
 class AgentRuntime:
     """Everything a turn needs that is built once per process: the spec, the agent, the models."""
 
@@ -222,6 +254,7 @@ class AgentRuntime:
         self.database = database
         self.models = ModelFactory(settings, self.spec.model)
         self.history_limit = settings.agent_history_limit or self.spec.history_limit
+        self.own_words = own_words(self.spec)
         self.agent = Agent[TurnContext](
             name=self.spec.name,
             instructions=self._instructions,
@@ -244,7 +277,7 @@ class AgentRuntime:
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
         self.approval_mode = settings.agent_approval
         self.approval_ttl_s = settings.agent_approval_ttl_s
-        self.approval_hooks = approvals.ApprovalHooks()
+        self.run_hooks = TurnRunHooks()
         # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
         self._detached: set[asyncio.Task[None]] = set()
 
@@ -368,18 +401,28 @@ class AgentRuntime:
                 user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []
                 run_input: list[TResponseInputItem] | RunState[Any, Any]
                 turn_input: list[TResponseInputItem] = []
+                # The limit counts the new message too: the model's first call sees at most `history_limit` items.
+                history = await memory.get_items(limit=self.history_limit - 1)
                 if resume is not None:
                     run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
                 else:
-                    # The limit counts the new message too: the model's first call sees at most `history_limit` items.
-                    history = await memory.get_items(limit=self.history_limit - 1)
                     # The snapshot comes last before the message, after everything a prompt cache can keep.
                     snapshot = [snapshot_item(context.snapshot)] if context.snapshot else []
                     turn_input = run_input = [*history, *snapshot, *user_items]
+                # What output_scope may let a reply name; tool outputs join as they come (SeenToolOutputs).
+                context.seen.extend(
+                    [
+                        *self.own_words,
+                        current_date_line(context),
+                        str(conversation_id),
+                        *([context.snapshot] if context.snapshot else []),
+                        *item_texts([*history, *user_items]),
+                    ]
+                )
                 model = self.models.model_for_turn()
                 run_options: dict[str, Any] = {
                     "context": context,
-                    "hooks": self.approval_hooks,
+                    "hooks": self.run_hooks,
                     "max_turns": self.spec.max_turns,
                     "run_config": RunConfig(
                         model=model,

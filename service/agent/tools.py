@@ -172,7 +172,6 @@ async def delete_todo(ctx: Ctx, todo: str) -> str:
     async with ctx.context.db.session() as db:
         task = await resolve_todo(db, ctx.context.user_id, todo)
         task = await todos.delete_todo(db, ctx.context.user_id, task.id, origin=ctx.context.origin)
-    ctx.context.gone_titles.add(task.title.lower())
     return _dump({"deleted": {"id": str(task.id), "title": task.title}})
 
 
@@ -206,9 +205,6 @@ async def undo_last_turn(ctx: Ctx) -> str:
         if target is None:
             return _error("not_found", "there is nothing to undo in this conversation")
         undone = await changes.revert(db, context.user_id, message_id=target, origin=context.origin)
-    context.gone_titles.update(
-        str(t).lower() for c in undone for t in ((c.before or {}).get("title"), (c.after or {}).get("title")) if t
-    )
     return _dump({"undone": [_undone(change) for change in undone]})
 
 

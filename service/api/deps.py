@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth import Authenticator
@@ -27,9 +29,24 @@ def get_database(request: Request) -> Database:
     return database
 
 
+log = logging.getLogger(__name__)
+
+
 async def get_db(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
-    async with database.session() as session:
+    """The request's session, closed after the response has started.
+
+    Its closing ROLLBACK fails when the database went away meanwhile. Raised then, the error had no
+    response left to become and made the server drop the keep-alive connection; the response is
+    already complete, and the pool discards the broken connection, so it is only logged.
+    """
+    session = database.sessionmaker()
+    try:
         yield session
+    finally:
+        try:
+            await session.close()
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("closing a request's database session failed: %s", type(getattr(exc, "orig", exc)).__name__)
 
 
 async def current_user(

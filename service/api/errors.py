@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,6 +46,10 @@ def error_for(exc: Exception) -> tuple[int, str, str]:
         return exc.status_code, exc.code, exc.message
     if isinstance(exc, _DATABASE_DOWN):
         return 503, "unavailable", "the database is unavailable; try again shortly"
+    if isinstance(exc, IntegrityError):
+        # A write raced a change to what it refers to (e.g. a conversation deleted meanwhile): the
+        # request is fine, the state moved on. A 500 would read as our bug; retrying may well succeed.
+        return 409, "conflict", "the data changed while this request ran; try again"
     return 500, "internal", "internal error"
 
 
@@ -88,6 +92,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
+    @app.exception_handler(IntegrityError)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> JSONResponse:

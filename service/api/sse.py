@@ -12,7 +12,7 @@ T = TypeVar("T")
 PING = ": ping\n\n"
 
 HEADERS = {
-    "Cache-Control": "no-cache",
+    "Cache-Control": "no-store",  # as every API response (service.api.headers)
     # nginx buffers responses by default, which would hold every event until the turn ends.
     "X-Accel-Buffering": "no",
 }

@@ -81,8 +81,9 @@ class JwksServer:
     """Publishes `keys` at `url`; `answer` switches it to a broken reply; `fetches` counts GETs."""
 
     keys: list[SigningKey] = field(default_factory=list)
-    answer: str = "keys"  # keys | 500 | not-json | empty
+    answer: str = "keys"  # keys | 500 | not-json | empty | hang (no answer until `stop`)
     fetches: int = 0
+    _unhang: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = field(default_factory=free_port)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -93,6 +94,8 @@ class JwksServer:
 
     async def _jwks(self, _: Request) -> Response:
         self.fetches += 1
+        if self.answer == "hang":
+            await self._unhang.wait()
         if self.answer == "500":
             return PlainTextResponse("identity provider on fire", status_code=500)
         if self.answer == "not-json":
@@ -114,6 +117,7 @@ class JwksServer:
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
+            self._unhang.set()  # a hung request would hold the shutdown
             self._server.should_exit = True
             await self._task
             self._server = self._task = None

@@ -127,3 +127,22 @@ async def test_rows_carry_queryable_columns(memory: AgentMessageSession) -> None
     assert rows[1].tool_name == "list_todos" and rows[1].call_id == "call_1_a"
     assert rows[-1].content == "done"
     assert [r.seq for r in rows] == sorted(r.seq for r in rows if r.seq is not None)
+
+
+async def test_a_reply_with_nul_and_overlong_tool_names_is_stored(memory: AgentMessageSession) -> None:
+    """Issue 13 item 8: PostgreSQL refuses NUL in text and JSONB, and a `tool_name` or `call_id` over the
+    column's 128 characters; either lost the whole turn there (SQLite accepted both)."""
+    long_id, long_name = "call_" + "x" * 300, "tool_" + "y" * 300
+    items = [
+        user("hi"),
+        {"type": "function_call", "call_id": long_id, "name": long_name, "arguments": '{"title": "a\\u0000b"}'},
+        {"type": "function_call_output", "call_id": long_id, "output": "out\x00put"},
+        answer("Done\x00 with it"),
+    ]
+    rows = await memory.save_turn(items)  # type: ignore[arg-type]
+    assert rows[-1].content == "Done\ufffd with it"
+    assert rows[1].tool_name == long_name[:128] and rows[1].call_id == long_id[:128]
+    stored = await memory.get_items()
+    assert stored[1]["call_id"] == long_id and stored[1]["name"] == long_name  # type: ignore[typeddict-item]
+    assert stored[2]["output"] == "out\ufffdput"  # type: ignore[typeddict-item]
+    assert "\x00" not in json.dumps(stored)

@@ -89,7 +89,9 @@ async def test_a_reply_naming_the_users_own_todo_passes(
         await db.commit()
         await todos.add_todo(db, other, title="Buy milk")  # the same title on both lists is not a leak
         mine = await todos.add_todo(db, user_id, title="Buy milk")
-    use(runtime, ScriptedModel([f'1. "Buy milk" ({mine.id})']))
+    # The reply names what this turn's own list_todos returned (output_scope judges against what it saw).
+    listing = [("list_todos", {"completed": None, "limit": None, "offset": None})]
+    use(runtime, ScriptedModel([listing, f'1. "Buy milk" ({mine.id})']))
     result = await runtime.run_turn(user_id, "show my todos", None)
     assert result.guardrail is None
     assert "Buy milk" in result.response

@@ -1,0 +1,116 @@
+"""Regression tests for the red-team findings of issue 13 that show at the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.agent.offline import OfflineModel
+from tests.api.helpers import assert_error, chat, parse_sse
+
+
+class GatedModel(OfflineModel):
+    """The offline model, holding its first answer until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.called = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
+        self.called.set()
+        await self.gate.wait()
+        return await super().get_response(*args, **kwargs)
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> Any:
+        self.called.set()
+        await self.gate.wait()
+        async for event in super().stream_response(*args, **kwargs):
+            yield event
+
+
+async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """Issue 13 item 5: storing the turn hit the foreign key of the deleted conversation: a 500."""
+    conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
+    model = GatedModel()
+    app.state.agent.models.model_for_turn = lambda: model
+    turn = asyncio.create_task(
+        client.post(
+            f"/api/{alice}/chat", json={"message": "add buy milk", "conversation_id": conversation}, headers=alice_auth
+        )
+    )
+    await asyncio.wait_for(model.called.wait(), 10)
+    deleted = await client.delete(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
+    assert deleted.status_code == 204, deleted.text
+    model.gate.set()
+
+    assert_error(await turn, 404, "not_found")
+    gone = await client.get(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
+    assert_error(gone, 404, "not_found")
+
+
+async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_error_event(
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
+    model = GatedModel()
+    app.state.agent.models.model_for_turn = lambda: model
+    turn = asyncio.create_task(
+        client.post(
+            f"/api/{alice}/chat/stream",
+            json={"message": "add buy milk", "conversation_id": conversation},
+            headers=alice_auth,
+        )
+    )
+    await asyncio.wait_for(model.called.wait(), 10)
+    deleted = await client.delete(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
+    assert deleted.status_code == 204, deleted.text
+    model.gate.set()
+
+    response = await turn
+    events, _ = parse_sse(response.text)
+    assert events[-1] == ("error", {"error": {"code": "not_found", "message": "no such conversation"}}), events
+
+
+async def test_api_responses_are_nosniff_and_no_store(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """Issue 13 (smaller): API responses had neither `X-Content-Type-Options: nosniff` nor `no-store`."""
+    responses = [
+        await client.get(f"/api/{alice}/todos", headers=alice_auth),
+        await client.post(f"/api/{alice}/todos", json={"title": "x" * 5000}, headers=alice_auth),  # 422
+        await client.get(f"/api/{alice}/todos"),  # 401
+        await client.post(f"/api/{alice}/chat", content=b"x" * (1024 * 1024), headers=alice_auth),  # 413
+        await client.post(f"/api/{alice}/chat/stream", json={"message": "hi"}, headers=alice_auth),
+    ]
+    assert [r.status_code for r in responses] == [200, 422, 401, 413, 200]
+    for response in responses:
+        assert response.headers["x-content-type-options"] == "nosniff", response.request.url
+        assert response.headers["cache-control"] == "no-store", response.request.url
+    health = await client.get("/healthz")
+    assert health.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_failing_rollback_after_a_read_does_not_break_the_response(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 7: during a database outage the request session's closing ROLLBACK failed after the
+    response had started; the error escaped the app and the server dropped the keep-alive connection."""
+    assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).status_code == 200  # user now known
+
+    async def broken_close(self: AsyncSession) -> None:
+        raise OperationalError("ROLLBACK", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(AsyncSession, "close", broken_close)
+    response = await client.get(f"/api/{alice}/todos", headers=alice_auth)  # before: raised out of the app
+    assert response.status_code == 200, response.text
+    assert response.json()["todos"] == []
