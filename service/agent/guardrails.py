@@ -41,6 +41,7 @@ from agents import (
     output_guardrail,
     tool_input_guardrail,
 )
+from service.agent.answer_check import strip_markup
 from service.agent.context import TurnContext
 from service.db import Database
 from service.models import AgentSession, Task
@@ -341,7 +342,8 @@ class OutputGate:
 
 @output_guardrail(name=OUTPUT_SCOPE)
 async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
-    tripped = names_unseen_data(ctx.context, str(output))
+    # Tool-call markup never reaches the user (the answer check removes it or re-asks), so it is not judged.
+    tripped = names_unseen_data(ctx.context, strip_markup(str(output)))
     return GuardrailFunctionOutput(output_info={"tripped": tripped}, tripwire_triggered=tripped)
 
 
