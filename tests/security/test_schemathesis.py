@@ -34,7 +34,8 @@ from service.auth import mint_token
 from service.config import Settings
 from service.db import Database
 
-# Examples per operation and generation mode. Chat runs a whole agent turn per request.
+# Examples per operation and generation mode. Chat runs a whole agent turn per request (and so can a
+# decision on a paused turn).
 EXAMPLES = 60
 CHAT_EXAMPLES = 15
 MIN_REQUESTS = 1000
@@ -76,7 +77,7 @@ def counted_app(settings: Settings, database: Database) -> Iterator[CountingApp]
 
 
 def examples_for(path: str) -> int:
-    return CHAT_EXAMPLES if path.endswith(("/chat", "/chat/stream")) else EXAMPLES
+    return CHAT_EXAMPLES if path.endswith(("/chat", "/chat/stream", "/approvals", "/approvals/stream")) else EXAMPLES
 
 
 # Statuses a schema-valid request may get besides schemathesis's defaults (2xx, 401/403/404/409/429).
