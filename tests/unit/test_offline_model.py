@@ -36,6 +36,7 @@ from service.agent.offline.intents import (
     ChangeIntent,
     ContextIntent,
     ListIntent,
+    MultiIntent,
     NewTodo,
     ReplyIntent,
     UndoIntent,
@@ -1071,3 +1072,56 @@ async def test_follow_ups_keep_the_verb_of_the_todo_they_correct(chat: Chat) -> 
     corrected = await chat.say("actually make that a dozen eggs")
     assert corrected.args("update_todo")[0]["title"] == "Buy a dozen eggs"
     assert await titles(chat.context) == [("Buy milk", False), ("Buy a dozen eggs", False)]
+
+
+# --- several actions in one message -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "actions"),
+    [
+        ("drop the yoga class and tick off the novel", [("delete", "the yoga class"), ("complete", "the novel")]),
+        ("delete milk and mark eggs done", [("delete", "milk"), ("complete", "eggs")]),
+        ("mark milk done, mark eggs done", [("complete", "milk"), ("complete", "eggs")]),
+        ("I fed the fish and paid the gas bill", [("complete", "fed the fish"), ("complete", "paid the gas bill")]),
+        ("add oat milk and cross off water plants", [("add", "Oat milk"), ("complete", "water plants")]),
+        ("picked up the parcel, and put 'call the vet' on the list", [("complete", "picked up the parcel"),
+                                                                      ("add", "Call the vet")]),
+    ],
+)  # fmt: skip
+def test_a_message_of_several_actions_reads_as_one_per_clause(message: str, actions: list[tuple[str, str]]) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, MultiIntent)
+    read = [
+        ("add", part.todos[0].title) if isinstance(part, AddIntent) else (part.action, part.choices[0].ref)
+        for part in intent.parts
+        if isinstance(part, AddIntent | ChangeIntent)
+    ]
+    assert read == actions
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["add milk, eggs and bread", "mark milk and eggs done", "remind me to pick up the kids and drop off the parcel",
+     "paid the rent and booked the hotel - check them both off", "delete milk and eggs"],
+)  # fmt: skip
+def test_lists_and_shared_verbs_stay_one_action(message: str) -> None:
+    assert not isinstance(parse_intent(message, TODAY), MultiIntent)
+
+
+async def test_several_actions_run_in_one_turn_and_are_answered_together(chat: Chat) -> None:
+    await seed(chat.context, "Yoga class", "Read the novel", "Buy stamps")
+    outcome = await chat.say("drop the yoga class and tick off the novel, and add call the vet")
+    assert outcome.names == ["list_todos", "delete_todo", "update_todo", "add_todo"]
+    assert await titles(chat.context) == [("Read the novel", True), ("Buy stamps", False), ("Call the vet", False)]
+    assert "Yoga class" in outcome.answer and "Read the novel" in outcome.answer and "Call the vet" in outcome.answer
+
+
+async def test_an_unclear_action_among_several_asks_and_the_reply_finishes_it(chat: Chat) -> None:
+    await seed(chat.context, "Buy milk", "Buy oat milk", "Call bank")
+    asked = await chat.say("tick off call bank and delete the milk")
+    assert asked.names == ["list_todos", "update_todo"]
+    assert "which one" in asked.answer.lower() and "Call bank" in asked.answer
+    done = await chat.say("the oat one")
+    assert [name for name, _ in done.calls][-1] == "delete_todo"
+    assert await titles(chat.context) == [("Buy milk", False), ("Call bank", True)]

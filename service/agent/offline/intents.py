@@ -7,6 +7,7 @@ them gets a polite "not sure" rather than a guess.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -127,7 +128,28 @@ class ReplyIntent:
     kind: ReplyKind
 
 
-Intent = AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent | ReplyIntent
+Action_ = AddIntent | ChangeIntent | BulkIntent
+
+
+@dataclass(frozen=True)
+class MultiIntent:
+    """Several actions in one message ("drop the yoga class and tick off the novel"), one per clause,
+    planned together in one turn and answered from all their results."""
+
+    parts: tuple[Action_, ...]
+
+
+Intent = (
+    AddIntent
+    | ListIntent
+    | ChangeIntent
+    | BulkIntent
+    | UndoIntent
+    | ContextIntent
+    | OfferAddIntent
+    | ReplyIntent
+    | MultiIntent
+)
 
 _OUT_OF_SCOPE_RE = re.compile(
     r"\b(?:other|another|different|all|every) (?:users?|accounts?)\b"
@@ -183,6 +205,7 @@ _TRAILING_FILLER_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def parse_intent(message: str, today: date | None) -> Intent:
     """What the user wants, from their words alone (the conversation is consulted when planning)."""
     text = normalize(message)
@@ -201,7 +224,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        parse_message(request, today)
+        parse_actions(request, today)
+        or parse_message(request, today)
         or parse_small_talk(request)
         or offer_add(request, today)
         or single_request(request, today)
@@ -311,6 +335,7 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
     return None
 
 
+@functools.lru_cache(maxsize=2048)  # a message's clauses are read again as it is cut differently
 def parse_request(text: str, today: date | None) -> Intent | None:
     """A request about the todos, or None when the words fit no request we know.
 
@@ -438,6 +463,85 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
         return replace(main, choices=antecedents + main.choices)
     return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
+
+
+_ACTION_BREAK_RE = re.compile(
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so)\s+)*|\s+(?:and|then|also|plus|but)\s+"
+    r"(?:(?:then|also|please|pls)\s+)*",
+    re.I,
+)
+_NEW_ACTION_RE = re.compile(
+    r"^(?:delete|remove|erase|mark|tick|cross|rename|reopen|untick|uncheck|unmark|move|reschedule|postpone|push"
+    r"|complete|get rid of|check (?:off|[^ ]+ off)|add|put|remind|create)\b",
+    re.I,
+)
+"""Verbs that start a new action after an add: "add X and delete Y" (but not "add pick up X and drop off Y")."""
+_SUBJECT_RE = re.compile(r"^(?:i|we)\s+", re.I)
+
+
+def parse_actions(text: str, today: date | None) -> MultiIntent | None:
+    """Several actions, one per clause: "delete milk and mark eggs done", "I fed the fish and paid the
+    gas bill", "picked up the parcel, and put 'call the vet' on the list".
+
+    The message is cut at every clause break; a piece that is no action on its own ("eggs" in "add
+    milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
+    ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
+    """
+    pieces = _pieces(text)
+    if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
+        return None
+    units: list[Action_] = []
+    buffer, current = pieces[0][1], _action(pieces[0][1], today)
+    for separator, piece in pieces[1:]:
+        subject = _SUBJECT_RE.match(buffer)
+        if subject and not _SUBJECT_RE.match(piece) and _action(f"{subject.group()}{piece}", today):
+            piece = f"{subject.group()}{piece}"  # "I fed the fish and paid the gas bill"
+        following = _action(piece, today)
+        if current is None or following is None or (isinstance(current, AddIntent) and not _NEW_ACTION_RE.match(piece)):
+            buffer = f"{buffer}{separator}{piece}"
+            current = _action(buffer, today)
+            continue
+        units.append(current)
+        buffer, current = piece, following
+    if current is None or not units:
+        return None
+    return MultiIntent((*units, current))
+
+
+_MAX_ACTIONS = 8
+"""More clauses than this are a story, not a list of actions (and each cut is read again)."""
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """`text` cut at clause breaks, each piece with the separator before it (no cut inside quotes)."""
+    pieces, start, separator = [], 0, ""
+    for cut in _ACTION_BREAK_RE.finditer(text):
+        if len(_QUOTE_RE.findall(text[: cut.start()])) % 2:
+            continue
+        pieces.append((separator, text[start : cut.start()]))
+        start, separator = cut.end(), cut.group()
+    pieces.append((separator, text[start:]))
+    return [(sep, piece.strip(" .!?")) for sep, piece in pieces if piece.strip(" .!?")] or [("", text)]
+
+
+_QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
+
+
+def _points_back(text: str, today: date | None) -> bool:
+    """ "check both off", "put it on the list": a clause about what another clause named."""
+    request = strip_fillers(text)[0]
+    intent = parse_request(request, today) if request else None
+    pronoun = isinstance(intent, ChangeIntent) and any(PRONOUN_RE.match(choice.ref) for choice in intent.choices)
+    return pronoun or is_echo(request)
+
+
+def _action(text: str, today: date | None) -> Action_ | None:
+    """`text` read as one action that changes the list, else None (questions, chatter, pronouns)."""
+    request = strip_fillers(text)[0]
+    intent = parse_request(request, today) if request else None
+    if isinstance(intent, ChangeIntent):
+        return None if intent.action == "status" else intent
+    return intent if isinstance(intent, AddIntent | BulkIntent) else None
 
 
 def _is_statement(text: str, intent: ChangeIntent) -> bool:
@@ -1131,6 +1235,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if not isinstance(intent, ReplyIntent):
         return intent
     previous = understand(turns[:-1], today)
+    if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
+        previous = _asked_about(previous, turns[-2].answer or "")
     if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
         return AddIntent(previous.todos) if _YES_RE.match(normalize(turns[-1].user_text)) else ReplyIntent("declined")
     if intent.kind != "unclear":
@@ -1143,6 +1249,17 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
     if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
         return ChangeIntent(previous.action, (Choice(clean_ref(reply), previous.choices[0].value),))
+    return intent
+
+
+def _asked_about(intent: MultiIntent, answer: str) -> Intent:
+    """The change whose reference our answer quoted in its question ("which one?"), else the whole."""
+    for part in intent.parts:
+        if not isinstance(part, ChangeIntent):
+            continue
+        asked = (f'{lead} "{part.choices[0].ref.lower()}"' for lead in ("matches", "mean by"))
+        if any(question in answer.lower() for question in asked):
+            return part
     return intent
 
 

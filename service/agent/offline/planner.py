@@ -34,6 +34,7 @@ from service.agent.offline.intents import (
     ContextIntent,
     Intent,
     ListIntent,
+    MultiIntent,
     NewTodo,
     OfferAddIntent,
     ReplyIntent,
@@ -113,6 +114,8 @@ def _plan_for(intent: Intent, conv: Conversation) -> Plan:
             return plan_offer(intent, conv)
         case ReplyIntent():
             return Plan(answer=REPLIES[intent.kind])
+        case MultiIntent():
+            return plan_multi(intent, conv)
 
 
 def fetch_all(conv: Conversation, completed: bool | None) -> list[Todo] | Plan:
@@ -232,11 +235,45 @@ def plan_bulk(intent: BulkIntent, conv: Conversation) -> Plan:
     todos = fetch_all(conv, intent.completed)
     if isinstance(todos, Plan):
         return todos
+    return bulk_calls(intent, todos)
+
+
+def bulk_calls(intent: BulkIntent, todos: Sequence[Todo]) -> Plan:
+    """Every call of a bulk change in one response (an approval pause before bulk deletes sees them all)."""
     if not todos:
         return Plan(answer=NOTHING_FOR_BULK[intent.action, intent.completed])
     if intent.action == "delete":
         return Plan(calls=tuple(delete_request(todo.id) for todo in todos))
     return Plan(calls=tuple(update_request(todo.id, completed=intent.action == "complete") for todo in todos))
+
+
+def plan_multi(intent: MultiIntent, conv: Conversation) -> Plan:
+    """Several actions at once: list (unless they only add), make every action's calls in one
+    response, then answer from all the outputs. An action whose todo is unclear or missing is not
+    guessed at: its question or problem is said alongside what the others did."""
+    needs_list = not all(isinstance(part, AddIntent) for part in intent.parts)
+    todos = fetch_all(conv, None) if needs_list else []
+    if isinstance(todos, Plan):
+        return todos
+    steps = [_step(part, todos, conv) for part in intent.parts]
+    notes = [step.answer for step in steps if step.answer]
+    if conv.current.mutations:
+        return Plan(answer=" ".join([report_changes(conv), *notes]))
+    calls = tuple(call for step in steps for call in step.calls)
+    return Plan(calls=calls) if calls else Plan(answer=" ".join(notes))
+
+
+def _step(part: AddIntent | ChangeIntent | BulkIntent, todos: Sequence[Todo], conv: Conversation) -> Plan:
+    """One action of several, against the list as it was before any of them ran."""
+    if isinstance(part, AddIntent):
+        return Plan(calls=tuple(add_request(todo) for todo in part.todos))
+    if isinstance(part, BulkIntent):
+        targets = [todo for todo in todos if part.completed is None or todo.completed == part.completed]
+        return bulk_calls(part, targets)
+    choice, found = choose(part, todos, ref_context(conv.history, conv.today))
+    if found.problem or not found.todos:
+        return Plan(answer=found.problem or no_match_answer(choice.ref, todos))
+    return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
 
 
 def plan_undo(conv: Conversation) -> Plan:

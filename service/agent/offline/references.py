@@ -29,6 +29,7 @@ from service.agent.offline.intents import (
     ChangeIntent,
     Choice,
     ListIntent,
+    MultiIntent,
     understand,
 )
 from service.agent.offline.text import NUMBER_WORDS, alternation
@@ -237,7 +238,7 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
         if not turn.is_listing or turn.answer is None:
             continue
         intent = understand(turns[: index + 1], today)
-        if isinstance(intent, ChangeIntent | BulkIntent):
+        if isinstance(intent, ChangeIntent | BulkIntent | MultiIntent):
             continue  # that listing found a todo to change; the user was not shown it
         todos = turn.listing()
         if isinstance(intent, ListIntent):
