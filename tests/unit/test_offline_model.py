@@ -1125,3 +1125,40 @@ async def test_an_unclear_action_among_several_asks_and_the_reply_finishes_it(ch
     done = await chat.say("the oat one")
     assert [name for name, _ in done.calls][-1] == "delete_todo"
     assert await titles(chat.context) == [("Buy milk", False), ("Call bank", True)]
+
+
+@pytest.mark.parametrize(
+    ("message", "action", "completed"),
+    [
+        ("I finished every single task today!", "complete", False),
+        ("scrap the lot", "delete", None),
+        ("start over with an empty list", "delete", None),
+        ("I want to start fresh", "delete", None),
+        ("wipe my whole list", "delete", None),
+        ("get rid of the completed stuff", "delete", True),
+    ],
+)
+def test_everything_at_once_in_other_words(message: str, action: str, completed: bool | None) -> None:
+    assert parse_intent(message, TODAY) == BulkIntent(action, completed)  # type: ignore[arg-type]
+
+
+async def test_a_bulk_delete_makes_every_call_in_one_response(chat: Chat) -> None:
+    await seed(chat.context, "Milk", "Eggs", "Bread")
+    outcome = await chat.say("get rid of all my todos, I want to start fresh")
+    assert outcome.names == ["list_todos", "delete_todo", "delete_todo", "delete_todo"]
+    assert await titles(chat.context) == []
+
+
+def test_a_bulk_delete_is_one_model_response() -> None:
+    from service.agent.offline.conversation import Conversation, PastCall, Turn
+    from service.agent.offline.planner import plan_next
+
+    listed = {"todos": [{"id": f"id{i}", "title": title} for i, title in enumerate(("Milk", "Eggs", "Bread"))]}
+    listing = PastCall("c1", "list_todos", {"completed": None}, {**listed, "pagination": {"has_more": False}})
+    turn = Turn("clear my list", calls=[listing])
+    plan = plan_next(Conversation(TODAY, frozenset({"list_todos", "delete_todo"}), (turn,)))
+    assert [(call.name, call.arguments["todo"]) for call in plan.calls] == [
+        ("delete_todo", "id0"),
+        ("delete_todo", "id1"),
+        ("delete_todo", "id2"),
+    ]

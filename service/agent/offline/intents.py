@@ -636,7 +636,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         body = f"{match['body']} {match['rest']}"
     elif match := _NEED_RE.match(text):
         body = match["body"]
-        if _MANAGE_VERB_RE.match(body) and (request := parse_request(body, today)) is not None:
+        manages = _MANAGE_VERB_RE.match(body) or _FRESH_START_RE.match(body)
+        if manages and (request := parse_request(body, today)) is not None:
             return request  # "I want to see my list", "I need to delete the milk"
     else:
         return None
@@ -802,12 +803,13 @@ def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
 # --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
 
 _DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
+                 "scrap", "ditch", "toss", "dump", "kill", "scratch",
                  "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
 _COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
 _ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
                  "do"}  # fmt: skip
 _REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
-_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each"}
+_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each", "lot"}
 _DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished"}
 _OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
                "needs", "incomplete", "undone"}  # fmt: skip
@@ -818,11 +820,23 @@ _GENERIC_WORDS = {
     "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
     "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
 }  # fmt: skip
-_BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | _DONE_WORDS | _OPEN_WORDS | _GENERIC_WORDS
+_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you"}
+"""Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
+_BULK_VOCAB = (
+    _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | _DONE_WORDS | _OPEN_WORDS | _GENERIC_WORDS | _BULK_FILLER
+)
+_FRESH_START_RE = re.compile(
+    r"^(?:(?:i|we) (?:want|would like|need) to |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
+    r"|from scratch)|(?:a )?(?:clean slate|fresh start))(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
+    re.I,
+)
+"""A fresh start is a cleared list (and a bulk delete asks first where approvals are on)."""
 
 
 def parse_bulk(text: str) -> BulkIntent | None:
     """ "clear completed", "mark everything done", "delete all my todos", "reopen all"."""
+    if _FRESH_START_RE.match(text):
+        return BulkIntent("delete", None)
     tokens = words(text)
     bag = set(tokens)
     if not bag <= _BULK_VOCAB or not tokens or tokens[0] in _ASKING_WORDS or "show" in bag:
@@ -832,7 +846,9 @@ def parse_bulk(text: str) -> BulkIntent | None:
         return BulkIntent("delete", _bulk_delete_filter(bag))
     if scoped and (bag & _REOPEN_WORDS or ("not" in bag and bag & _DONE_WORDS)):
         return BulkIntent("reopen", True)
-    if scoped and (bag & _COMPLETE_WORDS or (bag & _DONE_WORDS and bag & {"everything", "todos", "tasks", "i"})):
+    if scoped and (
+        bag & _COMPLETE_WORDS or (bag & _DONE_WORDS and bag & {"everything", "todos", "tasks", "i", "them"})
+    ):
         return BulkIntent("complete", False)
     return None
 
@@ -908,6 +924,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
+    if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
+        return None  # "all of them are done now" tells, about the todos just seen
     if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:
         return None  # "I finished" is a statement, not a question
     if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):

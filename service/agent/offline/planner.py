@@ -259,7 +259,7 @@ def plan_multi(intent: MultiIntent, conv: Conversation) -> Plan:
     notes = [step.answer for step in steps if step.answer]
     if conv.current.mutations:
         return Plan(answer=" ".join([report_changes(conv), *notes]))
-    calls = tuple(call for step in steps for call in step.calls)
+    calls = tuple({repr(call): call for step in steps for call in step.calls}.values())  # each change once
     return Plan(calls=calls) if calls else Plan(answer=" ".join(notes))
 
 
