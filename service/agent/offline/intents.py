@@ -199,7 +199,8 @@ _LEADING_FILLER_RE = re.compile(
     re.I,
 )
 _TRAILING_FILLER_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now|asap|right now|if you can|if possible|ok|okay))+"
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now(?<!from now)|asap|right now|if you can|if possible"
+    r"|ok|okay))+"
     r"[\s.!?]*$|[\s.!?]+$",
     re.I,
 )
