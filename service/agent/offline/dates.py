@@ -178,7 +178,7 @@ counts from noon of it with no zone conversion: the server's own zone can never 
 def library_date(phrase: str, today: date) -> date | None:
     """`phrase` ("tomorrow", "15 December", "3 days from now") as a date, counted from `today`."""
     settings = {**_SETTINGS, "RELATIVE_BASE": datetime.combine(today, time(12))}
-    found = dateparser.parse(" ".join(phrase.split()), languages=["en"], settings=settings)  # type: ignore[arg-type]
+    found = dateparser.parse(" ".join(phrase.split()), languages=["en"], settings=settings)
     return found.date() if found else None
 
 
