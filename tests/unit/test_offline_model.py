@@ -1162,3 +1162,46 @@ def test_a_bulk_delete_is_one_model_response() -> None:
         ("delete_todo", "id1"),
         ("delete_todo", "id2"),
     ]
+
+
+# --- corrections and what the assistant knows about the user ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "fix", "title"),
+    [
+        ("add milk", "sorry, I meant oat milk", "Oat milk"),
+        ("add buy milk", "I meant oat milk", "Buy oat milk"),
+        ("add bread", "not bread, rolls", "Rolls"),
+        ("add buy bread", "rolls, not bread", "Buy rolls"),
+        ("add buy cheddar", "actually it should be brie, not cheddar", "Buy brie"),
+        ("add call the dentsit", "oops, dentsit should be dentist", "Call the dentist"),
+    ],
+)
+async def test_a_follow_up_corrects_a_word_of_what_was_just_added(chat: Chat, first: str, fix: str, title: str) -> None:
+    await chat.say(first)
+    fixed = await chat.say(fix)
+    assert fixed.names == ["list_todos", "update_todo"]
+    assert await titles(chat.context) == [(title, False)]
+
+
+async def test_a_corrected_date_moves_the_due_date_not_the_title(chat: Chat) -> None:
+    await chat.say("add call the bank on wednesday")
+    await chat.say("no, I meant Thursday")
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Call the bank", "2026-11-26")
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("what info do you have on me?", "all"),
+        ("what do you know about me", "all"),
+        ("what name have you got for me?", "name"),
+        ("do you know my name", "name"),
+        ("which time zone am I in", "timezone"),
+        ("what's my timezone set to", "timezone"),
+    ],
+)
+def test_rarer_ways_to_ask_what_the_assistant_knows(message: str, topic: str) -> None:
+    assert parse_intent(message, TODAY) == ContextIntent(topic)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from typing import Literal
 from service.agent.offline.conversation import Turn
 from service.agent.offline.dates import date_value, extract_date, find_date
 from service.agent.offline.text import NUMBER_WORDS, alternation, edit_distance, expand, normalize, strip_all
-from service.matching import IRREGULAR, stem, words
+from service.matching import IRREGULAR, same_word, stem, words
 
 MAX_MESSAGE_CHARS = 1000
 """Longer messages get a polite "too long": nothing that size is one todo request, and acting on a
@@ -84,6 +84,8 @@ class Choice:
     """Named in another clause of the message that a pronoun ("check both off") points back to."""
     correction: bool = False
     """The value corrects the todo's wording ("make that a dozen eggs"): its leading verb stays."""
+    replaces: str | None = None
+    """The words of the title the value takes the place of ("not bread, rolls"): only they change."""
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ def parse_request(text: str, today: date | None) -> Intent | None:
         or _first_ref_match(_COMPLETE_RES, "complete", plain)
         or _first_ref_match(_DELETE_RES, "delete", plain)
         or parse_done_statement(plain)
+        or parse_correction(text, today)
     )
 
 
@@ -776,8 +779,15 @@ _PROFILE_CHANGE_RE = re.compile(
     re.I,
 )
 _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
-    ("name", re.compile(r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b", re.I)),
-    ("timezone", re.compile(r"\btime ?zone\b|\bwhere am i\b", re.I)),
+    (
+        "name",
+        re.compile(
+            r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
+            r"|\bname (?:do|have|did) you (?:have|got|know|use|see)\b|\bwhat am i called\b",
+            re.I,
+        ),
+    ),
+    ("timezone", re.compile(r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b", re.I)),
     ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
     (
         "date",
@@ -787,7 +797,15 @@ _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("all", re.compile(r"\babout me\b|\bmy (?:profile|details|info|information|account)\b|\babout myself\b", re.I)),
+    (
+        "all",
+        re.compile(
+            r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
+            r"|\b(?:info|information|details|data|anything) (?:do you have |have you got |you have |you hold )?"
+            r"(?:on|of|about|for) me\b|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
+            re.I,
+        ),
+    ),
 )
 
 
@@ -1098,7 +1116,7 @@ _DUE_STATEMENT_RES = (
         re.I,
     ),
     re.compile(
-        r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?"
+        r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
         r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
         re.I,
     ),
@@ -1167,6 +1185,39 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     if re.fullmatch(_OPEN_STATE, last.value or "", re.I):
         return ChangeIntent("reopen", (Choice(last.ref),))
     return _renamed(choices)
+
+
+_NOT_OLD = r"(?:\s*,\s*|\s+-\s+|\s+)(?:and )?not (?:the )?(?P<old>[^,]+?)"
+_CORRECTION_RES = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        rf"^(?:i )?(?:meant|mean|said|typed|wrote)(?: to (?:say|write|type))?\s*:?\s+(?P<new>.+?)(?:{_NOT_OLD})?$",
+        rf"^(?:(?:it|that|this) )?(?:should|was meant to|is meant to|was supposed to) (?:have been|be|say|read)\s+"
+        rf"(?P<new>.+?)(?:{_NOT_OLD})?$",
+        r"^(?:it is |it was )?not (?:the )?(?P<old>.+?)\s*[,;-]\s*(?:but |i meant |it is |it should be )?(?P<new>.+)$",
+        rf"^(?:it is |it was |i meant |i said )?(?P<new>[^,]+?){_NOT_OLD}$",
+        r"^(?P<old>.+?) should (?:be|have been|say|read) (?P<new>.+)$",
+        r"^(?:replace|swap|switch) (?:the )?(?P<old>.+?) (?:with|for) (?P<new>.+)$",
+        r"^(?P<new>.+?) instead of (?:the )?(?P<old>.+)$",
+        r"^(?:correction|typo|spelling)\s*:\s*(?:(?P<old>.+?)\s*(?:->|=>|to|should be)\s*)?(?P<new>.+)$",
+    )
+)
+"""A fix phrased as a correction: "I meant oat milk", "not bread, rolls", "dentsit should be dentist".
+Without the old words it corrects what was just added or changed ("that")."""
+
+
+def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
+    for pattern in _CORRECTION_RES:
+        if not (match := pattern.match(text)):
+            continue
+        old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
+        if parse_request(new, today) is not None or re.match(rf"{_DONE_STATE}|{_OPEN_STATE}\b", new, re.I):
+            return None  # "mark milk done, not eggs", "the report should be done": no new wording
+        if day := date_value(new, today):  # "no, I meant Thursday": the due date
+            return ChangeIntent("due", (Choice("that" if not old or date_value(old, today) else old, day.isoformat()),))
+        if new and not find_date(new, today):
+            return ChangeIntent("rename", (Choice(old or "that", new, correction=True, replaces=old or None),))
+    return None
 
 
 def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
@@ -1329,6 +1380,21 @@ def _shared_verb(title: str, todos: Sequence[NewTodo]) -> str | None:
         if len(tokens) > _SHARED_OBJECT_MAX_WORDS or tokens[0] in _TODO_VERBS:
             return None
     return match["verb"].strip().lower()
+
+
+def corrected_title(title: str, choice: Choice) -> str:
+    """The title with the user's correction: only the replaced words change ("Buy bread" with "rolls,
+    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"); a whole new
+    wording keeps the todo's verb ("Buy milk" - "I meant oat milk")."""
+    wording = choice.value or ""
+    if old := choice.replaces:
+        literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
+        fuzzy = (
+            found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))
+        )
+        if spot := literal or (next(fuzzy, None) if len(old.split()) == 1 else None):
+            return clean_title(f"{title[: spot.start()]}{wording}{title[spot.end() :]}")
+    return clean_title(keep_leading_verb(title, wording))
 
 
 def keep_leading_verb(title: str, wording: str) -> str:

@@ -39,7 +39,7 @@ from service.agent.offline.intents import (
     OfferAddIntent,
     ReplyIntent,
     UndoIntent,
-    keep_leading_verb,
+    corrected_title,
     understand,
 )
 from service.agent.offline.references import choose, key_words, ref_context
@@ -200,7 +200,7 @@ def plan_change(intent: ChangeIntent, conv: Conversation) -> Plan:
 def _new_value(action: Action, choice: Choice, targets: Sequence[Todo]) -> str | None:
     """The value to set; a corrected wording keeps the todo's verb ("Buy eggs" -> "Buy a dozen eggs")."""
     if action == "rename" and choice.correction and choice.value and len(targets) == 1:
-        return keep_leading_verb(targets[0].title, choice.value)
+        return corrected_title(targets[0].title, choice)
     return choice.value
 
 
