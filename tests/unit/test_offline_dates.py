@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from service.agent.offline.clauses import parse_intent
 from service.agent.offline.dates import extract_date, find_date, library_date
-from service.agent.offline.intents import AddIntent, NewTodo, parse_intent
+from service.agent.offline.intents import AddIntent, NewTodo
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 

@@ -30,6 +30,7 @@ from agents import (
 from service import todos
 from service.agent.context import TurnContext, current_date_line
 from service.agent.offline import OfflineModel
+from service.agent.offline.clauses import parse_intent
 from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
@@ -40,7 +41,6 @@ from service.agent.offline.intents import (
     NewTodo,
     ReplyIntent,
     UndoIntent,
-    parse_intent,
 )
 from service.agent.offline.model import text_chunks
 from service.agent.tools import ALL_TOOLS

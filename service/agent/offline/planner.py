@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.agent.offline.adds import corrected_title
 from service.agent.offline.answers import (
     NOTHING_FOR_BULK,
     REPLIES,
@@ -25,6 +26,7 @@ from service.agent.offline.answers import (
     which_one_answer,
 )
 from service.agent.offline.conversation import Conversation, PastCall, Todo, snapshots
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action,
     AddIntent,
@@ -39,8 +41,6 @@ from service.agent.offline.intents import (
     OfferAddIntent,
     ReplyIntent,
     UndoIntent,
-    corrected_title,
-    understand,
 )
 from service.agent.offline.references import choose, key_words, ref_context
 from service.agent.offline.text import quoted

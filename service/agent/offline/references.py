@@ -21,16 +21,16 @@ from service.agent.offline.answers import (
     visible,
     which_one_answer,
 )
+from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
-    PRONOUN_RE,
     Action,
     BulkIntent,
     ChangeIntent,
     Choice,
     ListIntent,
     MultiIntent,
-    understand,
 )
 from service.agent.offline.text import NUMBER_WORDS, alternation
 from service.matching import same_word, stem, words
