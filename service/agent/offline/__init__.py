@@ -4,8 +4,9 @@ It is the embedded default when no API key is configured, the fallback that fini
 real provider fails, and a baseline in evals. So it behaves like a model rather than a command
 parser: on every call it re-reads the conversation (history, the latest user message and the tool
 calls this turn has already made), decides the next step - tool calls, all of them at once when a
-message asks several things, or the final answer - and returns it through the SDK's `Model` interface. It keeps no state between calls, which is what
-lets it take over a turn half-way through, from another model's tool calls.
+message asks several things, or the final answer - and returns it through the SDK's `Model`
+interface. It keeps no state between calls, which is what lets it take over a turn half-way
+through, from another model's tool calls.
 
 It never guesses with data: a todo is changed only when the user's words pick it out of the list
 that `list_todos` returned this turn, and answers are written from tool outputs, not assumed.
