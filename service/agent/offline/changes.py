@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.adds import MANAGE_VERB_RE, clean_title
+from service.agent.offline.adds import MANAGE_VERB_RE, TODO_VERBS, clean_title
 from service.agent.offline.chatter import is_past
 from service.agent.offline.dates import date_value, find_date
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
@@ -321,7 +321,7 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     verb = match["verb"].lower()
     if not is_past(verb) or verb in _NOT_COMPLETION:
         return None
-    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _COMMON_DEEDS):
+    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _COMMON_DEEDS | TODO_VERBS):
         return None
     return ChangeIntent("complete", (Choice(clean_ref(match["ref"])),), tentative=True)
 

@@ -81,12 +81,13 @@ GENERIC_WORDS = {
     "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
     "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
 }  # fmt: skip
-_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you"}
+_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it"}
 """Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
 _BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
 FRESH_START_RE = re.compile(
-    r"^(?:(?:i|we) (?:want|would like|need) to |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
-    r"|from scratch)|(?:a )?(?:clean slate|fresh start))(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
+    r"^(?:(?:i|we) (?:want|would like|need)(?: to)? |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
+    r"|from scratch)|(?:have |get |make )?(?:a )?(?:clean slate|fresh start))"
+    r"(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
     re.I,
 )
 """A fresh start is a cleared list (and a bulk delete asks first where approvals are on)."""

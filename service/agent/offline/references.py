@@ -128,22 +128,23 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     wanted = key_words(text)
     if not wanted:
         return Resolution(problem=unclear_reference_answer(text))
-    scored: dict[float, list[Todo]] = {}
+    scored: dict[tuple[float, int], list[Todo]] = {}
     for todo in todos:
         title = key_words(todo.title)
         if title == wanted:
-            scored.setdefault(2.0, []).append(todo)
+            scored.setdefault((2.0, 0), []).append(todo)
             continue
         matched = {word for word in wanted if any(same_word(word, other) for other in title)}
         coverage = len(matched) / len(wanted)
         telling = bool(matched - _WEAK_WORDS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
-            scored.setdefault(coverage, []).append(todo)
+            # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
+            scored.setdefault((coverage, len(wanted & title)), []).append(todo)
     if not scored:
         return Resolution(problem=no_match_answer(text, todos))
     best_score = max(scored)
     best = _prefer_by_state(scored[best_score], action)
-    quality = 2 if best_score == 2 else 1 if best_score == 1 else 0
+    quality = 2 if best_score[0] == 2 else 1 if best_score[0] == 1 else 0
     if len(best) > 1:
         return _ask_which(text, best)
     return Resolution(todos=tuple(best), quality=quality)
