@@ -1085,6 +1085,8 @@ async def test_follow_ups_keep_the_verb_of_the_todo_they_correct(chat: Chat) -> 
         ("mark milk done, mark eggs done", [("complete", "milk"), ("complete", "eggs")]),
         ("I fed the fish and paid the gas bill", [("complete", "fed the fish"), ("complete", "paid the gas bill")]),
         ("add oat milk and cross off water plants", [("add", "Oat milk"), ("complete", "water plants")]),
+        ("cross off the fridge, after that add defrost freezer", [("complete", "the fridge"),
+                                                                  ("add", "Defrost freezer")]),
         ("picked up the parcel, and put 'call the vet' on the list", [("complete", "picked up the parcel"),
                                                                       ("add", "Call the vet")]),
     ],
@@ -1176,6 +1178,8 @@ def test_a_bulk_delete_is_one_model_response() -> None:
         ("add buy bread", "rolls, not bread", "Buy rolls"),
         ("add buy cheddar", "actually it should be brie, not cheddar", "Buy brie"),
         ("add call the dentsit", "oops, dentsit should be dentist", "Call the dentist"),
+        ("add buy red onions", "oh wait, white onions not red", "Buy white onions"),
+        ("add email recieve form", "it's spelt receive, not recieve", "Email receive form"),
     ],
 )
 async def test_a_follow_up_corrects_a_word_of_what_was_just_added(chat: Chat, first: str, fix: str, title: str) -> None:

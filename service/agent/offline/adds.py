@@ -222,8 +222,17 @@ def corrected_title(title: str, choice: Choice) -> str:
             found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))
         )
         if spot := literal or (next(fuzzy, None) if len(old.split()) == 1 else None):
-            return clean_title(f"{title[: spot.start()]}{wording}{title[spot.end() :]}")
+            before, new, after = title[: spot.start()].split(), wording.split(), title[spot.end() :].split()
+            return clean_title(
+                " ".join([*before[: len(before) - _overlap(before, new)], *new, *after[_overlap(new, after) :]])
+            )
     return clean_title(keep_leading_verb(title, wording))
+
+
+def _overlap(first: Sequence[str], then: Sequence[str]) -> int:
+    """How many words end `first` and start `then` too: "white onions" + "onions" said once, not twice."""
+    lower = [word.lower() for word in first], [word.lower() for word in then]
+    return next((k for k in range(min(len(first), len(then)), 0, -1) if lower[0][-k:] == lower[1][:k]), 0)
 
 
 def keep_leading_verb(title: str, wording: str) -> str:

@@ -22,7 +22,10 @@ _REF_WRAPPER_RE = re.compile(
     r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well)$|'s (?:name|title)$",
     re.I,
 )
-_DONE_STATE = r"(?:done|complete|completed|finished|closed|resolved|ticked(?: off)?|checked(?: off)?|crossed off)"
+_DONE_STATE = (
+    r"(?:done|complete|completed|finished|closed|resolved|ticked(?: off)?|checked(?: off)?|crossed off|paid|sorted"
+    r"|handled|dealt with|taken care of)"
+)
 _OPEN_STATE = (
     r"(?:not done|undone|not complete|not completed|incomplete|not finished|unfinished|open|pending|to ?do|active"
     r"|uncompleted|outstanding|unticked|unchecked|not ticked off)"
@@ -238,7 +241,8 @@ _CORRECTION_RES = tuple(
         rf"^(?:(?:it|that|this) )?(?:should|was meant to|is meant to|was supposed to) (?:have been|be|say|read)\s+"
         rf"(?P<new>.+?)(?:{_NOT_OLD})?$",
         r"^(?:it is |it was )?not (?:the )?(?P<old>.+?)\s*[,;-]\s*(?:but |i meant |it is |it should be )?(?P<new>.+)$",
-        rf"^(?:it is |it was |i meant |i said )?(?P<new>[^,]+?){_NOT_OLD}$",
+        rf"^(?:it is |it's |it was |i meant |i said )?(?:spelt |spelled |written |typed )?(?P<new>[^,]+?){_NOT_OLD}$",
+        r"^(?:make (?:it|that) |change (?:it|that) to |no,? )?(?P<new>.+?) instead$",
         r"^(?P<old>.+?) should (?:be|have been|say|read) (?P<new>.+)$",
         r"^(?:replace|swap|switch) (?:the )?(?P<old>.+?) (?:with|for) (?P<new>.+)$",
         r"^(?P<new>.+?) instead of (?:the )?(?P<old>.+)$",
@@ -306,7 +310,8 @@ _NOT_COMPLETION = {
 }  # fmt: skip
 _COMMON_DEEDS = {"call", "email", "text", "phone", "ring", "walk", "wash", "clean", "book", "fix", "water",
                  "post", "mail", "cook", "order", "return", "renew", "submit", "pick", "print", "pack",
-                 "tidy", "vacuum", "hoover", "iron", "finish", "complete", "visit", "cancel", "sign"}  # fmt: skip
+                 "tidy", "vacuum", "hoover", "iron", "finish", "complete", "visit", "cancel", "sign", "reply",
+                 "answer", "respond", "back", "charge", "confirm", "arrange", "install", "register"}  # fmt: skip
 
 
 def parse_done_statement(text: str) -> ChangeIntent | None:

@@ -199,8 +199,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
 
 
 _ACTION_BREAK_RE = re.compile(
-    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so)\s+)*|\s+(?:and|then|also|plus|but)\s+"
-    r"(?:(?:then|also|please|pls)\s+)*",
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards)\s+)*"
+    r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
 )
 _NEW_ACTION_RE = re.compile(
@@ -209,7 +209,8 @@ _NEW_ACTION_RE = re.compile(
     re.I,
 )
 """Verbs that start a new action after an add: "add X and delete Y" (but not "add pick up X and drop off Y")."""
-_SUBJECT_RE = re.compile(r"^(?:i|we)\s+", re.I)
+_SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|finally\s+)*|(?:just|already)\s+)", re.I)
+"""The subject a later clause shares: "I fed the fish and paid the gas bill", "just did X and Y"."""
 
 
 def parse_actions(text: str, today: date | None) -> MultiIntent | None:

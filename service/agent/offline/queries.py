@@ -71,7 +71,7 @@ _ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see
                  "do"}  # fmt: skip
 _REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
 _SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each", "lot"}
-DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished"}
+DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished", "sorted"}
 _OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
                "needs", "incomplete", "undone"}  # fmt: skip
 _NEGATIONS = {"not", "no", "yet"}
@@ -81,7 +81,7 @@ GENERIC_WORDS = {
     "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
     "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
 }  # fmt: skip
-_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it"}
+_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there"}
 """Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
 _BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
 FRESH_START_RE = re.compile(
