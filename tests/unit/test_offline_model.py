@@ -1209,3 +1209,17 @@ async def test_a_corrected_date_moves_the_due_date_not_the_title(chat: Chat) -> 
 )
 def test_rarer_ways_to_ask_what_the_assistant_knows(message: str, topic: str) -> None:
     assert parse_intent(message, TODAY) == ContextIntent(topic)  # type: ignore[arg-type]
+
+
+async def test_the_rest_are_the_todos_the_other_clauses_did_not_name(chat: Chat) -> None:
+    await seed(chat.context, "Buy stamps", "Call the vet", "Post the letter")
+    outcome = await chat.say("bought the stamps and I've done all the rest too")
+    assert outcome.names == ["list_todos", "update_todo", "update_todo", "update_todo"]
+    assert all(done for _, done in await titles(chat.context))
+
+
+async def test_a_correction_with_a_date_moves_the_todo_it_names(chat: Chat) -> None:
+    await chat.say("add call the vet")
+    await chat.say("sorry, I meant call the vet next friday")
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Call the vet", "2026-12-04")

@@ -262,7 +262,9 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if day := date_value(new, today):  # "no, I meant Thursday": the due date
             return ChangeIntent("due", (Choice("that" if not old or date_value(old, today) else old, day.isoformat()),))
-        if new and not find_date(new, today):
+        if (found := find_date(new, today)) and (rest := clean_ref(f"{new[: found.start]} {new[found.end :]}")):
+            return ChangeIntent("due", (Choice(rest, found.day.isoformat()),))  # "I meant call the vet on Friday"
+        if new and not found:
             return ChangeIntent("rename", (Choice(old or "that", new, correction=True, replaces=old or None),))
     return None
 

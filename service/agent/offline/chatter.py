@@ -123,6 +123,8 @@ PRONOUN_RE = re.compile(
     re.I,
 )
 """References that point back ("it", "both of them") rather than name a todo."""
+REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
+"""The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
 _SUBJECT_WORDS = {"i", "we", "they", "he", "she", "you", "it", "there"}
 _REMARK_LEADS = _SUBJECT_WORDS | {"because", "since", "cause", "cos", "coz", "but", "though", "although"}
 _FINITE_WORDS = {"is", "are", "was", "were", "am", "has", "have", "had", "will", "would", "can", "could", "keeps",

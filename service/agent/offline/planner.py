@@ -25,6 +25,7 @@ from service.agent.offline.answers import (
     tool_missing_answer,
     which_one_answer,
 )
+from service.agent.offline.chatter import REST_RE
 from service.agent.offline.conversation import Conversation, PastCall, Todo, snapshots
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
@@ -255,7 +256,10 @@ def plan_multi(intent: MultiIntent, conv: Conversation) -> Plan:
     todos = fetch_all(conv, None) if needs_list else []
     if isinstance(todos, Plan):
         return todos
-    steps = [_step(part, todos, conv) for part in intent.parts]
+    steps: list[Plan] = []
+    for part in intent.parts:
+        named = {str(call.arguments.get("todo")) for step in steps for call in step.calls}
+        steps.append(_step(part, todos, conv, named))
     notes = [step.answer for step in steps if step.answer]
     if conv.current.mutations:
         return Plan(answer=" ".join([report_changes(conv), *notes]))
@@ -263,8 +267,13 @@ def plan_multi(intent: MultiIntent, conv: Conversation) -> Plan:
     return Plan(calls=calls) if calls else Plan(answer=" ".join(notes))
 
 
-def _step(part: AddIntent | ChangeIntent | BulkIntent, todos: Sequence[Todo], conv: Conversation) -> Plan:
-    """One action of several, against the list as it was before any of them ran."""
+def _step(
+    part: AddIntent | ChangeIntent | BulkIntent, todos: Sequence[Todo], conv: Conversation, named: set[str]
+) -> Plan:
+    """One action of several, against the list as it was before any of them ran; "the rest" are the
+    todos the actions before it did not name."""
+    if isinstance(part, ChangeIntent) and REST_RE.match(part.choices[0].ref):
+        return act(part.action, None, [todo for todo in todos if todo.id not in named])
     if isinstance(part, AddIntent):
         return Plan(calls=tuple(add_request(todo) for todo in part.todos))
     if isinstance(part, BulkIntent):
