@@ -33,7 +33,8 @@ from service.agent.offline.intents import (
     MultiIntent,
 )
 from service.agent.offline.text import NUMBER_WORDS, alternation
-from service.matching import same_word, stem, words
+from service.matching import ORDINALS, same_word, stem, words
+from service.matching import key_words as shared_key_words
 
 _REF_STOPWORDS = {
     "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",
@@ -48,14 +49,7 @@ _WEAK_WORDS = {stem(word) for word in (
     "walk", "cook", "water", "feed", "bring", "return", "submit", "prepare", "plan", "review", "update",
     "start", "renew", "cancel", "sort", "organise", "organize", "up",
 )}  # fmt: skip
-_ORDINALS = {
-    "first": 1, "1st": 1, "top": 1, "oldest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "bottom": -1, "final": -1, "latest": -1,
-    "newest": -1, "most recent": -1, "penultimate": -2, "second last": -2, "second to last": -2,
-    "next to last": -2, "one before last": -2,
-}  # fmt: skip
-_ORDINAL_RE = alternation(_ORDINALS)
+_ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
     r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|number |num |item |todo |task |entry )?(?P<number>\d{1,3})"
@@ -151,10 +145,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
 
 
 def key_words(text: str) -> frozenset[str]:
-    """The stems that identify a todo: "the milk one" -> {"milk"}."""
-    tokens = words(text)
-    kept = [token for token in tokens if token not in _REF_STOPWORDS] or tokens
-    return frozenset(stem(token) for token in kept)
+    return shared_key_words(text, _REF_STOPWORDS)
 
 
 def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
@@ -167,7 +158,7 @@ def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
 
 def _position_of(match: re.Match[str]) -> int:
     if match["ordinal"]:
-        return _ORDINALS[match["ordinal"].lower()]
+        return ORDINALS[match["ordinal"].lower()]
     if match["word"]:
         return NUMBER_WORDS[match["word"].lower()]
     return int(match["number"])
