@@ -54,6 +54,7 @@ def test_a_weekday_that_names_a_thing_stays_in_the_title() -> None:
         ("remind me to call mum the day after tomorrow", NewTodo("Call mum", None, "2026-11-26")),
         ("add submit expenses 3 days from now", NewTodo("Submit expenses", None, "2026-11-27")),
         ("put pay council tax on my list for a week from today", NewTodo("Pay council tax", None, "2026-12-01")),
+        ("tomorrow I need to pick up the prescription", NewTodo("Pick up the prescription", None, "2026-11-25")),
     ],
 )
 def test_a_relative_date_after_the_title_is_its_due_date(message: str, todo: NewTodo) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark
@@ -33,8 +34,8 @@ _ADD_RE = re.compile(
     re.I,
 )
 _PUT_RE = re.compile(
-    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:my|the|our)\s+"
-    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)\b(?P<rest>.*)$",
+    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:(?:my|the|our)\s+"
+    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)\b(?P<rest>.*)$",
     re.I,
 )
 NEED_RE = re.compile(
@@ -78,6 +79,10 @@ _TITLE_TAIL_RE = re.compile(
 
 def parse_add(text: str, today: date | None) -> Intent | None:
     """ "add X", "remind me to X", "put X and Y on my list", "I need to X"; None if not an add."""
+    if (lead := find_date(text, today)) and lead.start == 0 and (rest := text[lead.end :].strip(" ,")):
+        later = parse_add(rest, today)  # "tomorrow I need to pick up the prescription"
+        if isinstance(later, AddIntent) and not any(todo.due_date for todo in later.todos):
+            return AddIntent(tuple(replace(todo, due_date=lead.day.isoformat()) for todo in later.todos))
     if match := _ADD_RE.match(text):
         body = match["body"]
     elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):

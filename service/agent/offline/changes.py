@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.adds import MANAGE_VERB_RE, TODO_VERBS, clean_title
-from service.agent.offline.chatter import is_past
+from service.agent.offline.chatter import PRONOUN_RE, is_past
 from service.agent.offline.dates import date_value, find_date
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
@@ -58,7 +58,9 @@ _COMPLETE_RES = tuple(
         r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
         r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
         r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |both |finally |already |been )*(?:done"
-        r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with)$",
+        r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
+        r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
+        r"(?: too| as well)?$",
     )
 )
 _DELETE_RES = tuple(
@@ -68,7 +70,7 @@ _DELETE_RES = tuple(
         r"|get rid of|do away with|cancel|strike|throw away|throw out)\s+(?P<ref>.+?)$",
         r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
         r"^forget(?: about)?\s+(?P<ref>.+)$",
-        r"^(?:i|we) (?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
+        r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
         r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
         r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
         r"|is not happening)(?: anymore| any more)?$",
@@ -218,7 +220,8 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     decides the kind of change: "change X to Friday" moves the due date, "change X to done" completes it."""
     for pattern, separator in _RENAME_RES:
         if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
-            return _renamed(choices)
+            # "that should say Sara" corrects what was just added: its verb stays
+            return _renamed(tuple(replace(choice, correction=bool(PRONOUN_RE.match(choice.ref))) for choice in choices))
     if made := _MAKE_THAT_RE.match(text):
         choices = (Choice(made["ref"], made["value"], correction=True),)
     elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
@@ -230,6 +233,8 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
         return ChangeIntent("complete", (Choice(last.ref),))
     if re.fullmatch(_OPEN_STATE, last.value or "", re.I):
         return ChangeIntent("reopen", (Choice(last.ref),))
+    if not made:  # "change 4 to 6": only the words named change, whether a whole title or a part of it
+        choices = tuple(replace(choice, correction=True, replaces=choice.ref) for choice in choices)
     return _renamed(choices)
 
 
@@ -243,6 +248,7 @@ _CORRECTION_RES = tuple(
         r"^(?:it is |it was )?not (?:the )?(?P<old>.+?)\s*[,;-]\s*(?:but |i meant |it is |it should be )?(?P<new>.+)$",
         rf"^(?:it is |it's |it was |i meant |i said )?(?:spelt |spelled |written |typed )?(?P<new>[^,]+?){_NOT_OLD}$",
         r"^(?:make (?:it|that) |change (?:it|that) to |no,? )?(?P<new>.+?) instead$",
+        r"^(?:wrong (?:day|date|one|word|name|title)\b[,.;:!-]*\s*)?(?:it is|it's|it should be|should be) (?P<new>.+)$",
         r"^(?P<old>.+?) should (?:be|have been|say|read) (?P<new>.+)$",
         r"^(?:replace|swap|switch) (?:the )?(?P<old>.+?) (?:with|for) (?P<new>.+)$",
         r"^(?P<new>.+?) instead of (?:the )?(?P<old>.+)$",
@@ -316,6 +322,9 @@ _COMMON_DEEDS = {"call", "email", "text", "phone", "ring", "walk", "wash", "clea
                  "answer", "respond", "back", "charge", "confirm", "arrange", "install", "register"}  # fmt: skip
 
 
+_DEED_STEMS = {stem(word) for word in _COMMON_DEEDS | TODO_VERBS}
+
+
 def parse_done_statement(text: str) -> ChangeIntent | None:
     """ "I bought the milk", "just called mom": a past-tense deed may be a todo that is now done.
 
@@ -328,7 +337,7 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     verb = match["verb"].lower()
     if not is_past(verb) or verb in _NOT_COMPLETION:
         return None
-    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _COMMON_DEEDS | TODO_VERBS):
+    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _DEED_STEMS):
         return None
     return ChangeIntent("complete", (Choice(clean_ref(match["ref"])),), tentative=True)
 

@@ -230,7 +230,9 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | None:
         subject = _SUBJECT_RE.match(buffer)
         if subject and not _SUBJECT_RE.match(piece) and _action(f"{subject.group()}{piece}", today):
             piece = f"{subject.group()}{piece}"  # "I fed the fish and paid the gas bill"
-        following = _action(piece, today)
+        following = _action(piece, today) or _sharing_verb(buffer, current, piece, today)
+        if following is not None and following is not _action(piece, today):
+            piece = f"{_verb_of(buffer, current)}{piece}"  # "move the dentist to friday and the haircut to saturday"
         if current is None or following is None or (isinstance(current, AddIntent) and not _NEW_ACTION_RE.match(piece)):
             buffer = f"{buffer}{separator}{piece}"
             current = _action(buffer, today)
@@ -244,6 +246,23 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | None:
 
 _MAX_ACTIONS = 8
 """More clauses than this are a story, not a list of actions (and each cut is read again)."""
+
+
+def _verb_of(clause: str, action: Action_ | None) -> str:
+    """The words of a change before the todo it names: "move " in "move the dentist to friday"."""
+    if not isinstance(action, ChangeIntent) or action.choices[0].ref.lower() not in clause.lower():
+        return ""
+    return clause[: clause.lower().index(action.choices[0].ref.lower())]
+
+
+def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> Action_ | None:
+    """The next piece read with this clause's verb, when that makes it the same change of another todo."""
+    verb = _verb_of(clause, action)
+    shared = _action(f"{verb}{piece}", today) if verb.strip() else None
+    # Only a change with its own value ("... to saturday"): "delete salt and pepper" may be one todo.
+    if not isinstance(shared, ChangeIntent) or not isinstance(action, ChangeIntent):
+        return None
+    return shared if shared.action == action.action and shared.choices[0].value is not None else None
 
 
 def _pieces(text: str) -> list[tuple[str, str]]:

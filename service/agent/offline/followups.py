@@ -13,6 +13,7 @@ from service.agent.offline.changes import clean_ref
 from service.agent.offline.chatter import parse_small_talk, strip_fillers
 from service.agent.offline.clauses import parse_intent
 from service.agent.offline.conversation import Turn
+from service.agent.offline.dates import date_value
 from service.agent.offline.intents import (
     Action,
     AddIntent,
@@ -47,6 +48,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
     if continues_add and (added := _added_more(intent, turns, today)):
         return added
+    if continues_add and (fixed := _fixed_wording(turns, today)):
+        return fixed
     if not isinstance(intent, ReplyIntent):
         return intent
     previous = understand(turns[:-1], today)
@@ -76,6 +79,22 @@ def _asked_about(intent: MultiIntent, answer: str) -> Intent:
         if any(question in answer.lower() for question in asked):
             return part
     return intent
+
+
+_FIX_LEAD_RE = re.compile(
+    r"^(?:no|nope|sorry|oops|whoops|wait|actually|oh)\b[\s,!.:;-]+(?:i meant\s+)?(?P<rest>.+)$", re.I
+)
+
+
+def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
+    """ "add buy apples" - "no, pears": a short correction right after an add rewords (or re-dates) it."""
+    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    if fix is None or not turns[-2].changed or not isinstance(understand(turns[:-1], today), AddIntent):
+        return None
+    value = fix["rest"].strip(" .!")
+    if day := date_value(value, today):
+        return ChangeIntent("due", (Choice("that", day.isoformat()),))
+    return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
 
 
 DEFAULT_PAGE = 50

@@ -25,11 +25,19 @@ _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
         "name",
         re.compile(
             r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
-            r"|\bname (?:do|have|did) you (?:have|got|know|use|see)\b|\bwhat am i called\b",
+            r"|\bname (?:do|have|did) you (?:have|got|know|use|see)\b|\bwhat am i called\b"
+            r"|\bwho (?:do you think |you think )?i am\b",
             re.I,
         ),
     ),
-    ("timezone", re.compile(r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b", re.I)),
+    (
+        "timezone",
+        re.compile(
+            r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
+            r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
+            re.I,
+        ),
+    ),
     ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
     (
         "date",
@@ -64,7 +72,7 @@ def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
 # --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
 
 _DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
-                 "scrap", "ditch", "toss", "dump", "kill", "scratch",
+                 "scrap", "ditch", "toss", "dump", "kill", "scratch", "reset",
                  "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
 _COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
 _ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
@@ -81,7 +89,7 @@ GENERIC_WORDS = {
     "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
     "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
 }  # fmt: skip
-_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there"}
+_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there", "do"}
 """Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
 _BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
 FRESH_START_RE = re.compile(

@@ -95,7 +95,11 @@ def resolve(
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
     if position := _POSITION_RE.match(text):
-        return _by_position(text, _position_of(position), todos, refs)
+        found = _by_position(text, _position_of(position), todos, refs)
+        if found.todos or not position["number"]:
+            return found
+        titled = match_titles(text, todos, action, strict=strict)  # no 4th todo: "change 4 to 6" means a word
+        return titled if titled.todos else found
     if span := _SPAN_RE.match(text):
         return _by_span(text, span, todos, refs)
     found = match_titles(text, todos, action, strict=strict)
