@@ -43,6 +43,7 @@ IRREGULAR = {
     "swept": "sweep", "threw": "throw", "thrown": "throw", "wore": "wear", "hung": "hang",
     "dug": "dig", "chose": "choose", "began": "begin", "held": "hold", "knew": "know", "sat": "sit",
     "slept": "sleep", "stood": "stand", "won": "win", "sang": "sing", "swam": "swim", "flew": "fly",
+    "rang": "ring", "rung": "ring",
     "drew": "draw", "drank": "drink", "read": "read", "put": "put", "set": "set", "shut": "shut",
     "broke": "break", "broken": "break", "forgot": "forget", "forgotten": "forget", "fell": "fall",
     "fallen": "fall", "froze": "freeze", "frozen": "freeze", "stole": "steal", "stolen": "steal", "tore": "tear",

@@ -35,6 +35,7 @@ from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
     ChangeIntent,
+    Choice,
     ContextIntent,
     ListIntent,
     MultiIntent,
@@ -1235,3 +1236,27 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
     await chat.say("wrong day, it's wednesday")
     [todo] = await stored(chat.context)
     assert (todo["title"], todo["due_date"]) == ("Gym", "2026-11-25")
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("I'm all done for today, tick everything off", BulkIntent("complete", False)),
+        ("add pick up dry cleaning and get petrol, both tomorrow",
+         AddIntent((NewTodo("Pick up dry cleaning", None, "2026-11-25"), NewTodo("Get petrol", None, "2026-11-25")))),
+        ("add: book flights; reserve hotel; rent a car",
+         AddIntent((NewTodo("Book flights"), NewTodo("Reserve hotel"), NewTodo("Rent a car")))),
+        ("rang the bank this morning", ChangeIntent("complete", (Choice("rang the bank"),), tentative=True)),
+    ],
+)  # fmt: skip
+def test_chatter_and_asides_around_the_request(message: str, expected: object) -> None:
+    assert parse_intent(message, TODAY) == expected
+
+
+def test_a_remark_after_an_action_is_no_part_of_its_todo() -> None:
+    intent = parse_intent("I wrote the report. Please remove send report, I'll hand it in person.", TODAY)
+    assert isinstance(intent, MultiIntent)
+    assert [part.choices[0].ref for part in intent.parts if isinstance(part, ChangeIntent)] == [
+        "wrote the report",
+        "send report",
+    ]

@@ -102,7 +102,9 @@ TODO_VERBS = {
     "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
     "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
     "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
-    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get",
+    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get", "reserve", "rent", "hire", "compare",
+    "research", "arrange", "confirm", "apply", "register", "install", "cancel", "mop", "dust", "bake", "fill",
+    "meet", "watch", "learn", "update",
 }  # fmt: skip
 
 
@@ -150,7 +152,14 @@ def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
 
 
 def _is_aside(text: str) -> bool:
+    """A remark, an echo, or a date said of every item ("..., both tomorrow")."""
+    if (found := find_date(text, _ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
+        return True
     return is_echo(text) or is_remark(text, past=False)
+
+
+_ANY_DAY = date(2000, 1, 3)  # where a date phrase is does not depend on the day it names
+_EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
 
 
 DISTRIBUTIVE_RE = re.compile(

@@ -11,7 +11,7 @@ from datetime import date
 
 from service.agent.offline.adds import MANAGE_VERB_RE, TODO_VERBS, clean_title
 from service.agent.offline.chatter import PRONOUN_RE, is_past
-from service.agent.offline.dates import date_value, find_date
+from service.agent.offline.dates import date_value, extract_date, find_date
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
@@ -259,7 +259,11 @@ _CORRECTION_RES = tuple(
 Without the old words it corrects what was just added or changed ("that")."""
 
 
+_FIX_LEAD_RE = re.compile(r"^(?:fix|correct) (?:the |a |my )?(?:spelling|typo|title|wording)s?\s*[:,;-]?\s*", re.I)
+
+
 def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
+    text = _FIX_LEAD_RE.sub("", text)  # "fix the spelling: tomatos should be tomatoes"
     for pattern in _CORRECTION_RES:
         if not (match := pattern.match(text)):
             continue
@@ -325,6 +329,10 @@ _COMMON_DEEDS = {"call", "email", "text", "phone", "ring", "walk", "wash", "clea
 _DEED_STEMS = {stem(word) for word in _COMMON_DEEDS | TODO_VERBS}
 
 
+_ANY_DAY = date(2000, 1, 3)
+"""A done statement only needs to know where a date phrase is, not which day it names."""
+
+
 def parse_done_statement(text: str) -> ChangeIntent | None:
     """ "I bought the milk", "just called mom": a past-tense deed may be a todo that is now done.
 
@@ -339,7 +347,8 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
         return None
     if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _DEED_STEMS):
         return None
-    return ChangeIntent("complete", (Choice(clean_ref(match["ref"])),), tentative=True)
+    _, ref = extract_date(match["ref"], _ANY_DAY)  # "rang the bank this morning": the deed, not when
+    return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
 
 
 _UNDO_RE = re.compile(

@@ -213,7 +213,7 @@ _SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|fina
 """The subject a later clause shares: "I fed the fish and paid the gas bill", "just did X and Y"."""
 
 
-def parse_actions(text: str, today: date | None) -> MultiIntent | None:
+def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None:
     """Several actions, one per clause: "delete milk and mark eggs done", "I fed the fish and paid the
     gas bill", "picked up the parcel, and put 'call the vet' on the list".
 
@@ -225,6 +225,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | None:
     if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
         return None
     units: list[Action_] = []
+    dropped = False
     buffer, current = pieces[0][1], _action(pieces[0][1], today)
     for separator, piece in pieces[1:]:
         subject = _SUBJECT_RE.match(buffer)
@@ -233,15 +234,21 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | None:
         following = _action(piece, today) or _sharing_verb(buffer, current, piece, today)
         if following is not None and following is not _action(piece, today):
             piece = f"{_verb_of(buffer, current)}{piece}"  # "move the dentist to friday and the haircut to saturday"
+        if current is not None and following is None and is_remark(piece) and not isinstance(current, AddIntent):
+            dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
+            continue
+        if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
+            buffer, current, dropped = piece, following, True  # "I'm all done for today, tick everything off"
+            continue
         if current is None or following is None or (isinstance(current, AddIntent) and not _NEW_ACTION_RE.match(piece)):
             buffer = f"{buffer}{separator}{piece}"
             current = _action(buffer, today)
             continue
         units.append(current)
         buffer, current = piece, following
-    if current is None or not units:
+    if current is None or not (units or dropped):
         return None
-    return MultiIntent((*units, current))
+    return MultiIntent((*units, current)) if units else current
 
 
 _MAX_ACTIONS = 8

@@ -25,7 +25,7 @@ _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
         "name",
         re.compile(
             r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
-            r"|\bname (?:do|have|did) you (?:have|got|know|use|see)\b|\bwhat am i called\b"
+            r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwhat am i called\b"
             r"|\bwho (?:do you think |you think )?i am\b",
             re.I,
         ),
@@ -51,8 +51,8 @@ _TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
         "all",
         re.compile(
             r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
-            r"|\b(?:info|information|details|data|anything) (?:do you have |have you got |you have |you hold )?"
-            r"(?:on|of|about|for) me\b|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
+            r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
+            r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
             re.I,
         ),
     ),
