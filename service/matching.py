@@ -15,6 +15,23 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())
 
 
+def key_words(text: str, filler: frozenset[str] | set[str]) -> frozenset[str]:
+    """The stems that identify a todo, without the `filler` words: "the milk one" -> {"milk"}."""
+    tokens = words(text)
+    kept = [token for token in tokens if token not in filler] or tokens
+    return frozenset(stem(token) for token in kept)
+
+
+ORDINALS = {
+    "first": 1, "1st": 1, "top": 1, "oldest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "bottom": -1, "final": -1, "latest": -1,
+    "newest": -1, "most recent": -1, "penultimate": -2, "second last": -2, "second to last": -2,
+    "next to last": -2, "one before last": -2,
+}  # fmt: skip
+"""Positions in a list said as words, the last ones counted from the end."""
+
+
 IRREGULAR = {
     "bought": "buy", "brought": "bring", "caught": "catch", "taught": "teach", "paid": "pay",
     "sent": "send", "spent": "spend", "lent": "lend", "built": "build", "wrote": "write",
@@ -26,6 +43,7 @@ IRREGULAR = {
     "swept": "sweep", "threw": "throw", "thrown": "throw", "wore": "wear", "hung": "hang",
     "dug": "dig", "chose": "choose", "began": "begin", "held": "hold", "knew": "know", "sat": "sit",
     "slept": "sleep", "stood": "stand", "won": "win", "sang": "sing", "swam": "swim", "flew": "fly",
+    "rang": "ring", "rung": "ring",
     "drew": "draw", "drank": "drink", "read": "read", "put": "put", "set": "set", "shut": "shut",
     "broke": "break", "broken": "break", "forgot": "forget", "forgotten": "forget", "fell": "fall",
     "fallen": "fall", "froze": "freeze", "frozen": "freeze", "stole": "steal", "stolen": "steal", "tore": "tear",

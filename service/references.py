@@ -23,7 +23,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import NotFound, ServiceError
-from service.matching import same_word, stem, words
+from service.matching import ORDINALS, same_word
+from service.matching import key_words as shared_key_words
 from service.models import Task
 from service.todos import count_todos, get_todo
 
@@ -34,14 +35,8 @@ PREFILTER_MAX = 200
 CANDIDATES_MAX = 10
 CLOSEST_MAX = 3
 
-_ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
-    "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "ninth": 9, "9th": 9,
-    "tenth": 10, "10th": 10, "last": -1, "latest": -1, "newest": -1, "final": -1, "penultimate": -2,
-    "second last": -2, "second to last": -2, "next to last": -2,
-}  # fmt: skip
 _POSITION_RE = re.compile(
-    r"^\s*(?:the\s+|my\s+)?(?:(?P<ordinal>" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + r")"
+    r"^\s*(?:the\s+|my\s+)?(?:(?P<ordinal>" + "|".join(sorted(map(re.escape, ORDINALS), key=len, reverse=True)) + r")"
     r"(?:\s+(?:one|todo|task|item|entry))?(?:\s+(?:on|in)\s+(?:the|my)\s+list)?"
     r"|(?:#|no\.?\s*|number\s+|item\s+|todo\s+|task\s+|position\s+)?(?P<number>\d{1,6}))\s*[.!]?\s*$",
     re.IGNORECASE,
@@ -91,10 +86,7 @@ def _as_uuid(text: str) -> uuid.UUID | None:
 
 
 def key_words(text: str) -> frozenset[str]:
-    """The stems that identify a todo: "the milk one" -> {"milk"}."""
-    tokens = words(text)
-    kept = [token for token in tokens if token not in _FILLER] or tokens
-    return frozenset(stem(token) for token in kept)
+    return shared_key_words(text, _FILLER)
 
 
 async def resolve_todo(
@@ -121,7 +113,7 @@ def _ordered(user_id: uuid.UUID) -> Any:
 
 async def _by_position(db: AsyncSession, user_id: uuid.UUID, match: re.Match[str]) -> Task:
     total = await count_todos(db, user_id)
-    index = _ORDINALS[match["ordinal"].lower()] if match["ordinal"] else int(match["number"])
+    index = ORDINALS[match["ordinal"].lower()] if match["ordinal"] else int(match["number"])
     offset = index - 1 if index > 0 else total + index
     if not 0 <= offset < total:
         raise NoSuchTodo(f"there is no todo number {match.group(0).strip()}; the list has {total}")

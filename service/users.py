@@ -33,7 +33,7 @@ def valid_timezone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder of zones ("Europe") raises OSError with tzdata
         raise InvalidArgument(f"unknown timezone {name!r}; use an IANA name like Europe/London") from None
     return name
 

@@ -30,16 +30,18 @@ from agents import (
 from service import todos
 from service.agent.context import TurnContext, current_date_line
 from service.agent.offline import OfflineModel
+from service.agent.offline.clauses import parse_intent
 from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
     ChangeIntent,
+    Choice,
     ContextIntent,
     ListIntent,
+    MultiIntent,
     NewTodo,
     ReplyIntent,
     UndoIntent,
-    parse_intent,
 )
 from service.agent.offline.model import text_chunks
 from service.agent.tools import ALL_TOOLS
@@ -926,7 +928,7 @@ def test_parse_lists_and_pages_in_other_words(message: str, expected: object) ->
 @pytest.mark.parametrize(
     ("message", "action", "refs"),
     [
-        ("the printer is fixed now, so cross it off", "complete", ["the printer is fixed now", "it"]),
+        ("the printer is fixed now, so cross it off", "complete", ["the printer", "it"]),
         ("scrap the gym one, my membership ran out", "delete", ["the gym one"]),
         ("ok, the heating is broken again, mark that as not done", "reopen", ["the heating is broken", "that"]),
         ("the car service is due on friday, update that", "due", ["the car service"]),
@@ -1073,3 +1075,190 @@ async def test_follow_ups_keep_the_verb_of_the_todo_they_correct(chat: Chat) -> 
     corrected = await chat.say("actually make that a dozen eggs")
     assert corrected.args("update_todo")[0]["title"] == "Buy a dozen eggs"
     assert await titles(chat.context) == [("Buy milk", False), ("Buy a dozen eggs", False)]
+
+
+# --- several actions in one message -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "actions"),
+    [
+        ("drop the yoga class and tick off the novel", [("delete", "the yoga class"), ("complete", "the novel")]),
+        ("delete milk and mark eggs done", [("delete", "milk"), ("complete", "eggs")]),
+        ("mark milk done, mark eggs done", [("complete", "milk"), ("complete", "eggs")]),
+        ("I fed the fish and paid the gas bill", [("complete", "fed the fish"), ("complete", "paid the gas bill")]),
+        ("add oat milk and cross off water plants", [("add", "Oat milk"), ("complete", "water plants")]),
+        ("move the dentist to friday and the haircut to saturday", [("due", "the dentist"), ("due", "the haircut")]),
+        ("cross off the fridge, after that add defrost freezer", [("complete", "the fridge"),
+                                                                  ("add", "Defrost freezer")]),
+        ("picked up the parcel, and put 'call the vet' on the list", [("complete", "picked up the parcel"),
+                                                                      ("add", "Call the vet")]),
+    ],
+)  # fmt: skip
+def test_a_message_of_several_actions_reads_as_one_per_clause(message: str, actions: list[tuple[str, str]]) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, MultiIntent)
+    read = [
+        ("add", part.todos[0].title) if isinstance(part, AddIntent) else (part.action, part.choices[0].ref)
+        for part in intent.parts
+        if isinstance(part, AddIntent | ChangeIntent)
+    ]
+    assert read == actions
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["add milk, eggs and bread", "mark milk and eggs done", "delete salt and pepper",
+     "remind me to pick up the kids and drop off the parcel",
+     "paid the rent and booked the hotel - check them both off"],
+)  # fmt: skip
+def test_lists_and_shared_verbs_stay_one_action(message: str) -> None:
+    assert not isinstance(parse_intent(message, TODAY), MultiIntent)
+
+
+async def test_several_actions_run_in_one_turn_and_are_answered_together(chat: Chat) -> None:
+    await seed(chat.context, "Yoga class", "Read the novel", "Buy stamps")
+    outcome = await chat.say("drop the yoga class and tick off the novel, and add call the vet")
+    assert outcome.names == ["list_todos", "delete_todo", "update_todo", "add_todo"]
+    assert await titles(chat.context) == [("Read the novel", True), ("Buy stamps", False), ("Call the vet", False)]
+    assert "Yoga class" in outcome.answer and "Read the novel" in outcome.answer and "Call the vet" in outcome.answer
+
+
+async def test_an_unclear_action_among_several_asks_and_the_reply_finishes_it(chat: Chat) -> None:
+    await seed(chat.context, "Buy milk", "Buy oat milk", "Call bank")
+    asked = await chat.say("tick off call bank and delete the milk")
+    assert asked.names == ["list_todos", "update_todo"]
+    assert "which one" in asked.answer.lower() and "Call bank" in asked.answer
+    done = await chat.say("the oat one")
+    assert [name for name, _ in done.calls][-1] == "delete_todo"
+    assert await titles(chat.context) == [("Buy milk", False), ("Call bank", True)]
+
+
+@pytest.mark.parametrize(
+    ("message", "action", "completed"),
+    [
+        ("I finished every single task today!", "complete", False),
+        ("scrap the lot", "delete", None),
+        ("start over with an empty list", "delete", None),
+        ("I want to start fresh", "delete", None),
+        ("wipe my whole list", "delete", None),
+        ("get rid of the completed stuff", "delete", True),
+    ],
+)
+def test_everything_at_once_in_other_words(message: str, action: str, completed: bool | None) -> None:
+    assert parse_intent(message, TODAY) == BulkIntent(action, completed)  # type: ignore[arg-type]
+
+
+async def test_a_bulk_delete_makes_every_call_in_one_response(chat: Chat) -> None:
+    await seed(chat.context, "Milk", "Eggs", "Bread")
+    outcome = await chat.say("get rid of all my todos, I want to start fresh")
+    assert outcome.names == ["list_todos", "delete_todo", "delete_todo", "delete_todo"]
+    assert await titles(chat.context) == []
+
+
+def test_a_bulk_delete_is_one_model_response() -> None:
+    from service.agent.offline.conversation import Conversation, PastCall, Turn
+    from service.agent.offline.planner import plan_next
+
+    listed = {"todos": [{"id": f"id{i}", "title": title} for i, title in enumerate(("Milk", "Eggs", "Bread"))]}
+    listing = PastCall("c1", "list_todos", {"completed": None}, {**listed, "pagination": {"has_more": False}})
+    turn = Turn("clear my list", calls=[listing])
+    plan = plan_next(Conversation(TODAY, frozenset({"list_todos", "delete_todo"}), (turn,)))
+    assert [(call.name, call.arguments["todo"]) for call in plan.calls] == [
+        ("delete_todo", "id0"),
+        ("delete_todo", "id1"),
+        ("delete_todo", "id2"),
+    ]
+
+
+# --- corrections and what the assistant knows about the user ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "fix", "title"),
+    [
+        ("add milk", "sorry, I meant oat milk", "Oat milk"),
+        ("add buy milk", "I meant oat milk", "Buy oat milk"),
+        ("add bread", "not bread, rolls", "Rolls"),
+        ("add buy bread", "rolls, not bread", "Buy rolls"),
+        ("add buy cheddar", "actually it should be brie, not cheddar", "Buy brie"),
+        ("add call the dentsit", "oops, dentsit should be dentist", "Call the dentist"),
+        ("add buy red onions", "oh wait, white onions not red", "Buy white onions"),
+        ("add email recieve form", "it's spelt receive, not recieve", "Email receive form"),
+        ("add buy apples", "no, pears", "Buy pears"),
+        ("add email Sam", "that should say email Sam's mum", "Email Sam's mum"),
+        ("add book table for 4", "change 4 to 6", "Book table for 6"),
+    ],
+)
+async def test_a_follow_up_corrects_a_word_of_what_was_just_added(chat: Chat, first: str, fix: str, title: str) -> None:
+    await chat.say(first)
+    fixed = await chat.say(fix)
+    assert fixed.names == ["list_todos", "update_todo"]
+    assert await titles(chat.context) == [(title, False)]
+
+
+async def test_a_corrected_date_moves_the_due_date_not_the_title(chat: Chat) -> None:
+    await chat.say("add call the bank on wednesday")
+    await chat.say("no, I meant Thursday")
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Call the bank", "2026-11-26")
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("what info do you have on me?", "all"),
+        ("what do you know about me", "all"),
+        ("what name have you got for me?", "name"),
+        ("do you know my name", "name"),
+        ("which time zone am I in", "timezone"),
+        ("what's my timezone set to", "timezone"),
+    ],
+)
+def test_rarer_ways_to_ask_what_the_assistant_knows(message: str, topic: str) -> None:
+    assert parse_intent(message, TODAY) == ContextIntent(topic)  # type: ignore[arg-type]
+
+
+async def test_the_rest_are_the_todos_the_other_clauses_did_not_name(chat: Chat) -> None:
+    await seed(chat.context, "Buy stamps", "Call the vet", "Post the letter")
+    outcome = await chat.say("bought the stamps and I've done all the rest too")
+    assert outcome.names == ["list_todos", "update_todo", "update_todo", "update_todo"]
+    assert all(done for _, done in await titles(chat.context))
+
+
+async def test_a_correction_with_a_date_moves_the_todo_it_names(chat: Chat) -> None:
+    await chat.say("add call the vet")
+    await chat.say("sorry, I meant call the vet next friday")
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Call the vet", "2026-12-04")
+
+
+async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
+    await chat.say("add gym on tuesday")
+    await chat.say("wrong day, it's wednesday")
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Gym", "2026-11-25")
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("I'm all done for today, tick everything off", BulkIntent("complete", False)),
+        ("add pick up dry cleaning and get petrol, both tomorrow",
+         AddIntent((NewTodo("Pick up dry cleaning", None, "2026-11-25"), NewTodo("Get petrol", None, "2026-11-25")))),
+        ("add: book flights; reserve hotel; rent a car",
+         AddIntent((NewTodo("Book flights"), NewTodo("Reserve hotel"), NewTodo("Rent a car")))),
+        ("rang the bank this morning", ChangeIntent("complete", (Choice("rang the bank"),), tentative=True)),
+    ],
+)  # fmt: skip
+def test_chatter_and_asides_around_the_request(message: str, expected: object) -> None:
+    assert parse_intent(message, TODAY) == expected
+
+
+def test_a_remark_after_an_action_is_no_part_of_its_todo() -> None:
+    intent = parse_intent("I wrote the report. Please remove send report, I'll hand it in person.", TODAY)
+    assert isinstance(intent, MultiIntent)
+    assert [part.choices[0].ref for part in intent.parts if isinstance(part, ChangeIntent)] == [
+        "wrote the report",
+        "send report",
+    ]

@@ -3,22 +3,28 @@
 It is the embedded default when no API key is configured, the fallback that finishes a turn when the
 real provider fails, and a baseline in evals. So it behaves like a model rather than a command
 parser: on every call it re-reads the conversation (history, the latest user message and the tool
-calls this turn has already made), decides the single next step - tool calls, or the final answer -
-and returns it through the SDK's `Model` interface. It keeps no state between calls, which is what
-lets it take over a turn half-way through, from another model's tool calls.
+calls this turn has already made), decides the next step - tool calls, all of them at once when a
+message asks several things, or the final answer - and returns it through the SDK's `Model`
+interface. It keeps no state between calls, which is what lets it take over a turn half-way
+through, from another model's tool calls.
 
 It never guesses with data: a todo is changed only when the user's words pick it out of the list
 that `list_todos` returned this turn, and answers are written from tool outputs, not assumed.
 
 Same input, same output: no randomness and no clock ("today" is the `Current date:` line that the
-runtime appends to the instructions).
+runtime appends to the instructions; `dateparser` counts from it).
+
+A message goes through one step per module: clauses -> intents (readers) -> references -> plan -> answer.
 
 The modules, each depending only on those before it:
 
 - `text`: normalising, stemming, fuzzy word matching, phrase helpers;
 - `dates`: today from the instructions, and date phrases;
 - `conversation`: the SDK input items read as turns, and lookups over their history;
-- `intents`: what the user wants, from their words alone and then in context;
+- `intents`: what the user wants, as data;
+- `chatter`, `adds`, `queries`, `changes`: the readers, each with its tables of words and patterns;
+- `clauses`: a message cut into clauses, each read as one intent (several actions in one message);
+- `followups`: the latest message in the context of our previous answer;
 - `answers`: replies written from tool outputs;
 - `references`: which todos "the milk", "the second one" and "it" mean;
 - `planner`: the next step of the turn;

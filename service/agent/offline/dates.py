@@ -1,11 +1,19 @@
-"""Dates: today from the instructions (never the clock), and the date phrases people use in todos."""
+"""Dates: today from the instructions (never the clock), and the date phrases people use in todos.
+
+Which words of a message are a date is decided here (a weekday inside "Friday drinks" is a title);
+what date a phrase means is `dateparser`'s work, pinned to the turn's today, except where people mean
+something it reads otherwise ("next Friday" is in next week, "the 3rd" is the next 3rd, "the weekend").
+"""
 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+import dateparser
 
 from service.agent.offline.text import NUMBER_WORDS, alternation
 
@@ -14,8 +22,6 @@ _WEEKDAYS = {
     "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "wed": 2, "thursday": 3,
     "thurs": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
 }  # fmt: skip
-_DAYS_AHEAD = {"day after tomorrow": 2, "tomorrow": 1, "tmrw": 1}  # "today", "tonight", ...: 0
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _COUNTS = {"a": 1, "an": 1, **NUMBER_WORDS, "a couple of": 2, "a few": 3}
 _MONTH_RE = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
@@ -34,7 +40,8 @@ _DATE_RE = re.compile(
     r"|(?P<endweek>(?:the )?end of (?:the |this )?week)"
     r"|(?P<nextmonth>next month)"
     r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
-    rf"|in (?P<count>\d+|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?"
+    rf"|in (?P<count>\d+|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
+    rf"|(?P<count2>\d+|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s? (?:from (?P<from>now|today|tomorrow)|later)"
     rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?: (?:morning|afternoon|evening|night))?"
     rf"|(?:the )?(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?P<month2>{_MONTH_RE}) (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>\d{{4}}))?"
@@ -134,23 +141,48 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
             return date.fromisoformat(match["iso"])
         if today is None:
             return None
-        if match["day1"] or match["day2"]:
-            return _calendar_day(match, today)
         if match["day3"]:
             return _day_of_month(int(match["day3"]), today)
-        return _relative_day(match, today)
+        if match["weekday"] or match["weekend"] or match["nextweek"] or match["endweek"] or match["nextmonth"]:
+            return _relative_day(match, today)
+        if match["endmonth"]:
+            return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        if match["rel"] and re.search(r"\b(?:end|eod|close|cob|today|tonight|this)\b", match["rel"], re.I):
+            return today
+        day = library_date(_spoken(match), today)
+        if day and (day.month, day.day) == (today.month, today.day) and not (match["year1"] or match["year2"]):
+            return today  # "on 24 November", said on 24 November, is today rather than next year
+        return day
     except ValueError:  # "2026-02-30", "31 June"
         return None
 
 
-def _calendar_day(match: re.Match[str], today: date) -> date:
-    month = _MONTHS.index((match["month1"] or match["month2"])[:3].lower()) + 1
-    day = int(match["day1"] or match["day2"])
-    year = match["year1"] or match["year2"]
-    if year:
-        return date(int(year), month, day)
-    candidate = date(today.year, month, day)
-    return candidate if candidate >= today else date(today.year + 1, month, day)
+def _spoken(match: re.Match[str]) -> str:
+    """The phrase as `dateparser` reads it: counts as digits ("a couple of weeks" -> "2 weeks")."""
+    count, unit = match["count"] or match["count2"], match["unit"] or match["unit2"]
+    if count is None:
+        return re.sub(r"\b(?:on|by|for|before|until|till|due|the|of|morning|afternoon|evening|night)\b|tmrw",
+                      lambda word: "tomorrow" if word[0] == "tmrw" else "", match[0], flags=re.I)  # fmt: skip
+    number = int(count) if count.isdigit() else _COUNTS[count.lower()]
+    days, unit = (number * 14, "day") if unit.lower() == "fortnight" else (number, unit.lower())
+    start = "from tomorrow" if (match["from"] or "").lower() == "tomorrow" else "from now"
+    return f"{days} {unit}s {start}"
+
+
+_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
+"""Today is already the user's date (the current-date line is in their timezone), so the library
+counts from noon of it with no zone conversion: the server's own zone can never shift a day."""
+
+
+@functools.lru_cache(maxsize=1024)
+def library_date(phrase: str, today: date) -> date | None:
+    """`phrase` ("tomorrow", "15 December", "3 days from now") as a date, counted from `today`."""
+    settings = {**_SETTINGS, "RELATIVE_BASE": datetime.combine(today, time(12))}
+    found = dateparser.parse(" ".join(phrase.split()), languages=["en"], settings=settings)
+    return found.date() if found else None
+
+
+library_date("tomorrow", date(2026, 1, 1))  # dateparser loads its language data on first use: at start, not mid-turn
 
 
 def _day_of_month(day: int, today: date) -> date:
@@ -165,8 +197,6 @@ def _day_of_month(day: int, today: date) -> date:
 
 def _relative_day(match: re.Match[str], today: date) -> date:
     weekday = today.weekday()
-    if match["rel"]:
-        return today + timedelta(days=_DAYS_AHEAD.get(match["rel"].lower().removeprefix("the "), 0))
     if match["weekend"]:
         return today if weekday == 6 else today + timedelta(days=5 - weekday)
     if match["nextweek"]:
@@ -175,14 +205,6 @@ def _relative_day(match: re.Match[str], today: date) -> date:
         return today + timedelta(days=(4 - weekday) % 7)
     if match["nextmonth"]:
         return _add_months(today.replace(day=1), 1)
-    if match["endmonth"]:
-        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    if match["count"]:
-        count = int(match["count"]) if match["count"].isdigit() else _COUNTS[match["count"].lower()]
-        unit = match["unit"].lower()
-        if unit == "month":
-            return _add_months(today, count)
-        return today + timedelta(days=count * {"day": 1, "week": 7, "fortnight": 14}[unit])
     return _weekday(match, today)
 
 

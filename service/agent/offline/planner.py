@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.agent.offline import undo
+from service.agent.offline.adds import corrected_title
 from service.agent.offline.answers import (
     NOTHING_FOR_BULK,
     REPLIES,
@@ -25,7 +26,9 @@ from service.agent.offline.answers import (
     tool_missing_answer,
     which_one_answer,
 )
+from service.agent.offline.chatter import REST_RE
 from service.agent.offline.conversation import Conversation, PastCall, Todo, snapshots
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action,
     AddIntent,
@@ -35,12 +38,11 @@ from service.agent.offline.intents import (
     ContextIntent,
     Intent,
     ListIntent,
+    MultiIntent,
     NewTodo,
     OfferAddIntent,
     ReplyIntent,
     UndoIntent,
-    keep_leading_verb,
-    understand,
 )
 from service.agent.offline.references import choose, key_words, ref_context
 from service.agent.offline.text import quoted
@@ -115,6 +117,8 @@ def _plan_for(intent: Intent, conv: Conversation) -> Plan:
             return plan_offer(intent, conv)
         case ReplyIntent():
             return Plan(answer=REPLIES[intent.kind])
+        case MultiIntent():
+            return plan_multi(intent, conv)
 
 
 def fetch_all(conv: Conversation, completed: bool | None) -> list[Todo] | Plan:
@@ -199,7 +203,7 @@ def plan_change(intent: ChangeIntent, conv: Conversation) -> Plan:
 def _new_value(action: Action, choice: Choice, targets: Sequence[Todo]) -> str | None:
     """The value to set; a corrected wording keeps the todo's verb ("Buy eggs" -> "Buy a dozen eggs")."""
     if action == "rename" and choice.correction and choice.value and len(targets) == 1:
-        return keep_leading_verb(targets[0].title, choice.value)
+        return corrected_title(targets[0].title, choice)
     return choice.value
 
 
@@ -234,11 +238,53 @@ def plan_bulk(intent: BulkIntent, conv: Conversation) -> Plan:
     todos = fetch_all(conv, intent.completed)
     if isinstance(todos, Plan):
         return todos
+    return bulk_calls(intent, todos)
+
+
+def bulk_calls(intent: BulkIntent, todos: Sequence[Todo]) -> Plan:
+    """Every call of a bulk change in one response (an approval pause before bulk deletes sees them all)."""
     if not todos:
         return Plan(answer=NOTHING_FOR_BULK[intent.action, intent.completed])
     if intent.action == "delete":
         return Plan(calls=tuple(delete_request(todo.id) for todo in todos))
     return Plan(calls=tuple(update_request(todo.id, completed=intent.action == "complete") for todo in todos))
+
+
+def plan_multi(intent: MultiIntent, conv: Conversation) -> Plan:
+    """Several actions at once: list (unless they only add), make every action's calls in one
+    response, then answer from all the outputs. An action whose todo is unclear or missing is not
+    guessed at: its question or problem is said alongside what the others did."""
+    needs_list = not all(isinstance(part, AddIntent) for part in intent.parts)
+    todos = fetch_all(conv, None) if needs_list else []
+    if isinstance(todos, Plan):
+        return todos
+    steps: list[Plan] = []
+    for part in intent.parts:
+        named = {str(call.arguments.get("todo")) for step in steps for call in step.calls}
+        steps.append(_step(part, todos, conv, named))
+    notes = [step.answer for step in steps if step.answer]
+    if conv.current.mutations:
+        return Plan(answer=" ".join([report_changes(conv), *notes]))
+    calls = tuple({repr(call): call for step in steps for call in step.calls}.values())  # each change once
+    return Plan(calls=calls) if calls else Plan(answer=" ".join(notes))
+
+
+def _step(
+    part: AddIntent | ChangeIntent | BulkIntent, todos: Sequence[Todo], conv: Conversation, named: set[str]
+) -> Plan:
+    """One action of several, against the list as it was before any of them ran; "the rest" are the
+    todos the actions before it did not name."""
+    if isinstance(part, ChangeIntent) and REST_RE.match(part.choices[0].ref):
+        return act(part.action, None, [todo for todo in todos if todo.id not in named])
+    if isinstance(part, AddIntent):
+        return Plan(calls=tuple(add_request(todo) for todo in part.todos))
+    if isinstance(part, BulkIntent):
+        targets = [todo for todo in todos if part.completed is None or todo.completed == part.completed]
+        return bulk_calls(part, targets)
+    choice, found = choose(part, todos, ref_context(conv.history, conv.today))
+    if found.problem or not found.todos:
+        return Plan(answer=found.problem or no_match_answer(choice.ref, todos))
+    return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
 
 
 def plan_undo(conv: Conversation) -> Plan:

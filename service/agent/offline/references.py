@@ -21,18 +21,20 @@ from service.agent.offline.answers import (
     visible,
     which_one_answer,
 )
+from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
-    PRONOUN_RE,
     Action,
     BulkIntent,
     ChangeIntent,
     Choice,
     ListIntent,
-    understand,
+    MultiIntent,
 )
 from service.agent.offline.text import NUMBER_WORDS, alternation
-from service.matching import same_word, stem, words
+from service.matching import ORDINALS, same_word, stem, words
+from service.matching import key_words as shared_key_words
 
 _REF_STOPWORDS = {
     "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",
@@ -47,14 +49,7 @@ _WEAK_WORDS = {stem(word) for word in (
     "walk", "cook", "water", "feed", "bring", "return", "submit", "prepare", "plan", "review", "update",
     "start", "renew", "cancel", "sort", "organise", "organize", "up",
 )}  # fmt: skip
-_ORDINALS = {
-    "first": 1, "1st": 1, "top": 1, "oldest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-    "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "bottom": -1, "final": -1, "latest": -1,
-    "newest": -1, "most recent": -1, "penultimate": -2, "second last": -2, "second to last": -2,
-    "next to last": -2, "one before last": -2,
-}  # fmt: skip
-_ORDINAL_RE = alternation(_ORDINALS)
+_ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
     r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|number |num |item |todo |task |entry )?(?P<number>\d{1,3})"
@@ -100,7 +95,11 @@ def resolve(
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
     if position := _POSITION_RE.match(text):
-        return _by_position(text, _position_of(position), todos, refs)
+        found = _by_position(text, _position_of(position), todos, refs)
+        if found.todos or not position["number"]:
+            return found
+        titled = match_titles(text, todos, action, strict=strict)  # no 4th todo: "change 4 to 6" means a word
+        return titled if titled.todos else found
     if span := _SPAN_RE.match(text):
         return _by_span(text, span, todos, refs)
     found = match_titles(text, todos, action, strict=strict)
@@ -127,32 +126,30 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     wanted = key_words(text)
     if not wanted:
         return Resolution(problem=unclear_reference_answer(text))
-    scored: dict[float, list[Todo]] = {}
+    scored: dict[tuple[float, int], list[Todo]] = {}
     for todo in todos:
         title = key_words(todo.title)
         if title == wanted:
-            scored.setdefault(2.0, []).append(todo)
+            scored.setdefault((2.0, 0), []).append(todo)
             continue
         matched = {word for word in wanted if any(same_word(word, other) for other in title)}
         coverage = len(matched) / len(wanted)
         telling = bool(matched - _WEAK_WORDS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
-            scored.setdefault(coverage, []).append(todo)
+            # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
+            scored.setdefault((coverage, len(wanted & title)), []).append(todo)
     if not scored:
         return Resolution(problem=no_match_answer(text, todos))
     best_score = max(scored)
     best = _prefer_by_state(scored[best_score], action)
-    quality = 2 if best_score == 2 else 1 if best_score == 1 else 0
+    quality = 2 if best_score[0] == 2 else 1 if best_score[0] == 1 else 0
     if len(best) > 1:
         return _ask_which(text, best)
     return Resolution(todos=tuple(best), quality=quality)
 
 
 def key_words(text: str) -> frozenset[str]:
-    """The stems that identify a todo: "the milk one" -> {"milk"}."""
-    tokens = words(text)
-    kept = [token for token in tokens if token not in _REF_STOPWORDS] or tokens
-    return frozenset(stem(token) for token in kept)
+    return shared_key_words(text, _REF_STOPWORDS)
 
 
 def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
@@ -165,7 +162,7 @@ def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
 
 def _position_of(match: re.Match[str]) -> int:
     if match["ordinal"]:
-        return _ORDINALS[match["ordinal"].lower()]
+        return ORDINALS[match["ordinal"].lower()]
     if match["word"]:
         return NUMBER_WORDS[match["word"].lower()]
     return int(match["number"])
@@ -237,7 +234,7 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
         if not turn.is_listing or turn.answer is None:
             continue
         intent = understand(turns[: index + 1], today)
-        if isinstance(intent, ChangeIntent | BulkIntent):
+        if isinstance(intent, ChangeIntent | BulkIntent | MultiIntent):
             continue  # that listing found a todo to change; the user was not shown it
         todos = turn.listing()
         if isinstance(intent, ListIntent):

@@ -1,0 +1,261 @@
+"""Reading adds: "add X", "remind me to X", "put X and Y on my list", "I need to X" - the todos in
+them (lists, shared verbs, descriptions, due dates) - and how a correction rewords a title."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from service.agent.offline.chatter import is_echo, is_remark
+from service.agent.offline.dates import extract_date, find_date
+from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
+from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
+from service.matching import same_word, stem, words
+
+_FOREIGN_ADD = (
+    r"(?:r?ajout(?:e|er|ez)|a\u00f1ad(?:e|ir)|agreg(?:a|ar)|aggiung(?:i|ere)|f\u00fcge|hinzuf\u00fcgen"
+    r"|adicion(?:a|e|ar)|voeg toe)"
+)
+"""The add verb in French, Spanish, Italian, German, Portuguese and Dutch: the title is kept as written."""
+_ADD_RE = re.compile(
+    rf"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up|{_FOREIGN_ADD})"
+    r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
+    r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
+    r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
+    r"(?: (?:to|for|that says|saying|called|named|titled|about))?"
+    r"|remind(?:ing)? me(?: (?:to|about|of|that i (?:need|have) to))?"
+    r"|remember(?: to| that i (?:need|have) to)"
+    r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
+    r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder)|(?:todo|to-do|task|reminder|note to self)(?=\s*:))"
+    r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
+    re.I,
+)
+_PUT_RE = re.compile(
+    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:(?:my|the|our)\s+"
+    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)\b(?P<rest>.*)$",
+    re.I,
+)
+NEED_RE = re.compile(
+    r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
+    r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
+    r"|plan to|intend to)\s+(?P<body>.+)$",
+    re.I,
+)
+MANAGE_VERB_RE = re.compile(
+    r"^(?:delete|remove|erase|mark|rename|reopen|tick off|cross off|check off|uncheck|untick|see|view|list|show"
+    r"|know|clear|undo|get rid of|add|remember|remind)\b",
+    re.I,
+)
+_QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
+_LIST_WRAPPER_RE = re.compile(
+    r"\s*\b(?:to|on|onto|in|into)\s+(?:my|the|our)\s+(?:(?:todo|to-do|to do|shopping|task|grocery|daily|work"
+    r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
+    re.I,
+)
+_ADDED_DESCRIPTION_RES = (
+    re.compile(
+        r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
+        r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
+        re.I,
+    ),
+    re.compile(r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$", re.I),
+    re.compile(r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$"),
+    re.compile(r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$"),
+    re.compile(r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$"),
+)
+_ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
+_TITLE_LEAD_RE = re.compile(
+    r"^(?:(?:to|that|about|of|for)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+(?:to|for|about|called"
+    r"|named|titled)\s+)+",
+    re.I,
+)
+_TITLE_TAIL_RE = re.compile(
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more))+$|[\s.,;:!?]+$", re.I
+)
+
+
+def parse_add(text: str, today: date | None) -> Intent | None:
+    """ "add X", "remind me to X", "put X and Y on my list", "I need to X"; None if not an add."""
+    if (lead := find_date(text, today)) and lead.start == 0 and (rest := text[lead.end :].strip(" ,")):
+        later = parse_add(rest, today)  # "tomorrow I need to pick up the prescription"
+        if isinstance(later, AddIntent) and not any(todo.due_date for todo in later.todos):
+            return AddIntent(tuple(replace(todo, due_date=lead.day.isoformat()) for todo in later.todos))
+    if match := _ADD_RE.match(text):
+        body = match["body"]
+    elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):
+        body = f"{match['body']} {match['rest']}"
+    elif match := NEED_RE.match(text):
+        body = match["body"]
+    else:
+        return None
+    if _QUESTION_RE.match(body):
+        return None  # "remind me what's on my list" is a question, not a todo
+    todos = new_todos(body, today)
+    return AddIntent(todos) if todos else ReplyIntent("need_title")
+
+
+TODO_VERBS = {
+    "call", "buy", "book", "email", "pay", "clean", "pick", "phone", "text", "ring", "wash", "walk", "cook",
+    "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
+    "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
+    "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
+    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get", "reserve", "rent", "hire", "compare",
+    "research", "arrange", "confirm", "apply", "register", "install", "cancel", "mop", "dust", "bake", "fill",
+    "meet", "watch", "learn", "update",
+}  # fmt: skip
+
+
+def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
+    """ "call mom" on its own reads like a todo, but it is not a request: offer to add it."""
+    tokens = words(text)
+    if not 2 <= len(tokens) <= 8 or tokens[0] not in TODO_VERBS:
+        return None
+    todos = new_todos(text, today)
+    return OfferAddIntent(todos) if todos else None
+
+
+def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
+    """The todos in an add request: one with a description, or one per listed item."""
+    body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()))
+    body, aside_day = drop_asides(body, today)
+    for pattern in _ADDED_DESCRIPTION_RES:
+        if match := pattern.match(body):
+            due, title = extract_date(match["title"], today)
+            title = clean_title(title)
+            description = match["desc"].strip()
+            return (NewTodo(title, description, _iso(due or aside_day)),) if title and description else ()
+    return tuple(NewTodo(title, None, _iso(due or aside_day)) for title, due in split_items(body, today) if title)
+
+
+_LIST_INTRO_RE = re.compile(
+    r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
+    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|some|several|multiple|a couple)"
+    r"(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
+    re.I,
+)
+_CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
+
+
+def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
+    """Cut the clauses that are no items from an add: remarks ("we ran out") and echoes ("put it on
+    the list"). A date they carry ("it's due Friday") still counts for the todos."""
+    segments = _CLAUSE_CUT_RE.split(body)
+    kept = [segments[0]] + [segment for segment in segments[1:] if not _is_aside(segment)]
+    if len(kept) == len(segments):
+        return body, None
+    asides = [segment for segment in segments[1:] if _is_aside(segment)]
+    day = next((found.day for aside in asides if (found := find_date(aside, today))), None)
+    return ", ".join(kept), day
+
+
+def _is_aside(text: str) -> bool:
+    """A remark, an echo, or a date said of every item ("..., both tomorrow")."""
+    if (found := find_date(text, _ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
+        return True
+    return is_echo(text) or is_remark(text, past=False)
+
+
+_ANY_DAY = date(2000, 1, 3)  # where a date phrase is does not depend on the day it names
+_EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
+
+
+DISTRIBUTIVE_RE = re.compile(
+    r"^(?P<verb>(?:buy|get|grab|order|purchase|pick up|collect|fetch|book|pay|renew|return)\s+)(?P<object>\S.*)$",
+    re.I,
+)
+_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(TODO_VERBS))})\s+)(?P<object>\S.*)$", re.I)
+SHARED_OBJECT_MAX_WORDS = 3
+
+
+def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
+    """ "milk, eggs and bread" is three todos; "call mom and dad" is one; "buy milk and eggs" is
+    "Buy milk" and "Buy eggs".
+
+    With commas it is a list. With only "and", the parts are separate todos when they look alike:
+    all single words ("milk and eggs") or all phrases ("buy milk and call mom"), or when each later
+    part starts a new action ("milk and call mom"), or is a short object for a verb like "buy" to
+    share. A date that only the last part carries applies to every part ("call mom and email dad
+    tomorrow").
+    """
+    parts = [part for part in _ITEM_SEPARATOR_RE.split(body) if part and part.strip() and not is_echo(part)]
+    listed = "," in body or ";" in body
+    dated = [extract_date(part, today) for part in parts]
+    dated = list(zip([due for due, _ in dated], _share_verb([rest for _, rest in dated], listed), strict=True))
+    sizes = {min(len(rest.split()), 2) for _, rest in dated}
+    listed = listed or _starts_actions(parts[1:])
+    if len(parts) < 2 or (not listed and len(sizes) > 1):
+        due, rest = extract_date(body, today)
+        return [(clean_title(rest), due)]
+    shared = dated[-1][0] if all(due is None for due, _ in dated[:-1]) else None
+    return [(clean_title(rest), due or shared) for due, rest in dated]
+
+
+def _share_verb(parts: list[str], listed: bool) -> list[str]:
+    """ "buy milk", "eggs" -> "buy milk", "buy eggs": short bare objects after the first item's verb.
+
+    In a comma list any to-do verb is shared ("call mom, dad and grandma"); with only "and", just
+    verbs whose objects are separate errands, since "call mom and dad" is one call.
+    """
+    first = _TITLE_LEAD_RE.sub("", parts[0]) if len(parts) > 1 else ""
+    match = DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
+    if match is None:
+        return parts
+    objects = parts[1:]  # one may be empty: it was only a date ("..., due tomorrow")
+    if any(len(words(part)) > SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
+        return parts
+    return [parts[0], *(f"{match['verb']}{part.strip()}" if part.strip() else part for part in objects)]
+
+
+def _starts_actions(parts: Sequence[str]) -> bool:
+    """Every part begins with a to-do verb ("call mom", "pay rent"): each is a todo of its own."""
+    return bool(parts) and all((tokens := words(part)) and tokens[0] in TODO_VERBS for part in parts)
+
+
+def clean_title(text: str) -> str:
+    """A title as a person would write it: no "to ..." lead-in, no quotes, first letter capitalised."""
+    text = strip_all(_TITLE_TAIL_RE, _TITLE_LEAD_RE.sub("", text.strip()))
+    text = text.strip().strip("\"'").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def corrected_title(title: str, choice: Choice) -> str:
+    """The title with the user's correction: only the replaced words change ("Buy bread" with "rolls,
+    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"); a whole new
+    wording keeps the todo's verb ("Buy milk" - "I meant oat milk")."""
+    wording = choice.value or ""
+    if old := choice.replaces:
+        literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
+        fuzzy = (
+            found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))
+        )
+        if spot := literal or (next(fuzzy, None) if len(old.split()) == 1 else None):
+            before, new, after = title[: spot.start()].split(), wording.split(), title[spot.end() :].split()
+            return clean_title(
+                " ".join([*before[: len(before) - _overlap(before, new)], *new, *after[_overlap(new, after) :]])
+            )
+    return clean_title(keep_leading_verb(title, wording))
+
+
+def _overlap(first: Sequence[str], then: Sequence[str]) -> int:
+    """How many words end `first` and start `then` too: "white onions" + "onions" said once, not twice."""
+    lower = [word.lower() for word in first], [word.lower() for word in then]
+    return next((k for k in range(min(len(first), len(then)), 0, -1) if lower[0][-k:] == lower[1][:k]), 0)
+
+
+def keep_leading_verb(title: str, wording: str) -> str:
+    """ "Buy eggs" corrected to "a dozen eggs" is "Buy a dozen eggs": a new wording without a verb
+    replaces what the todo is about, not what is to be done."""
+    verb, _, rest = title.partition(" ")
+    first = wording.split()[0] if wording.split() else ""
+    if not rest or verb.lower() not in TODO_VERBS or first.lower() in TODO_VERBS:
+        return wording
+    if first != "I" and "'" not in first and first[1:] in ("", first[1:].lower()):  # "A dozen": only as a title
+        wording = wording[:1].lower() + wording[1:]
+    return f"{verb} {wording}"

@@ -1,0 +1,159 @@
+"""Chatter: what is not a request - greetings, thanks, help, the fillers around a request ("could you
+please ... thanks"), remarks ("we ran out") and echoes ("put it on the list") - and misspelt command words."""
+
+from __future__ import annotations
+
+import re
+
+from service.agent.offline.intents import ReplyIntent
+from service.agent.offline.text import edit_distance, expand, strip_all
+from service.matching import IRREGULAR, words
+
+_HELP_RE = re.compile(
+    r"^(?:help(?: me)?|\?+|what (?:else )?can (?:you|u|i) (?:do|say|ask)(?: you| me| for me| here)?"
+    r"|what do you do|how (?:does|do) (?:this|it|you) work|how do i use (?:this|you|it)|what are you"
+    r"|who are you|what are your (?:commands|features|capabilities|options)|commands|options|menu"
+    r"|how can you help(?: me)?|what is this|instructions|i need help)[?!. ]*$",
+    re.I,
+)
+_GREETING_WORDS = {
+    "hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "good", "day",
+    "greetings", "there", "how", "are", "you", "doing", "today", "is", "it", "going", "what", "up", "sup", "s",
+}  # fmt: skip
+_GREETING_CORE = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "greetings",
+                  "sup", "up", "how"}  # fmt: skip
+_THANKS_WORDS = {"thanks", "thank", "thx", "ty", "cheers", "appreciated", "appreciate", "ta"}
+_BYE_WORDS = {"bye", "goodbye", "later", "night", "ciao", "cya"}
+_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | {
+    "ok", "okay", "k", "kk", "great", "perfect", "awesome", "nice", "cool", "good", "fine", "alright",
+    "right", "sure", "got", "it", "sounds", "that", "thats", "all", "is", "no", "nope", "nothing", "else",
+    "for", "now", "never", "mind", "nevermind", "forget", "lovely", "brilliant", "excellent", "super",
+    "wonderful", "fantastic", "amazing", "wow", "yes", "yep", "yeah", "yay", "done", "you", "so", "much",
+    "very", "a", "lot", "see", "ya", "have", "day", "one", "the", "hmm", "i", "am", "we", "are", "s", "m",
+    "will", "do", "thumbs", "up", "noted", "understood", "exactly", "correct", "indeed", "mate", "buddy", "pal",
+}  # fmt: skip
+_LEADING_FILLER_RE = re.compile(
+    r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
+    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops"
+    r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
+    r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
+    r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
+    r"|anyway|anyhow|(?:can|could|shall|may) (?:we|i)"
+    r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
+    r"\b[\s,!.:;-]*",
+    re.I,
+)
+_TRAILING_FILLER_RE = re.compile(
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now(?<!from now)|asap|right now|if you can|if possible"
+    r"|ok|okay))+"
+    r"[\s.!?]*$|[\s.!?]+$",
+    re.I,
+)
+
+
+_COMMAND_WORDS = (
+    "add", "show", "list", "todos", "todo", "tasks", "task", "items", "delete", "remove", "mark", "done",
+    "complete", "completed", "finished", "finish", "rename", "reopen", "clear", "everything", "display",
+    "what", "whats", "tomorrow", "today", "undo", "remind", "create", "change", "update", "move", "check",
+    "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
+)  # fmt: skip
+_COMMAND_SET = frozenset(_COMMAND_WORDS)
+_VOWELS = frozenset("aeiouy")
+
+
+def correct_typos(text: str) -> str:
+    """The message with misspelt command words fixed ("shwo my todso" -> "show my todos").
+
+    Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
+    A word is fixed to the closest command word with its first letter, at most one slip away (two for
+    long words); a three-letter word only when it has no vowel (so is no English word: "too" stays)
+    and only by the letter it dropped ("shw" -> "show", "lst" -> "list").
+    """
+    return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
+
+
+def _corrected(word: str) -> str:
+    lower = word.lower()
+    if lower in _COMMAND_SET:
+        return word
+    allowed = 1 if len(lower) <= 6 else 2
+    candidates = [
+        (distance, abs(len(known) - len(lower)), index, known)
+        for index, known in enumerate(_COMMAND_WORDS)
+        if known[0] == lower[0]
+        and (len(lower) > 3 or (len(known) == 4 and not set(lower) & _VOWELS))
+        and (distance := edit_distance(lower, known)) <= allowed
+    ]
+    return min(candidates)[-1] if candidates else word
+
+
+def strip_fillers(text: str) -> tuple[str, bool]:
+    """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
+    greeted = False
+    while match := _LEADING_FILLER_RE.match(text):
+        greeted = greeted or bool(match["greet"])
+        text = text[match.end() :]
+    return strip_all(_TRAILING_FILLER_RE, text).strip(), greeted
+
+
+def parse_small_talk(text: str) -> ReplyIntent | None:
+    """Greetings, thanks, goodbyes, "ok" and help: the whole message is one of those."""
+    if _HELP_RE.match(text):
+        return ReplyIntent("help")
+    ordered = words(expand(text))
+    tokens = set(ordered)
+    if not tokens or ordered[0] in {"is", "are", "was", "did", "have", "has"}:  # "is it done?" asks something
+        return None
+    if "done" in tokens and tokens & {"it", "that", "this"}:  # "that's done" completes the todo just discussed
+        return None
+    if tokens <= _GREETING_WORDS and tokens & _GREETING_CORE:
+        return ReplyIntent("greeting")
+    if tokens <= _ACK_WORDS:
+        if tokens & _THANKS_WORDS:
+            return ReplyIntent("thanks")
+        return ReplyIntent("bye" if tokens & _BYE_WORDS else "ack")
+    return None
+
+
+PRONOUN_RE = re.compile(
+    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
+    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
+    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
+    r"|(?:all of |both of )?(?:them|those|these)(?: all| both| two)?))$",
+    re.I,
+)
+"""References that point back ("it", "both of them") rather than name a todo."""
+REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
+"""The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
+_SUBJECT_WORDS = {"i", "we", "they", "he", "she", "you", "it", "there"}
+_REMARK_LEADS = _SUBJECT_WORDS | {"because", "since", "cause", "cos", "coz", "but", "though", "although"}
+_FINITE_WORDS = {"is", "are", "was", "were", "am", "has", "have", "had", "will", "would", "can", "could", "keeps",
+                 "seems", "got", "s"}  # fmt: skip
+_POINTING_WORDS = {"it", "that", "this", "them", "those", "these", "both"}
+_ECHO_WORDS = _POINTING_WORDS | {
+    "put", "add", "stick", "pop", "write", "note", "jot", "save", "set", "do", "make", "keep", "track", "record",
+    "log", "down", "up", "please", "pls", "for", "me",
+    "so", "on", "in", "to", "the", "my", "our", "a", "list", "todo", "todos", "go", "ahead", "one", "thanks",
+    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly", "back",
+}  # fmt: skip
+
+
+def is_remark(text: str, *, past: bool = True) -> bool:
+    """A clause that tells rather than asks: "we ran out", "because it's her birthday", "the tap is
+    leaking again", "the meeting moved" (unless not `past`: a list item may be "some canned tomatoes").
+    It may name the todo a pronoun elsewhere means, but is no todo or request itself."""
+    tokens = words(expand(text))
+    if len(tokens) < 2:
+        return False
+    later = tokens[1:]
+    return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(is_past, later)))
+
+
+def is_past(word: str) -> bool:
+    return word in IRREGULAR or (word.endswith("ed") and len(word) > 4)
+
+
+def is_echo(text: str) -> bool:
+    """A clause that only points back at the rest of the message: "put it on the list", "set that"."""
+    tokens = set(words(text))
+    return bool(tokens & _POINTING_WORDS) and tokens <= _ECHO_WORDS

@@ -1,0 +1,309 @@
+"""Clauses: a message cut into its clauses (sentences, "and"/"then", ";", lines) and each read as one
+intent by the readers (`READERS`), giving one request, several actions (`MultiIntent`), or a request
+with remarks around it ("the tap leaks again, reopen it")."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from service.agent.guardrails import scope_violation
+from service.agent.offline.adds import MANAGE_VERB_RE, NEED_RE, offer_add, parse_add
+from service.agent.offline.changes import (
+    clean_ref,
+    parse_correction,
+    parse_describe,
+    parse_done_statement,
+    parse_due,
+    parse_rename,
+    parse_state_change,
+    parse_status,
+    parse_undo,
+)
+from service.agent.offline.chatter import PRONOUN_RE, correct_typos, is_echo, is_remark, parse_small_talk, strip_fillers
+from service.agent.offline.intents import (
+    MAX_MESSAGE_CHARS,
+    Action_,
+    AddIntent,
+    BulkIntent,
+    ChangeIntent,
+    Choice,
+    Intent,
+    MultiIntent,
+    OfferAddIntent,
+    ReplyIntent,
+)
+from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile
+from service.agent.offline.text import expand, normalize
+
+
+@functools.lru_cache(maxsize=512)
+def parse_intent(message: str, today: date | None) -> Intent:
+    """What the user wants, from their words alone (the conversation is consulted when planning)."""
+    text = normalize(message)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return parse_long(text, today)
+    return _parse_text(text, today)
+
+
+def _parse_text(text: str, today: date | None) -> Intent:
+    if scope_violation(text):
+        return ReplyIntent("refuse")
+    small_talk = parse_small_talk(text)
+    if small_talk is not None:
+        return small_talk
+    request, greeted = strip_fillers(text)
+    if not request:
+        return ReplyIntent("greeting" if greeted else "unclear")
+    return (
+        parse_actions(request, today)
+        or parse_message(request, today)
+        or parse_small_talk(request)
+        or offer_add(request, today)
+        or single_request(request, today)
+        or parse_request(correct_typos(request), today)
+        or ReplyIntent("unclear")
+    )
+
+
+def _is_request(intent: Intent) -> bool:
+    return not isinstance(intent, ReplyIntent | OfferAddIntent)
+
+
+def single_request(text: str, today: date | None) -> Intent | None:
+    """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or
+    None when there is no such sentence or more than one (acting on one of two would be a guess)."""
+    parts = list(dict.fromkeys(sentences(text)))
+    if len(parts) < 2:
+        return None
+    requests = [intent for intent in (_parse_text(part, today) for part in parts) if _is_request(intent)]
+    return requests[0] if len(requests) == 1 else None
+
+
+def parse_long(text: str, today: date | None) -> Intent:
+    """A long message is acted on only when its request is short: the one request among sentences
+    of chatter ("add X. By the way, ..."), or an add whose long part is its description."""
+    if scope_violation(text):
+        return ReplyIntent("too_long")
+    if (request := single_request(text, today)) is not None:
+        return request
+    if len(text) <= _LONG_ADD_MAX_CHARS:
+        intent = _parse_text(text, today)
+        if isinstance(intent, AddIntent) and len(intent.todos) == 1 and intent.todos[0].description:
+            return intent
+    return ReplyIntent("too_long")
+
+
+_LONG_ADD_MAX_CHARS = 2500
+"""Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END_RE.split(text) if len(part) <= MAX_MESSAGE_CHARS]
+
+
+Reader = Callable[[str, "date | None"], "Intent | None"]
+READERS: tuple[tuple[str, Reader], ...] = (
+    ("undo", lambda text, _: parse_undo(expand(text))),
+    ("describe", lambda text, _: parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
+    ("add", parse_add),
+    ("profile", lambda text, _: parse_profile(expand(text))),
+    ("bulk", lambda text, _: parse_bulk(expand(text))),  # "mark everything done" before "mark X done"
+    ("list", lambda text, today: parse_list(expand(text), today)),
+    ("status", lambda text, _: parse_status(expand(text))),  # "is X done?" asks, changes nothing
+    ("due", lambda text, today: parse_due(expand(text), today)),
+    ("rename", parse_rename),  # "change X to Friday" is read here, by what the new value is
+    ("state", lambda text, _: parse_state_change(expand(text))),
+    ("done statement", lambda text, _: parse_done_statement(expand(text))),  # a guess: after every command
+    ("correction", parse_correction),  # "dentsit should be dentist": only when no command reads it
+)
+"""Each intent's reader, tried in turn: the first that reads the clause wins, and the comments say why
+a reader comes before the ones after it. A reader reads one clause with its own table of patterns."""
+
+
+@functools.lru_cache(maxsize=2048)  # a message's clauses are read again as it is cut differently
+def parse_request(text: str, today: date | None) -> Intent | None:
+    """A request about the todos, or None when the words fit no request we know."""
+    need = NEED_RE.match(text)  # "I need to delete the milk", "I want to start fresh": the request in it
+    body = need["body"] if need else ""
+    if (MANAGE_VERB_RE.match(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
+        return request
+    return next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
+
+
+_CLAUSE_BREAK_RE = re.compile(
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2})\s+(?:(?:and|but|so|then|and then|so please)\s+)?", re.I
+)
+
+
+def clauses(text: str) -> list[str]:
+    """ "remove the flights one, trip is cancelled" -> its clauses (none cut inside quotes)."""
+    if '"' in text:
+        return [text]
+    return [part for part in _CLAUSE_BREAK_RE.split(text) if part.strip(" .!?")]
+
+
+def parse_message(text: str, today: date | None) -> Intent | None:
+    """The request in `text`, read whole or, when that finds no request or a change that swallowed a
+    second clause ("done, mark it complete"), clause by clause."""
+    whole = parse_request(text, today)
+    if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
+        return parse_clauses(text, today) or whole
+    return whole
+
+
+def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
+    """A change asked for in one clause, with the others as context: "the tap is leaking again, mark
+    it as not done" reopens the tap; "got the milk and the bread, check both off" both.
+
+    Every clause must be a change, a remark, an echo or small talk, else the cut is wrong ("mark milk,
+    eggs and bread as done") and None is returned. The command wins over statements; a pronoun in it
+    may mean what another clause named.
+    """
+    parts = clauses(text)
+    if len(parts) < 2:
+        return None
+    changes: list[tuple[str, ChangeIntent]] = []
+    context: list[str] = []
+    for clause in parts:
+        part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
+        if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
+            continue
+        intent = parse_request(part, today)
+        if isinstance(intent, ChangeIntent):
+            changes.append((part, intent))
+        elif intent is not None:
+            return None
+        elif is_remark(part):
+            context.append(clause)
+        else:
+            return None
+    if not changes:
+        return None
+    changes.sort(key=lambda pair: (pair[1].tentative, _is_statement(*pair)))
+    main = changes[0][1]
+    others = [choice.ref for _, intent in changes[1:] if intent.action == main.action for choice in intent.choices]
+    value = main.choices[0].value
+    if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
+        others = [ref for ref in others if not PRONOUN_RE.match(ref)]
+    if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        others += [clean_ref(part) for part in context]
+        antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
+        return replace(main, choices=antecedents + main.choices)
+    return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
+
+
+_ACTION_BREAK_RE = re.compile(
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards)\s+)*"
+    r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
+    re.I,
+)
+_NEW_ACTION_RE = re.compile(
+    r"^(?:delete|remove|erase|mark|tick|cross|rename|reopen|untick|uncheck|unmark|move|reschedule|postpone|push"
+    r"|complete|get rid of|check (?:off|[^ ]+ off)|add|put|remind|create)\b",
+    re.I,
+)
+"""Verbs that start a new action after an add: "add X and delete Y" (but not "add pick up X and drop off Y")."""
+_SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|finally\s+)*|(?:just|already)\s+)", re.I)
+"""The subject a later clause shares: "I fed the fish and paid the gas bill", "just did X and Y"."""
+
+
+def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None:
+    """Several actions, one per clause: "delete milk and mark eggs done", "I fed the fish and paid the
+    gas bill", "picked up the parcel, and put 'call the vet' on the list".
+
+    The message is cut at every clause break; a piece that is no action on its own ("eggs" in "add
+    milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
+    ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
+    """
+    pieces = _pieces(text)
+    if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
+        return None
+    units: list[Action_] = []
+    dropped = False
+    buffer, current = pieces[0][1], _action(pieces[0][1], today)
+    for separator, piece in pieces[1:]:
+        subject = _SUBJECT_RE.match(buffer)
+        if subject and not _SUBJECT_RE.match(piece) and _action(f"{subject.group()}{piece}", today):
+            piece = f"{subject.group()}{piece}"  # "I fed the fish and paid the gas bill"
+        following = _action(piece, today) or _sharing_verb(buffer, current, piece, today)
+        if following is not None and following is not _action(piece, today):
+            piece = f"{_verb_of(buffer, current)}{piece}"  # "move the dentist to friday and the haircut to saturday"
+        if current is not None and following is None and is_remark(piece) and not isinstance(current, AddIntent):
+            dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
+            continue
+        if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
+            buffer, current, dropped = piece, following, True  # "I'm all done for today, tick everything off"
+            continue
+        if current is None or following is None or (isinstance(current, AddIntent) and not _NEW_ACTION_RE.match(piece)):
+            buffer = f"{buffer}{separator}{piece}"
+            current = _action(buffer, today)
+            continue
+        units.append(current)
+        buffer, current = piece, following
+    if current is None or not (units or dropped):
+        return None
+    return MultiIntent((*units, current)) if units else current
+
+
+_MAX_ACTIONS = 8
+"""More clauses than this are a story, not a list of actions (and each cut is read again)."""
+
+
+def _verb_of(clause: str, action: Action_ | None) -> str:
+    """The words of a change before the todo it names: "move " in "move the dentist to friday"."""
+    if not isinstance(action, ChangeIntent) or action.choices[0].ref.lower() not in clause.lower():
+        return ""
+    return clause[: clause.lower().index(action.choices[0].ref.lower())]
+
+
+def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> Action_ | None:
+    """The next piece read with this clause's verb, when that makes it the same change of another todo."""
+    verb = _verb_of(clause, action)
+    shared = _action(f"{verb}{piece}", today) if verb.strip() else None
+    # Only a change with its own value ("... to saturday"): "delete salt and pepper" may be one todo.
+    if not isinstance(shared, ChangeIntent) or not isinstance(action, ChangeIntent):
+        return None
+    return shared if shared.action == action.action and shared.choices[0].value is not None else None
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """`text` cut at clause breaks, each piece with the separator before it (no cut inside quotes)."""
+    pieces, start, separator = [], 0, ""
+    for cut in _ACTION_BREAK_RE.finditer(text):
+        if len(_QUOTE_RE.findall(text[: cut.start()])) % 2:
+            continue
+        pieces.append((separator, text[start : cut.start()]))
+        start, separator = cut.end(), cut.group()
+    pieces.append((separator, text[start:]))
+    return [(sep, piece.strip(" .!?")) for sep, piece in pieces if piece.strip(" .!?")] or [("", text)]
+
+
+_QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
+
+
+def _points_back(text: str, today: date | None) -> bool:
+    """ "check both off", "put it on the list": a clause about what another clause named."""
+    request = strip_fillers(text)[0]
+    intent = parse_request(request, today) if request else None
+    pronoun = isinstance(intent, ChangeIntent) and any(PRONOUN_RE.match(choice.ref) for choice in intent.choices)
+    return pronoun or is_echo(request)
+
+
+def _action(text: str, today: date | None) -> Action_ | None:
+    """`text` read as one action that changes the list, else None (questions, chatter, pronouns)."""
+    request = strip_fillers(text)[0]
+    intent = parse_request(request, today) if request else None
+    if isinstance(intent, ChangeIntent):
+        return None if intent.action == "status" else intent
+    return intent if isinstance(intent, AddIntent | BulkIntent) else None
+
+
+def _is_statement(text: str, intent: ChangeIntent) -> bool:
+    """ "trip is cancelled" names its todo first; a command starts with its verb."""
+    return text.lower().startswith(intent.choices[0].ref.lower())

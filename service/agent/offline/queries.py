@@ -1,0 +1,228 @@
+"""Reading questions and list-wide requests: what the user knows about themselves, "show my list"
+(filters, due windows, pages) and "everything at once" (clear, complete or reopen all), each judged by
+its table of words, since people phrase these a hundred ways."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, timedelta
+
+from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
+from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.matching import words
+
+# --- user context -------------------------------------------------------------------------------
+
+_PROFILE_CHANGE_RE = re.compile(
+    r"^(?:my name is|call me|i am called)\b|\b(?:set|change|update) my (?:name|time ?zone|preferences?|settings)\b"
+    r"|\bmy time ?zone is\b|\b(?:delete|close|remove|deactivate|cancel|reset|change) (?:my|this|the) (?:user )?"
+    r"(?:account|password|email|profile)\b",
+    re.I,
+)
+_TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
+    (
+        "name",
+        re.compile(
+            r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
+            r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwhat am i called\b"
+            r"|\bwho (?:do you think |you think )?i am\b",
+            re.I,
+        ),
+    ),
+    (
+        "timezone",
+        re.compile(
+            r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
+            r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
+            re.I,
+        ),
+    ),
+    ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
+            r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
+            re.I,
+        ),
+    ),
+    (
+        "all",
+        re.compile(
+            r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
+            r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
+            r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
+    """Questions about the user (name, timezone, preferences, today); changing them is not ours to do."""
+    if _PROFILE_CHANGE_RE.search(text):
+        return ReplyIntent("profile")
+    topics = [topic for topic, pattern in _TOPIC_RES if pattern.search(text)]
+    if not topics:
+        return None
+    return ContextIntent(topics[0] if len(topics) == 1 else "all")
+
+
+# --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
+
+_DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
+                 "scrap", "ditch", "toss", "dump", "kill", "scratch", "reset",
+                 "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
+_COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
+_ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
+                 "do"}  # fmt: skip
+_REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
+_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each", "lot"}
+DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished", "sorted"}
+_OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
+               "needs", "incomplete", "undone"}  # fmt: skip
+_NEGATIONS = {"not", "no", "yet"}
+GENERIC_WORDS = {
+    "the", "my", "of", "todos", "todo", "tasks", "task", "items", "item", "ones", "one", "things", "thing",
+    "list", "from", "off", "on", "in", "as", "to", "be", "is", "are", "was", "were", "get", "up", "out", "a",
+    "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
+    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
+}  # fmt: skip
+_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there", "do"}
+"""Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
+_BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
+FRESH_START_RE = re.compile(
+    r"^(?:(?:i|we) (?:want|would like|need)(?: to)? |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
+    r"|from scratch)|(?:have |get |make )?(?:a )?(?:clean slate|fresh start))"
+    r"(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
+    re.I,
+)
+"""A fresh start is a cleared list (and a bulk delete asks first where approvals are on)."""
+
+
+def parse_bulk(text: str) -> BulkIntent | None:
+    """ "clear completed", "mark everything done", "delete all my todos", "reopen all"."""
+    if FRESH_START_RE.match(text):
+        return BulkIntent("delete", None)
+    tokens = words(text)
+    bag = set(tokens)
+    if not bag <= _BULK_VOCAB or not tokens or tokens[0] in _ASKING_WORDS or "show" in bag:
+        return None
+    scoped = bool(bag & _SCOPE_WORDS)
+    if bag & _DELETE_WORDS and (scoped or bag & (DONE_WORDS | _OPEN_WORDS) or "list" in bag):
+        return BulkIntent("delete", _bulk_delete_filter(bag))
+    if scoped and (bag & _REOPEN_WORDS or ("not" in bag and bag & DONE_WORDS)):
+        return BulkIntent("reopen", True)
+    if scoped and (bag & _COMPLETE_WORDS or (bag & DONE_WORDS and bag & {"everything", "todos", "tasks", "i", "them"})):
+        return BulkIntent("complete", False)
+    return None
+
+
+def _bulk_delete_filter(bag: set[str]) -> bool | None:
+    """Which todos a bulk delete means: done ones ("clear completed", "clean up"), open ones, or all."""
+    if (bag & DONE_WORDS and not bag & _NEGATIONS) or bag & {"clean", "tidy"}:
+        return True
+    if bag & _OPEN_WORDS or bag & DONE_WORDS:
+        return False
+    return None
+
+
+_LIST_SIGNALS = {
+    "list", "lists", "todos", "todo", "tasks", "task", "items", "agenda", "plate", "show", "left", "remaining",
+    "pending", "open", "outstanding", "unfinished", "incomplete", "finished", "completed", "done", "due",
+    "overdue", "anything", "chores", "jobs", "everything", "stuff", "things",
+}  # fmt: skip
+_LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | {
+    "what", "whats", "how", "many", "much", "s", "do", "does", "did", "got", "for", "there", "give",
+    "see", "view", "display", "read", "print", "tell", "can", "you", "please", "current", "again", "so", "far",
+    "yet", "t", "isn", "aren", "haven", "ve", "any", "remind", "know", "let", "look", "at", "like", "should",
+    "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
+    "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
+    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
+    "just", "only", "including", "include", "incl",
+}  # fmt: skip
+_INCLUSIVE_WORDS = {"including", "include", "incl"}
+
+
+_LIMIT_RE = re.compile(
+    rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
+    r"|(?P<bare>\d{1,3})(?= (?:\w+ )?(?:todos?|tasks?|items?|things|ones|entries)\b))\b",
+    re.I,
+)
+_MORE_RE = re.compile(
+    r"^(?:(?:show|list|give|display|see|get|read)(?: me| us)? )?(?:the |some )?"
+    rf"(?:next(?: page| (?P<count>\d{{1,3}}|{alternation(NUMBER_WORDS)}))?|more|(?:the )?rest|page (?P<page>\d{{1,3}}))"
+    r"(?: (?:of )?(?:them|the list|my list|my todos|todos|tasks|items|ones|results|page))?"
+    r"|^(?:keep going|continue|go on|carry on)$",
+    re.I,
+)
+
+
+def parse_more(text: str) -> ListIntent | None:
+    """ "next page", "show me more", "the next 5", "page 3": more of the list shown last."""
+    if not (match := _MORE_RE.fullmatch(text.rstrip(" .!?"))):
+        return None
+    return ListIntent(more=True, limit=_count(match["count"]), page=int(match["page"]) if match["page"] else None)
+
+
+def _count(text: str | None) -> int | None:
+    if not text:
+        return None
+    return int(text) if text.isdigit() else NUMBER_WORDS[text.lower()]
+
+
+def parse_list(text: str, today: date | None) -> ListIntent | None:
+    """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
+    if (more := parse_more(text)) is not None:
+        return more
+    if not (limit := _LIMIT_RE.search(text)):
+        return _parse_list_words(text, today)
+    rest = f"{text[: limit.start()]} {text[limit.end() :]}"
+    intent = _parse_list_words(rest, today)
+    count = _count(limit["first"] or limit["bare"])
+    return replace(intent, limit=count) if intent and count else intent
+
+
+def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
+    tokens = words(re.sub(r"\bto[- ]do\b(?=[- ]?(?:list|items?)\b)|\bto-do\b", "todo", text, flags=re.I))
+    bag = set(tokens)
+    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do"})
+    if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
+        return None
+    if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
+        return None  # "all of them are done now" tells, about the todos just seen
+    if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:
+        return None  # "I finished" is a statement, not a question
+    if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):
+        return None
+    phrase = " ".join(tokens)
+    negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"}  # "is everything done?": show what is not
+    if bag & _INCLUSIVE_WORDS:  # "all my todos, including the done ones"
+        return ListIntent()
+    if bag & DONE_WORDS and not negated and not bag & _OPEN_WORDS and " to do" not in phrase:
+        return ListIntent(completed=True)
+    pending = bool(bag & _OPEN_WORDS or bag & DONE_WORDS or " to do" in phrase or bag & {"due", "overdue"})
+    window = _due_window(bag, phrase, today)
+    if window:
+        return ListIntent(False, *window)
+    return ListIntent(completed=False if pending else None)
+
+
+def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | None, date, str] | None:
+    """The due-date range a list question asks about: (from, until, label) or None for all dates."""
+    if today is None:
+        return None
+    sunday = today + timedelta(days=6 - today.weekday())
+    if bag & {"overdue", "late"} or "past due" in phrase:
+        return None, today - timedelta(days=1), "overdue"
+    if "tomorrow" in bag:
+        tomorrow = today + timedelta(days=1)
+        return tomorrow, tomorrow, "tomorrow"
+    if "next week" in phrase:
+        return sunday + timedelta(days=1), sunday + timedelta(days=7), "next week"
+    if "week" in bag:
+        return None, sunday, "this week"
+    if bag & {"today", "tonight"}:
+        return None, today, "today"
+    return None

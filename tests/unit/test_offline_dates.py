@@ -1,0 +1,61 @@
+"""The offline model's dates: which words are a date (here), and what date they mean (dateparser,
+pinned to the turn's today, never the clock)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.agent.offline.clauses import parse_intent
+from service.agent.offline.dates import extract_date, find_date, library_date
+from service.agent.offline.intents import AddIntent, NewTodo
+
+TODAY = date(2026, 11, 24)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("phrase", "day"),
+    [
+        ("tomorrow", "2026-11-25"),
+        ("the day after tomorrow", "2026-11-26"),
+        ("next friday", "2026-12-04"),  # in next week, as people mean it
+        ("on friday", "2026-11-27"),
+        ("on the 3rd", "2026-12-03"),
+        ("on 24 november", "2026-11-24"),  # today, not next year
+        ("by 23 nov", "2027-11-23"),
+        ("in a couple of weeks", "2026-12-08"),
+        ("a week from today", "2026-12-01"),
+        ("3 days from now", "2026-11-27"),
+        ("two weeks from tomorrow", "2026-12-09"),
+        ("in a week's time", "2026-12-01"),
+        ("in 1 month", "2026-12-24"),
+        ("end of the month", "2026-11-30"),
+    ],
+)
+def test_date_phrases_count_from_the_turns_today(phrase: str, day: str) -> None:
+    found = find_date(phrase, TODAY)
+    assert found is not None and found.day.isoformat() == day
+
+
+def test_the_library_is_pinned_to_the_given_today_not_the_clock() -> None:
+    assert library_date("tomorrow", date(2030, 2, 28)) == date(2030, 3, 1)
+    assert find_date("tomorrow", None) is None  # without a current-date line there is no "tomorrow"
+
+
+def test_a_weekday_that_names_a_thing_stays_in_the_title() -> None:
+    assert extract_date("book a table for friday dinner", TODAY) == (None, "book a table for friday dinner")
+
+
+@pytest.mark.parametrize(
+    ("message", "todo"),
+    [
+        ("add dentist next friday", NewTodo("Dentist", None, "2026-12-04")),
+        ("remind me to call mum the day after tomorrow", NewTodo("Call mum", None, "2026-11-26")),
+        ("add submit expenses 3 days from now", NewTodo("Submit expenses", None, "2026-11-27")),
+        ("put pay council tax on my list for a week from today", NewTodo("Pay council tax", None, "2026-12-01")),
+        ("tomorrow I need to pick up the prescription", NewTodo("Pick up the prescription", None, "2026-11-25")),
+    ],
+)
+def test_a_relative_date_after_the_title_is_its_due_date(message: str, todo: NewTodo) -> None:
+    assert parse_intent(message, TODAY) == AddIntent((todo,))
