@@ -62,10 +62,10 @@ async def test_a_key_whose_worker_died_mid_turn_is_taken_over_by_the_retry(
 
 
 async def test_a_running_claim_keeps_its_lease(database: Database, user_id: uuid.UUID) -> None:
-    store = IdempotencyStore(database, wait_s=0.3, lease_s=0.2)
+    store = IdempotencyStore(database, wait_s=0.3, lease_s=1.0)
     first = await store.claim(user_id, "busy", "fp")
     assert isinstance(first, Claim)
-    await asyncio.sleep(0.6)  # three leases long: renewed while the turn runs
+    await asyncio.sleep(2.5)  # two and a half leases long: renewed while the turn runs
     from service.errors import Conflict
 
     with pytest.raises(Conflict):
