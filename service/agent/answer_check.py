@@ -65,9 +65,7 @@ _MARKUP_RES = (
     re.compile(r"<(tool_call|tool_response|function_call|tools)>.*?(?:</\1>|$)", re.IGNORECASE | re.DOTALL),
     re.compile(r"</?(?:tool_call|tool_response|function_call|tools)>", re.IGNORECASE),
     re.compile(r"<\|[a-z_]+\|>"),
-    re.compile(r"```(?:json|tool_call)?\s*(\{.*?\})\s*```", re.DOTALL),
 )
-_CALL_KEYS = {"name", "arguments"}
 
 
 @dataclass(frozen=True)
@@ -78,21 +76,37 @@ class Review:
     note: str
 
 
-def _is_call_json(text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(value, dict) and value.keys() >= _CALL_KEYS
-
-
 def strip_markup(text: str) -> str:
-    """The answer without tool-call markup: tags and their contents, template tokens, a fenced call."""
-    for pattern in _MARKUP_RES[:3]:
+    """The answer without tool-call markup: tags and their contents, template tokens, and any call or tool
+    output written out as JSON (fenced or not) - a user never needs raw JSON from a todo assistant."""
+    for pattern in _MARKUP_RES:
         text = pattern.sub("", text)
-    text = _MARKUP_RES[3].sub(lambda m: "" if _is_call_json(m.group(1)) else m.group(0), text)
-    stripped = text.strip()
-    return "" if _is_call_json(stripped) else stripped
+    text = _EMPTY_FENCE_RE.sub("", _without_tool_json(text))
+    return text.strip()
+
+
+_TOOL_JSON_KEYS = {"name", "arguments", "parameters", "todo", "todos", "deleted", "undone", "error", "pagination"}
+_EMPTY_FENCE_RE = re.compile(r"```[a-z_]*\s*```")
+
+
+def _without_tool_json(text: str) -> str:
+    """`text` with every JSON object that reads as a tool call or a tool's output cut out."""
+    decoder = json.JSONDecoder()
+    kept: list[str] = []
+    position = 0
+    while (start := text.find("{", position)) >= 0:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            kept.append(text[position : start + 1])
+            position = start + 1
+            continue
+        kept.append(text[position:start])
+        if not (isinstance(value, dict) and value.keys() & _TOOL_JSON_KEYS):
+            kept.append(text[start:end])
+        position = end
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def claimed(answer: str) -> set[str]:

@@ -83,3 +83,13 @@ def test_a_streamed_answer_loses_its_markup_however_it_is_cut(cut: int) -> None:
 def test_an_unclosed_tool_call_at_the_end_of_a_stream_is_dropped() -> None:
     stream = MarkupFilter()
     assert stream.feed('Okay <tool_call>{"name": "list_todos"') + stream.flush() == "Okay "
+
+
+def test_a_call_and_a_made_up_tool_output_written_into_prose_are_markup() -> None:
+    text = (
+        '{"name": "delete_todo", "arguments": {"todo": "Buy bread"}} ```\n'
+        '{"deleted":{"id":"1351094b","title":"Buy bread"}}\n```'
+    )
+    assert strip_markup(text) == ""
+    assert review(text, []) is not None
+    assert strip_markup('Use {"a": 1} as the format.') == 'Use {"a": 1} as the format.'  # not a tool's JSON
