@@ -40,7 +40,7 @@ from typing import Any
 
 import psycopg
 
-from bench import data, inprocess
+from bench import data, inprocess, provider
 from bench.apps import bench_model
 from bench.data import Dataset
 from bench.load import LoadResult, Target, run_load
@@ -71,6 +71,7 @@ PACKAGES = (
 class Bench:
     duration_s: float
     workers: int
+    provider_window_s: float = 8.0
     records: list[dict[str, Any]] = field(default_factory=list)
     servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -469,15 +470,33 @@ def report(bench: Bench, result: dict[str, Any]) -> None:
     print(f"\ntook {result['took_s']:.0f} s; JSON: {result['json']}")
 
 
+def scratch_database(base_url: str, name: str) -> tuple[str, bool]:
+    """A fresh database for the run, and whether it is to be dropped afterwards.
+
+    `BENCH_IN_PLACE=1` empties the configured database itself instead of creating one next to it.
+    """
+    if os.environ.get("BENCH_IN_PLACE") == "1":
+        return data.reset_postgres_database(base_url), False
+    return data.create_postgres_database(base_url, name), True
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per HTTP measurement")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server (default: 2, one a core)")
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/bench-TIMESTAMP.json)")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL even if a URL is set")
+    parser.add_argument(
+        "--only",
+        choices=("all", "core", "provider"),
+        default=os.environ.get("BENCH_ONLY", "all"),
+        help="core: the instant/offline rows; provider: the HTTP-provider rows (default: all; env BENCH_ONLY)",
+    )
+    parser.add_argument("--provider-window", type=float, default=8.0, help="seconds counted per provider row")
     args = parser.parse_args(argv)
 
-    bench = Bench(duration_s=args.duration, workers=args.workers)
+    bench = Bench(duration_s=args.duration, workers=args.workers, provider_window_s=args.provider_window)
+    core = args.only in ("all", "core")
     info = machine()
     print(
         f"machine: {info['cores']} cores ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
@@ -495,23 +514,31 @@ def main(argv: list[str] | None = None) -> None:
     sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
     try:
         with OtlpSink() as sink:
-            hello_world(bench)
-            sdk_only(bench)
-
-            sqlite = data.prepare(f"sqlite+aiosqlite:///{sqlite_dir / 'bench.db'}", "sqlite")
-            in_process(bench, sqlite, full=False)
-            ours(bench, sqlite, sink, model="instant", tracing="export")
-            ours(bench, sqlite, sink, model="offline", tracing="export", history=True)
-            alternative(bench, sqlite, model="instant", concurrencies=(8,))
+            if core:
+                hello_world(bench)
+                sdk_only(bench)
+                sqlite = data.prepare(f"sqlite+aiosqlite:///{sqlite_dir / 'bench.db'}", "sqlite")
+                in_process(bench, sqlite, full=False)
+                ours(bench, sqlite, sink, model="instant", tracing="export")
+                ours(bench, sqlite, sink, model="offline", tracing="export", history=True)
+                alternative(bench, sqlite, model="instant", concurrencies=(8,))
 
             if args.no_postgres or not pg_base:
                 bench.notes.append(
                     "PostgreSQL skipped: set TEST_DATABASE_URL (or BENCH_DATABASE_URL) to a server where the "
                     "benchmark may create a database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
                 )
+                if args.only in ("all", "provider"):  # users run it on PostgreSQL; SQLite is the fallback here
+                    provider_db = f"sqlite+aiosqlite:///{sqlite_dir / 'provider.db'}"
+                    data.upgrade(provider_db)
+                    provider.provider_rows(bench, provider_db, sink)
+            elif not core:
+                pg_url, pg_created = scratch_database(pg_base, pg_name)
+                info["postgres"] = postgres_version(pg_url)
+                data.upgrade(pg_url)
+                provider.provider_rows(bench, pg_url, sink)
             else:
-                pg_url = data.create_postgres_database(pg_base, pg_name)
-                pg_created = True
+                pg_url, pg_created = scratch_database(pg_base, pg_name)
                 info["postgres"] = postgres_version(pg_url)
                 postgres = data.prepare(pg_url, "postgres")
                 in_process(bench, postgres, full=True)
@@ -526,6 +553,8 @@ def main(argv: list[str] | None = None) -> None:
                     ours(bench, postgres, sink, model="instant", tracing="export", workers=1, concurrencies=(8,))
                 if bench.in_time("the SQLAlchemySession endpoint with the offline model"):
                     alternative(bench, postgres, model="offline", concurrencies=(8,))
+                if args.only == "all":
+                    provider.provider_rows(bench, pg_url, sink)
     finally:
         if pg_created and pg_base:
             data.drop_postgres_database(pg_base, pg_name)
@@ -544,7 +573,7 @@ def main(argv: list[str] | None = None) -> None:
             "chat_message": data.CHAT_MESSAGE,
         },
         "records": bench.records,
-        "ratios": ratios(bench),
+        "ratios": {**ratios(bench), **provider.ratios(bench)},
         "servers": bench.servers,
         "benchmark_process_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "notes": bench.notes,
