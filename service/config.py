@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     rate_limit_chat_per_minute: int = Field(default=60, ge=0)  # 0 turns the limit off
     max_request_bytes: int = Field(default=128 * 1024, ge=1024)
     conversation_lock_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # Chat turns one worker runs at once; past it, new turns get 503 `overloaded` with Retry-After (0: no limit).
+    # 100 is about what one core carries with a ~1 s model (docs/performance.md, "Many turns in flight").
+    agent_max_inflight_turns: int = Field(default=100, ge=0, le=100_000)
 
     @field_validator("database_url")
     @classmethod
