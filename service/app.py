@@ -42,9 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.idempotency = IdempotencyStore(database, wait_s=settings.conversation_lock_timeout_s)
         # The ~290,000 objects of a started worker (the SDK, openai's types, pydantic schemas) never die,
         # yet every full collection walked them all: with 100 turns in flight, 9 % of the worker's CPU.
-        # Frozen, the collector only looks at what turns allocate (docs/performance.md).
-        gc.collect()
-        gc.freeze()
+        # Frozen, the collector only looks at what turns allocate (docs/performance.md). Once per process:
+        # the heap of a worker is made at its first start-up (tests start many apps in one process).
+        if gc.get_freeze_count() == 0:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
