@@ -18,10 +18,14 @@ USER app
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     ENV=production \
-    MIGRATE_ON_START=true \
+    HOST=0.0.0.0 \
+    PORT=8000 \
     DATABASE_URL=sqlite+aiosqlite:////app/data/app.db
 RUN mkdir -p /app/data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
-CMD ["uvicorn", "service.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# `serve` migrates once, then starts its workers: one per core the container may use on PostgreSQL, one on
+# SQLite (see docs/performance.md, "Workers"); WEB_CONCURRENCY=N overrides it, e.g. under a CPU quota, which
+# the core count does not see. uvicorn's proxy headers are on by default (trusted from 127.0.0.1).
+CMD ["python", "-m", "service", "serve"]

@@ -80,6 +80,22 @@ class Settings(BaseSettings):
             return self.model_provider
         return "openai" if self.openai_api_key else "offline"
 
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)  # uvicorn workers of `serve` (WEB_CONCURRENCY)
+
+    def worker_count(self) -> int:
+        """How many workers `python -m service serve` starts unless told (`--workers`, `WEB_CONCURRENCY`).
+
+        A turn waits on the model most of its time and needs the CPU for the rest (docs/performance.md:
+        one worker carries what one core can), so on PostgreSQL one worker per usable core; more only
+        adds memory (~200 MiB each), connections (31 each) and context switches. On SQLite one: its
+        single writer serializes every turn's writes whatever the number of processes.
+        """
+        if self.web_concurrency:
+            return self.web_concurrency
+        if self.is_sqlite:
+            return 1
+        return max(1, len(os.sched_getaffinity(0)))
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
