@@ -94,8 +94,16 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=1.0, help="seconds before each answer")
     args = parser.parse_args()
     # A deep backlog: 300 turns in flight open their connections in a burst.
+    # Idle connections kept long (uvicorn closes them after 5 s): on a busy machine a client's pooled
+    # connection could be closed just as it sent on it, which a hosted API's keep-alive does not do.
     uvicorn.run(
-        make_app(args.delay), host=args.host, port=args.port, log_level="warning", access_log=False, backlog=2048
+        make_app(args.delay),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        backlog=2048,
+        timeout_keep_alive=120,
     )
 
 

@@ -228,14 +228,18 @@ async def floor_window(
 
     async def turn() -> None:
         sent = time.perf_counter()
-        if stream:
-            result = Runner.run_streamed(agent, MESSAGE, context=_context(database, user_id), run_config=run_config)
-            async for _ in result.stream_events():
-                pass
-        else:
-            await Runner.run(agent, MESSAGE, context=_context(database, user_id), run_config=run_config)
+        status = 200
+        try:
+            if stream:
+                result = Runner.run_streamed(agent, MESSAGE, context=_context(database, user_id), run_config=run_config)
+                async for _ in result.stream_events():
+                    pass
+            else:
+                await Runner.run(agent, MESSAGE, context=_context(database, user_id), run_config=run_config)
+        except Exception:  # counted (`other_failures`), not fatal: one dropped connection must not end the run
+            status = -1
         now = time.perf_counter()
-        window.outcomes.append(Outcome(now, now - sent, 200, False, True))
+        window.outcomes.append(Outcome(now, now - sent, status, False, status == 200))
 
     async def client_loop() -> None:
         while time.perf_counter() < window.window_end:
@@ -253,7 +257,7 @@ async def floor_window(
         await model._client.close()  # in this loop: closed later, by the collector, it would find no loop
         await database.dispose()
     summary = window.summary(delay_s)
-    turns = max(len([o for o in window.in_window()]), 1)
+    turns = max(len([o for o in window.in_window() if o.complete]), 1)
     summary["server_cpu_ms"] = round((cpu["end"] - cpu["start"]) * 1000 / turns, 2)
     return summary
 
