@@ -57,6 +57,7 @@ class Outcome:
     status: int
     retry_after: bool
     complete: bool  # a 200 whose body is the whole turn (`done` event, for a stream)
+    error: str = ""  # the client's exception, when no response came
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Window:
             "rejected": len(rejected),
             "rejected_with_retry_after": sum(o.retry_after for o in rejected),
             "rejected_per_s": round(sum(o.status in (429, 503) for o in seen) / span, 1),
+            "client_errors": sorted({o.error for o in everything if o.error}),
             "other_failures": sum(
                 o.status not in (200, 429, 503) or (o.status == 200 and not o.complete) for o in everything
             ),
@@ -123,7 +125,7 @@ async def drive(
         async def one(target: data.Target) -> None:
             headers = {"Authorization": f"Bearer {target.token}", "Content-Type": "application/json"}
             sent = time.perf_counter()
-            status, retry_after, complete = 0, False, False
+            status, retry_after, complete, error = 0, False, False, ""
             try:
                 if stream:
                     async with client.stream("POST", target.path, headers=headers, content=target.body) as response:
@@ -135,10 +137,10 @@ async def drive(
                     response = await client.post(target.path, headers=headers, content=target.body)
                     status, retry_after = response.status_code, "retry-after" in response.headers
                     complete = status == 200 and '"message_id"' in response.text
-            except httpx.HTTPError:
-                status = -1
+            except httpx.HTTPError as exc:
+                status, error = -1, type(exc).__name__
             now = time.perf_counter()
-            window.outcomes.append(Outcome(now, now - sent, status, retry_after, complete))
+            window.outcomes.append(Outcome(now, now - sent, status, retry_after, complete, error))
 
         async def client_loop(index: int) -> None:
             nonlocal counter
@@ -412,6 +414,7 @@ def provider_rows(bench: Any, url: str, sink: Any, *, delay_s: float = DELAY_S) 
 
 def _detail(record: dict[str, Any]) -> None:
     keys = ("of_ideal", "ideal_per_s", "answered_200", "rejected", "rejected_with_retry_after", "other_failures")
+    keys = (*keys, "client_errors")
     more = (
         "max_latency_s",
         "over_bound",

@@ -11,7 +11,10 @@ What runs (docs/performance.md explains each figure):
      export to a local receiver); turn latency with 10 vs 10,000 stored items; on PostgreSQL also
      tracing off (and, time permitting, spans recorded without an exporter, and one worker instead of
      two); the SQLAlchemySession alternative.
-3. The ratios the targets are about, machine facts, peak RSS.
+3. The provider rows (`bench/provider.py`): an OpenAI-compatible fake provider over HTTP with 1 s a call,
+   the SDK floor through it, and ours (one worker) at 10, 100 and 300 clients, plain and streamed; on
+   PostgreSQL when a URL is set, else SQLite. `--only core|provider` (`BENCH_ONLY`) runs one part.
+4. The ratios the targets are about, machine facts, peak RSS.
 
 About four minutes on 2 quiet cores; optional extras are skipped, with a note, past `EXTRAS_UNTIL_S`.
 """
