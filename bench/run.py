@@ -25,11 +25,8 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import shutil
-import sqlite3
-import subprocess
 import tempfile
 import time
 import uuid
@@ -37,11 +34,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 from bench import data, inprocess, provider
 from bench.apps import bench_model
@@ -49,25 +43,11 @@ from bench.data import Dataset
 from bench.load import LoadResult, Target, run_load
 from bench.otlp_sink import OtlpSink
 from bench.procs import REPO_ROOT, Server, cpu_seconds, peak_rss_mib, postgres_backends, start_server
+from bench.report import header, machine, postgres_version, report, row
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # The core measurements take about 4 minutes on 2 quiet cores; the extras about 25 s more.
 EXTRAS_UNTIL_S = 240.0
-PACKAGES = (
-    "openai-agents",
-    "openai",
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "uvloop",
-    "httptools",
-    "pydantic",
-    "sqlalchemy",
-    "sqlmodel",
-    "aiosqlite",
-    "psycopg",
-    "opentelemetry-sdk",
-)
 
 
 @dataclass
@@ -83,7 +63,7 @@ class Bench:
 
     def add(self, **record: Any) -> dict[str, Any]:
         self.records.append(record)
-        print(_row(record), flush=True)
+        print(row(record), flush=True)
         return record
 
     def find(self, **keys: Any) -> dict[str, Any] | None:
@@ -388,91 +368,6 @@ def ratios(bench: Bench) -> dict[str, Any]:
     return found
 
 
-def machine() -> dict[str, Any]:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    versions: dict[str, str | None] = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    wrk = shutil.which("wrk")
-    wrk_version = None
-    if wrk:
-        wrk_version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu_model,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "load_generator": wrk_version or "httpx (wrk not installed)",
-        "packages": versions,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def postgres_version(url: str) -> str:
-    with psycopg.connect(data._libpq(url)) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-        return str(row[0]) if row else "?"
-
-
-COLUMNS = ("measurement", "db", "model", "tracing", "c", "per s", "p50 ms", "p99 ms", "svc CPU ms", "pg CPU ms")
-
-
-def _row(record: dict[str, Any]) -> str:
-    def cell(value: Any) -> str:
-        return "-" if value is None else str(value)
-
-    name = record["name"] + (f" ({record['workers']} worker)" if record.get("workers") else "")
-    values = (
-        name,
-        record.get("db", "-"),
-        record.get("model", "-"),
-        record.get("tracing", "-") if record["kind"] == "http" else "none",
-        record["concurrency"],
-        record["per_s"],
-        record["p50_ms"],
-        record["p99_ms"],
-        record.get("server_cpu_ms"),
-        record.get("postgres_cpu_ms"),
-    )
-    prefix = "HTTP " if record["kind"] == "http" else "     "
-    return prefix + "  ".join(f"{cell(v):<{w}}" for v, w in zip(values, _WIDTHS, strict=True))
-
-
-_WIDTHS = (34, 8, 8, 8, 2, 8, 8, 8, 10, 9)
-
-
-def _header() -> str:
-    return "     " + "  ".join(f"{c:<{w}}" for c, w in zip(COLUMNS, _WIDTHS, strict=True))
-
-
-def report(bench: Bench, result: dict[str, Any]) -> None:
-    print("\n== ratios ==")
-    for key, value in result["ratios"].items():
-        print(f"  {key:<84} {value}")
-    print("\n== peak RSS (MiB, the largest serving process) ==")
-    for label, info in bench.servers.items():
-        extra = (
-            f"  spans exported per turn: {info['spans_exported_per_turn']}" if "spans_exported_per_turn" in info else ""
-        )
-        print(f"  {label:<50} {info['peak_rss_mib']}{extra}")
-    print(f"  {'benchmark process (in-process measurements)':<50} {result['benchmark_process_peak_rss_mib']}")
-    for note in bench.notes:
-        print(f"\nnote: {note}")
-    print(f"\ntook {result['took_s']:.0f} s; JSON: {result['json']}")
-
-
 def scratch_database(base_url: str, name: str) -> tuple[str, bool]:
     """A fresh database for the run, and whether it is to be dropped afterwards.
 
@@ -509,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         f"load: {info['load_generator']}; {args.duration:g} s per HTTP measurement; {args.workers} uvicorn "
         f"worker(s) per server; tracing on = OTLP/HTTP export to a local receiver\n"
     )
-    print(_header())
+    print(header())
 
     pg_base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     pg_name = f"todo_bench_{os.getpid()}"
