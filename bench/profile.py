@@ -104,6 +104,8 @@ def main() -> None:
     finally:
         if args.database != "sqlite" and os.environ.get("BENCH_IN_PLACE") != "1":
             data.drop_postgres_database(args.database, pg_name)
+        elif args.database != "sqlite":
+            data.reset_postgres_database(args.database)  # emptied again, as `python -m bench` leaves it
         shutil.rmtree(scratch, ignore_errors=True)
 
 
