@@ -18,7 +18,8 @@ USER app
 ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     ENV=production \
-    MIGRATE_ON_START=true \
+    HOST=0.0.0.0 \
+    PORT=8000 \
     DATABASE_URL=sqlite+aiosqlite:////app/data/app.db
 RUN mkdir -p /app/data
 EXPOSE 8000
@@ -26,4 +27,7 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
 # h11 with a header-size bound and a connection limit (README, Security): HTTP_MAX_HEADER_BYTES, HTTP_LIMIT_CONCURRENCY.
 ENV HTTP_MAX_HEADER_BYTES=65536 HTTP_LIMIT_CONCURRENCY=1000
-CMD ["sh", "-c", "exec uvicorn service.app:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --http h11 --h11-max-incomplete-event-size \"$HTTP_MAX_HEADER_BYTES\" --limit-concurrency \"$HTTP_LIMIT_CONCURRENCY\""]
+# `serve` migrates once, then starts its workers: one per core the container may use on PostgreSQL, one on
+# SQLite (see docs/performance.md, "Workers"); WEB_CONCURRENCY=N overrides it, e.g. under a CPU quota, which
+# the core count does not see. uvicorn's proxy headers are on by default (trusted from 127.0.0.1).
+CMD ["python", "-m", "service", "serve"]

@@ -84,6 +84,17 @@ def create_postgres_database(base_url: str, name: str) -> str:
     return make_url(base_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
 
 
+def reset_postgres_database(url: str) -> str:
+    """Empty `url`'s database in place (its `public` schema dropped and made anew); its async URL.
+
+    For a server where the benchmark may use one database but not create others (`BENCH_IN_PLACE=1`).
+    """
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(False)
+
+
 def drop_postgres_database(base_url: str, name: str) -> None:
     with psycopg.connect(_libpq(base_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

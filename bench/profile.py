@@ -46,12 +46,20 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="show library frames too")
     parser.add_argument("--html", type=Path, help="also write the profile as HTML here")
     parser.add_argument("--ablate", action="store_true", help="CPU per turn with pieces of the turn taken out")
+    parser.add_argument(
+        "--provider",
+        type=float,
+        metavar="DELAY",
+        help="drive new-conversation turns through bench.fake_provider (OpenAI-compatible HTTP) with this delay",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     pg_name = f"todo_profile_{os.getpid()}"
     if args.database == "sqlite":
         url = f"sqlite+aiosqlite:///{scratch / 'profile.db'}"
+    elif os.environ.get("BENCH_IN_PLACE") == "1":  # this database itself, emptied (as `python -m bench` does)
+        url = data.reset_postgres_database(args.database)
     else:
         url = data.create_postgres_database(args.database, pg_name)
     try:
@@ -70,7 +78,23 @@ def main() -> None:
                 os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
             elif args.tracing == "off":
                 os.environ["OTEL_SDK_DISABLED"] = "true"
-            if args.ablate:
+            if args.provider is not None:
+                from bench.provider import fake_provider, user_targets
+
+                with fake_provider(scratch, args.provider) as (provider_url, _process):
+                    os.environ.update(
+                        {
+                            "MODEL_PROVIDER": "openai-compatible",
+                            "OPENAI_BASE_URL": provider_url,
+                            "AGENT_MODEL": "fake-provider",
+                            "BENCH_MODEL": "offline",
+                        }
+                    )
+                    if args.ablate:
+                        asyncio.run(ablate(dataset, provider=True))
+                    else:
+                        profile(args, dataset, user_targets("chat"))
+            elif args.ablate:
                 asyncio.run(ablate(dataset))
             else:
                 profile(args, dataset)
@@ -78,13 +102,18 @@ def main() -> None:
             if isinstance(provider, TracerProvider):
                 provider.shutdown()  # flush the last spans while the receiver still listens
     finally:
-        if args.database != "sqlite":
+        if args.database != "sqlite" and os.environ.get("BENCH_IN_PLACE") != "1":
             data.drop_postgres_database(args.database, pg_name)
+        elif args.database != "sqlite":
+            data.reset_postgres_database(args.database)  # emptied again, as `python -m bench` leaves it
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def profile(args: argparse.Namespace, dataset: data.Dataset) -> None:
+def profile(args: argparse.Namespace, dataset: data.Dataset, targets: list[Any] | None = None) -> None:
     from bench.apps import ours
+
+    targets = targets or dataset.chat
+    cpu: list[float] = []
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(ours(), host="127.0.0.1", port=port, log_level="warning"))
@@ -96,9 +125,10 @@ def profile(args: argparse.Namespace, dataset: data.Dataset) -> None:
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
-        run_load(base, dataset.chat, concurrency=args.concurrency, duration_s=1)  # warm-up, not profiled
+        warm_s = 1 if args.provider is None else 2 * args.provider + 1
+        run_load(base, targets, concurrency=args.concurrency, duration_s=warm_s)  # warm-up, not profiled
         warm.set()
-        results.append(run_load(base, dataset.chat, concurrency=args.concurrency, duration_s=args.duration))
+        results.append(run_load(base, targets, concurrency=args.concurrency, duration_s=args.duration))
         done.set()
 
     async def serve() -> None:
@@ -106,7 +136,9 @@ def profile(args: argparse.Namespace, dataset: data.Dataset) -> None:
         serving = asyncio.create_task(server.serve())
         await asyncio.to_thread(warm.wait)
         profiler.start(target_description="the serving thread under load")
+        cpu.append(time.process_time())
         await asyncio.to_thread(done.wait)
+        cpu.append(time.process_time())
         profiler.stop()
         server.should_exit = True
         await serving
@@ -125,11 +157,14 @@ def profile(args: argparse.Namespace, dataset: data.Dataset) -> None:
     if session is not None and (root := session.root_frame()) is not None:
         print(breakdown(root, session.duration))
     print(results[0] if results else "no load result")
+    if results and len(cpu) == 2:
+        turns = max(getattr(results[0], "requests", 1), 1)
+        print(f"process CPU per turn (profiler's own cost included): {(cpu[1] - cpu[0]) * 1000 / turns:.2f} ms")
     if args.html:
         args.html.write_text(profiler.output_html())
 
 
-async def ablate(dataset: data.Dataset, turns: int = 300) -> None:
+async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False) -> None:
     """CPU ms per turn (this process: HTTP handling, SDK, tools, memory, tracing; not PostgreSQL's)."""
     import contextlib
     import uuid
@@ -176,6 +211,16 @@ async def ablate(dataset: data.Dataset, turns: int = 300) -> None:
 
             print(f"CPU per turn, {turns} turns in a row (client included: httpx over ASGI, ~0.3 ms):")
             await measure("the whole turn")
+            if provider:
+                from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+
+                OpenAIInstrumentor().uninstrument()
+                await measure("without the OpenAI instrumentation (no provider-call span)")
+                OpenAIInstrumentor().instrument()
+                primary = runtime.models._primary
+                for_turn, runtime.models.model_for_turn = runtime.models.model_for_turn, lambda: primary
+                await measure("without the FallbackModel wrapper")
+                runtime.models.model_for_turn = for_turn
             agent = runtime.agent
             saved = agent.input_guardrails, agent.output_guardrails
             agent.input_guardrails = []
@@ -259,7 +304,24 @@ def breakdown(root: Any, duration: float, top: int = 25) -> str:
     lines.append("self time by function:")
     for name, seconds in sorted(by_function.items(), key=lambda kv: -kv[1])[:top]:
         lines.append(f"  {seconds / duration:6.1%}  {seconds:7.3f} s  {name}")
+    lines.append("total time by function (callees included; where the tree's branches for one piece add up):")
+    for name, seconds in sorted(_inclusive(root).items(), key=lambda kv: -kv[1])[: top * 2]:
+        lines.append(f"  {seconds / duration:6.1%}  {seconds:7.3f} s  {name}")
     return "\n".join(lines)
+
+
+def _inclusive(root: Any) -> dict[str, float]:
+    """Time under each function, summed over the places it is called from (a recursive call counted once)."""
+    totals: dict[str, float] = {}
+    stack: list[tuple[Any, frozenset[str]]] = [(root, frozenset())]
+    while stack:
+        frame, above = stack.pop()
+        name = f"{frame.function} ({_component(frame.file_path)})"
+        if not frame.is_synthetic and name not in above:
+            totals[name] = totals.get(name, 0.0) + frame.time
+            above = above | {name}
+        stack.extend((child, above) for child in frame.children)
+    return totals
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ What runs (docs/performance.md explains each figure):
      export to a local receiver); turn latency with 10 vs 10,000 stored items; on PostgreSQL also
      tracing off (and, time permitting, spans recorded without an exporter, and one worker instead of
      two); the SQLAlchemySession alternative.
-3. The ratios the targets are about, machine facts, peak RSS.
+3. The provider rows (`bench/provider.py`): an OpenAI-compatible fake provider over HTTP with 1 s a call,
+   the SDK floor through it, and ours (one worker) at 10, 100 and 300 clients, plain and streamed; on
+   PostgreSQL when a URL is set, else SQLite. `--only core|provider` (`BENCH_ONLY`) runs one part.
+4. The ratios the targets are about, machine facts, peak RSS.
 
 About four minutes on 2 quiet cores; optional extras are skipped, with a note, past `EXTRAS_UNTIL_S`.
 """
@@ -22,11 +25,8 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import resource
 import shutil
-import sqlite3
-import subprocess
 import tempfile
 import time
 import uuid
@@ -34,43 +34,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from bench import data, inprocess
+from bench import data, inprocess, provider
 from bench.apps import bench_model
 from bench.data import Dataset
 from bench.load import LoadResult, Target, run_load
 from bench.otlp_sink import OtlpSink
 from bench.procs import REPO_ROOT, Server, cpu_seconds, peak_rss_mib, postgres_backends, start_server
+from bench.report import header, machine, postgres_version, report, row
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 # The core measurements take about 4 minutes on 2 quiet cores; the extras about 25 s more.
 EXTRAS_UNTIL_S = 240.0
-PACKAGES = (
-    "openai-agents",
-    "openai",
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "uvloop",
-    "httptools",
-    "pydantic",
-    "sqlalchemy",
-    "sqlmodel",
-    "aiosqlite",
-    "psycopg",
-    "opentelemetry-sdk",
-)
 
 
 @dataclass
 class Bench:
     duration_s: float
     workers: int
+    provider_window_s: float = 8.0
     records: list[dict[str, Any]] = field(default_factory=list)
     servers: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -79,7 +63,7 @@ class Bench:
 
     def add(self, **record: Any) -> dict[str, Any]:
         self.records.append(record)
-        print(_row(record), flush=True)
+        print(row(record), flush=True)
         return record
 
     def find(self, **keys: Any) -> dict[str, Any] | None:
@@ -384,89 +368,14 @@ def ratios(bench: Bench) -> dict[str, Any]:
     return found
 
 
-def machine() -> dict[str, Any]:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    versions: dict[str, str | None] = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    wrk = shutil.which("wrk")
-    wrk_version = None
-    if wrk:
-        wrk_version = subprocess.run([wrk, "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu_model,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "load_generator": wrk_version or "httpx (wrk not installed)",
-        "packages": versions,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
+def scratch_database(base_url: str, name: str) -> tuple[str, bool]:
+    """A fresh database for the run, and whether it is to be dropped afterwards.
 
-
-def postgres_version(url: str) -> str:
-    with psycopg.connect(data._libpq(url)) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-        return str(row[0]) if row else "?"
-
-
-COLUMNS = ("measurement", "db", "model", "tracing", "c", "per s", "p50 ms", "p99 ms", "svc CPU ms", "pg CPU ms")
-
-
-def _row(record: dict[str, Any]) -> str:
-    def cell(value: Any) -> str:
-        return "-" if value is None else str(value)
-
-    name = record["name"] + (f" ({record['workers']} worker)" if record.get("workers") else "")
-    values = (
-        name,
-        record.get("db", "-"),
-        record.get("model", "-"),
-        record.get("tracing", "-") if record["kind"] == "http" else "none",
-        record["concurrency"],
-        record["per_s"],
-        record["p50_ms"],
-        record["p99_ms"],
-        record.get("server_cpu_ms"),
-        record.get("postgres_cpu_ms"),
-    )
-    prefix = "HTTP " if record["kind"] == "http" else "     "
-    return prefix + "  ".join(f"{cell(v):<{w}}" for v, w in zip(values, _WIDTHS, strict=True))
-
-
-_WIDTHS = (34, 8, 8, 8, 2, 8, 8, 8, 10, 9)
-
-
-def _header() -> str:
-    return "     " + "  ".join(f"{c:<{w}}" for c, w in zip(COLUMNS, _WIDTHS, strict=True))
-
-
-def report(bench: Bench, result: dict[str, Any]) -> None:
-    print("\n== ratios ==")
-    for key, value in result["ratios"].items():
-        print(f"  {key:<84} {value}")
-    print("\n== peak RSS (MiB, the largest serving process) ==")
-    for label, info in bench.servers.items():
-        extra = (
-            f"  spans exported per turn: {info['spans_exported_per_turn']}" if "spans_exported_per_turn" in info else ""
-        )
-        print(f"  {label:<50} {info['peak_rss_mib']}{extra}")
-    print(f"  {'benchmark process (in-process measurements)':<50} {result['benchmark_process_peak_rss_mib']}")
-    for note in bench.notes:
-        print(f"\nnote: {note}")
-    print(f"\ntook {result['took_s']:.0f} s; JSON: {result['json']}")
+    `BENCH_IN_PLACE=1` empties the configured database itself instead of creating one next to it.
+    """
+    if os.environ.get("BENCH_IN_PLACE") == "1":
+        return data.reset_postgres_database(base_url), False
+    return data.create_postgres_database(base_url, name), True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -475,9 +384,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server (default: 2, one a core)")
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/bench-TIMESTAMP.json)")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL even if a URL is set")
+    parser.add_argument(
+        "--only",
+        choices=("all", "core", "provider"),
+        default=os.environ.get("BENCH_ONLY", "all"),
+        help="core: the instant/offline rows; provider: the HTTP-provider rows (default: all; env BENCH_ONLY)",
+    )
+    parser.add_argument("--provider-window", type=float, default=8.0, help="seconds counted per provider row")
     args = parser.parse_args(argv)
 
-    bench = Bench(duration_s=args.duration, workers=args.workers)
+    bench = Bench(duration_s=args.duration, workers=args.workers, provider_window_s=args.provider_window)
+    core = args.only in ("all", "core")
     info = machine()
     print(
         f"machine: {info['cores']} cores ({info['cpu']}), {info['memory_gib']} GiB, Python {info['python']}, "
@@ -487,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         f"load: {info['load_generator']}; {args.duration:g} s per HTTP measurement; {args.workers} uvicorn "
         f"worker(s) per server; tracing on = OTLP/HTTP export to a local receiver\n"
     )
-    print(_header())
+    print(header())
 
     pg_base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     pg_name = f"todo_bench_{os.getpid()}"
@@ -495,23 +412,31 @@ def main(argv: list[str] | None = None) -> None:
     sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
     try:
         with OtlpSink() as sink:
-            hello_world(bench)
-            sdk_only(bench)
-
-            sqlite = data.prepare(f"sqlite+aiosqlite:///{sqlite_dir / 'bench.db'}", "sqlite")
-            in_process(bench, sqlite, full=False)
-            ours(bench, sqlite, sink, model="instant", tracing="export")
-            ours(bench, sqlite, sink, model="offline", tracing="export", history=True)
-            alternative(bench, sqlite, model="instant", concurrencies=(8,))
+            if core:
+                hello_world(bench)
+                sdk_only(bench)
+                sqlite = data.prepare(f"sqlite+aiosqlite:///{sqlite_dir / 'bench.db'}", "sqlite")
+                in_process(bench, sqlite, full=False)
+                ours(bench, sqlite, sink, model="instant", tracing="export")
+                ours(bench, sqlite, sink, model="offline", tracing="export", history=True)
+                alternative(bench, sqlite, model="instant", concurrencies=(8,))
 
             if args.no_postgres or not pg_base:
                 bench.notes.append(
                     "PostgreSQL skipped: set TEST_DATABASE_URL (or BENCH_DATABASE_URL) to a server where the "
                     "benchmark may create a database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
                 )
+                if args.only in ("all", "provider"):  # users run it on PostgreSQL; SQLite is the fallback here
+                    provider_db = f"sqlite+aiosqlite:///{sqlite_dir / 'provider.db'}"
+                    data.upgrade(provider_db)
+                    provider.provider_rows(bench, provider_db, sink)
+            elif not core:
+                pg_url, pg_created = scratch_database(pg_base, pg_name)
+                info["postgres"] = postgres_version(pg_url)
+                data.upgrade(pg_url)
+                provider.provider_rows(bench, pg_url, sink)
             else:
-                pg_url = data.create_postgres_database(pg_base, pg_name)
-                pg_created = True
+                pg_url, pg_created = scratch_database(pg_base, pg_name)
                 info["postgres"] = postgres_version(pg_url)
                 postgres = data.prepare(pg_url, "postgres")
                 in_process(bench, postgres, full=True)
@@ -526,9 +451,14 @@ def main(argv: list[str] | None = None) -> None:
                     ours(bench, postgres, sink, model="instant", tracing="export", workers=1, concurrencies=(8,))
                 if bench.in_time("the SQLAlchemySession endpoint with the offline model"):
                     alternative(bench, postgres, model="offline", concurrencies=(8,))
+                if args.only == "all":
+                    provider.provider_rows(bench, pg_url, sink)
     finally:
         if pg_created and pg_base:
             data.drop_postgres_database(pg_base, pg_name)
+        elif pg_base and os.environ.get("BENCH_IN_PLACE") == "1" and not args.no_postgres:
+            # Emptied again: 100,000 seeded todos make the test suite's per-test cleanup crawl on this database.
+            data.reset_postgres_database(pg_base)
         shutil.rmtree(sqlite_dir, ignore_errors=True)
 
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -544,7 +474,7 @@ def main(argv: list[str] | None = None) -> None:
             "chat_message": data.CHAT_MESSAGE,
         },
         "records": bench.records,
-        "ratios": ratios(bench),
+        "ratios": {**ratios(bench), **provider.ratios(bench)},
         "servers": bench.servers,
         "benchmark_process_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "notes": bench.notes,

@@ -60,7 +60,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=args.workers or settings.worker_count(),
         log_level="info",
         # Bounded per connection and per worker, so oversized or trickled headers cannot exhaust memory.
         http="h11",
@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate the database, then serve HTTP on $HOST:$PORT")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, help="default: WEB_CONCURRENCY, else one per core on PostgreSQL, 1 on SQLite"
+    )
     serve.set_defaults(run=_serve)
     commands.add_parser("migrate", help="apply Alembic migrations to $DATABASE_URL").set_defaults(run=_migrate)
     token = commands.add_parser("token", help="print a dev JWT for USER_ID, signed with the configured secret")

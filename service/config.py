@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     conversation_lock_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # How long a claimed Idempotency-Key outlives its worker: renewed every third of it while the turn runs.
     idempotency_lease_s: float = Field(default=30.0, gt=0, le=3600)
+    # Chat turns one worker runs at once; past it, new turns get 503 `overloaded` with Retry-After (0: no limit).
+    # 100 is about what one core carries with a ~1 s model (docs/performance.md, "Many turns in flight").
+    agent_max_inflight_turns: int = Field(default=100, ge=0, le=100_000)
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +96,22 @@ class Settings(BaseSettings):
         if self.model_provider != "auto":
             return self.model_provider
         return "openai" if self.openai_api_key else "offline"
+
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)  # uvicorn workers of `serve` (WEB_CONCURRENCY)
+
+    def worker_count(self) -> int:
+        """How many workers `python -m service serve` starts unless told (`--workers`, `WEB_CONCURRENCY`).
+
+        A turn waits on the model most of its time and needs the CPU for the rest (docs/performance.md:
+        one worker carries what one core can), so on PostgreSQL one worker per usable core; more only
+        adds memory (~200 MiB each), connections (31 each) and context switches. On SQLite one: its
+        single writer serializes every turn's writes whatever the number of processes.
+        """
+        if self.web_concurrency:
+            return self.web_concurrency
+        if self.is_sqlite:
+            return 1
+        return max(1, len(os.sched_getaffinity(0)))
 
     @property
     def is_sqlite(self) -> bool:

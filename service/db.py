@@ -14,6 +14,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+POOL_SIZE = 30
+
 
 def make_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
@@ -23,7 +25,11 @@ def make_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    # All 30 connections are kept once opened. With 10 kept and 20 "overflow" ones, every burst of turns
+    # past 10 at once opened connections and closed them again as they came back: with 100 turns in
+    # flight, one new PostgreSQL connection every 3-15 turns, each a few ms of CPU on both sides. The
+    # most a worker can hold is the same 30 (docs/performance.md budgets connections per worker).
+    engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine

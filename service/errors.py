@@ -58,6 +58,20 @@ class RateLimited(ServiceError):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class Overloaded(ServiceError):
+    """This worker already runs as many turns as it may (`AGENT_MAX_INFLIGHT_TURNS`): come back shortly."""
+
+    status_code = 503
+    code = "overloaded"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"the service is at capacity; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 class ModelUnavailable(ServiceError):
     """The provider failed in a way the offline model must not paper over (e.g. it rejected our request)."""
 

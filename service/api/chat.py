@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.admission import TurnAdmission, TurnSlot
 from service.agent.runtime import AgentRuntime, TurnEvent, TurnHooks, TurnResult
 from service.api import sse
 from service.api.deps import CurrentUser, chat_rate_limit
@@ -19,7 +20,26 @@ from service.api.errors import error_for, log_failure
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, ErrorBody
 from service.idempotency import Claim, IdempotencyStore, request_fingerprint
 
-router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)])
+
+async def admit_turn(request: Request) -> AsyncIterator[TurnSlot]:
+    """A slot among the worker's in-flight turns, or 503 `overloaded` at once (before auth or any query).
+
+    The slot is given back when the request ends, unless the route handed it to the turn (`_hooks`),
+    whose end gives it back: a streamed turn outlives its request when the client leaves.
+    """
+    admission: TurnAdmission = request.app.state.admission
+    slot = admission.admit()
+    try:
+        yield slot
+    finally:
+        if not slot.handed_over:
+            slot.release()
+
+
+TurnSlotDep = Annotated[TurnSlot, Depends(admit_turn)]
+
+# Admission first: a refused turn costs no token check and no rate-limit write.
+router = APIRouter(tags=["chat"], dependencies=[Depends(admit_turn), Depends(chat_rate_limit)])
 
 MESSAGE_MAX = 10_000
 # Idle proxies commonly close a connection after 30-60 s; a turn waiting on a slow model can be quieter.
@@ -109,26 +129,41 @@ async def _claim(
     return await store.claim(user_id, key, request_fingerprint(body.model_dump(mode="json")))
 
 
-def _hooks(claim: Claim | None) -> TurnHooks | None:
-    if claim is None:
-        return None
+def _hooks(claim: Claim | None, slot: TurnSlot) -> TurnHooks:
+    """The turn's end stores an idempotent response (or frees its key) and gives its admission slot back."""
+    slot.handed_over = True
 
-    async def store_response(result: TurnResult) -> None:
-        await claim.complete(_chat_response(result).model_dump(mode="json"))
+    async def done(result: TurnResult) -> None:
+        try:
+            if claim is not None:
+                await claim.complete(_chat_response(result).model_dump(mode="json"))
+        finally:
+            slot.release()
 
-    return TurnHooks(on_done=store_response, on_failure=claim.release)
+    async def failed() -> None:
+        try:
+            if claim is not None:
+                await claim.release()
+        finally:
+            slot.release()
+
+    return TurnHooks(on_done=done, on_failure=failed)
 
 
 @router.post("/chat", response_model=ChatResponse, responses=ERROR_RESPONSES)
 async def chat(
-    body: ChatRequest, user_id: CurrentUser, request: Request, idempotency_key: IdempotencyKey = None
+    body: ChatRequest,
+    user_id: CurrentUser,
+    request: Request,
+    slot: TurnSlotDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> ChatResponse:
     """Run one agent turn in a new conversation (`conversation_id` null) or an existing one of yours."""
     claim = await _claim(request, user_id, idempotency_key, body)
     if isinstance(claim, dict):
         return ChatResponse.model_validate(claim)
     runtime: AgentRuntime = request.app.state.agent
-    return _chat_response(await runtime.run_turn(user_id, body.message, body.conversation_id, _hooks(claim)))
+    return _chat_response(await runtime.run_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot)))
 
 
 def _encode(event: TurnEvent) -> str:
@@ -203,7 +238,11 @@ STREAM_EVENT_SCHEMA: dict[str, Any] = {
     },
 )
 async def chat_stream(
-    body: ChatRequest, user_id: CurrentUser, request: Request, idempotency_key: IdempotencyKey = None
+    body: ChatRequest,
+    user_id: CurrentUser,
+    request: Request,
+    slot: TurnSlotDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> StreamingResponse:
     """The same turn as `POST /chat`, streamed as server-sent events while it runs.
 
@@ -216,7 +255,7 @@ async def chat_stream(
         replay.append(sse.sse_event("done", json.dumps(claim, ensure_ascii=False)))
         return StreamingResponse(iter(replay), media_type="text/event-stream", headers=sse.HEADERS)
     runtime: AgentRuntime = request.app.state.agent
-    events = await runtime.stream_turn(user_id, body.message, body.conversation_id, _hooks(claim))
+    events = await runtime.stream_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot))
     # Waiting for the first event lets "no such conversation" still be an ordinary 404.
     first = await anext(events)
 

@@ -35,5 +35,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _error("The token belongs to another user than the path's"),
     404: _error("No such resource, or not yours"),
     422: _error("The request does not match the schema"),
-    503: _error("The database is unavailable"),
+    503: _error("The database is unavailable, or (chat) the worker runs its limit of turns: `overloaded`, Retry-After"),
 }

@@ -2,8 +2,8 @@
 
 Regression test for a deadlock the two-worker test met once by chance: each turn held a pooled
 connection for its conversation's advisory lock for the whole turn and then needed a second one for
-its history, tools and storage. With as many turns in flight as the pool has connections (10 + 20
-overflow, see `service.db.make_engine`), every connection was a lock holder waiting for another:
+its history, tools and storage. With as many turns in flight as the pool has connections (30
+then, see `service.db.make_engine`), every connection was a lock holder waiting for another:
 the turns stalled for the pool's 30 s timeout, then most answered 503. One worker's event loop is
 all it takes, so the app runs in-process here.
 """
@@ -22,7 +22,7 @@ from service.config import Settings
 from tests.reliability.service_process import SECRET, auth_headers
 from tests.reliability.turns import stored_turns
 
-POOL_CAPACITY = 30  # pool_size + max_overflow of `service.db.make_engine`
+POOL_CAPACITY = 30  # `service.db.POOL_SIZE` (no overflow)
 TURNS = 2 * POOL_CAPACITY
 BOUND_S = 20.0  # well under the pool's 30 s timeout that the deadlock ended on
 
