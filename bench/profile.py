@@ -176,7 +176,7 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
     from bench.apps import ours, plain_agent
     from service.agent import memory
     from service.agent.context import TurnContext
-    from service.agent.runtime import TurnResult
+    from service.agent.turn_items import TurnResult
 
     app = ours()
     async with app.router.lifespan_context(app):

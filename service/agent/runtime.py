@@ -17,16 +17,15 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import openai
 from agents.items import TResponseInputItem
 from agents.result import RunResultBase
-from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 
 from agents import (
     Agent,
@@ -61,6 +60,15 @@ from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFact
 from service.agent.snapshot import read_snapshot, snapshot_item
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
+from service.agent.turn_items import (
+    TurnEvent,
+    TurnResult,
+    assistant_message,
+    client_event,
+    completed_tool_items,
+    tool_activity,
+    tool_events,
+)
 from service.config import Settings
 from service.db import Database
 from service.errors import ModelUnavailable
@@ -79,105 +87,6 @@ log = logging.getLogger(__name__)
 TITLE_CHARS = 60
 # How long shutdown waits for streamed turns whose client went away before cancelling them.
 DETACHED_DRAIN_S = 30.0
-
-
-@dataclass
-class TurnResult:
-    conversation_id: uuid.UUID
-    message_id: uuid.UUID
-    response: str
-    timestamp: datetime
-    model: str
-    using_stub: bool
-    trace_id: str
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    tool_results: list[dict[str, Any]] = field(default_factory=list)
-    guardrail: dict[str, str] | None = None
-    status: Literal["completed", "awaiting_approval"] = "completed"
-    approvals: list[dict[str, Any]] = field(default_factory=list)
-
-
-TurnEventType = Literal["conversation", "tool_call", "tool_result", "delta", "guardrail", "approval", "done"]
-
-
-@dataclass(frozen=True)
-class TurnEvent:
-    """One step of a turn as a client sees it; the stream endpoint sends each as one SSE event.
-
-    `data` is JSON-ready, except for `done`, which carries the `TurnResult` (the non-streaming answer).
-    """
-
-    type: TurnEventType
-    data: dict[str, Any] | TurnResult
-
-
-def _parsed(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def _tool_call(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item["call_id"], "name": item["name"], "arguments": _parsed(item.get("arguments"))}
-
-
-def _tool_result(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    return {"call_id": item["call_id"], "name": names.get(item["call_id"]), "output": _parsed(item.get("output"))}
-
-
-def tool_activity(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The turn's tool calls and their results, in the shapes of the chat response."""
-    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
-    calls = [_tool_call(i) for i in items if i.get("type") == "function_call"]
-    results = [_tool_result(i, names) for i in items if i.get("type") == "function_call_output"]
-    return calls, results
-
-
-def _client_event(event: StreamEvent, names: dict[str, str]) -> TurnEvent | None:
-    """The client-facing event for one SDK stream event, or None for the SDK's bookkeeping events.
-
-    `names` maps call ids to tool names as calls go by, since a tool output does not name its tool.
-    """
-    if isinstance(event, RawResponsesStreamEvent):
-        if event.data.type == "response.output_text.delta" and event.data.delta:
-            return TurnEvent("delta", {"text": event.data.delta})
-        return None
-    if not isinstance(event, RunItemStreamEvent):
-        return None
-    item: dict[str, Any] = dict(event.item.to_input_item())
-    if event.name == "tool_called" and item.get("type") == "function_call":
-        names[item["call_id"]] = item["name"]
-        return TurnEvent("tool_call", _tool_call(item))
-    if event.name == "tool_output" and item.get("type") == "function_call_output":
-        return TurnEvent("tool_result", _tool_result(item, names))
-    return None
-
-
-def _tool_events(items: list[TResponseInputItem]) -> list[TurnEvent]:
-    """`tool_call` / `tool_result` events for items a stream did not carry live (a re-asked run's)."""
-    calls, results = tool_activity([dict(i) for i in items])
-    return [*(TurnEvent("tool_call", c) for c in calls), *(TurnEvent("tool_result", r) for r in results)]
-
-
-def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
-    """The tool calls a failed run finished, each with its output; its messages are left out."""
-    done = [dict(item) for item in approvals.run_items(exc.run_data.new_items)] if exc.run_data else []
-    tool_items = [i for i in done if i.get("type") in ("function_call", "function_call_output")]
-    return complete_pairs(tool_items)  # type: ignore[return-value]
-
-
-def assistant_message(text: str) -> TResponseInputItem:
-    """An answer the runtime writes itself (a refusal, a stop), shaped like a model's."""
-    item: dict[str, Any] = {
-        "type": "message",
-        "role": "assistant",
-        "status": "completed",
-        "content": [{"type": "output_text", "text": text, "annotations": []}],
-    }
-    return cast(TResponseInputItem, item)
 
 
 # The words of the tool-calling protocol itself, which weak models echo back as text.
@@ -448,7 +357,7 @@ class AgentRuntime:
                         gate = OutputGate(context)  # no line naming others' data reaches the client
                         markup = answer_check.MarkupFilter()  # nor tool-call markup a local server lets through
                         async for sdk_event in result.stream_events():
-                            if (event := _client_event(sdk_event, names)) is None:
+                            if (event := client_event(sdk_event, names)) is None:
                                 continue
                             if event.type == "delta" and isinstance(event.data, dict):
                                 if released := markup.feed(await gate.feed(event.data["text"])):
@@ -501,7 +410,7 @@ class AgentRuntime:
                 if not using_stub and not context.guardrail_trips and resume is None and not paused:
                     answer, new_items, retried = await self._checked(answer, new_items, turn_input, run_options)
                     if stream and retried:
-                        for event in _tool_events(retried):
+                        for event in tool_events(retried):
                             yield event
                 trip = context.guardrail_trips[0] if context.guardrail_trips else None
                 if trip is not None:

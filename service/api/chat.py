@@ -13,7 +13,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.admission import TurnAdmission, TurnSlot
-from service.agent.runtime import AgentRuntime, TurnEvent, TurnHooks, TurnResult
+from service.agent.runtime import AgentRuntime, TurnHooks
+from service.agent.turn_items import TurnEvent, TurnResult
 from service.api import sse
 from service.api.deps import CurrentUser, chat_rate_limit
 from service.api.errors import error_for, log_failure
