@@ -91,7 +91,7 @@ class Final(_Strict):
 
 
 GUARDRAILS = {"user_scope", "tool_ownership", "output_scope"}
-TOOLS = {"list_todos", "add_todo", "add_todos", "update_todo", "delete_todo", "get_user_context", "undo_last_turn"}
+TOOLS = {"list_todos", "add_todo", "update_todo", "delete_todo", "get_user_context", "undo_last_turn"}
 
 
 class Case(_Strict):

@@ -152,14 +152,16 @@ class TurnScore:
 
 
 def one_call_per_todo(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`add_todos(titles=[a, b])` scored as `add_todo(a)`, `add_todo(b)`: the same outcome, so the same score."""
+    """`add_todo(titles=[a, b])` scored as `add_todo(title=a)`, `add_todo(title=b)`: the same outcome, so the
+    same score."""
     expanded: list[dict[str, Any]] = []
     for call in calls:
         arguments = call.get("arguments")
-        titles = arguments.get("titles") if call["name"] == "add_todos" and isinstance(arguments, dict) else None
+        titles = arguments.get("titles") if call["name"] == "add_todo" and isinstance(arguments, dict) else None
         if isinstance(titles, list):
             due = {"due_date": arguments["due_date"]} if arguments.get("due_date") else {}
-            expanded += [{**call, "name": "add_todo", "arguments": {"title": t, **due}} for t in titles]
+            items = [*([arguments["title"]] if arguments.get("title") else []), *titles]
+            expanded += [{**call, "name": "add_todo", "arguments": {"title": t, **due}} for t in items]
         else:
             expanded.append(call)
     return expanded

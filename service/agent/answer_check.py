@@ -19,13 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MUTATING_TOOLS = {"add_todo", "add_todos", "update_todo", "delete_todo"}
+MUTATING_TOOLS = {"add_todo", "update_todo", "delete_todo", "undo_last_turn"}
 # What each kind of claim needs: a successful call of one of these tools in the same turn. A vague
 # "your list has been updated" is true after any change.
 SUPPORTED_BY = {
-    "add": {"add_todo", "add_todos"},
-    "delete": {"delete_todo"},
-    "change": {"update_todo"},
+    "add": {"add_todo", "undo_last_turn"},
+    "delete": {"delete_todo", "undo_last_turn"},
+    "change": {"update_todo", "undo_last_turn"},
     "any": MUTATING_TOOLS,
 }
 # Verbs (past forms) that claim an action when the answer says it did them.
@@ -209,7 +209,7 @@ def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
 
 # What to call for each kind of claim: named, since a small model follows a named tool far more often.
 _HOW = {
-    "add": "If the user asked to add something, call add_todo now (add_todos for several items).",
+    "add": "If the user asked to add something, call add_todo now (`titles` for several items).",
     "delete": "If the user asked to delete a todo, call delete_todo now with `todo` set to its title or number.",
     "change": "If the user asked to change or complete a todo, call update_todo now with `todo` set to its "
     "title or number.",
@@ -244,7 +244,7 @@ def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:
 def _describe(tool: str | None, output: dict[str, Any]) -> list[str]:
     if tool == "add_todo" and isinstance(output.get("todo"), dict):
         return [f'added "{output["todo"].get("title")}"']
-    if tool == "add_todos":
+    if tool == "add_todo":
         return [f'added "{todo.get("title")}"' for todo in output.get("todos", []) if isinstance(todo, dict)]
     if tool == "delete_todo" and isinstance(output.get("deleted"), dict):
         return [f'deleted "{output["deleted"].get("title")}"']

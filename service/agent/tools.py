@@ -89,37 +89,37 @@ async def list_todos(
 
 
 @todo_tool
-async def add_todo(ctx: Ctx, title: str, description: str | None = None, due_date: str | None = None) -> str:
-    """Add one todo. For several items in one request, call add_todos instead.
+async def add_todo(
+    ctx: Ctx,
+    title: str | None = None,
+    description: str | None = None,
+    due_date: str | None = None,
+    titles: list[str] | None = None,
+) -> str:
+    """Add a todo, or several: one item goes in `title`; several items go in `titles`, one title each
+    ("eggs, bread and butter" is ["Eggs", "Bread", "Butter"]).
 
     Args:
-        title: the title of this one item, at most 200 characters.
-        description: optional longer notes.
+        title: the title of one item, at most 200 characters.
+        description: optional longer notes (one item only).
         due_date: optional due date as YYYY-MM-DD.
+        titles: several items, one short title each (at most 20), instead of `title`.
     """
+    # One tool for one item or many: a small model given a second, batch tool mixed their arguments up.
+    items = [*([title] if title else []), *(titles or [])]
     async with ctx.context.db.session() as db:
-        task = await todos.add_todo(
-            db,
-            ctx.context.user_id,
-            title=title,
-            description=description,
-            due_date=due_date,
-            origin=ctx.context.origin,
-        )
-    return _dump({"todo": _todo(task)})
-
-
-@todo_tool
-async def add_todos(ctx: Ctx, titles: list[str], due_date: str | None = None) -> str:
-    """Add several todos at once, one per item: "eggs, bread and butter" is ["Eggs", "Bread", "Butter"].
-
-    Args:
-        titles: one short title per item, at most 20.
-        due_date: optional due date for all of them, as YYYY-MM-DD.
-    """
-    async with ctx.context.db.session() as db:
+        if len(items) == 1:
+            task = await todos.add_todo(
+                db,
+                ctx.context.user_id,
+                title=items[0],
+                description=description,
+                due_date=due_date,
+                origin=ctx.context.origin,
+            )
+            return _dump({"todo": _todo(task)})
         added = await todos.add_todos(
-            db, ctx.context.user_id, titles=titles, due_date=due_date, origin=ctx.context.origin
+            db, ctx.context.user_id, titles=items, due_date=due_date, origin=ctx.context.origin
         )
     return _dump({"todos": [_todo(task) for task in added]})
 
@@ -216,6 +216,5 @@ def _undone(change: Any) -> dict[str, Any]:
 
 
 ALL_TOOLS: dict[str, FunctionTool] = {
-    tool.name: tool
-    for tool in (list_todos, add_todo, add_todos, update_todo, delete_todo, get_user_context, undo_last_turn)
+    tool.name: tool for tool in (list_todos, add_todo, update_todo, delete_todo, get_user_context, undo_last_turn)
 }

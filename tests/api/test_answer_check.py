@@ -95,7 +95,7 @@ async def test_an_honest_answer_is_not_re_asked(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
 ) -> None:
     fake.replies = [
-        ToolCallReply("add_todos", {"titles": ["Eggs", "Bread", "Butter"]}),
+        ToolCallReply("add_todo", {"titles": ["Eggs", "Bread", "Butter"]}),
         TextReply("I've added Eggs, Bread and Butter. You have 3 todos; none are completed yet."),
     ]
     body = await chat(client, alice, alice_auth, "add eggs, bread and butter")
@@ -200,8 +200,8 @@ async def test_arguments_off_the_schema_get_an_error_the_model_can_fix(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
 ) -> None:
     fake.replies = [
-        ToolCallReply("add_todo", {"titles": ["Eggs", "Bread"]}),  # add_todos' argument given to add_todo
-        ToolCallReply("add_todos", {"titles": ["Eggs", "Bread"]}),
+        ToolCallReply("add_todo", {"items": ["Eggs", "Bread"]}),  # an argument the tool does not have
+        ToolCallReply("add_todo", {"titles": ["Eggs", "Bread"]}),
         TextReply("I've added Eggs and Bread."),
     ]
     body = await chat(client, alice, alice_auth, "add eggs and bread")
