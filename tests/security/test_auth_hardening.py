@@ -32,7 +32,7 @@ async def test_unknown_kids_while_the_jwks_endpoint_hangs_do_not_queue_sign_ins(
     """Before: each made-up kid refetched in turn under one lock (5 s, 10 s, ... 30 s) and a valid token
     waited behind them all. Now a failed fetch starts a cool-down, unknown kids share one fetch, and a
     known kid never waits for a fetch."""
-    client: httpx.AsyncClient = await app_client(auth_jwt_secret=None, auth_jwks_url=jwks.url, auth_jwks_timeout_s=1.0)
+    client: httpx.AsyncClient = await app_client(auth_jwt_secret=None, auth_jwks_url=jwks.url, auth_jwks_timeout_s=5.0)
     forge = Forge(user=alice, other=uuid.uuid4())
     valid = RSA.sign(forge.claims())
     assert (await get_todos(client, alice, valid)).status_code == 200  # the key set is cached
@@ -40,19 +40,17 @@ async def test_unknown_kids_while_the_jwks_endpoint_hangs_do_not_queue_sign_ins(
     jwks.answer = "hang"
     fetches = jwks.fetches
 
-    started = time.monotonic()
     forged = [ATTACKER.sign(forge.claims(), kid=f"made-up-{n}") for n in range(6)]
     attacks = [asyncio.create_task(get_todos(client, alice, token)) for token in forged]
     await asyncio.sleep(0.1)  # the first unknown kid's fetch is now hanging
     signed_in = await get_todos(client, alice, valid)
-    valid_s = time.monotonic() - started
+    # The valid token was answered while the forged ones still wait on the hanging fetch (5 s timeout).
+    assert signed_in.status_code == 200
+    assert not all(attack.done() for attack in attacks)
     refused = await asyncio.gather(*attacks)
-    attacks_s = time.monotonic() - started
-
-    assert signed_in.status_code == 200 and valid_s < 0.5, valid_s
     for response in refused:
         assert_error(response, 401, "unauthorized")
-    assert attacks_s < 2.0, attacks_s  # one fetch's timeout, not six in a row
+    assert jwks.fetches - fetches < len(forged)  # one shared fetch, not one per made-up kid
     assert jwks.fetches - fetches == 1
     # The failed fetch started a cool-down: more made-up kids are refused at once, without a fetch.
     quick = time.monotonic()
