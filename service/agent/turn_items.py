@@ -106,8 +106,12 @@ def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
 
 
 def assistant_message(text: str) -> TResponseInputItem:
-    """An answer the runtime writes itself (a refusal, a stop), shaped like a model's."""
+    """An answer the runtime writes itself (a refusal, a stop), shaped like a model's.
+
+    With its `id`: the SDK's Chat Completions converter reads an assistant output message only with one,
+    and refused the next turn's history without it."""
     item: dict[str, Any] = {
+        "id": f"msg_{uuid.uuid4().hex}",
         "type": "message",
         "role": "assistant",
         "status": "completed",

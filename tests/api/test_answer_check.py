@@ -259,3 +259,15 @@ async def test_a_reflex_refusal_of_an_ordinary_request_is_re_asked(
     body = await chat(client, alice, alice_auth, "rename it to buy a present for Mia's birthday")
     assert body["response"].startswith("Renamed")
     assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Buy a present for Mia's birthday"]
+
+
+async def test_a_turn_after_an_answer_the_service_wrote_goes_on(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    """The truthful answer is stored as an assistant message that the next turn sends back to the provider."""
+    fake.replies = [TextReply("I deleted it."), TextReply("I deleted it!"), TextReply("Hello again.")]
+    first = await chat(client, alice, alice_auth, "delete the milk")
+    assert "nothing on your list was changed" in first["response"]
+    second = await chat(client, alice, alice_auth, "hi", first["conversation_id"])
+    assert second["response"] == "Hello again."
+    assert any("nothing on your list was changed" in str(m.get("content")) for m in fake.requests[-1]["messages"])
