@@ -7,22 +7,21 @@ so the log tells the whole story and "undo" of an undo puts the change back.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db import Database
 from service.errors import Conflict, InvalidArgument, NotFound
 from service.models import Task, TodoChange, utcnow
-from service.todos import MAX_PAGE, Origin, as_utc, log_change, todo_json
+from service.paging import newest_first
+from service.todos import Origin, as_utc, log_change, todo_json
 
 log = logging.getLogger(__name__)
 
@@ -45,35 +44,12 @@ def change_json(change: TodoChange) -> dict[str, Any]:
     }
 
 
-def _encode_cursor(change: TodoChange) -> str:
-    key = [as_utc(change.created_at).isoformat(), str(change.id)]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, change_id = json.loads(raw)
-        # SQLite compares stored timestamps as text, so the bound value must be UTC like them.
-        return as_utc(datetime.fromisoformat(created_at)).astimezone(UTC), uuid.UUID(change_id)
-    except (ValueError, TypeError):
-        raise InvalidArgument("malformed cursor; pass next_cursor from the previous page unchanged") from None
-
-
 async def list_changes(
     db: AsyncSession, user_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> tuple[list[TodoChange], str | None]:
     """Newest first, by keyset (`id` breaks ties), so pages stay stable while changes arrive."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
-    created_at, change_id = col(TodoChange.created_at), col(TodoChange.id)
     query = select(TodoChange).where(col(TodoChange.user_id) == user_id)
-    if cursor is not None:
-        at, after_id = _decode_cursor(cursor)
-        query = query.where(or_(created_at < at, and_(created_at == at, change_id < after_id)))
-    rows = list((await db.exec(query.order_by(created_at.desc(), change_id.desc()).limit(limit + 1))).all())
-    page = rows[:limit]
-    return page, _encode_cursor(page[-1]) if len(rows) > limit else None
+    return await newest_first(db, query, col(TodoChange.created_at), col(TodoChange.id), limit=limit, cursor=cursor)
 
 
 async def latest_turn_with_changes(

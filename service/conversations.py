@@ -5,21 +5,18 @@ Every function is scoped by `user_id`; another user's conversation is indistingu
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.errors import InvalidArgument, NotFound
+from service.errors import NotFound
 from service.models import TITLE_MAX, AgentMessage, AgentSession, UserContext, utcnow
-from service.todos import MAX_PAGE, as_utc, clean_title
-
-Keyset = tuple[datetime, uuid.UUID]
+from service.paging import newest_first
+from service.todos import as_utc, clean_title
 
 
 def conversation_json(session: AgentSession) -> dict[str, Any]:
@@ -74,22 +71,6 @@ def _derived_title(title: str | None) -> str | None:
     return title or None
 
 
-def _encode_cursor(session: AgentSession) -> str:
-    """Opaque to clients, so the ordering key can change without breaking their contract."""
-    key = [as_utc(session.updated_at).isoformat(), str(session.id)]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> Keyset:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, session_id = json.loads(raw)
-        # Stored timestamps are UTC; SQLite compares them as text, so the bound value must be UTC too.
-        return as_utc(datetime.fromisoformat(updated_at)).astimezone(UTC), uuid.UUID(session_id)
-    except (ValueError, TypeError):
-        raise InvalidArgument("malformed cursor; pass next_cursor from the previous page unchanged") from None
-
-
 async def create_conversation(db: AsyncSession, user_id: uuid.UUID, title: str | None) -> AgentSession:
     session = AgentSession(user_id=user_id, title=_derived_title(title))
     db.add(session)
@@ -128,17 +109,8 @@ async def list_conversations(
 
     `id` breaks ties in `updated_at`, so no conversation is skipped or repeated across pages.
     """
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
-    updated_at, session_id = col(AgentSession.updated_at), col(AgentSession.id)
     query = select(AgentSession).where(col(AgentSession.user_id) == user_id)
-    if cursor is not None:
-        after_time, after_id = _decode_cursor(cursor)
-        query = query.where(or_(updated_at < after_time, and_(updated_at == after_time, session_id < after_id)))
-    # One row beyond the page says whether another page exists, without a count.
-    rows = list((await db.exec(query.order_by(updated_at.desc(), session_id.desc()).limit(limit + 1))).all())
-    page = rows[:limit]
-    return page, _encode_cursor(page[-1]) if len(rows) > limit else None
+    return await newest_first(db, query, col(AgentSession.updated_at), col(AgentSession.id), limit=limit, cursor=cursor)
 
 
 async def rename_conversation(
