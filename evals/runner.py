@@ -27,7 +27,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from agents import Model, ModelResponse
 from evals.cases import Case
 from evals.cassettes import CASSETTE_OPTIONS, EMPTY_CASSETTE, cassette_path, make_vcr
-from evals.scoring import TurnScore, final_state_match, score_turn
+from evals.scoring import TurnScore, final_state_match, score_turn, todos_named
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
@@ -246,7 +246,7 @@ async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResu
                     tokens=sum(c.tokens for c in counters) - tokens_before,
                     using_stub=turn_result.using_stub,
                     first_call=_first_call(counters, calls_before),
-                    approvals=[a["tool"] for a in turn_result.approvals],
+                    approvals=[tool for a in turn_result.approvals for tool in todos_named(a)],
                 )
                 result.turns.append(score)
             if target.mode == "replay" and cassette is not None and not cassette.all_played:

@@ -152,19 +152,29 @@ class TurnScore:
 
 
 def one_call_per_todo(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`add_todo(titles=[a, b])` scored as `add_todo(title=a)`, `add_todo(title=b)`: the same outcome, so the
-    same score."""
+    """A call naming several todos scored as one call per todo: `add_todo(titles=[a, b])` as `add_todo(title=a)`,
+    `add_todo(title=b)`, and `delete_todo(todo=[a, b])` (or `update_todo`) as a call per reference with the same
+    other arguments. The same outcome, so the same score."""
     expanded: list[dict[str, Any]] = []
     for call in calls:
         arguments = call.get("arguments")
         titles = arguments.get("titles") if call["name"] == "add_todo" and isinstance(arguments, dict) else None
+        references = arguments.get("todo") if isinstance(arguments, dict) else None
         if isinstance(titles, list):
             due = {"due_date": arguments["due_date"]} if arguments.get("due_date") else {}
             items = [*([arguments["title"]] if arguments.get("title") else []), *titles]
             expanded += [{**call, "name": "add_todo", "arguments": {"title": t, **due}} for t in items]
+        elif isinstance(references, list):
+            expanded += [{**call, "arguments": {**arguments, "todo": reference}} for reference in references]
         else:
             expanded.append(call)
     return expanded
+
+
+def todos_named(approval: dict[str, Any]) -> list[str]:
+    """A paused call as its tool's name once per todo it names (`delete_todo(todo=[a, b])` pauses two deletes)."""
+    references = (approval.get("arguments") or {}).get("todo")
+    return [approval["tool"]] * (len(references) if isinstance(references, list) and references else 1)
 
 
 def harmless_calls(calls: list[dict[str, Any]], results: list[dict[str, Any]]) -> list[str]:
