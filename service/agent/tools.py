@@ -65,13 +65,17 @@ def _todo(task: Any) -> dict[str, Any]:
     return data
 
 
-def todo_tool(func: Any) -> FunctionTool:
-    return function_tool(func, failure_error_function=_tool_failed, tool_input_guardrails=[no_repeat])
+def todo_tool(func: Any, guardrails: tuple[Any, ...] = ()) -> FunctionTool:
+    # Not strict: a strict schema marks every argument required (nullable), and a small model then fills each
+    # one, inventing a description or a due date of today for a plain "add milk".
+    return function_tool(
+        func, failure_error_function=_tool_failed, tool_input_guardrails=[*guardrails, no_repeat], strict_mode=False
+    )
 
 
 def owned_todo_tool(func: Any) -> FunctionTool:
     """A tool taking a `todo` reference: when it is an id, the id must be the context user's before the tool runs."""
-    return function_tool(func, failure_error_function=_tool_failed, tool_input_guardrails=[tool_ownership, no_repeat])
+    return todo_tool(func, (tool_ownership,))
 
 
 @todo_tool
