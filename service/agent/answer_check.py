@@ -181,7 +181,8 @@ def _output(item: Mapping[str, Any]) -> Any:
 
 # A small model's reflex refusal ("I'm sorry, but I can't assist with that."). Requests about other users'
 # data or the instructions never reach the model (the `user_scope` guardrail answers them), so a refusal of
-# a request that got through, with no tool called, is the model's error.
+# a request that got through, with no tool call that succeeded, is the model's error (after a `not_found`
+# the user needs the closest titles, not "I can't help").
 _REFUSAL_RE = re.compile(
     r"\b(?:sorry|unfortunately|apologi[sz]e)\b[^.!?]*\b(?:can(?:no|')?t|cannot|unable to|not able to)\s+"
     r"(?:assist|help|comply|do that|fulfil|process|provide)",
@@ -203,11 +204,12 @@ def review(answer: str, items: Sequence[Mapping[str, Any]], tools: Collection[st
             "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
             "call; then answer the user in plain words, without markup.",
         )
-    if _REFUSAL_RE.search(answer) and not any(i.get("type") == "function_call" for i in items):
+    if _REFUSAL_RE.search(answer) and not succeeded(items):
         return Review(
             "refusal",
             "This request is about the user's own todo list, which your tools may read and change. Do "
-            "what the user asked with your tools, or ask them what they mean.",
+            "what the user asked with your tools, or ask them what they mean. If a tool answered an error, "
+            "tell the user what it says and name the titles it offers.",
         )
     shown = listed_titles(items)
     if shown and not any(title.casefold() in answer.casefold() for title in shown):

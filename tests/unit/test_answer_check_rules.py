@@ -127,3 +127,11 @@ def test_the_truthful_answer_covers_several_todos_undo_and_facts() -> None:
     assert truthful_answer(undone) == 'Here is what I did: re-added "Call mom".'
     context = _turn("get_user_context", {"display_name": "Ada", "timezone": "Europe/London", "preferences": {}})
     assert truthful_answer(context) == "Here is what I found: your name is Ada; your timezone is Europe/London."
+
+
+def test_a_refusal_after_a_failed_call_is_re_asked_but_not_after_a_successful_one() -> None:
+    failed = _turn("delete_todo", {"error": {"code": "not_found", "message": "no todo matches", "closest": ["Gym"]}})
+    found = review("I'm sorry, but I can't assist with that.", failed)
+    assert found is not None and found.problem == "refusal" and "titles it offers" in found.note
+    done = _turn("list_todos", {"todos": [], "pagination": {}})
+    assert review("Sorry, I can't help with more than that.", done) is None
