@@ -8,6 +8,8 @@ quantization and sha256), so replay rebuilds the very same requests. Replay runs
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,24 +51,38 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def make_vcr(record: bool) -> vcr.VCR:
+EMPTY_CASSETTE = "interactions: []\nversion: 1\n"  # vcrpy's format, with no exchange
+
+
+def cassette_path(model_dir: Path, case_id: str) -> Path:
+    return model_dir / f"{case_id}.yaml"
+
+
+@asynccontextmanager
+async def cassette(mode: str, folder: Path | None, case_id: str) -> AsyncIterator[Any]:
+    """Records (`record`) or replays (`replay`) the case's HTTP exchanges; yields None for other modes."""
+    if mode not in ("record", "replay") or folder is None:
+        yield None
+        return
+    path = cassette_path(folder, case_id)
+    if mode == "record":
+        path.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     recorder = vcr.VCR(
-        record_mode="all" if record else "none",
+        record_mode="all" if mode == "record" else "none",
         match_on=("method", "path", "body"),
         before_record_request=_scrub_request,
         before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
     recorder.register_matcher("body", body_matcher)
-    return recorder
-
-
-EMPTY_CASSETTE = "interactions: []\nversion: 1\n"  # vcrpy's format, with no exchange
-CASSETTE_OPTIONS = {"allow_playback_repeats": False}  # each recorded exchange answers once, in order
-
-
-def cassette_path(model_dir: Path, case_id: str) -> Path:
-    return model_dir / f"{case_id}.yaml"
+    # Each recorded exchange answers once, in order.
+    with recorder.use_cassette(str(path), allow_playback_repeats=False) as tape:
+        yield tape
+    if mode == "record" and not path.exists():
+        # No turn reached the model (a guardrail stopped it), so vcrpy wrote nothing. An empty cassette
+        # records that: every case has one, and a replay that now sends a request is reported stale.
+        path.write_text(EMPTY_CASSETTE, encoding="utf-8")
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
