@@ -174,40 +174,47 @@ async def _final_todos(database: Database) -> list[dict[str, Any]]:
 
 
 class Workspace:
-    """A template database migrated once; each case gets a copy of it."""
+    """A template database migrated once; each case runs on a copy of it."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.template = root / "template.db"
         root.mkdir(parents=True, exist_ok=True)
+        self.root, self.template = root, root / "template.db"
         upgrade(f"sqlite+aiosqlite:///{self.template}")
 
-    def fresh(self, path: Path) -> Path:
-        self.remove(path)
-        shutil.copyfile(self.template, path)
-        return path
 
-    @staticmethod
-    def remove(path: Path) -> None:
+class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
+    """A case's lifecycle: a fresh seeded database and a runtime before its task (`converse`), then closed."""
+
+    def __init__(self, case: Any, target: Target, workspace: Workspace, running: dict[str, CaseRun]) -> None:
+        super().__init__(case)
+        self.target, self.workspace, self.running, self.id = target, workspace, running, case.inputs.id
+        self.path = workspace.root / f"{target.name.replace('/', '_')}-{self.id}.db"
+        self.database = EvalDatabase(f"sqlite+aiosqlite:///{self.path}", self.id)
+        self.runtime: AgentRuntime | None = None
+
+    async def setup(self) -> None:
+        shutil.copyfile(self.workspace.template, self.path)
+        await _seed(self.database, self.case.inputs)
+        self.runtime, self.log = agent_runtime(self.target, self.database)
+        self.running[self.id] = self
+
+    async def teardown(self, result: ReportCase[Any, Any, Any] | ReportCaseFailure[Any, Any, Any] | None) -> None:
+        self.running.pop(self.id, None)
+        if self.runtime is not None:
+            await self.runtime.aclose()
+        await self.database.dispose()
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (a local temp file)
 
-
-class Runner:
-    """Plays one target's cases; `open` holds each running case's lifecycle (its database and runtime)."""
-
-    def __init__(self, target: Target, workspace: Workspace) -> None:
-        self.target, self.workspace, self.open = target, workspace, dict[str, CaseRun]()
-
-    async def converse(self, case: CaseSpec) -> Conversation:
+    async def converse(self) -> Conversation:
         """The task: the case's turns in one conversation. A case that cannot go on says why."""
-        run, mode = self.open[case.id], self.target.mode
-        out, conversation, fell_back, log = Conversation(), None, False, run.log
+        assert self.runtime is not None
+        out, conversation, fell_back, log, mode = Conversation(), None, False, self.log, self.target.mode
         try:
-            async with cassette(mode, self.target.cassette_dir, case.id) as tape:
-                for turn in case.turns:
+            async with cassette(mode, self.target.cassette_dir, self.id) as tape:
+                for turn in self.case.inputs.turns:
                     before, started = len(log), time.perf_counter()
-                    result = await run.runtime.run_turn(EVAL_USER, turn.user, conversation)
+                    result = await self.runtime.run_turn(EVAL_USER, turn.user, conversation)
                     conversation, calls = result.conversation_id, one_call_per_item(result.tool_calls)
                     fell_back |= mode != "offline" and result.using_stub
                     first = log[before] if len(log) > before else (None, None, 0)
@@ -226,7 +233,7 @@ class Runner:
                         )
                     )
                 fell_back |= mode == "replay" and tape is not None and not tape.all_played
-            out.final_todos = await _final_todos(run.database)
+            out.final_todos = await _final_todos(self.database)
         except Exception as exc:  # a broken case must not stop the run: it is reported as `error` (or `stale`)
             out.status, out.problem = (
                 ("stale", STALE) if _unrecorded(exc) else ("error", f"{type(exc).__name__}: {exc}")
@@ -235,30 +242,6 @@ class Runner:
             if fell_back:  # a live provider failed and the offline model answered, or a replay missed its cassette
                 out.status, out.problem = ("stale", STALE) if mode == "replay" else ("error", FELL_BACK)
         return out
-
-
-class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
-    """A case's workspace: a fresh seeded database and a runtime before its task, both closed after it."""
-
-    def __init__(self, case: Any, runner: Runner) -> None:
-        super().__init__(case)
-        self.runner, self.id = runner, case.inputs.id
-        self.path = runner.workspace.root / f"{runner.target.name.replace('/', '_')}-{self.id}.db"
-        self.database = EvalDatabase(f"sqlite+aiosqlite:///{self.path}", self.id)
-        self.runtime: AgentRuntime | None = None
-
-    async def setup(self) -> None:
-        self.runner.workspace.fresh(self.path)
-        await _seed(self.database, self.case.inputs)
-        self.runtime, self.log = agent_runtime(self.runner.target, self.database)
-        self.runner.open[self.id] = self
-
-    async def teardown(self, result: ReportCase[Any, Any, Any] | ReportCaseFailure[Any, Any, Any] | None) -> None:
-        self.runner.open.pop(self.id, None)
-        if self.runtime is not None:
-            await self.runtime.aclose()
-        await self.database.dispose()
-        self.runner.workspace.remove(self.path)
 
 
 def _unrecorded(exc: BaseException | None) -> bool:
@@ -274,12 +257,16 @@ async def run_cases(
     cases: list[CaseSpec], target: Target, workspace: Workspace, progress: bool = False
 ) -> EvaluationReport[CaseSpec, Conversation, None]:
     """The target's pydantic-evals report over `cases` (a case it has no cassette for is left out)."""
-    runner = Runner(target, workspace)
+    running: dict[str, CaseRun] = {}
+
+    async def converse(case: CaseSpec) -> Conversation:
+        return await running[case.id].converse()
+
     return await dataset([c for c in cases if target.has_cassette(c)]).evaluate(
-        runner.converse,
+        converse,
         name=target.name,
         task_name=target.name,
         max_concurrency=1,  # a cassette patches the HTTP client process-wide
         progress=progress,
-        lifecycle=lambda case: CaseRun(case, runner),
+        lifecycle=lambda case: CaseRun(case, target, workspace, running),
     )
