@@ -30,27 +30,24 @@ def _mean(values: list[Any]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def _median(values: list[Any]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def case_json(model: str, case: ReportCase[Any, Any, Any] | ReportCaseFailure[Any, Any, Any]) -> dict[str, Any]:
     """One case as report.json holds it: what each turn did, its scores, the problems and the status."""
     ran = isinstance(case, ReportCase)
     output: Conversation = case.output if ran else Conversation(status="error", problem=case.error_message)
     results = {**case.assertions, **case.scores} if ran else {}
     turns = [asdict(t) | {"tools": [c["name"] for c in t.calls]} for t in output.turns]
-    for turn_json in turns:  # a call's id is the provider's, not worth a diff
-        turn_json["calls"] = [{"name": c["name"], "arguments": c["arguments"]} for c in turn_json["calls"]]
-    failed: list[tuple[float, str]] = []
+    failed: list[tuple[int, str]] = []
     for name, result in results.items():  # `t2.tool_f1`: turn 2's tool F1; `final_state`: the case's
         turn, _, metric = name.rpartition(".")
+        n = int(turn[1:]) if turn else len(turns) + 1
         if turn:
-            value = result.value
-            turns[int(turn[1:]) - 1][metric] = bool(value) if metric in TURN_CHECKS else value
+            turns[n - 1][metric] = bool(result.value) if metric in TURN_CHECKS else result.value
         if metric in PASS_CHECKS and result.value != 1:
-            failed.append(
-                (
-                    int(turn[1:]) if turn else 1e9,
-                    f"turn {turn[1:]}: {result.reason}" if turn else f"final: {result.reason}",
-                )
-            )
+            failed.append((n, f"turn {n}: {result.reason}" if turn else f"final: {result.reason}"))
     for turn_json in turns:
         turn_json.update({m: turn_json.get(m) for m in (*TURN_SCORES, *TURN_CHECKS)})
     errors = [f"evaluator {f.name}: {f.error_message}" for f in case.evaluator_failures] if ran else []
@@ -68,7 +65,7 @@ def case_json(model: str, case: ReportCase[Any, Any, Any] | ReportCaseFailure[An
         **{m: all(t[m] is not False for t in turns) for m in ("answer_pass", "guardrail_match", "trajectory_match")},
         "latency_s": sum(t["latency_s"] for t in turns),
         "tokens": sum(t["tokens"] for t in turns),
-        "problems": [p for p in [output.problem] if p] + [p for _, p in sorted(failed, key=lambda f: f[0])] + errors,
+        "problems": [p for p in [output.problem] if p] + [p for _, p in sorted(failed)] + errors,
         "error": output.problem if status == "error" else None,
         "final_todos": output.final_todos or [],
         "turns": turns,
@@ -87,12 +84,10 @@ def summarize(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "answer_pass_rate": _mean([t["answer_pass"] for t in turns]),
         "approval_match": _mean([t["approval_match"] for t in turns]),
         "final_state_match": _mean([c["final_state_match"] for c in cases]),
-        "latency_p50_s": statistics.median(latencies) if latencies else None,
-        "latency_max_s": max(latencies) if latencies else None,
-        "first_call_p50_s": statistics.median([t["first_call_s"] for t in firsts]) if firsts else None,
-        "first_call_input_tokens_p50": statistics.median([t["first_call_input_tokens"] for t in firsts])
-        if firsts
-        else None,
+        "latency_p50_s": _median(latencies),
+        "latency_max_s": max(latencies, default=None),
+        "first_call_p50_s": _median([t["first_call_s"] for t in firsts]),
+        "first_call_input_tokens_p50": _median([t["first_call_input_tokens"] for t in firsts]),
         "tokens": sum(t["tokens"] for t in turns),
     }
 

@@ -216,14 +216,15 @@ class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
                     before, started = len(log), time.perf_counter()
                     result = await self.runtime.run_turn(EVAL_USER, turn.user, conversation)
                     conversation, calls = result.conversation_id, one_call_per_item(result.tool_calls)
+                    harmless = changed_nothing(calls, result.tool_results)
                     fell_back |= mode != "offline" and result.using_stub
                     first = log[before] if len(log) > before else (None, None, 0)
                     out.turns.append(
                         TurnRecord(
                             turn.user,
                             result.response,
-                            calls,
-                            changed_nothing(calls, result.tool_results),
+                            [{"name": c["name"], "arguments": c["arguments"]} for c in calls],
+                            harmless,
                             result.guardrail["name"] if result.guardrail else None,
                             sorted(a["tool"] for a in result.approvals),
                             time.perf_counter() - started,
