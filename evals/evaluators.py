@@ -16,16 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic_evals.evaluators import (
-    Contains,
-    Equals,
-    EvaluationReason,
-    Evaluator,
-    EvaluatorContext,
-    EvaluatorOutput,
-    ToolCorrectness,
-    TrajectoryMatch,
-)
+import pydantic_evals.evaluators as library
+from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext, EvaluatorOutput
 from pydantic_evals.otel import SpanNode, SpanTree
 
 if TYPE_CHECKING:
@@ -118,10 +110,8 @@ class ToolPrecisionRecall(Evaluator[Any, Any, None]):
     def evaluate(self, ctx: EvaluatorContext[Any, Any, None]) -> EvaluatorOutput:
         actual = [str(node.attributes["gen_ai.tool.name"]) for node in ctx.span_tree]
         hits = sum((Counter(self.expected) & Counter(actual)).values())
-        return {
-            "tool_precision": hits / len(actual) if actual else 1.0,
-            "tool_recall": hits / len(self.expected) if self.expected else 1.0,
-        }
+        precision, recall = hits / len(actual) if actual else 1.0, hits / len(self.expected) if self.expected else 1.0
+        return {"tool_precision": precision, "tool_recall": recall}
 
 
 def _same(want: Any, got: Any) -> bool:
@@ -160,15 +150,17 @@ class Answer(Evaluator[Any, str, None]):
     not_contains: list[str]
 
     def evaluate(self, ctx: EvaluatorContext[Any, str, None]) -> EvaluationReason:
-        has = {w: Contains(w, case_sensitive=False).evaluate(ctx).value for w in self.contains + self.not_contains}
+        has = {
+            w: library.Contains(w, case_sensitive=False).evaluate(ctx).value for w in self.contains + self.not_contains
+        }
         problems = [f"missing {w!r}" for w in self.contains if not has[w]]
         problems += [f"contains {w!r}" for w in self.not_contains if has[w]]
         return EvaluationReason(not problems, "answer " + "; ".join(problems))
 
 
-def _matches(want: TodoSpec, got: dict[str, Any]) -> bool:
-    stated = {"title", "completed"} | (want.model_fields_set & {"description", "due_date"})
-    return _same(want.model_dump(mode="json", include=stated), got)
+def _stated(todo: TodoSpec) -> set[str]:
+    """What an expected todo is compared on: title and state, and description and due date if it says them."""
+    return {"title", "completed"} | (todo.model_fields_set & {"description", "due_date"})
 
 
 @dataclass(repr=False)
@@ -179,10 +171,9 @@ class FinalState(Evaluator["CaseSpec", "Conversation", None]):
         if ctx.inputs.final is None or ctx.output.final_todos is None:
             return {}
         remaining, missing = list(ctx.output.final_todos), []
-        for want in sorted(
-            ctx.inputs.final.todos, key=lambda t: -len(t.model_fields_set & {"description", "due_date"})
-        ):
-            index = next((i for i, got in enumerate(remaining) if _matches(want, got)), None)
+        for want in sorted(ctx.inputs.final.todos, key=lambda t: -len(_stated(t))):
+            expected = want.model_dump(mode="json", include=_stated(want))
+            index = next((i for i, got in enumerate(remaining) if _same(expected, got)), None)
             if index is None:
                 missing.append(f"expected {want.title!r} ({'done' if want.completed else 'open'})")
             else:
@@ -195,17 +186,17 @@ def evaluators_for(case: CaseSpec) -> list[Evaluator[Any, Any, Any]]:
     """The case's expectations (DESIGN §8) as evaluators, turn by turn, then its final state."""
     checks: list[Evaluator[Any, Any, Any]] = []
     for n, expect in enumerate(turn.expect for turn in case.turns):
-        checks.append(OnTurn(n, "guardrail_match", Equals(expect.guardrail), field="guardrail"))
+        checks.append(OnTurn(n, "guardrail_match", library.Equals(expect.guardrail), field="guardrail"))
         if (tools := expect.tools) is not None:
             subset = tools if expect.order == "subset" else None
             exact = expect.order == "exact"
             trajectory = (
-                TrajectoryMatch(tools, order="exact")
+                library.TrajectoryMatch(tools, order="exact")
                 if exact
-                else ToolCorrectness(tools, allow_extra=subset is not None)
+                else library.ToolCorrectness(tools, allow_extra=subset is not None)
             )
             checks.append(OnTurn(n, "trajectory_match", trajectory))
-            checks.append(OnTurn(n, "tool_f1", TrajectoryMatch(tools, order="any_order"), subset=subset))
+            checks.append(OnTurn(n, "tool_f1", library.TrajectoryMatch(tools, order="any_order"), subset=subset))
             checks.append(OnTurn(n, "tool_precision", ToolPrecisionRecall(tools), subset=subset))
         if expect.args:
             checks.append(OnTurn(n, "arg_match", ArgumentSubsets(expect.arg_specs())))
@@ -214,5 +205,5 @@ def evaluators_for(case: CaseSpec) -> list[Evaluator[Any, Any, Any]]:
                 OnTurn(n, "answer_pass", Answer(expect.answer.contains, expect.answer.not_contains), "response")
             )
         if expect.approval is not None:
-            checks.append(OnTurn(n, "approval_match", Equals(sorted(expect.approval)), field="approvals"))
+            checks.append(OnTurn(n, "approval_match", library.Equals(sorted(expect.approval)), field="approvals"))
     return [*checks, FinalState()]

@@ -164,13 +164,8 @@ async def _seed(database: Database, case: CaseSpec) -> None:
 async def _final_todos(database: Database) -> list[dict[str, Any]]:
     async with database.session() as db:
         query = select(Task).where(col(Task.user_id) == EVAL_USER).order_by(col(Task.created_at), col(Task.id))
-        return [
-            {
-                **t.model_dump(include={"title", "completed", "description"}),
-                "due_date": t.due_date and t.due_date.isoformat(),
-            }
-            for t in (await db.exec(query)).all()
-        ]
+        fields = {"title", "completed", "description", "due_date"}
+        return [t.model_dump(mode="json", include=fields) for t in (await db.exec(query)).all()]
 
 
 class Workspace:
