@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pydantic_evals.evaluators as library
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext, EvaluatorOutput
@@ -60,8 +60,16 @@ def _spans(calls: list[dict[str, Any]]) -> SpanTree:
     for i, c in enumerate(calls):
         attributes = {"gen_ai.tool.name": c["name"], "gen_ai.tool.call.arguments": json.dumps(c["arguments"])}
         start = at + timedelta(microseconds=i)  # the library orders calls by start
-        node = dict(trace_id=1, span_id=i + 1, parent_span_id=None, start_timestamp=start, end_timestamp=start)
-        tree.add_spans([SpanNode(name=f"execute_tool {c['name']}", attributes=attributes, **node)])
+        node = SpanNode(
+            name=f"execute_tool {c['name']}",
+            trace_id=1,
+            span_id=i + 1,
+            parent_span_id=None,
+            start_timestamp=start,
+            end_timestamp=start,
+            attributes=attributes,
+        )
+        tree.add_spans([node])
     return tree
 
 
@@ -79,7 +87,7 @@ class OnTurn(Evaluator["CaseSpec", "Conversation", None]):
     field: str | None = None
     subset: list[str] | None = None
 
-    def evaluate(self, ctx: EvaluatorContext[CaseSpec, Conversation, None]) -> EvaluatorOutput:
+    async def evaluate(self, ctx: EvaluatorContext[CaseSpec, Conversation, None]) -> EvaluatorOutput:
         if self.turn >= len(ctx.output.turns):  # the case stopped before this turn (error, stale)
             return {}
         record, calls = ctx.output.turns[self.turn], ctx.output.turns[self.turn].calls
@@ -91,8 +99,11 @@ class OnTurn(Evaluator["CaseSpec", "Conversation", None]):
                 if drop[call["name"]] < 0:
                     kept.append(call)
             calls = kept
-        output = getattr(record, self.field) if self.field else record
-        result = self.check.evaluate(replace(ctx, output=output, _span_tree=_spans(calls)))
+        output, turn_ctx = (
+            getattr(record, self.field) if self.field else record,
+            cast(EvaluatorContext[Any, Any, None], ctx),
+        )
+        result = await self.check.evaluate_async(replace(turn_ctx, output=output, _span_tree=_spans(calls)))
         if result is False:  # `Equals` gives no reason
             result = EvaluationReason(
                 False, f"{self.field} {output!r}, expected {getattr(self.check, 'value', None)!r}"
@@ -186,8 +197,9 @@ def evaluators_for(case: CaseSpec) -> list[Evaluator[Any, Any, Any]]:
     """The case's expectations (DESIGN §8) as evaluators, turn by turn, then its final state."""
     checks: list[Evaluator[Any, Any, Any]] = []
     for n, expect in enumerate(turn.expect for turn in case.turns):
+        tools: list[str] | None = None if expect.tools is None else list(expect.tools)
         checks.append(OnTurn(n, "guardrail_match", library.Equals(expect.guardrail), field="guardrail"))
-        if (tools := expect.tools) is not None:
+        if tools is not None:
             subset = tools if expect.order == "subset" else None
             exact = expect.order == "exact"
             trajectory = (

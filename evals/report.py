@@ -36,9 +36,12 @@ def _median(values: list[Any]) -> float | None:
 
 def case_json(model: str, case: ReportCase[Any, Any, Any] | ReportCaseFailure[Any, Any, Any]) -> dict[str, Any]:
     """One case as report.json holds it: what each turn did, its scores, the problems and the status."""
-    ran = isinstance(case, ReportCase)
-    output: Conversation = case.output if ran else Conversation(status="error", problem=case.error_message)
-    results = {**case.assertions, **case.scores} if ran else {}
+    if isinstance(case, ReportCase):
+        output: Conversation = case.output
+        results = {**case.assertions, **case.scores}
+        errors = [f"evaluator {f.name}: {f.error_message}" for f in case.evaluator_failures]
+    else:  # a lifecycle hook failed
+        output, results, errors = Conversation(status="error", problem=case.error_message), {}, []
     turns = [asdict(t) | {"tools": [c["name"] for c in t.calls]} for t in output.turns]
     failed: list[tuple[int, str]] = []
     for name, result in results.items():  # `t2.tool_f1`: turn 2's tool F1; `final_state`: the case's
@@ -50,7 +53,6 @@ def case_json(model: str, case: ReportCase[Any, Any, Any] | ReportCaseFailure[An
             failed.append((n, f"turn {n}: {result.reason}" if turn else f"final: {result.reason}"))
     for turn_json in turns:
         turn_json.update({m: turn_json.get(m) for m in (*TURN_SCORES, *TURN_CHECKS)})
-    errors = [f"evaluator {f.name}: {f.error_message}" for f in case.evaluator_failures] if ran else []
     status = output.status if output.status != "passed" else "error" if errors else "failed" if failed else "passed"
     tool_f1, final = _mean([t["tool_f1"] for t in turns]), results.get("final_state")
     return {
@@ -93,7 +95,8 @@ def summarize(cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def build_report(reports: list[EvaluationReport[Any, Any, Any]], meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    cases = [case_json(r.name, c) for r in reports for c in [*r.cases, *r.failures]]
+    cases = [case_json(r.name, c) for r in reports for c in r.cases]
+    cases += [case_json(r.name, c) for r in reports for c in r.failures]
     models = {r.name: [c for c in cases if c["model"] == r.name] for r in reports}
     tags = {m: sorted({t for c in cs for t in c["tags"]}) for m, cs in models.items()}
     return {

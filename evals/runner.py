@@ -56,7 +56,7 @@ class Target:
     cassette_dir: Path | None = None
 
     def settings(self, database_url: str) -> Settings:
-        return Settings(  # type: ignore[call-arg]
+        return Settings(
             _env_file=None,
             database_url=database_url,
             model_provider=self.provider,
