@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 # Tools that only read: under `order: subset` an extra call of one of these is no wrong choice.
 READ_ONLY_TOOLS = {"list_todos", "get_user_context"}
-# A call with a list in its plural field counts as one call per item, its other arguments applied to
-# each: `add_todo(titles=[a, b], due_date=d)` scores as `add_todo(title=a, due_date=d)`, `add_todo(title=b, …)`.
-PLURAL_FIELDS = {"add_todo": ("titles", "title"), "update_todo": ("todos", "todo"), "delete_todo": ("todos", "todo")}
+# A call naming several todos counts as one call per todo, its other arguments applied to each: a list in
+# `add_todo(titles=…)` or in `todo` of update/delete (`delete_todo(todo=[a, b])` = two deletes). Per tool:
+# (the field that may carry a list, the field each item goes to).
+PLURAL_FIELDS = {"add_todo": ("titles", "title"), "update_todo": ("todo", "todo"), "delete_todo": ("todo", "todo")}
 # The metrics that decide whether a case passed (each must be 1 or true); tool F1, precision and recall do not.
 PASS_CHECKS = {"trajectory_match", "arg_match", "answer_pass", "guardrail_match", "approval_match", "final_state"}
 
@@ -42,7 +43,7 @@ def one_call_per_item(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
             expanded.append(call)
             continue
         shared = {k: v for k, v in args.items() if k not in (plural, single) and v is not None}
-        items = [*([args[single]] if args.get(single) else []), *args[plural]]
+        items = ([args[single]] if single != plural and args.get(single) else []) + args[plural]
         expanded += [{**call, "arguments": {single: item, **shared}} for item in items]
     return expanded
 

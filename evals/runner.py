@@ -221,7 +221,7 @@ class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
                             [{"name": c["name"], "arguments": c["arguments"]} for c in calls],
                             harmless,
                             result.guardrail["name"] if result.guardrail else None,
-                            sorted(a["tool"] for a in result.approvals),
+                            sorted(c["name"] for c in one_call_per_item([_as_call(a) for a in result.approvals])),
                             time.perf_counter() - started,
                             sum(total for _, _, total in log[before:]),
                             result.using_stub,
@@ -238,6 +238,11 @@ class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
             if fell_back:  # a live provider failed and the offline model answered, or a replay missed its cassette
                 out.status, out.problem = ("stale", STALE) if mode == "replay" else ("error", FELL_BACK)
         return out
+
+
+def _as_call(approval: dict[str, Any]) -> dict[str, Any]:
+    """A paused call as the call it stands for, so that `delete_todo(todo=[a, b])` pauses two deletes."""
+    return {"name": approval["tool"], "arguments": approval.get("arguments")}
 
 
 def _unrecorded(exc: BaseException | None) -> bool:

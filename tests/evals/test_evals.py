@@ -153,11 +153,11 @@ async def test_changed_instructions_make_cassettes_stale_and_rerecording_fixes_i
 
 
 async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> None:
-    """`update_todo(todos=[a, b], completed=true)` is two completions and `delete_todo(todos=[…])` one deletion
+    """`update_todo(todo=[a, b], completed=true)` is two completions and `delete_todo(todo=[…])` one deletion
     per item, for tool choice and for arguments (the call's other arguments apply to each item)."""
     calls = [
-        {"id": "1", "name": "update_todo", "arguments": {"todos": ["milk", "bread"], "completed": True, "title": None}},
-        {"id": "2", "name": "delete_todo", "arguments": {"todo": "rent", "todos": ["gym"]}},
+        {"id": "1", "name": "update_todo", "arguments": {"todo": ["milk", "bread"], "completed": True, "title": None}},
+        {"id": "2", "name": "delete_todo", "arguments": {"todo": ["rent", "gym"]}},
         {"id": "3", "name": "add_todo", "arguments": {"titles": ["Eggs", "Jam"], "due_date": "2026-11-25"}},
     ]
     assert one_call_per_item(calls) == [
@@ -213,7 +213,7 @@ async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> No
         return build_report([report])["cases"][0]
 
     batched = await score(
-        [{"id": "1", "name": "update_todo", "arguments": {"todos": ["milk", "bread"], "completed": True}}]
+        [{"id": "1", "name": "update_todo", "arguments": {"todo": ["milk", "bread"], "completed": True}}]
     )
     assert (batched["status"], batched["tool_f1"], batched["arg_match"], batched["final_state_match"]) == (
         "passed",
