@@ -90,12 +90,19 @@ def key_words(text: str) -> frozenset[str]:
 
 
 async def resolve_todo(
-    db: AsyncSession, user_id: uuid.UUID, reference: str, *, prefer_completed: bool | None = None
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    reference: str,
+    *,
+    prefer_completed: bool | None = None,
+    said: str | None = None,
 ) -> Task:
     """The one todo of `user_id` that `reference` means, or `Ambiguous` / `NoSuchTodo`.
 
     `prefer_completed` breaks a tie towards todos in that state: "mark milk done" means the open
-    "Buy milk" when a done one has the same title.
+    "Buy milk" when a done one has the same title. `said`: the user's own request, when a model chose
+    the reference; a title more precise than the user's words is a guess when those words fit several
+    todos ("Call mom" for "mark the call as done" while "Call dad" is open too), so it is `Ambiguous`.
     """
     text = " ".join(str(reference).split())
     if not text:
@@ -104,7 +111,7 @@ async def resolve_todo(
         return await get_todo(db, user_id, todo_id)
     if position := _POSITION_RE.match(text):
         return await _by_position(db, user_id, position)
-    return await _by_title(db, user_id, text, prefer_completed)
+    return await _by_title(db, user_id, text, prefer_completed, said)
 
 
 def _ordered(user_id: uuid.UUID) -> Any:
@@ -133,9 +140,27 @@ async def _entries(db: AsyncSession, user_id: uuid.UUID, wanted: frozenset[str])
     return [_Entry(*row) for row in rows.all()]
 
 
-async def _by_title(db: AsyncSession, user_id: uuid.UUID, text: str, prefer_completed: bool | None) -> Task:
+async def _by_title(
+    db: AsyncSession, user_id: uuid.UUID, text: str, prefer_completed: bool | None, said: str | None
+) -> Task:
     wanted = key_words(text)
     entries = await _entries(db, user_id, wanted)
+    matches = _matching(entries, text, wanted, prefer_completed)
+    if not matches:
+        closest = _closest(text, entries)
+        hint = f"; closest: {', '.join(repr(t) for t in closest)}" if closest else "; the list is empty"
+        raise NoSuchTodo(f'no todo matches "{text}"{hint}', closest)
+    if len(matches) == 1 and said is not None:
+        matches = _as_said(entries, matches[0], wanted, said, prefer_completed)
+    if len(matches) > 1:
+        raise Ambiguous(text, await _tasks(db, [e.id for e in matches[:CANDIDATES_MAX]]))
+    return await get_todo(db, user_id, matches[0].id)
+
+
+def _matching(
+    entries: Sequence[_Entry], text: str, wanted: frozenset[str], prefer_completed: bool | None
+) -> list[_Entry]:
+    """The entries `text` (with key words `wanted`) names: an exact title, else every title holding all the words."""
     folded = text.casefold().strip(" \"'.!")
     exact = [e for e in entries if " ".join(e.title.split()).casefold() == folded]
     matches = exact or [e for e in entries if _has_all(key_words(e.title), wanted)]
@@ -145,13 +170,23 @@ async def _by_title(db: AsyncSession, user_id: uuid.UUID, text: str, prefer_comp
         # One title that is exactly the reference's words beats titles that merely contain them.
         tight = [e for e in matches if key_words(e.title) == wanted]
         matches = tight if len(tight) == 1 else matches
-    if not matches:
-        closest = _closest(text, entries)
-        hint = f"; closest: {', '.join(repr(t) for t in closest)}" if closest else "; the list is empty"
-        raise NoSuchTodo(f'no todo matches "{text}"{hint}', closest)
-    if len(matches) > 1:
-        raise Ambiguous(text, await _tasks(db, [e.id for e in matches[:CANDIDATES_MAX]]))
-    return await get_todo(db, user_id, matches[0].id)
+    return matches
+
+
+def _as_said(
+    entries: Sequence[_Entry], chosen: _Entry, wanted: frozenset[str], said: str, prefer_completed: bool | None
+) -> list[_Entry]:
+    """The entries the user's own words name, when the model's reference is `chosen` (by the words `wanted`).
+
+    Only the reference's words the user said count: none said means they named it another way ("it",
+    "the second one"), which the model read from the conversation, so `chosen` stands.
+    """
+    heard = key_words(said)
+    spoken = frozenset(word for word in wanted if any(same_word(word, other) for other in heard))
+    if not spoken or spoken == wanted:
+        return [chosen]
+    named = _matching(entries, " ".join(sorted(spoken)), spoken, prefer_completed)
+    return named if len(named) > 1 and chosen in named else [chosen]
 
 
 def _has_all(title: frozenset[str], wanted: frozenset[str]) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +26,12 @@ SUPPORTED_BY = {
     "add": {"add_todo", "undo_last_turn"},
     "delete": {"delete_todo", "undo_last_turn"},
     "change": {"update_todo", "undo_last_turn"},
+    "undo": {"undo_last_turn", "add_todo", "update_todo"},
     "any": MUTATING_TOOLS,
 }
+# The one tool a re-ask may insist on for a claim of that kind alone. Only undo: a model claiming an undo
+# was asked for one, while a made-up "added" may answer a greeting, where forcing add_todo would invent a todo.
+FORCED_TOOL = {"undo": "undo_last_turn"}
 # Verbs (past forms) that claim an action when the answer says it did them.
 CLAIMS = {
     "add": ("added", "created", "put", "saved"),
@@ -36,8 +40,16 @@ CLAIMS = {
         "marked", "ticked", "checked off", "completed", "finished", "renamed", "moved", "rescheduled",
         "reopened", "unmarked",
     ),
+    "undo": ("undone", "undid", "restored", "reverted", "put back", "brought back", "recovered"),
     "any": ("updated", "changed", "modified", "edited", "set"),
 }  # fmt: skip
+# States an answer says a todo is now in ("… is now done"): a claim of the action that put it there.
+NOW_STATES = {
+    "done": "change", "complete": "change", "completed": "change", "finished": "change", "open": "change",
+    "checked off": "change", "ticked off": "change", "gone": "delete", "off your list": "delete",
+    "off the list": "delete", "on your list": "add", "on the list": "add",
+}  # fmt: skip
+_STATES = "|".join(sorted(map(re.escape, NOW_STATES), key=len, reverse=True))
 _VERB = {verb: kind for kind, verbs in CLAIMS.items() for verb in verbs}
 _VERBS = "|".join(sorted(map(re.escape, _VERB), key=len, reverse=True))
 # "I've added", "I have just removed", "has been marked", "was deleted", "is now renamed" - or a sentence
@@ -47,7 +59,8 @@ _CLAIM_RE = re.compile(
     rf"(?P<first>{_VERBS})\b"
     rf"|\b(?:has|have|had)\s+(?:also\s+|now\s+|just\s+)?been\s+(?:successfully\s+)?(?P<passive>{_VERBS})\b"
     rf"|\b(?:is|are|was|were)\s+(?:now\s+|successfully\s+)?(?P<state>{_VERBS})\b(?=[^.!?]*\b(?:list|todo|done|complete|off)\b)"
-    rf"|^(?:done[!.,:]?\s*|ok(?:ay)?[!.,:]?\s*|sure[!.,:]?\s*|great[!.,:]?\s*)?(?P<opening>{_VERBS})\b",
+    rf"|^(?:done[!.,:]?\s*|ok(?:ay)?[!.,:]?\s*|sure[!.,:]?\s*|great[!.,:]?\s*)?(?P<opening>{_VERBS})\b"
+    rf"|\b(?:is|are)\s+now\s+(?:marked\s+(?:as\s+)?)?(?P<now>{_STATES})\b",
     re.IGNORECASE,
 )
 # Once a sentence claims one action, "… and deleted Call mom" claims another.
@@ -70,10 +83,12 @@ _MARKUP_RES = (
 
 @dataclass(frozen=True)
 class Review:
-    """What is wrong with an answer: `problem` is a code, `note` tells the model how to put it right."""
+    """What is wrong with an answer: `problem` is a code, `note` tells the model how to put it right, and
+    `tool_choice` is what the re-ask's model call must do (`required`, a tool's name, or None: anything)."""
 
     problem: str
     note: str
+    tool_choice: str | None = None
 
 
 def strip_markup(text: str) -> str:
@@ -119,6 +134,9 @@ def claimed(answer: str) -> set[str]:
         for match in _CLAIM_RE.finditer(sentence):
             if _NEGATION_RE.search(sentence[: match.start()] + match.group(0)):
                 continue
+            if match["now"]:
+                kinds.add(NOW_STATES[match["now"].lower()])
+                continue
             verb = next(v for v in match.groups() if v)
             kinds.add(_VERB[verb.lower()])
             for more in _MORE_RE.finditer(sentence, match.end()):
@@ -163,7 +181,8 @@ def _output(item: Mapping[str, Any]) -> Any:
 
 # A small model's reflex refusal ("I'm sorry, but I can't assist with that."). Requests about other users'
 # data or the instructions never reach the model (the `user_scope` guardrail answers them), so a refusal of
-# a request that got through, with no tool called, is the model's error.
+# a request that got through, with no tool call that succeeded, is the model's error (after a `not_found`
+# the user needs the closest titles, not "I can't help").
 _REFUSAL_RE = re.compile(
     r"\b(?:sorry|unfortunately|apologi[sz]e)\b[^.!?]*\b(?:can(?:no|')?t|cannot|unable to|not able to)\s+"
     r"(?:assist|help|comply|do that|fulfil|process|provide)",
@@ -171,21 +190,26 @@ _REFUSAL_RE = re.compile(
 )
 
 
-def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
-    """None when the answer may stand; else what is wrong with it. `items`: the turn's new items."""
+def review(answer: str, items: Sequence[Mapping[str, Any]], tools: Collection[str] = ()) -> Review | None:
+    """None when the answer may stand; else what is wrong with it. `items`: the turn's new items;
+    `tools`: the names of the tools the model has."""
     if not answer.strip():
         return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
+    if (named := answer.strip().strip("`'\".:").strip()) in tools:
+        # The whole reply is a tool's name: the model meant to call it and wrote it out instead.
+        return Review("unmade_call", f"Make the {named} call now instead of writing its name.", named)
     if strip_markup(answer) != answer.strip():
         return Review(
             "markup",
             "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
             "call; then answer the user in plain words, without markup.",
         )
-    if _REFUSAL_RE.search(answer) and not any(i.get("type") == "function_call" for i in items):
+    if _REFUSAL_RE.search(answer) and not succeeded(items):
         return Review(
             "refusal",
             "This request is about the user's own todo list, which your tools may read and change. Do "
-            "what the user asked with your tools, or ask them what they mean.",
+            "what the user asked with your tools, or ask them what they mean. If a tool answered an error, "
+            "tell the user what it says and name the titles it offers.",
         )
     shown = listed_titles(items)
     if shown and not any(title.casefold() in answer.casefold() for title in shown):
@@ -198,12 +222,14 @@ def review(answer: str, items: Sequence[Mapping[str, Any]]) -> Review | None:
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:
         return None
+    forced = FORCED_TOOL.get(unsupported[0]) if len(unsupported) == 1 else None
     return Review(
         "unsupported_claim",
         f"Correction: no tool call in this turn {' or '.join(_PAST[k] for k in unsupported)} a todo. "
         + " ".join(_HOW[k] for k in unsupported)
         + " If the user did not ask for that, answer in one short sentence that says only what the tool "
         "results show.",
+        forced or "required",
     )
 
 
@@ -213,9 +239,10 @@ _HOW = {
     "delete": "If the user asked to delete a todo, call delete_todo now with `todo` set to its title or number.",
     "change": "If the user asked to change or complete a todo, call update_todo now with `todo` set to its "
     "title or number.",
+    "undo": "If the user asked to undo, call undo_last_turn now.",
     "any": "If the user asked for a change, make the tool call for it now.",
 }
-_PAST = {"add": "added", "delete": "deleted", "change": "changed", "any": "changed"}
+_PAST = {"add": "added", "delete": "deleted", "change": "changed", "undo": "undid", "any": "changed"}
 _ECHO_WORDS = 5
 
 
@@ -230,32 +257,43 @@ def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:
     """What the turn really did, in words, for when the model cannot say it truthfully."""
     names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
     done: list[str] = []
+    changed = False
     for item in items:
         if item.get("type") != "function_call_output":
             continue
         output = _output(item)
         if isinstance(output, dict) and "error" not in output:
-            done.extend(_describe(names.get(item.get("call_id", "")), output))
+            tool = names.get(item.get("call_id", ""))
+            done.extend(_describe(tool, output))
+            changed = changed or tool in MUTATING_TOOLS
     if not done:
         return "Sorry, I didn't manage to do that: nothing on your list was changed. Could you say it again?"
-    return "Here is what I did: " + "; ".join(done) + "."
+    return ("Here is what I did: " if changed else "Here is what I found: ") + "; ".join(done) + "."
 
 
 def _describe(tool: str | None, output: dict[str, Any]) -> list[str]:
-    if tool == "add_todo" and isinstance(output.get("todo"), dict):
-        return [f'added "{output["todo"].get("title")}"']
+    todo, several = output.get("todo"), [t for t in output.get("todos") or [] if isinstance(t, dict)]
     if tool == "add_todo":
-        return [f'added "{todo.get("title")}"' for todo in output.get("todos", []) if isinstance(todo, dict)]
-    if tool == "delete_todo" and isinstance(output.get("deleted"), dict):
-        return [f'deleted "{output["deleted"].get("title")}"']
-    if tool == "update_todo" and isinstance(output.get("todo"), dict):
-        todo = output["todo"]
-        return [f'updated "{todo.get("title")}" ({"done" if todo.get("completed") else "open"})']
+        return [f'added "{t.get("title")}"' for t in ([todo] if isinstance(todo, dict) else several)]
+    if tool == "update_todo":
+        return [
+            f'updated "{t.get("title")}" ({"done" if t.get("completed") else "open"})'
+            for t in ([todo] if isinstance(todo, dict) else several)
+        ]
+    if tool == "delete_todo":
+        deleted = output.get("deleted")
+        gone = [deleted] if isinstance(deleted, dict) else deleted if isinstance(deleted, list) else []
+        return [f'deleted "{t.get("title")}"' for t in gone if isinstance(t, dict)]
+    if tool == "undo_last_turn":
+        return [f'{t.get("did")} "{t.get("title")}"' for t in output.get("undone") or [] if isinstance(t, dict)]
     if tool == "list_todos" and isinstance(output.get("todos"), list):
-        titles = [f'"{todo.get("title")}"' for todo in output["todos"] if isinstance(todo, dict)]
+        titles = [f'"{t.get("title")}"' for t in several]
         return [
             f"found {len(titles)} todo{'' if len(titles) == 1 else 's'}" + (f": {', '.join(titles)}" if titles else "")
         ]
+    if tool == "get_user_context":
+        known = [f"your name is {output['display_name']}"] if output.get("display_name") else []
+        return [*known, f"your timezone is {output.get('timezone')}"]
     return []
 
 

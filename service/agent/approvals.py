@@ -7,9 +7,9 @@ tool calls runs; it marks the calls the policy (`AGENT_APPROVAL`) wants confirme
 the run before running any marked call and hands back its `RunState`, which `save` stores in
 `agent_approvals` so any worker, or this one after a restart, can resume it with the decisions.
 
-Policies: `bulk` marks the deletes of a response holding more than one, and any delete once the turn
-already deleted (a model deleting one by one); `always` marks every delete and the updates of a response
-holding several; `never` marks nothing.
+Policies: `bulk` marks the deletes of a response naming more than one todo (several calls, or one call
+with a list), and any delete once the turn already deleted (a model deleting one by one); `always` marks
+every delete and the updates of a response naming several todos; `never` marks nothing.
 
 The reply is read here, deterministically, never by the model: "yes" approves, "no" rejects, anything
 else is a new request (and rejects what is pending).
@@ -69,12 +69,22 @@ def reply_decision(message: str) -> bool | None:
 # -- the policy -------------------------------------------------------------------------------------
 
 
-def _calls(response: ModelResponse) -> list[tuple[str, str]]:
+def _calls(response: ModelResponse) -> list[tuple[str, str, int]]:
+    """(tool, call id, how many todos it names) for each call of a model response."""
     return [
-        (str(getattr(item, "name", "")), str(getattr(item, "call_id", "")))
+        (str(getattr(item, "name", "")), str(getattr(item, "call_id", "")), _todo_count(getattr(item, "arguments", "")))
         for item in response.output
         if getattr(item, "type", None) == "function_call"
     ]
+
+
+def _todo_count(arguments: str) -> int:
+    """How many todos a call names: `todo` is one reference or a list of them."""
+    try:
+        todo = json.loads(arguments or "{}").get("todo")
+    except (ValueError, AttributeError):
+        return 1
+    return len(todo) if isinstance(todo, list) else 1
 
 
 class ApprovalHooks(RunHooks[TurnContext]):
@@ -83,15 +93,17 @@ class ApprovalHooks(RunHooks[TurnContext]):
     async def on_llm_end(self, context: RunContextWrapper[TurnContext], agent: Any, response: ModelResponse) -> None:
         turn = context.context
         calls = _calls(response)
-        deletes = [call_id for name, call_id in calls if name == "delete_todo"]
-        updates = [call_id for name, call_id in calls if name == "update_todo"]
-        if turn.approval_mode == "bulk" and (len(deletes) > 1 or (deletes and turn.deletes_seen)):
+        deletes = [call_id for name, call_id, _ in calls if name == "delete_todo"]
+        deleting = sum(count for name, _, count in calls if name == "delete_todo")
+        updates = [call_id for name, call_id, _ in calls if name == "update_todo"]
+        updating = sum(count for name, _, count in calls if name == "update_todo")
+        if turn.approval_mode == "bulk" and (deleting > 1 or (deletes and turn.deletes_seen)):
             turn.approval_calls.update(deletes)
         elif turn.approval_mode == "always":
             turn.approval_calls.update(deletes)
-            if len(updates) > 1:
+            if updating > 1:
                 turn.approval_calls.update(updates)
-        turn.deletes_seen += len(deletes)
+        turn.deletes_seen += deleting
 
 
 def with_approvals(tools: Sequence[FunctionTool], mode: str) -> list[Tool]:
@@ -137,37 +149,46 @@ def _call_id(item: ToolApprovalItem) -> str:
     return str(raw.get("call_id") if isinstance(raw, dict) else getattr(raw, "call_id", ""))
 
 
-def _summary(tool: str, title: str, arguments: dict[str, Any]) -> str:
+def _summary(tool: str, titles: Sequence[str], arguments: dict[str, Any]) -> str:
+    named = ", ".join(f'"{title}"' for title in titles)
     if tool == "delete_todo":
-        return f'Delete "{title}"'
+        return f"Delete {named}"
     changes = []
+    it = "it" if len(titles) == 1 else "them"
     if arguments.get("completed") is not None:
-        changes.append("mark it done" if arguments["completed"] else "reopen it")
+        changes.append(f"mark {it} done" if arguments["completed"] else f"reopen {it}")
     if arguments.get("title"):
         changes.append(f'rename it to "{arguments["title"]}"')
     if arguments.get("due_date"):
-        changes.append(f"set its due date to {arguments['due_date']}")
+        changes.append(f"set {'its' if len(titles) == 1 else 'their'} due date to {arguments['due_date']}")
     if arguments.get("description"):
         changes.append("change its description")
-    return f'Change "{title}": ' + (", ".join(changes) or "no change")
+    return f"Change {named}: " + (", ".join(changes) or "no change")
+
+
+def _references(arguments: dict[str, Any]) -> list[str]:
+    todo = arguments.get("todo", "")
+    return [str(ref) for ref in todo] if isinstance(todo, list) else [str(todo)]
 
 
 async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolApprovalItem]) -> list[dict[str, Any]]:
-    """`{id, tool, arguments, summary}` for each pending call, naming the todo it would touch."""
+    """`{id, tool, arguments, summary}` for each pending call, naming every todo it would touch."""
     described = []
     async with database.reader() as db:
         for item in items:
             tool, arguments = str(item.tool_name), _arguments(item)
-            try:
-                title = (await resolve_todo(db, user_id, str(arguments.get("todo", "")))).title
-            except ServiceError:
-                title = str(arguments.get("todo", "?"))  # the tool will answer not_found once it runs
+            titles = []
+            for reference in _references(arguments):
+                try:
+                    titles.append((await resolve_todo(db, user_id, reference)).title)
+                except ServiceError:
+                    titles.append(reference)  # the tool will answer not_found once it runs
             described.append(
                 {
                     "id": _call_id(item),
                     "tool": tool,
                     "arguments": arguments,
-                    "summary": _summary(tool, title, arguments),
+                    "summary": _summary(tool, titles, arguments),
                 }
             )
     return described
@@ -176,9 +197,10 @@ async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolA
 def question(calls: Sequence[dict[str, Any]]) -> str:
     """The paused turn's answer: what would happen, each todo named, and how to answer."""
     lines = "\n".join(f"- {call['summary']}" for call in calls)
-    deletes = sum(call["tool"] == "delete_todo" for call in calls)
-    what = f"delete {deletes} todos" if deletes == len(calls) and deletes > 1 else "make these changes"
-    if len(calls) == 1:
+    named = sum(len(_references(call["arguments"])) for call in calls)
+    deletes = sum(len(_references(call["arguments"])) for call in calls if call["tool"] == "delete_todo")
+    what = f"delete {deletes} todos" if deletes == named and deletes > 1 else "make these changes"
+    if named == 1:
         what = "do this"
     return f"Before I {what}, please confirm:\n{lines}\nShall I go ahead? Reply yes or no."
 

@@ -29,6 +29,9 @@ class TurnContext:
     timezone: str = "UTC"
     snapshot: str | None = None
     """The user's todos as the turn began, as the model reads them (`service.agent.snapshot`)."""
+    request: str | None = None
+    """The user's message this turn (None when a turn only resumes a paused run): references are checked
+    against the user's own words (`service.references.resolve_todo`)."""
     guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
     conversation_id: uuid.UUID | None = None
     message_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -39,6 +42,10 @@ class TurnContext:
     approval_calls: set[str] = field(default_factory=set)
     """Call ids of this turn that wait for the user's yes (`service.agent.approvals`)."""
     deletes_seen: int = 0
+    calls_made: set[str] = field(default_factory=set)
+    """The tool calls this turn made, as signatures (`service.agent.repeats`): an identical call is not run twice."""
+    repeating: bool = False
+    """The model stopped doing anything but repeat its calls; the turn answers from what they did."""
     # What this turn saw, as text: the user's message, the history, the instructions, every tool output
     # (and whatever else the runtime shows the model). `output_scope` judges a reply against this alone,
     # never against other users' data; anything appended here counts as seen.

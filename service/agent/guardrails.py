@@ -355,17 +355,17 @@ async def tool_ownership(data: ToolInputGuardrailData) -> ToolGuardrailFunctionO
         arguments = json.loads(data.context.tool_arguments or "{}")
     except ValueError:
         return ToolGuardrailFunctionOutput.allow()  # the tool reports malformed arguments itself
-    raw_id = arguments.get("todo") if isinstance(arguments, dict) else None
-    if raw_id is None:
-        return ToolGuardrailFunctionOutput.allow()
+    raw = arguments.get("todo") if isinstance(arguments, dict) else None
+    references = raw if isinstance(raw, list) else [] if raw is None else [raw]  # one todo, or several
     # Read exactly as the tool will (`todos.parse_todo_id` strips whitespace), or a padded id slips past.
-    todo_id = _as_uuid(str(raw_id).strip())
-    if todo_id is None:
-        return ToolGuardrailFunctionOutput.allow()  # a title or position: resolved among the user's todos only
+    # Titles and positions are resolved among the user's own todos only, so ids alone need checking.
+    todo_ids = {todo_id for ref in references if (todo_id := _as_uuid(str(ref).strip())) is not None}
+    if not todo_ids:
+        return ToolGuardrailFunctionOutput.allow()
     async with context.db.reader() as db:
-        owner = (await db.exec(select(Task.user_id).where(col(Task.id) == todo_id))).first()
-    if owner == context.user_id:
+        owners = (await db.exec(select(Task.id, Task.user_id).where(col(Task.id).in_(todo_ids)))).all()
+    if len(owners) == len(todo_ids) and all(owner == context.user_id for _, owner in owners):
         return ToolGuardrailFunctionOutput.allow()
     # A missing id is refused exactly like another user's, so neither output nor `guardrail` tells them apart.
     context.record_guardrail(TOOL_OWNERSHIP, REFUSALS[TOOL_OWNERSHIP])
-    return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo": str(raw_id)})
+    return ToolGuardrailFunctionOutput.reject_content(NOT_FOUND_OUTPUT, output_info={"todo": str(raw)})

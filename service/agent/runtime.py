@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import openai
@@ -29,9 +29,9 @@ from agents.result import RunResultBase
 
 from agents import (
     Agent,
-    AgentsException,
     InputGuardrailTripwireTriggered,
     MaxTurnsExceeded,
+    ModelBehaviorError,
     ModelSettings,
     OutputGuardrailTripwireTriggered,
     RunConfig,
@@ -57,6 +57,8 @@ from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.offline import answers as offline_answers
 from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
+from service.agent.recheck import AnswerRecheck
+from service.agent.repeats import stop_when_repeating
 from service.agent.snapshot import read_snapshot, snapshot_item
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
@@ -68,6 +70,7 @@ from service.agent.turn_items import (
     completed_tool_items,
     tool_activity,
     tool_events,
+    tool_items,
 )
 from service.config import Settings
 from service.db import Database
@@ -177,12 +180,9 @@ class AgentRuntime:
             input_guardrails=[user_scope],
             output_guardrails=[output_scope],
             hooks=TurnTracingHooks(),
+            tool_use_behavior=stop_when_repeating,
         )
-        # Re-asking after a claimed-but-undone action: the next model call must be a tool call (then `auto`
-        # again, as the SDK resets `tool_choice` after a call), since a small model repeats its claim otherwise.
-        self._acting_agent = self.agent.clone(
-            model_settings=self.agent.model_settings.resolve(ModelSettings(tool_choice="required"))
-        )
+        self.recheck = AnswerRecheck(self.agent, self.spec.tools)
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
         self.approval_mode = settings.agent_approval
         self.approval_ttl_s = settings.agent_approval_ttl_s
@@ -220,6 +220,7 @@ class AgentRuntime:
             today=today,
             timezone=timezone,
             snapshot=snapshot,
+            request=message or None,
             conversation_id=conversation_id,
             approval_mode=self.approval_mode,
         )
@@ -380,6 +381,13 @@ class AgentRuntime:
                     log.warning("turn hit max_turns=%s in conversation %s", self.spec.max_turns, conversation_id)
                     answer = "Sorry, that took more steps than I am allowed in one go. Could you split it up?"
                     new_items = [*completed_tool_items(exc), assistant_message(answer)]
+                except ModelBehaviorError as exc:
+                    # The model's reply could not be used (cut off at max_tokens, an unknown tool): what its
+                    # earlier calls did stands, and the user is told exactly that.
+                    log.warning("model misbehaved in conversation %s: %s", conversation_id, exc)
+                    done = completed_tool_items(exc)
+                    answer = answer_check.truthful_answer([dict(i) for i in done])
+                    new_items = [*done, assistant_message(answer)]
                 except InputGuardrailTripwireTriggered:
                     # Tripped before any model call: only the request and the refusal are stored.
                     context.record_guardrail(USER_SCOPE, REFUSALS[USER_SCOPE])
@@ -396,6 +404,10 @@ class AgentRuntime:
                     await changes.discard_turn(self.database, context.user_id, context.origin)
                     raise
 
+                if context.repeating:  # the model did nothing but repeat its calls: say what they did
+                    new_items = tool_items(new_items)
+                    answer = answer_check.truthful_answer([dict(i) for i in new_items])
+                    new_items.append(assistant_message(answer))
                 if resume is not None:  # a resumed run reports the whole run, the part stored at the pause too
                     new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
                 if interrupted:
@@ -408,7 +420,7 @@ class AgentRuntime:
                 fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
                 using_stub = self.models.kind == "offline" or fallback_reason is not None
                 if not using_stub and not context.guardrail_trips and resume is None and not paused:
-                    answer, new_items, retried = await self._checked(answer, new_items, turn_input, run_options)
+                    answer, new_items, retried = await self.recheck.checked(answer, new_items, turn_input, run_options)
                     if stream and retried:
                         for event in tool_events(retried):
                             yield event
@@ -444,52 +456,6 @@ class AgentRuntime:
                         approvals=paused,
                     ),
                 )
-
-    async def _checked(
-        self,
-        answer: str,
-        new_items: list[TResponseInputItem],
-        turn_input: list[TResponseInputItem],
-        run_options: dict[str, Any],
-    ) -> tuple[str, list[TResponseInputItem], list[TResponseInputItem]]:
-        """The answer and items to keep after `answer_check`: a wrong answer is re-asked once with a
-        corrective note, and one still wrong is replaced by what the turn really did.
-
-        Returns the answer, the turn's items, and the items the re-ask added (for a stream to report).
-        """
-        found = answer_check.review(answer, [dict(i) for i in new_items])
-        if found is None:
-            return answer, new_items, []
-        log.info("answer check: %s; re-asking the model once", found.problem)
-        tools_done = [i for i in new_items if dict(i).get("type") in ("function_call", "function_call_output")]
-        retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
-        try:
-            agent = self._acting_agent if found.problem == "unsupported_claim" else self.agent
-            result = await Runner.run(agent, retry_input, **run_options)
-            retried = [item.to_input_item() for item in result.new_items]
-            second = str(result.final_output)
-        except OutputGuardrailTripwireTriggered as exc:
-            context: TurnContext = run_options["context"]
-            context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
-            retried, second = list(completed_tool_items(exc)), REFUSALS[OUTPUT_SCOPE]
-            return second, [*tools_done, *retried, assistant_message(second)], retried
-        except (AgentsException, openai.APIError) as exc:
-            log.warning("the re-asked model call failed: %s", type(exc).__name__)
-            retried, second = list(completed_tool_items(exc)) if isinstance(exc, AgentsException) else [], ""
-        retried_tools = [i for i in retried if dict(i).get("type") in ("function_call", "function_call_output")]
-        everything = [dict(i) for i in [*tools_done, *retried_tools]]
-        again = answer_check.review(second, everything)
-        if again is None and answer_check.echoes(second, found.note):
-            again = answer_check.Review("echo", found.note)
-        if again is not None:
-            cleaned = answer_check.strip_markup(second)
-            usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
-            second = cleaned if usable else answer_check.truthful_answer(everything)
-            log.info(
-                "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
-            )
-            retried = [*retried_tools, assistant_message(second)]
-        return second, [*tools_done, *retried], retried_tools
 
     async def decide(self, user_id: uuid.UUID, conversation_id: uuid.UUID, decisions: dict[str, bool]) -> Resume:
         """Claim the paused run the decisions are for (`POST …/approvals`); see `approvals.claim_decided`."""

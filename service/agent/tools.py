@@ -6,15 +6,19 @@ act on (`not_found`, `invalid_argument`), never internals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from agents import FunctionTool, ModelBehaviorError, RunContextWrapper, function_tool
 from service import changes, todos
 from service.agent.context import TurnContext
 from service.agent.guardrails import tool_ownership
-from service.errors import ServiceError
+from service.agent.offline.dates import date_value
+from service.agent.repeats import no_repeat
+from service.errors import InvalidArgument, ServiceError
 from service.references import Ambiguous, NoSuchTodo, resolve_todo
 from service.users import get_context
 
@@ -61,13 +65,17 @@ def _todo(task: Any) -> dict[str, Any]:
     return data
 
 
-def todo_tool(func: Any) -> FunctionTool:
-    return function_tool(func, failure_error_function=_tool_failed)
+def todo_tool(func: Any, guardrails: tuple[Any, ...] = ()) -> FunctionTool:
+    # Not strict: a strict schema marks every argument required (nullable), and a small model then fills each
+    # one, inventing a description or a due date of today for a plain "add milk".
+    return function_tool(
+        func, failure_error_function=_tool_failed, tool_input_guardrails=[*guardrails, no_repeat], strict_mode=False
+    )
 
 
 def owned_todo_tool(func: Any) -> FunctionTool:
     """A tool taking a `todo` reference: when it is an id, the id must be the context user's before the tool runs."""
-    return function_tool(func, failure_error_function=_tool_failed, tool_input_guardrails=[tool_ownership])
+    return todo_tool(func, (tool_ownership,))
 
 
 @todo_tool
@@ -102,11 +110,12 @@ async def add_todo(
     Args:
         title: the title of one item, at most 200 characters.
         description: optional longer notes (one item only).
-        due_date: optional due date as YYYY-MM-DD.
+        due_date: optional due date, YYYY-MM-DD or the user's words ("friday", "tomorrow").
         titles: several items, one short title each (at most 20), instead of `title`.
     """
     # One tool for one item or many: a small model given a second, batch tool mixed their arguments up.
     items = [*([title] if title else []), *(titles or [])]
+    due_date = _due_date(due_date, ctx.context.today)
     async with ctx.context.db.session() as db:
         if len(items) == 1:
             task = await todos.add_todo(
@@ -127,52 +136,95 @@ async def add_todo(
 @owned_todo_tool
 async def update_todo(
     ctx: Ctx,
-    todo: str,
+    todo: str | list[str],
     title: str | None = None,
     description: str | None = None,
     completed: bool | None = None,
     due_date: str | None = None,
 ) -> str:
-    """Change one todo: mark it done or not done, rename it, edit its description or due date.
+    """Change a todo, or several the same way: mark done or not done, rename, edit the description or due date.
 
     Args:
-        todo: which todo, as the user said it: its title or words of it ("milk"), its number in the
-            list ("2", "last"), or its id.
+        todo: which todo, as the user said it: its title or words of it ("milk"), its number on the
+            list ("2", "last"), or its id. Several todos: a list of them (["milk", "bread"]).
         title: new title, or null to keep it.
         description: new description, or null to keep it.
         completed: true to mark done, false to reopen, null to keep it.
-        due_date: new due date as YYYY-MM-DD, or null to keep it.
+        due_date: new due date, YYYY-MM-DD or the user's words ("friday", "tomorrow"), or null to keep it.
     """
-    async with ctx.context.db.session() as db:
+    references = _references(todo)
+    if title is not None and len(references) > 1:
+        raise InvalidArgument("rename one todo at a time")
+    turn = ctx.context
+    due = _due_date(due_date, turn.today)
+    async with turn.db.session() as db:
         # Marking done means the open one of two same-titled todos, and reopening the done one.
-        task = await resolve_todo(
-            db, ctx.context.user_id, todo, prefer_completed=None if completed is None else not completed
-        )
-        task = await todos.update_todo(
-            db,
-            ctx.context.user_id,
-            task.id,
-            title=title,
-            description=description,
-            completed=completed,
-            due_date=due_date,
-            origin=ctx.context.origin,
-        )
-    return _dump({"todo": _todo(task)})
+        prefer = None if completed is None else not completed
+        targets = [await _resolve(db, turn, ref, prefer) for ref in references]  # all found before any change
+        changed = [
+            await todos.update_todo(
+                db,
+                turn.user_id,
+                task.id,
+                title=title,
+                description=description,
+                completed=completed,
+                due_date=due,
+                origin=turn.origin,
+            )
+            for task in _distinct(targets)
+        ]
+    if isinstance(todo, list):
+        return _dump({"todos": [_todo(task) for task in changed]})
+    return _dump({"todo": _todo(changed[0])})
 
 
 @owned_todo_tool
-async def delete_todo(ctx: Ctx, todo: str) -> str:
-    """Delete one todo for good.
+async def delete_todo(ctx: Ctx, todo: str | list[str]) -> str:
+    """Delete a todo for good, or several.
 
     Args:
-        todo: which todo, as the user said it: its title or words of it ("milk"), its number in the
-            list ("2", "last"), or its id.
+        todo: which todo, as the user said it: its title or words of it ("milk"), its number on the
+            list ("2", "last"), or its id. Several todos: a list of them (["milk", "bread"]).
     """
-    async with ctx.context.db.session() as db:
-        task = await resolve_todo(db, ctx.context.user_id, todo)
-        task = await todos.delete_todo(db, ctx.context.user_id, task.id, origin=ctx.context.origin)
-    return _dump({"deleted": {"id": str(task.id), "title": task.title}})
+    turn = ctx.context
+    async with turn.db.session() as db:
+        targets = [await _resolve(db, turn, ref) for ref in _references(todo)]  # all found before any delete
+        deleted = [
+            await todos.delete_todo(db, turn.user_id, task.id, origin=turn.origin) for task in _distinct(targets)
+        ]
+    gone = [{"id": str(task.id), "title": task.title} for task in deleted]
+    return _dump({"deleted": gone if isinstance(todo, list) else gone[0]})
+
+
+def _references(todo: str | list[str]) -> list[str]:
+    references = [str(ref) for ref in todo] if isinstance(todo, list) else [todo]
+    if not 1 <= len(references) <= todos.MAX_BATCH:
+        raise InvalidArgument(f"todo takes 1 to {todos.MAX_BATCH} todos")
+    return references
+
+
+async def _resolve(db: Any, turn: TurnContext, reference: str, prefer_completed: bool | None = None) -> Any:
+    # The user's request goes along: a model's title more precise than the user's words may be a guess.
+    return await resolve_todo(db, turn.user_id, reference, prefer_completed=prefer_completed, said=turn.request)
+
+
+def _distinct(tasks: list[Any]) -> list[Any]:
+    """Each todo once, in the order named: two references to one todo change it once."""
+    return list({task.id: task for task in tasks}.values())
+
+
+def _due_date(value: str | None, today: date) -> str | None:
+    """A due date as YYYY-MM-DD, from a date or the user's words ("friday", "in 3 days"), read against the
+    turn's date: a small model copies words faithfully but counts weekdays badly."""
+    if value is None or not value.strip():
+        return None
+    with contextlib.suppress(InvalidArgument):
+        return todos.parse_due_date(value).isoformat()  # type: ignore[union-attr]
+    day = date_value(value, today)
+    if day is None:
+        raise InvalidArgument('due_date must be a date, YYYY-MM-DD, or words like "friday" or "tomorrow"')
+    return day.isoformat()
 
 
 @todo_tool

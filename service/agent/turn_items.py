@@ -98,6 +98,11 @@ def tool_events(items: list[TResponseInputItem]) -> list[TurnEvent]:
     return [*(TurnEvent("tool_call", c) for c in calls), *(TurnEvent("tool_result", r) for r in results)]
 
 
+def tool_items(items: list[TResponseInputItem]) -> list[TResponseInputItem]:
+    """The tool calls and outputs among a turn's items (its messages left out)."""
+    return [i for i in items if dict(i).get("type") in ("function_call", "function_call_output")]
+
+
 def completed_tool_items(exc: AgentsException) -> list[TResponseInputItem]:
     """The tool calls a failed run finished, each with its output; its messages are left out."""
     done = [dict(item) for item in approvals.run_items(exc.run_data.new_items)] if exc.run_data else []

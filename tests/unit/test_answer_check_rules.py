@@ -26,6 +26,12 @@ from service.agent.answer_check import MarkupFilter, claimed, review, strip_mark
         ("Earlier I added Buy milk for you.", set()),
         ("Which one do you mean: Call mom or Call dad?", set()),
         ("Your todos: 1. Buy milk (done) 2. Call mom.", set()),
+        ("The second todo is now done.", {"change"}),
+        ("Buy milk is now marked as complete.", {"change"}),
+        ("Call mom is now gone.", {"delete"}),
+        ("The todo Call mom has been restored.", {"undo"}),
+        ("I've undone that: Buy milk is back.", {"undo"}),
+        ("Buy milk is done and Call mom is open.", set()),  # a state, not a change
     ],
 )
 def test_claims_are_read_per_sentence(answer: str, kinds: set[str]) -> None:
@@ -93,3 +99,39 @@ def test_a_call_and_a_made_up_tool_output_written_into_prose_are_markup() -> Non
     assert strip_markup(text) == ""
     assert review(text, []) is not None
     assert strip_markup('Use {"a": 1} as the format.') == 'Use {"a": 1} as the format.'  # not a tool's JSON
+
+
+def test_an_undo_claimed_without_the_undo_call_is_re_asked_with_that_call_forced() -> None:
+    found = review("The todo Call mom has been restored.", [])
+    assert found is not None and found.problem == "unsupported_claim" and found.tool_choice == "undo_last_turn"
+    undone = _turn("undo_last_turn", {"undone": [{"did": "re-added", "id": "x", "title": "Call mom"}]})
+    assert review("The todo Call mom has been restored.", undone) is None
+
+
+def test_a_made_up_change_is_re_asked_with_some_call_required_never_a_chosen_one() -> None:
+    # Forcing add_todo after "I added it" could invent a todo the user never asked for (a greeting).
+    found = review("I added that for you.", [])
+    assert found is not None and found.tool_choice == "required"
+
+
+def test_a_reply_that_is_only_a_tools_name_is_a_call_the_model_did_not_make() -> None:
+    found = review("get_user_context", [], tools={"get_user_context", "list_todos"})
+    assert found is not None and found.problem == "unmade_call" and found.tool_choice == "get_user_context"
+    assert review("Your timezone is Asia/Tokyo.", [], tools={"get_user_context"}) is None
+
+
+def test_the_truthful_answer_covers_several_todos_undo_and_facts() -> None:
+    deleted = _turn("delete_todo", {"deleted": [{"id": "a", "title": "Buy milk"}, {"id": "b", "title": "Pay rent"}]})
+    assert truthful_answer(deleted) == 'Here is what I did: deleted "Buy milk"; deleted "Pay rent".'
+    undone = _turn("undo_last_turn", {"undone": [{"did": "re-added", "id": "x", "title": "Call mom"}]})
+    assert truthful_answer(undone) == 'Here is what I did: re-added "Call mom".'
+    context = _turn("get_user_context", {"display_name": "Ada", "timezone": "Europe/London", "preferences": {}})
+    assert truthful_answer(context) == "Here is what I found: your name is Ada; your timezone is Europe/London."
+
+
+def test_a_refusal_after_a_failed_call_is_re_asked_but_not_after_a_successful_one() -> None:
+    failed = _turn("delete_todo", {"error": {"code": "not_found", "message": "no todo matches", "closest": ["Gym"]}})
+    found = review("I'm sorry, but I can't assist with that.", failed)
+    assert found is not None and found.problem == "refusal" and "titles it offers" in found.note
+    done = _turn("list_todos", {"todos": [], "pagination": {}})
+    assert review("Sorry, I can't help with more than that.", done) is None

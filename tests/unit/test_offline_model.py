@@ -85,6 +85,7 @@ class Chat:
         )
 
     async def say(self, message: str) -> Outcome:
+        self.context.calls_made.clear()  # a new turn (the service makes a new context for each)
         result = await Runner.run(
             self.agent,
             [*self.history, {"role": "user", "content": message}],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ async def bob(database: Database) -> uuid.UUID:
     return bob_id
 
 
-async def _resolve(database: Database, user_id: uuid.UUID, reference: str, **kwargs: bool) -> str:
+async def _resolve(database: Database, user_id: uuid.UUID, reference: str, **kwargs: Any) -> str:
     async with database.session() as db:
         return (await resolve_todo(db, user_id, reference, **kwargs)).title
 
@@ -142,3 +143,54 @@ async def test_an_empty_list_says_so(database: Database, user_id: uuid.UUID) -> 
     with pytest.raises(NoSuchTodo) as missing:
         await _resolve(database, user_id, "milk")
     assert missing.value.closest == [] and "empty" in missing.value.message
+
+
+@pytest.mark.parametrize(
+    ("said", "reference", "title"),
+    [
+        ("mark buy milk as done", "Buy milk", "Buy milk"),  # the user named it as precisely
+        ("mark it done", "Call mom", "Call mom"),  # named another way: the model's reading stands
+        ("the second one is done", "2", "Call dad"),  # a position is no guess at a title
+        ("I rang mom", "Call mom", "Call mom"),  # the user's words fit one todo
+        ("done with the mom call", "Call mom", "Call mom"),
+    ],
+)
+async def test_a_models_title_stands_when_the_users_words_single_it_out(
+    database: Database, user_id: uuid.UUID, said: str, reference: str, title: str
+) -> None:
+    await _seed(database, user_id, "Call mom", "Call dad", "Buy milk")
+    assert await _resolve(database, user_id, reference, said=said) == title
+
+
+@pytest.mark.parametrize(
+    ("said", "reference"),
+    [
+        ("mark the call as done", "Call mom"),  # "call" fits both calls: the model guessed mom
+        ("delete the call todo", "Call dad"),
+    ],
+)
+async def test_a_models_title_more_precise_than_the_users_words_is_ambiguous(
+    database: Database, user_id: uuid.UUID, said: str, reference: str
+) -> None:
+    await _seed(database, user_id, "Call mom", "Call dad", "Buy milk")
+    with pytest.raises(Ambiguous) as raised:
+        await _resolve(database, user_id, reference, said=said)
+    assert sorted(c["title"] for c in raised.value.candidates) == ["Call dad", "Call mom"]
+
+
+async def test_the_users_words_that_fit_one_open_todo_are_no_guess_when_completing(
+    database: Database, user_id: uuid.UUID
+) -> None:
+    # "the call" fits two todos, but only one is open: marking done means that one.
+    await _seed(database, user_id, "Call mom", "Call dad", done=("Call dad",))
+    assert await _resolve(database, user_id, "Call mom", said="mark the call as done", prefer_completed=False) == (
+        "Call mom"
+    )
+
+
+async def test_the_users_words_are_matched_among_their_own_todos_only(
+    database: Database, user_id: uuid.UUID, bob: uuid.UUID
+) -> None:
+    await _seed(database, bob, "Call dad")  # Bob's lookalike never makes Alice's request ambiguous
+    await _seed(database, user_id, "Call mom")
+    assert await _resolve(database, user_id, "Call mom", said="mark the call as done") == "Call mom"

@@ -113,7 +113,7 @@ async def test_a_raising_tool_gives_the_model_a_short_error_and_the_turn_complet
 
 
 async def test_too_many_steps_end_politely_with_every_call_paired(runtime: AgentRuntime, user_id: uuid.UUID) -> None:
-    endless = [[("list_todos", {"completed": None, "limit": None, "offset": None})]] * 50
+    endless = [[("list_todos", {"completed": None, "limit": None, "offset": page})] for page in range(50)]
     use(runtime, ScriptedModel(endless))  # type: ignore[arg-type]
     result = await runtime.run_turn(user_id, "loop forever", None)
     assert "more steps" in result.response

@@ -1,0 +1,85 @@
+"""A real model's answer, checked before the user reads it (`answer_check` finds what is wrong), with one
+second chance: the model is re-asked once with a corrective note, and an answer still wrong is replaced
+by what the turn really did.
+
+The re-ask may insist on a tool call (`Review.tool_choice`): after a claimed-but-undone action a small
+model repeats its claim unless its next call must be a call, and a reply that is only a tool's name is a
+call the model failed to make. The SDK resets `tool_choice` to `auto` after that call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, cast
+
+import openai
+from agents.items import TResponseInputItem
+
+from agents import Agent, AgentsException, ModelSettings, OutputGuardrailTripwireTriggered, Runner
+from service.agent import answer_check
+from service.agent.context import TurnContext
+from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS
+from service.agent.turn_items import assistant_message, completed_tool_items, tool_items
+
+log = logging.getLogger(__name__)
+
+
+class AnswerRecheck:
+    """The re-ask, for one agent: built once per process, with the agent's variants that force a call."""
+
+    def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str]) -> None:
+        self.agent = agent
+        self.tool_names = set(tool_names)
+        self._forcing: dict[str, Agent[TurnContext]] = {
+            choice: agent.clone(model_settings=agent.model_settings.resolve(ModelSettings(tool_choice=choice)))
+            for choice in ["required", *tool_names]
+        }
+
+    async def checked(
+        self,
+        answer: str,
+        new_items: list[TResponseInputItem],
+        turn_input: list[TResponseInputItem],
+        run_options: dict[str, Any],
+    ) -> tuple[str, list[TResponseInputItem], list[TResponseInputItem]]:
+        """The answer and items to keep; a wrong answer is re-asked once, one still wrong replaced.
+
+        Returns the answer, the turn's items, and the items the re-ask added (for a stream to report).
+        """
+        context: TurnContext = run_options["context"]
+        tools_done = tool_items(new_items)
+        found = answer_check.review(answer, [dict(i) for i in new_items], self.tool_names)
+        if found is None:
+            return answer, new_items, []
+        log.info("answer check: %s; re-asking the model once", found.problem)
+        retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
+        agent = self._forcing.get(found.tool_choice or "", self.agent)
+        try:
+            result = await Runner.run(agent, retry_input, **run_options)
+            retried = [item.to_input_item() for item in result.new_items]
+            second = str(result.final_output)
+        except OutputGuardrailTripwireTriggered as exc:
+            context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
+            retried, second = list(completed_tool_items(exc)), REFUSALS[OUTPUT_SCOPE]
+            return second, [*tools_done, *retried, assistant_message(second)], retried
+        except (AgentsException, openai.APIError) as exc:
+            log.warning("the re-asked model call failed: %s", type(exc).__name__)
+            retried, second = list(completed_tool_items(exc)) if isinstance(exc, AgentsException) else [], ""
+        retried_tools = tool_items(retried)
+        everything = [dict(i) for i in [*tools_done, *retried_tools]]
+        if context.repeating:
+            again: answer_check.Review | None = answer_check.Review("repeating", found.note)
+        else:
+            again = answer_check.review(second, everything, self.tool_names)
+            if again is None and answer_check.echoes(second, found.note):
+                again = answer_check.Review("echo", found.note)
+        if again is not None:
+            cleaned = answer_check.strip_markup(second)
+            usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
+            second = cleaned if usable else answer_check.truthful_answer(everything)
+            log.info(
+                "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
+            )
+            retried = [*retried_tools, assistant_message(second)]
+        return second, [*tools_done, *retried], retried_tools
