@@ -92,14 +92,10 @@ class OnTurn(Evaluator["CaseSpec", "Conversation", None]):
         if self.turn >= len(ctx.output.turns):  # the case stopped before this turn (error, stale)
             return {}
         record, calls = ctx.output.turns[self.turn], ctx.output.turns[self.turn].calls
-        if self.subset is not None:
-            drop = Counter(record.harmless) & (Counter(c["name"] for c in calls) - Counter(self.subset))
-            kept = []
-            for call in calls:
-                drop[call["name"]] -= 1
-                if drop[call["name"]] < 0:
-                    kept.append(call)
-            calls = kept
+        if self.subset is not None:  # names only: F1, precision and recall read neither arguments nor order
+            names = Counter(c["name"] for c in calls)
+            kept = names - (Counter(record.harmless) & (names - Counter(self.subset)))
+            calls = [{"name": name, "arguments": {}} for name in kept.elements()]
         output, turn_ctx = (
             getattr(record, self.field) if self.field else record,
             cast(EvaluatorContext[Any, Any, None], ctx),
