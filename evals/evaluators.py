@@ -96,11 +96,9 @@ class OnTurn(Evaluator["CaseSpec", "Conversation", None]):
             names = Counter(c["name"] for c in calls)
             kept = names - (Counter(record.harmless) & (names - Counter(self.subset)))
             calls = [{"name": name, "arguments": {}} for name in kept.elements()]
-        output, turn_ctx = (
-            getattr(record, self.field) if self.field else record,
-            cast(EvaluatorContext[Any, Any, None], ctx),
-        )
-        result = await self.check.evaluate_async(replace(turn_ctx, output=output, _span_tree=_spans(calls)))
+        output = getattr(record, self.field) if self.field else record
+        turn_ctx = replace(cast(EvaluatorContext[Any, Any, None], ctx), output=output, _span_tree=_spans(calls))
+        result = await self.check.evaluate_async(turn_ctx)
         if result is False:  # `Equals` gives no reason
             result = EvaluationReason(
                 False, f"{self.field} {output!r}, expected {getattr(self.check, 'value', None)!r}"
