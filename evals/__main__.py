@@ -11,6 +11,7 @@ threshold breached, a cassette stale, or a recording failed, 2 bad usage or case
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -21,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from evals.cases import CASES_DIR, Case, CaseError, load_cases
+from evals.cases import CASES_DIR, CaseError, CaseSpec, load_cases
 from evals.cassettes import CASSETTES_DIR, read_meta, recorded_models, write_meta
 from evals.report import THRESHOLDS_FILE, breaches, build_report, load_thresholds, markdown, print_table, write_reports
-from evals.runner import PINNED_NOW, CaseResult, Target, Workspace, has_cassette, run_sync
+from evals.runner import PINNED_NOW, Target, Workspace, run_cases
 from service.agent.spec import load_spec
 
 REPORT_DIR = Path("reports") / "evals"
@@ -34,59 +34,32 @@ REPORT_DIR = Path("reports") / "evals"
 
 def _live_target(model: str, mode: str, provider: str, folder: Path | None) -> Target:
     base_url = os.environ.get("OPENAI_BASE_URL") or None
-    if provider == "auto":
-        provider = "openai-compatible" if base_url else "openai"
+    provider = ("openai-compatible" if base_url else "openai") if provider == "auto" else provider
     api_key = os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
     if provider == "openai" and not api_key:
         raise SystemExit("OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server) must be set")
-    return Target(  # type: ignore[arg-type]
-        name=folder.name if folder else model,
-        mode=mode,
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        cassette_dir=folder,
-    )
+    name = folder.name if folder else model
+    return Target(name, mode, provider, model, base_url, api_key, folder)  # type: ignore[arg-type]
 
 
-def _replay_target(folder: Path) -> Target:
-    meta = read_meta(folder)
-    provider = meta.get("provider", "openai-compatible")
-    return Target(  # type: ignore[arg-type]
-        name=folder.name,
-        mode="replay",
-        provider=provider,
-        model=meta["model"],
-        # Never reached: vcrpy answers from the cassette (record mode none) and matches on path, not host.
-        base_url=None if provider == "openai" else "http://127.0.0.1:9/v1",
-        api_key="sk-replay-no-network",
-        cassette_dir=folder,
-    )
+def replay_target(folder: Path) -> Target:
+    provider = read_meta(folder).get("provider", "openai-compatible")
+    # The address is never reached: vcrpy answers from the cassette (record mode none), matching on path.
+    base_url = None if provider == "openai" else "http://127.0.0.1:9/v1"
+    return Target(folder.name, "replay", provider, read_meta(folder)["model"], base_url, "sk-replay-no-network", folder)
 
 
-def _run(cases: list[Case], targets: list[Target], console: Console) -> list[CaseResult]:
-    results: list[CaseResult] = []
+def _evaluate(
+    cases: list[CaseSpec], targets: list[Target], meta: dict[str, Any], args: Any
+) -> tuple[int, dict[str, Any]]:
+    """Runs every target, then writes and prints the reports; exit status 1 when a threshold is breached."""
+    console = Console()
     with tempfile.TemporaryDirectory(prefix="evals-") as tmp:
         workspace = Workspace(Path(tmp))
-        for target in targets:
-            with Progress(
-                TextColumn(f"[bold]{target.name}[/bold] ({target.mode})"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=target.mode in ("offline", "replay"),
-                disable=not console.is_terminal,
-            ) as progress:
-                task = progress.add_task(target.name, total=len(cases))
-                results += run_sync(cases, target, workspace, lambda t=task: progress.advance(t))
-    return results
-
-
-def _finish(results: list[CaseResult], meta: dict[str, Any], args: argparse.Namespace, console: Console) -> int:
-    report = build_report(results, meta)
-    report["run"] = {"pinned_now": PINNED_NOW.isoformat(), "spec_hash": load_spec().content_hash}
+        reports = [asyncio.run(run_cases(cases, t, workspace, progress=console.is_terminal)) for t in targets]
+    report = build_report(reports, meta) | {
+        "run": {"pinned_now": PINNED_NOW.isoformat(), "spec_hash": load_spec().content_hash}
+    }
     problems = breaches(report["summary"], load_thresholds(args.thresholds))
     print_table(report, console)
     write_reports(report, problems, args.report)
@@ -95,55 +68,40 @@ def _finish(results: list[CaseResult], meta: dict[str, Any], args: argparse.Name
     console.print(f"reports: {args.report}/report.json, junit.xml, summary.md")
     if args.markdown:
         print(markdown(report, problems))
-    return 1 if problems else 0
+    return (1 if problems else 0), report
 
 
-def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    cases = load_cases(args.cases)
-    targets: list[Target] = []
+def cmd_run(args: argparse.Namespace) -> int:
+    cases, targets = load_cases(args.cases), [Target("offline", "offline")] if args.model in ("all", "offline") else []
     meta: dict[str, Any] = {"offline": {"model": "offline", "note": "the deterministic embedded baseline"}}
     if args.model in ("all", "replay"):
         for folder in recorded_models(args.cassettes):
-            targets.append(_replay_target(folder))
+            targets.append(replay_target(folder))
             meta[folder.name] = read_meta(folder)
-        if args.model == "replay" and not targets:
-            console.print(f"[yellow]no recorded model under {args.cassettes}[/yellow]")
-    if args.model in ("all", "offline"):
-        targets.insert(0, Target(name="offline", mode="offline"))
     if args.model not in ("all", "offline", "replay"):
         targets.append(_live_target(args.model, "live", args.provider, None))
+    if not targets:
+        print(f"no recorded model under {args.cassettes}")
     for target in targets:
-        if unrecorded := [case.id for case in cases if not has_cassette(case, target)]:
-            console.print(
-                f"[yellow]{target.name}: {len(unrecorded)} cases have no cassette and are not scored "
-                f"(record them with make record / make record-local): {', '.join(unrecorded)}[/yellow]"
+        if unrecorded := [case.id for case in cases if not target.has_cassette(case)]:
+            print(
+                f"{target.name}: {len(unrecorded)} cases have no cassette and are not scored "
+                f"(record them with make record / make record-local): {', '.join(unrecorded)}"
             )
-    return _finish(_run(cases, targets, console), meta, args, console)
+    return _evaluate(cases, targets, meta, args)[0]
 
 
-def _folder_name(model: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-").lower()
-
-
-def cmd_record(args: argparse.Namespace, console: Console) -> int:
+def cmd_record(args: argparse.Namespace) -> int:
     cases = load_cases(args.cases)
-    folder = args.cassettes / (args.name or _folder_name(args.model))
+    folder = args.cassettes / (args.name or re.sub(r"[^A-Za-z0-9._-]+", "-", args.model).strip("-").lower())
     target = _live_target(args.model, "record", args.provider, folder)
-    meta: dict[str, Any] = {
-        "model": args.model,
-        "provider": target.provider,
-        "recorded_at": datetime.now(UTC).date().isoformat(),
-        "spec_hash": load_spec().content_hash,
-        "cases": len(cases),
-    }
-    if args.meta_file:
-        meta.update(json.loads(Path(args.meta_file).read_text(encoding="utf-8")))
-    write_meta(folder, meta)
-    results = _run(cases, [target], console)
-    errors = [r for r in results if r.status == "error"]
-    for r in errors:
-        console.print(f"[red]error[/red] {r.case.id}: {'; '.join(r.problems)}")
-    code = _finish(results, {folder.name: meta}, args, console)
+    meta = {"model": args.model, "provider": target.provider, "recorded_at": datetime.now(UTC).date().isoformat()}
+    meta |= {"spec_hash": load_spec().content_hash, "cases": len(cases)}
+    write_meta(folder, meta | (json.loads(Path(args.meta_file).read_text(encoding="utf-8")) if args.meta_file else {}))
+    code, report = _evaluate(cases, [target], {folder.name: read_meta(folder)}, args)
+    errors = [c for c in report["cases"] if c["status"] == "error"]
+    for c in errors:
+        print(f"error {c['id']}: {'; '.join(c['problems'])}")
     return 1 if errors else code
 
 
@@ -163,11 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--name", help="cassette folder name (default: from --model)")
             p.add_argument("--meta-file", help="JSON merged into the folder's model.json (e.g. quantization, sha256)")
     args = parser.parse_args(argv)
-    console = Console()
     try:
-        return cmd_run(args, console) if args.command == "run" else cmd_record(args, console)
+        return cmd_run(args) if args.command == "run" else cmd_record(args)
     except (CaseError, FileNotFoundError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        print(exc, file=sys.stderr)
         return 2
 
 

@@ -1,4 +1,5 @@
-"""Eval cases (DESIGN §8): `evals/cases/*.yaml`, each `{"cases": [case, …]}`, loaded and validated."""
+"""Eval cases (DESIGN §8): `evals/cases/*.yaml`, each `{"cases": [case, …]}`, validated, then loaded into
+a pydantic-evals `Dataset` whose evaluators are the cases' expectations (`evals/evaluators.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_evals import Case, Dataset
+
+from evals.evaluators import evaluators_for
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -16,7 +20,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Tool = Literal["list_todos", "add_todo", "update_todo", "delete_todo", "get_user_context", "undo_last_turn"]
+ArgSpec = dict[str, Any]
+
+
 class TodoSpec(_Strict):
+    """A todo to seed, or one expected at the end; there, description and due date are compared only when
+    the case states them (`model_fields_set`, so `description: null` can be asserted too)."""
+
     title: str
     completed: bool = False
     description: str | None = None
@@ -39,25 +50,19 @@ class AnswerSpec(_Strict):
     not_contains: list[str] = Field(default_factory=list)
 
 
-ArgSpec = dict[str, Any]
-
-
 class Expect(_Strict):
-    tools: list[str] | None = None  # None: tool choice is not scored for this turn
+    tools: list[Tool] | None = None  # None: tool choice is not scored for this turn
     order: Literal["any", "exact", "subset"] = "any"
     # Per tool: one argument subset, or a list of them (each needs a call of its own).
-    args: dict[str, ArgSpec | list[ArgSpec]] = Field(default_factory=dict)
+    args: dict[Tool, ArgSpec | list[ArgSpec]] = Field(default_factory=dict)
     answer: AnswerSpec | None = None
-    guardrail: str | None = None
+    guardrail: Literal["user_scope", "tool_ownership", "output_scope"] | None = None
     # Tools the turn must pause on for the user's yes (DESIGN §6a), as a multiset; [] means it must not
     # pause; None (absent) leaves it unscored. A later turn `user: "yes"` approves, `user: "no"` rejects.
-    approval: list[str] | None = None
+    approval: list[Tool] | None = None
 
     def arg_specs(self) -> list[tuple[str, ArgSpec]]:
-        specs: list[tuple[str, ArgSpec]] = []
-        for tool, spec in self.args.items():
-            specs.extend((tool, s) for s in (spec if isinstance(spec, list) else [spec]))
-        return specs
+        return [(tool, s) for tool, spec in self.args.items() for s in (spec if isinstance(spec, list) else [spec])]
 
 
 class Turn(_Strict):
@@ -65,36 +70,11 @@ class Turn(_Strict):
     expect: Expect = Field(default_factory=Expect)
 
 
-class FinalTodo(_Strict):
-    title: str
-    completed: bool = False
-    description: str | None = None
-    due_date: date | None = None
-    # Which of description/due_date the case states (so `description: null` can be asserted too).
-    stated: frozenset[str] = frozenset()
-
-
 class Final(_Strict):
-    todos: list[FinalTodo]
-
-    @field_validator("todos", mode="before")
-    @classmethod
-    def _stated(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [
-                {**t, "stated": frozenset(k for k in ("description", "due_date") if k in t)}
-                if isinstance(t, dict)
-                else t
-                for t in value
-            ]
-        return value
+    todos: list[TodoSpec]
 
 
-GUARDRAILS = {"user_scope", "tool_ownership", "output_scope"}
-TOOLS = {"list_todos", "add_todo", "update_todo", "delete_todo", "get_user_context", "undo_last_turn"}
-
-
-class Case(_Strict):
+class CaseSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     tags: list[str] = Field(min_length=1)
     setup: Setup = Field(default_factory=Setup)
@@ -102,26 +82,15 @@ class Case(_Strict):
     final: Final | None = None
     source: str = ""  # the file it came from, set by the loader
 
-    @field_validator("turns")
-    @classmethod
-    def _known_names(cls, turns: list[Turn]) -> list[Turn]:
-        for turn in turns:
-            unknown = set(turn.expect.tools or []) | set(turn.expect.args) | set(turn.expect.approval or [])
-            if unknown - TOOLS:
-                raise ValueError(f"unknown tool(s) {sorted(unknown - TOOLS)}")
-            if turn.expect.guardrail is not None and turn.expect.guardrail not in GUARDRAILS:
-                raise ValueError(f"unknown guardrail {turn.expect.guardrail!r}")
-        return turns
-
 
 class CaseError(ValueError):
     pass
 
 
-def load_cases(path: Path = CASES_DIR) -> list[Case]:
+def load_cases(path: Path = CASES_DIR) -> list[CaseSpec]:
     """Every case under `path` (a YAML file or a folder of them), in file then case order; ids unique."""
     files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
-    cases: list[Case] = []
+    cases: list[CaseSpec] = []
     seen: dict[str, str] = {}
     for file in files:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -129,7 +98,7 @@ def load_cases(path: Path = CASES_DIR) -> list[Case]:
             raise CaseError(f"{file}: expected a mapping with a `cases` list")
         for index, data in enumerate(raw["cases"]):
             try:
-                case = Case.model_validate({**data, "source": file.name})
+                case = CaseSpec.model_validate({**data, "source": file.name})
             except ValidationError as exc:
                 name = data.get("id", f"#{index}") if isinstance(data, dict) else f"#{index}"
                 raise CaseError(f"{file}: case {name}: {exc}") from None
@@ -140,3 +109,7 @@ def load_cases(path: Path = CASES_DIR) -> list[Case]:
     if not cases:
         raise CaseError(f"no cases found under {path}")
     return cases
+
+
+def dataset(cases: list[CaseSpec]) -> Dataset[CaseSpec, Any, None]:
+    return Dataset(name="evals", cases=[Case(name=c.id, inputs=c, evaluators=evaluators_for(c)) for c in cases])

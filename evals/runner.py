@@ -1,23 +1,23 @@
-"""Runs one case through the real agent turn (`AgentRuntime.run_turn`: memory, tools, guardrails).
+"""Runs the cases through the real agent turn (`AgentRuntime.run_turn`: memory, tools, guardrails) as a
+pydantic-evals `Dataset`: the task plays a case's turns, `CaseRun` (its case lifecycle hooks) gives each
+case a fresh SQLite copy of a template migrated once, seeded from `setup`, and closes it afterwards.
 
-Each case gets a fresh SQLite file copied from a template migrated once, seeded from its `setup`, and a
-pinned clock. Todo ids are made deterministic (derived from the case id), so a recorded conversation
-sends byte-identical requests when it is replayed.
+A pinned clock and todo ids derived from the case id make a recorded conversation send byte-identical
+requests when it is replayed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic_evals.lifecycle import CaseLifecycle
+from pydantic_evals.reporting import EvaluationReport, ReportCase, ReportCaseFailure
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Session, col, select
@@ -25,9 +25,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from agents import Model, ModelResponse
-from evals.cases import Case
-from evals.cassettes import CASSETTE_OPTIONS, EMPTY_CASSETTE, cassette_path, make_vcr
-from evals.scoring import TurnScore, final_state_match, score_turn, todos_named
+from evals.cases import CaseSpec, dataset
+from evals.cassettes import cassette, cassette_path
+from evals.evaluators import changed_nothing, one_call_per_item
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
@@ -39,8 +39,8 @@ PINNED_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 EVAL_USER = uuid.UUID("0e7a1000-0000-4000-8000-000000000001")
 SEEDED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 ID_NAMESPACE = uuid.UUID("6f0c1a52-6a3e-4c1e-9d84-0b6f7e1d3a10")
-
-Status = Literal["passed", "failed", "stale", "error"]
+STALE = "the agent sent a request the cassette does not hold (prompt, tools or history changed)"
+FELL_BACK = "the provider failed and the offline model finished the turn"
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Target:
     cassette_dir: Path | None = None
 
     def settings(self, database_url: str) -> Settings:
-        return Settings(  # type: ignore[call-arg]
+        return Settings(
             _env_file=None,
             database_url=database_url,
             model_provider=self.provider,
@@ -68,28 +68,72 @@ class Target:
             rate_limit_chat_per_minute=0,
         )
 
+    def has_cassette(self, case: CaseSpec) -> bool:
+        """False only for a replay of a case that was never recorded for this model."""
+        return self.mode != "replay" or self.cassette_dir is None or cassette_path(self.cassette_dir, case.id).exists()
+
 
 @dataclass
-class CaseResult:
-    case: Case
-    model: str
-    status: Status
-    turns: list[TurnScore] = field(default_factory=list)
-    final_state_match: bool | None = None
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-    final_todos: list[dict[str, Any]] = field(default_factory=list)
+class TurnRecord:
+    """What one turn did (the task's output); the evaluators score it."""
+
+    user: str
+    response: str
+    calls: list[dict[str, Any]]  # one per item of a batch call (`evaluators.one_call_per_item`)
+    harmless: list[str]  # the names of the calls that changed nothing
+    guardrail: str | None
+    approvals: list[str]
+    latency_s: float
+    tokens: int
+    using_stub: bool
+    # The turn's first model call, the one the per-turn todo snapshot makes longer: seconds, input tokens.
+    first_call_s: float | None
+    first_call_input_tokens: int | None
 
 
-class DeterministicIds:
-    """Gives every new todo of a case an id derived from the case id and a counter, before it is stored."""
+@dataclass
+class Conversation:
+    turns: list[TurnRecord] = field(default_factory=list)
+    final_todos: list[dict[str, Any]] | None = None
+    status: Literal["passed", "stale", "error"] = "passed"  # `failed` is for the evaluators to say
+    problem: str | None = None
 
-    def __init__(self, case_id: str) -> None:
-        self.case_id = case_id
-        self.count = 0
 
-    def session_class(self) -> type[Session]:
-        ids = self
+class UsageLog(Model):
+    """Passes calls through to a model, logging each call's seconds, input and total tokens in `log`
+    (shared by the runtime's models: a turn's first call is what the todo snapshot makes longer)."""
+
+    def __init__(self, inner: Model, log: list[tuple[float, int, int]]) -> None:
+        self.inner, self.log = inner, log
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        started = time.perf_counter()
+        response = await self.inner.get_response(*args, **kwargs)
+        usage = response.usage
+        self.log.append((time.perf_counter() - started, usage.input_tokens or 0, usage.total_tokens or 0))
+        return response
+
+    def stream_response(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.stream_response(*args, **kwargs)
+
+
+def agent_runtime(target: Target, database: Database) -> tuple[AgentRuntime, list[tuple[float, int, int]]]:
+    """The model injection point: the runtime for `target`, its models (provider, offline) logging usage."""
+    runtime = AgentRuntime(target.settings(str(database.engine.url)), database, clock=lambda: PINNED_NOW)
+    log: list[tuple[float, int, int]] = []
+    factory: Any = runtime.models
+    for attr in ("_primary", "_offline"):
+        if (inner := getattr(factory, attr, None)) is not None:
+            setattr(factory, attr, UsageLog(inner, log))
+    return runtime, log
+
+
+class EvalDatabase(Database):
+    """A case's database: each new todo gets an id derived from the case id and a counter, before insert."""
+
+    def __init__(self, url: str, case_id: str) -> None:
+        super().__init__(url)
+        count = iter(range(1, 1_000_000))
 
         class EvalSession(Session):
             pass
@@ -98,245 +142,132 @@ class DeterministicIds:
         def _assign(session: Session, _ctx: Any, _instances: Any) -> None:
             for obj in session.new:
                 if isinstance(obj, Task):
-                    ids.count += 1
-                    obj.id = uuid.uuid5(ID_NAMESPACE, f"{ids.case_id}:{ids.count}")
+                    obj.id = uuid.uuid5(ID_NAMESPACE, f"{case_id}:{next(count)}")
 
-        return EvalSession
-
-
-class EvalDatabase(Database):
-    def __init__(self, database_url: str, ids: DeterministicIds) -> None:
-        super().__init__(database_url)
         self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=ids.session_class()
+            self.engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=EvalSession
         )
 
 
-class UsageCounter(Model):
-    """Passes calls through to a model, adding up the tokens its responses report and timing each call
-    (a turn's first call is what the todo snapshot makes longer: its prompt tokens and its latency)."""
-
-    def __init__(self, inner: Model) -> None:
-        self.inner = inner
-        self.tokens = 0
-        self.calls: list[tuple[float, int]] = []  # (seconds, input tokens) per call, in order
-
-    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
-        started = time.perf_counter()
-        response = await self.inner.get_response(*args, **kwargs)
-        self.calls.append((time.perf_counter() - started, response.usage.input_tokens or 0))
-        self.tokens += response.usage.total_tokens or 0
-        return response
-
-    def stream_response(self, *args: Any, **kwargs: Any) -> Any:
-        return self.inner.stream_response(*args, **kwargs)
-
-
-class Workspace:
-    """A template database migrated once; each case gets a copy of it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.template = root / "template.db"
-        root.mkdir(parents=True, exist_ok=True)
-        upgrade(f"sqlite+aiosqlite:///{self.template}")
-
-    def fresh(self, name: str) -> Path:
-        path = self.root / f"{name}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.template, path)
-        return path
-
-
-async def _seed(database: Database, case: Case) -> None:
+async def _seed(database: Database, case: CaseSpec) -> None:
     async with database.session() as db:
         db.add(User(id=EVAL_USER, email="eval@example.com", created_at=SEEDED_AT))
         await db.commit()
-        if case.setup.context is not None:
-            ctx = case.setup.context
-            db.add(
-                UserContext(
-                    user_id=EVAL_USER,
-                    display_name=ctx.display_name,
-                    timezone=ctx.timezone,
-                    preferences=ctx.preferences,
-                    updated_at=SEEDED_AT,
-                )
-            )
+        if (ctx := case.setup.context) is not None:
+            db.add(UserContext(user_id=EVAL_USER, **ctx.model_dump(), updated_at=SEEDED_AT))
         for index, todo in enumerate(case.setup.todos):
             at = SEEDED_AT + timedelta(minutes=index)
-            db.add(
-                Task(
-                    user_id=EVAL_USER,
-                    title=todo.title,
-                    description=todo.description,
-                    completed=todo.completed,
-                    due_date=todo.due_date,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+            db.add(Task(user_id=EVAL_USER, **todo.model_dump(), created_at=at, updated_at=at))
         await db.commit()
 
 
 async def _final_todos(database: Database) -> list[dict[str, Any]]:
     async with database.session() as db:
-        rows = await db.exec(
-            select(Task).where(col(Task.user_id) == EVAL_USER).order_by(col(Task.created_at), col(Task.id))
-        )
-        return [
-            {
-                "title": t.title,
-                "completed": t.completed,
-                "description": t.description,
-                "due_date": t.due_date.isoformat() if t.due_date else None,
-            }
-            for t in rows.all()
-        ]
+        query = select(Task).where(col(Task.user_id) == EVAL_USER).order_by(col(Task.created_at), col(Task.id))
+        fields = {"title", "completed", "description", "due_date"}
+        return [t.model_dump(mode="json", include=fields) for t in (await db.exec(query)).all()]
 
 
-@asynccontextmanager
-async def _cassette(target: Target, case: Case) -> AsyncIterator[Any]:
-    if target.mode not in ("record", "replay") or target.cassette_dir is None:
-        yield None
-        return
-    path = cassette_path(target.cassette_dir, case.id)
-    if target.mode == "record":
-        path.unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-    elif not path.exists():
-        raise FileNotFoundError(f"no cassette {path}")
-    with make_vcr(record=target.mode == "record").use_cassette(str(path), **CASSETTE_OPTIONS) as cassette:
-        yield cassette
-    if target.mode == "record" and not path.exists():
-        # No turn reached the model (a guardrail stopped it), so vcrpy wrote nothing. An empty cassette
-        # records that: every case has one, and a replay that now sends a request is reported stale.
-        path.write_text(EMPTY_CASSETTE, encoding="utf-8")
+class Workspace:
+    """A template database migrated once; each case runs on a copy of it."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root, self.template = root, root / "template.db"
+        upgrade(f"sqlite+aiosqlite:///{self.template}")
 
 
-async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResult:
-    result = CaseResult(case=case, model=target.name, status="passed")
-    db_path = workspace.fresh(f"{target.name.replace('/', '_')}-{case.id}")
-    database = EvalDatabase(f"sqlite+aiosqlite:///{db_path}", DeterministicIds(case.id))
-    runtime: AgentRuntime | None = None
-    fell_back = False
-    try:
-        await _seed(database, case)
-        runtime = AgentRuntime(target.settings(str(database.engine.url)), database, clock=lambda: PINNED_NOW)
-        counters = _count_tokens(runtime)
-        async with _cassette(target, case) as cassette:
-            conversation_id: uuid.UUID | None = None
-            for turn in case.turns:
-                tokens_before = sum(c.tokens for c in counters)
-                calls_before = [len(c.calls) for c in counters]
-                started = time.perf_counter()
-                turn_result = await runtime.run_turn(EVAL_USER, turn.user, conversation_id)
-                latency = time.perf_counter() - started
-                conversation_id = turn_result.conversation_id
-                fell_back = fell_back or (target.mode != "offline" and turn_result.using_stub)
-                score = score_turn(
-                    turn.expect,
-                    turn_result.response,
-                    turn_result.tool_calls,
-                    turn_result.guardrail["name"] if turn_result.guardrail else None,
-                    turn_result.tool_results,
-                    user=turn.user,
-                    latency_s=latency,
-                    tokens=sum(c.tokens for c in counters) - tokens_before,
-                    using_stub=turn_result.using_stub,
-                    first_call=_first_call(counters, calls_before),
-                    approvals=[tool for a in turn_result.approvals for tool in todos_named(a)],
-                )
-                result.turns.append(score)
-            if target.mode == "replay" and cassette is not None and not cassette.all_played:
-                fell_back = True
-        result.final_todos = await _final_todos(database)
-        result.final_state_match, final_problems = final_state_match(case.final, result.final_todos)
-        result.problems = [f"turn {i + 1}: {p}" for i, t in enumerate(result.turns) for p in t.problems]
-        result.problems += [f"final: {p}" for p in final_problems]
-        if fell_back and target.mode == "replay":
-            result.status = "stale"
-            result.problems.insert(
-                0, "the agent sent a request the cassette does not hold (prompt, tools or history changed)"
-            )
-        elif fell_back:
-            result.status = "error"
-            result.problems.insert(0, "the provider failed and the offline model finished the turn")
-        elif result.final_state_match is False or not all(t.passed for t in result.turns):
-            result.status = "failed"
-    except Exception as exc:  # a broken case must not stop the run: it is reported as `error` (or `stale`)
-        if _unrecorded_request(exc):
-            result.status = "stale"
-            result.problems.append(
-                "the agent sent a request the cassette does not hold (prompt, tools or history changed)"
+class CaseRun(CaseLifecycle[CaseSpec, Conversation, None]):
+    """A case's lifecycle: a fresh seeded database and a runtime before its task (`converse`), then closed."""
+
+    def __init__(self, case: Any, target: Target, workspace: Workspace, running: dict[str, CaseRun]) -> None:
+        super().__init__(case)
+        self.target, self.workspace, self.running, self.id = target, workspace, running, case.inputs.id
+        self.path = workspace.root / f"{target.name.replace('/', '_')}-{self.id}.db"
+        self.database = EvalDatabase(f"sqlite+aiosqlite:///{self.path}", self.id)
+        self.runtime: AgentRuntime | None = None
+
+    async def setup(self) -> None:
+        shutil.copyfile(self.workspace.template, self.path)
+        await _seed(self.database, self.case.inputs)
+        self.runtime, self.log = agent_runtime(self.target, self.database)
+        self.running[self.id] = self
+
+    async def teardown(self, result: ReportCase[Any, Any, Any] | ReportCaseFailure[Any, Any, Any] | None) -> None:
+        self.running.pop(self.id, None)
+        if self.runtime is not None:
+            await self.runtime.aclose()
+        await self.database.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (a local temp file)
+
+    async def converse(self) -> Conversation:
+        """The task: the case's turns in one conversation. A case that cannot go on says why."""
+        assert self.runtime is not None
+        out, conversation, fell_back, log, mode = Conversation(), None, False, self.log, self.target.mode
+        try:
+            async with cassette(mode, self.target.cassette_dir, self.id) as tape:
+                for turn in self.case.inputs.turns:
+                    before, started = len(log), time.perf_counter()
+                    result = await self.runtime.run_turn(EVAL_USER, turn.user, conversation)
+                    conversation, calls = result.conversation_id, one_call_per_item(result.tool_calls)
+                    harmless = changed_nothing(calls, result.tool_results)
+                    fell_back |= mode != "offline" and result.using_stub
+                    first = log[before] if len(log) > before else (None, None, 0)
+                    out.turns.append(
+                        TurnRecord(
+                            turn.user,
+                            result.response,
+                            [{"name": c["name"], "arguments": c["arguments"]} for c in calls],
+                            harmless,
+                            result.guardrail["name"] if result.guardrail else None,
+                            sorted(c["name"] for c in one_call_per_item([_as_call(a) for a in result.approvals])),
+                            time.perf_counter() - started,
+                            sum(total for _, _, total in log[before:]),
+                            result.using_stub,
+                            *first[:2],
+                        )
+                    )
+                fell_back |= mode == "replay" and tape is not None and not tape.all_played
+            out.final_todos = await _final_todos(self.database)
+        except Exception as exc:  # a broken case must not stop the run: it is reported as `error` (or `stale`)
+            out.status, out.problem = (
+                ("stale", STALE) if _unrecorded(exc) else ("error", f"{type(exc).__name__}: {exc}")
             )
         else:
-            result.status = "error"
-            result.error = f"{type(exc).__name__}: {exc}"
-            result.problems.append(result.error)
-    finally:
-        if runtime is not None:
-            await runtime.aclose()
-        await database.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (a local temp file)
-    return result
+            if fell_back:  # a live provider failed and the offline model answered, or a replay missed its cassette
+                out.status, out.problem = ("stale", STALE) if mode == "replay" else ("error", FELL_BACK)
+        return out
 
 
-def _unrecorded_request(exc: BaseException | None) -> bool:
+def _as_call(approval: dict[str, Any]) -> dict[str, Any]:
+    """A paused call as the call it stands for, so that `delete_todo(todo=[a, b])` pauses two deletes."""
+    return {"name": approval["tool"], "arguments": approval.get("arguments")}
+
+
+def _unrecorded(exc: BaseException | None) -> bool:
     """vcrpy refused a request that is not in the cassette (directly, or wrapped by the client or the SDK)."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, CannotOverwriteExistingCassetteException):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    for _ in range(10):
+        if exc is None or isinstance(exc, CannotOverwriteExistingCassetteException):
+            return exc is not None
+        exc = exc.__cause__ or exc.__context__
     return False
 
 
-def _first_call(counters: list[UsageCounter], before: list[int]) -> tuple[float, int] | None:
-    """The turn's first model call (seconds, input tokens), from whichever model made one."""
-    for counter, start in zip(counters, before, strict=True):
-        if len(counter.calls) > start:
-            return counter.calls[start]
-    return None
+async def run_cases(
+    cases: list[CaseSpec], target: Target, workspace: Workspace, progress: bool = False
+) -> EvaluationReport[CaseSpec, Conversation, None]:
+    """The target's pydantic-evals report over `cases` (a case it has no cassette for is left out)."""
+    running: dict[str, CaseRun] = {}
 
+    async def converse(case: CaseSpec) -> Conversation:
+        return await running[case.id].converse()
 
-def _count_tokens(runtime: AgentRuntime) -> list[UsageCounter]:
-    """Wrap the runtime's models (the provider's and the offline one) to add up their token usage."""
-    counters: list[UsageCounter] = []
-    factory: Any = runtime.models
-    for attr in ("_primary", "_offline"):
-        inner = getattr(factory, attr, None)
-        if inner is not None:
-            counter = UsageCounter(inner)
-            setattr(factory, attr, counter)
-            counters.append(counter)
-    return counters
-
-
-async def run_cases(cases: list[Case], target: Target, workspace: Workspace, progress: Any = None) -> list[CaseResult]:
-    results = []
-    for case in cases:
-        if not has_cassette(case, target):  # a case recorded later: not a failure of this recording
-            if progress is not None:
-                progress()
-            continue
-        results.append(await run_case(case, target, workspace))
-        if progress is not None:
-            progress()
-    return results
-
-
-def has_cassette(case: Case, target: Target) -> bool:
-    """False only for a replay of a case that was never recorded for this model."""
-    if target.mode != "replay" or target.cassette_dir is None:
-        return True
-    return cassette_path(target.cassette_dir, case.id).exists()
-
-
-def run_sync(cases: list[Case], target: Target, workspace: Workspace, progress: Any = None) -> list[CaseResult]:
-    return asyncio.run(run_cases(cases, target, workspace, progress))
-
-
-__all__ = ["PINNED_NOW", "CaseResult", "Target", "Workspace", "has_cassette", "run_case", "run_cases", "run_sync"]
+    return await dataset([c for c in cases if target.has_cassette(c)]).evaluate(
+        converse,
+        name=target.name,
+        task_name=target.name,
+        max_concurrency=1,  # a cassette patches the HTTP client process-wide
+        progress=progress,
+        lifecycle=lambda case: CaseRun(case, target, workspace, running),
+    )

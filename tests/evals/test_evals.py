@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from evals.__main__ import _replay_target
-from evals.cases import Case, load_cases
+from evals.__main__ import replay_target
+from evals.cases import CaseSpec, dataset, load_cases
 from evals.cassettes import recorded_models, write_meta
+from evals.evaluators import changed_nothing, one_call_per_item
 from evals.report import breaches, build_report, load_thresholds
-from evals.runner import Target, Workspace, run_cases
+from evals.runner import Conversation, Target, TurnRecord, Workspace, run_cases
 from service import todos
 from service.agent import runtime as runtime_module
 from service.agent.spec import load_spec
@@ -27,7 +28,7 @@ def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "evals")
 
 
-def cases(*ids: str) -> list[Case]:
+def cases(*ids: str) -> list[CaseSpec]:
     chosen = [c for c in CASES if c.id in ids]
     assert len(chosen) == len(ids)
     return chosen
@@ -46,8 +47,7 @@ def test_there_are_enough_cases_covering_the_issue_tags() -> None:
 
 
 async def test_offline_model_meets_its_thresholds(workspace: Workspace) -> None:
-    results = await run_cases(CASES, Target(name="offline", mode="offline"), workspace)
-    report = build_report(results)
+    report = build_report([await run_cases(CASES, Target(name="offline", mode="offline"), workspace)])
     assert report["summary"]["offline"]["error"] == 0, [c["problems"] for c in report["cases"] if c["error"]]
     assert breaches(report["summary"], load_thresholds()) == []
 
@@ -56,10 +56,10 @@ async def test_offline_model_meets_its_thresholds(workspace: Workspace) -> None:
 async def test_committed_cassettes_replay_fresh_and_meet_thresholds(folder: Path | None, workspace: Workspace) -> None:
     if folder is None:
         pytest.skip("no recorded model under evals/cassettes yet")
-    results = await run_cases(CASES, _replay_target(folder), workspace)
-    stale = [r.case.id for r in results if r.status == "stale"]
+    report = build_report([await run_cases(CASES, replay_target(folder), workspace)])
+    stale = [c["id"] for c in report["cases"] if c["status"] == "stale"]
     assert stale == [], f"stale cassettes in {folder.name}: re-record them"
-    assert breaches(build_report(results)["summary"], load_thresholds()) == []
+    assert breaches(report["summary"], load_thresholds()) == []
 
 
 async def test_a_tool_ignoring_completed_fails_the_final_state_metric(
@@ -75,8 +75,8 @@ async def test_a_tool_ignoring_completed_fails_the_final_state_metric(
     monkeypatch.setattr(todos, "update_todo", broken_update)
     broken = await run_cases(chosen, Target(name="offline", mode="offline"), workspace)
 
-    before = build_report(healthy)["summary"]["offline"]["final_state_match"]
-    after = build_report(broken)["summary"]["offline"]
+    before = build_report([healthy])["summary"]["offline"]["final_state_match"]
+    after = build_report([broken])["summary"]["offline"]
     assert after["final_state_match"] < before
     assert any("final_state_match" in p for p in breaches({"offline": after}, load_thresholds()))
 
@@ -96,9 +96,8 @@ async def test_one_changed_word_makes_the_committed_cassettes_stale(
     if folder is None:
         pytest.skip("no recorded model under evals/cassettes yet")
     change_one_word_of_the_instructions(monkeypatch)
-    results = await run_cases(cases("add_single", "list_all"), _replay_target(folder), workspace)
-    assert [r.status for r in results] == ["stale", "stale"], [r.problems for r in results]
-    report = build_report(results)
+    report = build_report([await run_cases(cases("add_single", "list_all"), replay_target(folder), workspace)])
+    assert [c["status"] for c in report["cases"]] == ["stale", "stale"], [c["problems"] for c in report["cases"]]
     assert report["summary"][folder.name]["stale"] == 2
     assert breaches(report["summary"], load_thresholds()) != []
 
@@ -118,7 +117,7 @@ async def test_changed_instructions_make_cassettes_stale_and_rerecording_fixes_i
     folder = tmp_path / "cassettes" / "fake-model"
     fake = FakeLLM(responder=_responder)
 
-    async def record() -> None:
+    async def record() -> list[str]:
         async with serve_fake_llm(fake):
             target = Target(
                 name="fake-model",
@@ -129,23 +128,99 @@ async def test_changed_instructions_make_cassettes_stale_and_rerecording_fixes_i
                 api_key=SECRET,
                 cassette_dir=folder,
             )
-            results = await run_cases(chosen, target, workspace)
-        assert [r.status for r in results if r.status in ("error", "stale")] == [], [r.problems for r in results]
+            report = build_report([await run_cases(chosen, target, workspace)])
+        assert [c for c in report["cases"] if c["status"] in ("error", "stale")] == []
+        return [c["status"] for c in report["cases"]]
 
     write_meta(folder, {"model": "fake-model", "provider": "openai-compatible"})
-    await record()
+    recorded = await record()
     for cassette in folder.glob("*.yaml"):
         text = cassette.read_text()
         assert SECRET not in text and "authorization" not in text.lower() and "cookie" not in text.lower()
 
-    replayed = await run_cases(chosen, _replay_target(folder), workspace)
-    assert [r.status for r in replayed] != ["stale", "stale"] and all(r.status != "stale" for r in replayed)
+    async def replay() -> dict:  # type: ignore[type-arg]
+        return build_report([await run_cases(chosen, replay_target(folder), workspace)])
+
+    assert [c["status"] for c in (await replay())["cases"]] == recorded  # replay scores as the recording did
 
     change_one_word_of_the_instructions(monkeypatch)
-    stale = await run_cases(chosen, _replay_target(folder), workspace)
-    assert [r.status for r in stale] == ["stale", "stale"], [r.problems for r in stale]
-    assert breaches(build_report(stale)["summary"], {}) != []
+    stale = await replay()
+    assert [c["status"] for c in stale["cases"]] == ["stale", "stale"], [c["problems"] for c in stale["cases"]]
+    assert breaches(stale["summary"], {}) != []
 
-    await record()  # re-recording with the new instructions fixes it
-    fresh = await run_cases(chosen, _replay_target(folder), workspace)
-    assert all(r.status != "stale" for r in fresh)
+    recorded = await record()  # re-recording with the new instructions fixes it
+    assert [c["status"] for c in (await replay())["cases"]] == recorded
+
+
+async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> None:
+    """`update_todo(todo=[a, b], completed=true)` is two completions and `delete_todo(todo=[…])` one deletion
+    per item, for tool choice and for arguments (the call's other arguments apply to each item)."""
+    calls = [
+        {"id": "1", "name": "update_todo", "arguments": {"todo": ["milk", "bread"], "completed": True, "title": None}},
+        {"id": "2", "name": "delete_todo", "arguments": {"todo": ["rent", "gym"]}},
+        {"id": "3", "name": "add_todo", "arguments": {"titles": ["Eggs", "Jam"], "due_date": "2026-11-25"}},
+    ]
+    assert one_call_per_item(calls) == [
+        {"id": "1", "name": "update_todo", "arguments": {"todo": "milk", "completed": True}},
+        {"id": "1", "name": "update_todo", "arguments": {"todo": "bread", "completed": True}},
+        {"id": "2", "name": "delete_todo", "arguments": {"todo": "rent"}},
+        {"id": "2", "name": "delete_todo", "arguments": {"todo": "gym"}},
+        {"id": "3", "name": "add_todo", "arguments": {"title": "Eggs", "due_date": "2026-11-25"}},
+        {"id": "3", "name": "add_todo", "arguments": {"title": "Jam", "due_date": "2026-11-25"}},
+    ]
+
+    case = CaseSpec.model_validate(
+        {
+            "id": "complete_two",
+            "tags": ["complete"],
+            "turns": [
+                {
+                    "user": "milk and bread are done",
+                    "expect": {
+                        "tools": ["update_todo", "update_todo"],
+                        "args": {
+                            "update_todo": [{"todo": "Milk", "completed": True}, {"todo": "bread", "completed": True}]
+                        },
+                        "answer": {"contains": ["milk"], "not_contains": ["error"]},
+                    },
+                }
+            ],
+            "final": {"todos": [{"title": "Buy milk", "completed": True}]},
+        }
+    )
+
+    def conversation(batch: list[dict]) -> Conversation:  # type: ignore[type-arg]
+        scored = one_call_per_item(batch)
+        turn = TurnRecord(
+            "milk and bread are done",
+            "Done: Milk, bread.",
+            scored,
+            changed_nothing(scored, []),
+            None,
+            [],
+            0.0,
+            0,
+            False,
+            None,
+            None,
+        )
+        return Conversation(
+            [turn], final_todos=[{"title": " buy MILK", "completed": True, "description": None, "due_date": None}]
+        )
+
+    async def score(batch: list[dict]) -> dict:  # type: ignore[type-arg]
+        report = await dataset([case]).evaluate(lambda _: conversation(batch), name="m", progress=False)
+        return build_report([report])["cases"][0]
+
+    batched = await score(
+        [{"id": "1", "name": "update_todo", "arguments": {"todo": ["milk", "bread"], "completed": True}}]
+    )
+    assert (batched["status"], batched["tool_f1"], batched["arg_match"], batched["final_state_match"]) == (
+        "passed",
+        1.0,
+        1.0,
+        True,
+    )
+    one_only = await score([{"id": "1", "name": "update_todo", "arguments": {"todo": "milk", "completed": True}}])
+    assert one_only["status"] == "failed" and one_only["arg_match"] == 0.5
+    assert one_only["tool_f1"] == pytest.approx(2 / 3) and one_only["turns"][0]["tool_recall"] == 0.5
