@@ -161,7 +161,7 @@ def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
             _parsed, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError:
             return []
-        call = _call_from(text[position:end], tool_names)
+        call = _call_from(text[position:end], tool_names, explicit=True)
         if call is None:
             return []
         calls.append(call)
@@ -208,7 +208,8 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
         elif fenced and all(fenced) and not _FENCED.sub("", text).strip():
             calls = [call for call in fenced if call]
             text = ""
-        elif whole := _bare_calls(text, tool_names):  # bare JSON calls, one after another, as the whole reply
+        elif whole := _bare_calls(_MARKUP.sub("", text), tool_names):  # bare calls as the whole reply, maybe
+            # wrapped in the template's <tools> tags, which the model copies from the tool list
             calls, text = whole, ""
         elif calls := _functions_calls(text, tool_names):
             text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]

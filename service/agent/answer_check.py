@@ -190,11 +190,18 @@ _REFUSAL_RE = re.compile(
 )
 
 
-def review(answer: str, items: Sequence[Mapping[str, Any]], tools: Collection[str] = ()) -> Review | None:
+def review(
+    answer: str, items: Sequence[Mapping[str, Any]], tools: Collection[str] = (), request: str | None = None
+) -> Review | None:
     """None when the answer may stand; else what is wrong with it. `items`: the turn's new items;
-    `tools`: the names of the tools the model has."""
+    `tools`: the names of the tools the model has; `request`: the user's message."""
     if not answer.strip():
         return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
+    if request and _words(answer) == _words(request):
+        return Review(
+            "parroted",
+            "Your reply only repeated the user's message. Do what it asks with your tools, or answer it.",
+        )
     if (named := answer.strip().strip("`'\".:").strip()) in tools:
         # The whole reply is a tool's name: the model meant to call it and wrote it out instead.
         return Review("unmade_call", f"Make the {named} call now instead of writing its name.", named)
@@ -244,6 +251,10 @@ _HOW = {
 }
 _PAST = {"add": "added", "delete": "deleted", "change": "changed", "undo": "undid", "any": "changed"}
 _ECHO_WORDS = 5
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def echoes(answer: str, note: str) -> bool:

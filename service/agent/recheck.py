@@ -49,7 +49,7 @@ class AnswerRecheck:
         """
         context: TurnContext = run_options["context"]
         tools_done = tool_items(new_items)
-        found = answer_check.review(answer, [dict(i) for i in new_items], self.tool_names)
+        found = answer_check.review(answer, [dict(i) for i in new_items], self.tool_names, context.request)
         if found is None:
             return answer, new_items, []
         log.info("answer check: %s; re-asking the model once", found.problem)
@@ -71,7 +71,7 @@ class AnswerRecheck:
         if context.repeating:
             again: answer_check.Review | None = answer_check.Review("repeating", found.note)
         else:
-            again = answer_check.review(second, everything, self.tool_names)
+            again = answer_check.review(second, everything, self.tool_names, context.request)
             if again is None and answer_check.echoes(second, found.note):
                 again = answer_check.Review("echo", found.note)
         if again is not None:

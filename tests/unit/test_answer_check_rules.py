@@ -135,3 +135,9 @@ def test_a_refusal_after_a_failed_call_is_re_asked_but_not_after_a_successful_on
     assert found is not None and found.problem == "refusal" and "titles it offers" in found.note
     done = _turn("list_todos", {"todos": [], "pagination": {}})
     assert review("Sorry, I can't help with more than that.", done) is None
+
+
+def test_a_reply_that_only_repeats_the_users_message_is_no_answer() -> None:
+    found = review("remind me to call the dentist", [], request="Remind me to call the dentist!")
+    assert found is not None and found.problem == "parroted" and found.tool_choice is None
+    assert review("I added call the dentist.", _turn("add_todo", {"todo": {"title": "Call the dentist"}})) is None
