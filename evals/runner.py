@@ -24,11 +24,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from agents import Model, ModelResponse
+from agents import Model, ModelProvider, ModelResponse
 from evals.cases import Case
 from evals.cassettes import CASSETTE_OPTIONS, EMPTY_CASSETTE, cassette_path, make_vcr
 from evals.scoring import TurnScore, final_state_match, score_turn
+from service.agent.providers import SettingsModelProvider
 from service.agent.runtime import AgentRuntime
+from service.agent.spec import load_spec
 from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
@@ -223,8 +225,9 @@ async def run_case(case: Case, target: Target, workspace: Workspace) -> CaseResu
     fell_back = False
     try:
         await _seed(database, case)
-        runtime = AgentRuntime(target.settings(str(database.engine.url)), database, clock=lambda: PINNED_NOW)
-        counters = _count_tokens(runtime)
+        settings, spec = target.settings(str(database.engine.url)), load_spec()
+        provider, counters = _counting_provider(settings, spec.model)
+        runtime = AgentRuntime(settings, database, spec, clock=lambda: PINNED_NOW, model_provider=provider)
         async with _cassette(target, case) as cassette:
             conversation_id: uuid.UUID | None = None
             for turn in case.turns:
@@ -302,17 +305,15 @@ def _first_call(counters: list[UsageCounter], before: list[int]) -> tuple[float,
     return None
 
 
-def _count_tokens(runtime: AgentRuntime) -> list[UsageCounter]:
-    """Wrap the runtime's models (the provider's and the offline one) to add up their token usage."""
+def _counting_provider(settings: Settings, spec_model: str) -> tuple[ModelProvider, list[UsageCounter]]:
+    """The service's models for `settings`, each (the provider's, then the offline one) adding up its token usage."""
     counters: list[UsageCounter] = []
-    factory: Any = runtime.models
-    for attr in ("_primary", "_offline"):
-        inner = getattr(factory, attr, None)
-        if inner is not None:
-            counter = UsageCounter(inner)
-            setattr(factory, attr, counter)
-            counters.append(counter)
-    return counters
+
+    def count(model: Model) -> Model:
+        counters.append(UsageCounter(model))
+        return counters[-1]
+
+    return SettingsModelProvider(settings, spec_model, wrap=count), counters
 
 
 async def run_cases(cases: list[Case], target: Target, workspace: Workspace, progress: Any = None) -> list[CaseResult]:

@@ -11,7 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from agents.items import TResponseInputItem
 from sqlalchemy import Table, func, insert, update
@@ -219,7 +219,7 @@ class AgentMessageSession:
                 item = (await db.exec(taken)).scalars().first()
                 await db.commit()
             if item is not None:
-                return item
+                return cast(TResponseInputItem, item)
         raise RuntimeError("pop_item kept losing the race for the latest item")
 
     async def clear_session(self) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from agents import ModelProvider
 from service.app import create_app
 from service.auth import mint_token
 from service.config import Settings
@@ -31,8 +32,14 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def model_provider() -> ModelProvider | None:
+    """The app's models: None for the settings' own; a module overrides this to play the model (`ModelSlot`)."""
+    return None
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database, model_provider: ModelProvider | None) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, model_provider=model_provider)
     async with application.router.lifespan_context(application):
         yield application
 
