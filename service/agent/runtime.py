@@ -86,7 +86,6 @@ from service.users import get_context
 
 log = logging.getLogger(__name__)
 
-TITLE_CHARS = 60
 # How long shutdown waits for streamed turns whose client went away before cancelling them.
 DETACHED_DRAIN_S = 30.0
 
@@ -106,11 +105,6 @@ def own_words(spec: AgentSpec) -> list[str]:
     schemas = [json.dumps({"name": t.name, "description": t.description, **t.params_json_schema}) for t in tools]
     phrasing = Path(offline_answers.__file__).read_text(encoding="utf-8")
     return [spec.instructions, *schemas, PROTOCOL_WORDS, phrasing]
-
-
-def _conversation_title(message: str) -> str:
-    title = " ".join(message.split())
-    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -209,9 +203,7 @@ class AgentRuntime:
         if conversation_id is None:
             async with self.database.session() as db:
                 user_timezone = (await get_context(db, user_id)).timezone
-                conversation_id = (
-                    await conversations.create_conversation(db, user_id, _conversation_title(message))
-                ).id
+                conversation_id = (await conversations.create_conversation(db, user_id, message)).id
                 if wants_snapshot:
                     snapshot = await read_snapshot(db, user_id)
         else:
