@@ -18,7 +18,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,23 +26,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from evals.cases import CASES_DIR, Case, CaseError, load_cases
 from evals.cassettes import CASSETTES_DIR, read_meta, recorded_models, write_meta
 from evals.report import THRESHOLDS_FILE, breaches, build_report, load_thresholds, markdown, print_table, write_reports
-from evals.runner import PINNED_NOW, CaseResult, Target, Workspace, has_cassette, run_sync
+from evals.runner import PINNED_NOW, CaseResult, Mode, ProviderKind, Target, Workspace, has_cassette, run_sync
 from service.agent.spec import load_spec
 
 REPORT_DIR = Path("reports") / "evals"
 
 
-def _live_target(model: str, mode: str, provider: str, folder: Path | None) -> Target:
+def _live_target(model: str, mode: Mode, provider: str, folder: Path | None) -> Target:
     base_url = os.environ.get("OPENAI_BASE_URL") or None
     if provider == "auto":
         provider = "openai-compatible" if base_url else "openai"
     api_key = os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
     if provider == "openai" and not api_key:
         raise SystemExit("OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server) must be set")
-    return Target(  # type: ignore[arg-type]
+    return Target(
         name=folder.name if folder else model,
         mode=mode,
-        provider=provider,
+        provider=cast(ProviderKind, provider),  # one of argparse's choices, "auto" resolved above
         model=model,
         base_url=base_url,
         api_key=api_key,
@@ -53,10 +53,10 @@ def _live_target(model: str, mode: str, provider: str, folder: Path | None) -> T
 def _replay_target(folder: Path) -> Target:
     meta = read_meta(folder)
     provider = meta.get("provider", "openai-compatible")
-    return Target(  # type: ignore[arg-type]
+    return Target(
         name=folder.name,
         mode="replay",
-        provider=provider,
+        provider=cast(ProviderKind, provider),  # as the recording wrote it
         model=meta["model"],
         # Never reached: vcrpy answers from the cassette (record mode none) and matches on path, not host.
         base_url=None if provider == "openai" else "http://127.0.0.1:9/v1",

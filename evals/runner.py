@@ -43,6 +43,8 @@ SEEDED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 ID_NAMESPACE = uuid.UUID("6f0c1a52-6a3e-4c1e-9d84-0b6f7e1d3a10")
 
 Status = Literal["passed", "failed", "stale", "error"]
+Mode = Literal["offline", "live", "record", "replay"]
+ProviderKind = Literal["offline", "openai", "openai-compatible"]
 
 
 @dataclass
@@ -50,15 +52,15 @@ class Target:
     """What answers the turns: the offline model, a live provider, or a cassette folder (replay)."""
 
     name: str  # the label in reports: "offline" or the recorded model's folder name
-    mode: Literal["offline", "live", "record", "replay"]
-    provider: Literal["offline", "openai", "openai-compatible"] = "offline"
+    mode: Mode
+    provider: ProviderKind = "offline"
     model: str | None = None
     base_url: str | None = None
     api_key: str | None = None
     cassette_dir: Path | None = None
 
     def settings(self, database_url: str) -> Settings:
-        return Settings(  # type: ignore[call-arg]
+        return Settings(
             _env_file=None,
             database_url=database_url,
             model_provider=self.provider,

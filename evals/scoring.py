@@ -158,7 +158,7 @@ def one_call_per_todo(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for call in calls:
         arguments = call.get("arguments")
         titles = arguments.get("titles") if call["name"] == "add_todo" and isinstance(arguments, dict) else None
-        if isinstance(titles, list):
+        if isinstance(arguments, dict) and isinstance(titles, list):
             due = {"due_date": arguments["due_date"]} if arguments.get("due_date") else {}
             items = [*([arguments["title"]] if arguments.get("title") else []), *titles]
             expanded += [{**call, "name": "add_todo", "arguments": {"title": t, **due}} for t in items]
