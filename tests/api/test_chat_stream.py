@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import httpx2
 import openai
 import pytest
 from fastapi import FastAPI
@@ -125,7 +126,8 @@ async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
 ) -> None:
     """Alice chats through /chat, Bob says the same through /chat/stream: same answers, same rows."""
     messages = ["put milk and eggs on my list", "I bought the milk", "what's done?"]
-    plain_id = streamed_id = None
+    plain_id: str | None = None
+    streamed_id: str | None = None
     for message in messages:
         response = await client.post(
             f"/api/{alice}/chat", json={"message": message, "conversation_id": plain_id}, headers=alice_auth
@@ -137,6 +139,7 @@ async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
         assert streamed["response"] == plain["response"]
         assert [c["name"] for c in streamed["tool_calls"]] == [c["name"] for c in plain["tool_calls"]]
 
+    assert plain_id is not None and streamed_id is not None
     plain_rows = await stored_turns(database, plain_id)
     assert len(plain_rows) >= 3 * len(messages)
     assert await stored_turns(database, streamed_id) == plain_rows
@@ -212,7 +215,7 @@ async def test_refusals_before_the_stream_are_plain_json_errors(
         (
             openai.BadRequestError(
                 "internal detail that must not leak",
-                response=httpx.Response(400, request=httpx.Request("POST", "http://model")),
+                response=httpx2.Response(400, request=httpx2.Request("POST", "http://model")),  # openai's httpx
                 body=None,
             ),
             "model_unavailable",
@@ -272,7 +275,7 @@ async def test_turns_of_one_conversation_do_not_interleave(
     )
     assert all(events[-1][0] == "done" for events, _ in both)
     rows = await stored_turns(database, conversation_id)
-    turns = [content for role, _, _, content in rows if role == "user"]
+    turns = [content or "" for role, _, _, content in rows if role == "user"]
     assert turns[0] == "hello" and sorted(turns[1:]) == ["add buy milk", "add call mom"]
     # Each turn is whole and in one piece: user, call, output, answer.
     kinds = [kind for _, kind, _, _ in rows[2:]]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from evals import runner as evals_runner
 from evals.__main__ import _replay_target
 from evals.cases import Case, load_cases
 from evals.cassettes import recorded_models, write_meta
 from evals.report import breaches, build_report, load_thresholds
 from evals.runner import Target, Workspace, run_cases
 from service import todos
-from service.agent import runtime as runtime_module
 from service.agent.spec import load_spec
 from tests.fake_llm import FakeLLM, Reply, TextReply, ToolCallReply, serve_fake_llm
 
@@ -67,7 +67,7 @@ async def test_a_tool_ignoring_completed_fails_the_final_state_metric(
 ) -> None:
     real_update = todos.update_todo
 
-    async def broken_update(*args, completed=None, **kwargs):  # type: ignore[no-untyped-def]
+    async def broken_update(*args, completed=None, **kwargs):
         return await real_update(*args, **kwargs)  # drops `completed` on the floor
 
     chosen = [c for c in CASES if "complete" in c.tags or "reopen" in c.tags]
@@ -86,7 +86,7 @@ def change_one_word_of_the_instructions(monkeypatch: pytest.MonkeyPatch) -> None
     spec = load_spec()
     edited = dataclasses.replace(spec, instructions=spec.instructions.replace("short", "brief", 1))
     assert edited.instructions != spec.instructions
-    monkeypatch.setattr(runtime_module, "load_spec", lambda: edited)
+    monkeypatch.setattr(evals_runner, "load_spec", lambda: edited)  # the runner gives each case its spec
 
 
 @pytest.mark.parametrize("folder", recorded_models() or [None], ids=lambda f: f.name if f else "none")
@@ -103,7 +103,7 @@ async def test_one_changed_word_makes_the_committed_cassettes_stale(
     assert breaches(report["summary"], load_thresholds()) != []
 
 
-def _responder(body: dict) -> Reply:  # type: ignore[type-arg]
+def _responder(body: dict) -> Reply:
     """A tiny deterministic "model": list first, then answer from what the tool said."""
     last = body["messages"][-1]
     if last["role"] == "user":

@@ -68,6 +68,12 @@ SPELLINGS: dict[str, Callable[[str], str]] = {
     "tab-newline": lambda todo_id: f"\t{todo_id}\n",
 }
 
+
+def spelled(tool: str, spell: Callable[[str], str], **arguments: Any) -> Callable[[list[str]], list[Call]]:
+    """One call of `tool` on Alice's second todo, its id spelled by `spell`."""
+    return lambda ids: [(tool, {"todo": spell(ids[1]), **arguments})]
+
+
 # Each script: the attacker's tool calls, given Alice's todo ids. Calls on Alice's ids are the attack;
 # the same calls on a fresh random id are the control their output must be identical to.
 ATTACKS: dict[str, Callable[[list[str]], list[Call]]] = {
@@ -76,14 +82,8 @@ ATTACKS: dict[str, Callable[[list[str]], list[Call]]] = {
         ("update_todo", {"todo": ids[2], "completed": False, "description": "owned by bob"}),
     ],
     "delete-all": lambda ids: [("delete_todo", {"todo": todo_id}) for todo_id in ids],
-    **{
-        f"update-{label}": lambda ids, spell=spell: [("update_todo", {"todo": spell(ids[1]), "completed": True})]
-        for label, spell in SPELLINGS.items()
-    },
-    **{
-        f"delete-{label}": lambda ids, spell=spell: [("delete_todo", {"todo": spell(ids[1])})]
-        for label, spell in SPELLINGS.items()
-    },
+    **{f"update-{label}": spelled("update_todo", spell, completed=True) for label, spell in SPELLINGS.items()},
+    **{f"delete-{label}": spelled("delete_todo", spell) for label, spell in SPELLINGS.items()},
 }
 CONTROLS: dict[str, Call] = {
     "update_todo": ("update_todo", {"todo": str(uuid.uuid4()), "title": "pwned", "completed": True}),

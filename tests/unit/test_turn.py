@@ -48,7 +48,7 @@ def seeded_turn(n: int) -> list[dict[str, Any]]:
 async def test_model_gets_at_most_history_limit_items_and_no_orphans(
     database: Database, database_url: str, user_id: uuid.UUID
 ) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline", agent_history_limit=20)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline", agent_history_limit=20)
     recorder = RecordingModel()
     runtime = AgentRuntime(settings, database, model_provider=ModelSlot(recorder))
 

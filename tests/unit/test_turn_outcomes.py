@@ -24,7 +24,7 @@ def models() -> ModelSlot:
 
 @pytest.fixture
 def runtime(database: Database, database_url: str, models: ModelSlot) -> AgentRuntime:
-    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")
     return AgentRuntime(settings, database, model_provider=models)
 
 
