@@ -13,7 +13,6 @@ import httpx
 import httpx2
 import openai
 import pytest
-from fastapi import FastAPI
 from sqlmodel import col, select
 
 from service.agent.offline import OfflineModel
@@ -223,7 +222,6 @@ async def test_refusals_before_the_stream_are_plain_json_errors(
     ],
 )
 async def test_a_failure_after_the_stream_started_is_an_error_event(
-    app: FastAPI,
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
@@ -244,7 +242,6 @@ async def test_a_failure_after_the_stream_started_is_an_error_event(
 
 
 async def test_heartbeats_while_the_turn_is_quiet(
-    app: FastAPI,
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
@@ -259,7 +256,6 @@ async def test_heartbeats_while_the_turn_is_quiet(
 
 
 async def test_turns_of_one_conversation_do_not_interleave(
-    app: FastAPI,
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
