@@ -35,8 +35,6 @@ class ConversationList(BaseModel):
 class Message(BaseModel):
     """One stored SDK item. `role` and `kind` are plain strings so a new item type never breaks reads."""
 
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     role: str = Field(description="user | assistant | tool")
     kind: str = Field(description="message | function_call | function_call_output")
