@@ -191,7 +191,7 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
 
     app = ours(wrap=keep)
     async with app.router.lifespan_context(app):
-        runtime = AppState.of(app).agent
+        runtime: Any = AppState.of(app).agent  # Any: the ablations below swap its parts and methods
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
