@@ -24,10 +24,11 @@ test-postgres:
 		$(UV) run pytest $(PYTEST_ARGS) --junitxml=reports/pytest-postgres.xml; \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
-lint: install
+lint: install  ## ruff; mypy --strict on service/ and evals/; mypy (as pyproject.toml configures it) on tests/
 	$(UV) run ruff check service tests evals bench
 	$(UV) run ruff format --check service tests evals bench
-	$(UV) run mypy service
+	$(UV) run mypy --strict service evals
+	$(UV) run mypy --explicit-package-bases tests
 
 eval: install  ## replay every cassette and run the offline model over evals/cases; non-zero under thresholds or when stale
 	$(UV) run python -m evals run --model all --report reports/evals

@@ -1,8 +1,8 @@
 """The ASGI apps the benchmark serves, each behind uvicorn exactly as `python -m service serve` runs it.
 
-- `ours`: the service itself (`service.app.create_app`). With `BENCH_MODEL=instant` its offline model
-  is swapped for the instant fake model (the swap is made here, before the app is built, so the
-  service keeps no benchmark hook); with `BENCH_MODEL=offline` (the default) nothing is changed.
+- `ours`: the service itself (`service.app.create_app`). With `BENCH_MODEL=instant` the instant fake
+  model stands in for its offline model (through the model provider the app is given, so the service
+  keeps no benchmark hook); with `BENCH_MODEL=offline` (the default) its models are the settings' own.
 - `hello`: FastAPI hello world, the HTTP ceiling.
 - `alternative`: the straightforward SDK-based service: one FastAPI endpoint that checks the JWT and
   runs the same agent (same tools, instructions, model) with the SDK's `SQLAlchemySession` as memory.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -36,16 +36,21 @@ def bench_model() -> Model:
     return OfflineModel()
 
 
-def ours() -> FastAPI:
+def ours(wrap: Callable[[Model], Model] = lambda model: model) -> FastAPI:
+    """The service's app on the settings' models, each passed through `wrap` (the profile's ablations keep them)."""
+    from service.agent.providers import SettingsModelProvider
+    from service.agent.spec import load_spec
+    from service.app import create_app
+    from service.config import get_settings
+
+    settings = get_settings()
+    instant = None
     if os.environ.get("BENCH_MODEL", "offline") == "instant":
-        import service.agent.providers as providers
         from bench.instant_model import InstantModel
 
-        # The factory wraps it in the same `chat` span as the offline model.
-        providers.OfflineModel = InstantModel  # type: ignore[assignment,misc]
-    from service.app import create_app
-
-    return create_app()
+        instant = InstantModel()  # the provider wraps it in the same `chat` span as the offline model
+    models = SettingsModelProvider(settings, load_spec().model, offline=instant, wrap=wrap)
+    return create_app(settings, model_provider=models)
 
 
 def hello() -> FastAPI:

@@ -172,15 +172,26 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
 
     import httpx
 
-    from agents import RunConfig, Runner
+    from agents import Model, ModelProvider, RunConfig, Runner
     from bench.apps import ours, plain_agent
     from service.agent import memory
     from service.agent.context import TurnContext
     from service.agent.turn_items import TurnResult
+    from service.api.state import AppState
 
-    app = ours()
+    made: list[Model] = []  # the models the provider makes: with a provider configured, its model comes first
+
+    def keep(model: Model) -> Model:
+        made.append(model)
+        return model
+
+    class ProviderModelAlone(ModelProvider):
+        def get_model(self, model_name: str | None) -> Model:
+            return made[0]
+
+    app = ours(wrap=keep)
     async with app.router.lifespan_context(app):
-        runtime = app.state.agent
+        runtime: Any = AppState.of(app).agent  # Any: the ablations below swap its parts and methods
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
@@ -198,7 +209,7 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
                         context = TurnContext(
                             user_id=dataset.chat_user, db=runtime.database, today=datetime.now(UTC).date()
                         )
-                        model = runtime.models.model_for_turn()
+                        model = runtime.models.get_model(runtime.model_name)
                         await Runner.run(agent, data.CHAT_MESSAGE, context=context, run_config=RunConfig(model=model))
 
                 return run
@@ -217,10 +228,9 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
                 OpenAIInstrumentor().uninstrument()
                 await measure("without the OpenAI instrumentation (no provider-call span)")
                 OpenAIInstrumentor().instrument()
-                primary = runtime.models._primary
-                for_turn, runtime.models.model_for_turn = runtime.models.model_for_turn, lambda: primary
+                service_models, runtime.models = runtime.models, ProviderModelAlone()
                 await measure("without the FallbackModel wrapper")
-                runtime.models.model_for_turn = for_turn
+                runtime.models = service_models
             agent = runtime.agent
             saved = agent.input_guardrails, agent.output_guardrails
             agent.input_guardrails = []

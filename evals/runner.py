@@ -28,7 +28,9 @@ from agents import Model, ModelResponse
 from evals.cases import CaseSpec, dataset
 from evals.cassettes import cassette, cassette_path
 from evals.evaluators import changed_nothing, one_call_per_item
+from service.agent.providers import SettingsModelProvider
 from service.agent.runtime import AgentRuntime
+from service.agent.spec import load_spec
 from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
@@ -119,13 +121,10 @@ class UsageLog(Model):
 
 def agent_runtime(target: Target, database: Database) -> tuple[AgentRuntime, list[tuple[float, int, int]]]:
     """The model injection point: the runtime for `target`, its models (provider, offline) logging usage."""
-    runtime = AgentRuntime(target.settings(str(database.engine.url)), database, clock=lambda: PINNED_NOW)
+    settings, spec = target.settings(str(database.engine.url)), load_spec()
     log: list[tuple[float, int, int]] = []
-    factory: Any = runtime.models
-    for attr in ("_primary", "_offline"):
-        if (inner := getattr(factory, attr, None)) is not None:
-            setattr(factory, attr, UsageLog(inner, log))
-    return runtime, log
+    provider = SettingsModelProvider(settings, spec.model, wrap=lambda model: UsageLog(model, log))
+    return AgentRuntime(settings, database, spec, clock=lambda: PINNED_NOW, model_provider=provider), log
 
 
 class EvalDatabase(Database):

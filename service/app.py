@@ -8,22 +8,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from agents import ModelProvider
 from service import __version__
 from service.admission import TurnAdmission
 from service.agent.runtime import AgentRuntime
 from service.api import approvals, changes, chat, context, conversations, health, page, todos
+from service.api.body_limit import BodySizeLimit
 from service.api.errors import install_error_handlers
 from service.api.headers import SecurityHeaders
+from service.api.state import AppState
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.idempotency import IdempotencyStore
-from service.limits import BodySizeLimit, RateLimiter
+from service.limits import RateLimiter
 from service.migrate import upgrade_async
 from service.telemetry import instrument_app, instrument_engine, setup_telemetry
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, model_provider: ModelProvider | None = None) -> FastAPI:
+    """The app; its models come from `model_provider` if given (tests, the benchmark), else from the settings."""
     settings = settings or get_settings()
     setup_telemetry(settings)
 
@@ -33,16 +37,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade_async(settings.database_url)
         database = Database(settings.database_url)
         instrument_engine(database.engine)
-        app.state.settings = settings
-        app.state.database = database
-        app.state.authenticator = Authenticator(settings)
-        app.state.known_users = set()
-        app.state.agent = AgentRuntime(settings, database)
-        app.state.admission = TurnAdmission(settings.agent_max_inflight_turns)
-        app.state.rate_limiter = RateLimiter(database, settings.rate_limit_chat_per_minute)
-        app.state.idempotency = IdempotencyStore(
-            database, wait_s=settings.conversation_lock_timeout_s, lease_s=settings.idempotency_lease_s
+        state = AppState(
+            settings=settings,
+            database=database,
+            authenticator=Authenticator(settings),
+            agent=AgentRuntime(settings, database, model_provider=model_provider),
+            admission=TurnAdmission(settings.agent_max_inflight_turns),
+            rate_limiter=RateLimiter(database, settings.rate_limit_chat_per_minute),
+            idempotency=IdempotencyStore(
+                database, wait_s=settings.conversation_lock_timeout_s, lease_s=settings.idempotency_lease_s
+            ),
         )
+        state.attach(app)
         # The ~290,000 objects of a started worker (the SDK, openai's types, pydantic schemas) never die,
         # yet every full collection walked them all: with 100 turns in flight, 9 % of the worker's CPU.
         # Frozen, the collector only looks at what turns allocate (docs/performance.md). Once per process:
@@ -53,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await app.state.agent.aclose()
+            await state.agent.aclose()
             await database.dispose()
 
     app = FastAPI(

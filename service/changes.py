@@ -21,27 +21,13 @@ from service.db import Database
 from service.errors import Conflict, InvalidArgument, NotFound
 from service.models import Task, TodoChange, utcnow
 from service.paging import newest_first
-from service.todos import Origin, as_utc, log_change, todo_json
+from service.todos import Origin, as_utc, log_change, logged
 
 log = logging.getLogger(__name__)
 
 MAX_REVERT = 200
 # What a todo is, for telling whether it changed since a logged change (timestamps aside).
 _CONTENT = ("title", "description", "completed", "due_date")
-
-
-def change_json(change: TodoChange) -> dict[str, Any]:
-    return {
-        "id": str(change.id),
-        "todo_id": str(change.todo_id),
-        "op": change.op,
-        "before": change.before,
-        "after": change.after,
-        "conversation_id": str(change.conversation_id) if change.conversation_id else None,
-        "message_id": str(change.message_id) if change.message_id else None,
-        "created_at": as_utc(change.created_at).isoformat(),
-        "reverted_at": as_utc(change.reverted_at).isoformat() if change.reverted_at else None,
-    }
 
 
 async def list_changes(
@@ -115,7 +101,7 @@ async def _changed_since(db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid
     tasks = {t.id: t for t in (await db.exec(select(Task).where(col(Task.id).in_(list(newest))))).all()}
     for todo_id, change in newest.items():
         task = tasks.get(todo_id)
-        now = todo_json(task) if task is not None and task.user_id == user_id else None
+        now = logged(task) if task is not None and task.user_id == user_id else None
         if (now is None) != (change.after is None) or (
             now is not None and change.after is not None and any(now[k] != change.after.get(k) for k in _CONTENT)
         ):
@@ -143,15 +129,15 @@ async def _undo_one(
 ) -> None:
     task = await db.get(Task, change.todo_id)
     if change.op == "add" and task is not None:
-        log_change(db, user_id, "delete", task.id, todo_json(task), None, origin, at=at)
+        log_change(db, user_id, "delete", task.id, logged(task), None, origin, at=at)
         await db.delete(task)
     elif change.op == "delete" and change.before is not None:
         task = _restored(user_id, change.before)
         db.add(task)
         await db.flush()
-        log_change(db, user_id, "add", task.id, None, todo_json(task), origin, at=at)
+        log_change(db, user_id, "add", task.id, None, logged(task), origin, at=at)
     elif change.op == "update" and task is not None and change.before is not None:
-        before = todo_json(task)
+        before = logged(task)
         old = _restored(user_id, change.before)
         task.title, task.description, task.completed, task.due_date = (
             old.title,
@@ -161,7 +147,7 @@ async def _undo_one(
         )
         task.updated_at = utcnow()
         db.add(task)
-        log_change(db, user_id, "update", task.id, before, todo_json(task), origin, at=at)
+        log_change(db, user_id, "update", task.id, before, logged(task), origin, at=at)
     await db.flush()  # in order: undoing an add and a later re-add of the same id must not collide
 
 

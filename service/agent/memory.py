@@ -11,9 +11,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from agents.items import TResponseInputItem
+from agents.memory import SessionSettings
 from sqlalchemy import Table, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
@@ -124,7 +125,7 @@ class StoredItem:
 class AgentMessageSession:
     """One user's conversation, as the SDK `Session` protocol."""
 
-    session_settings = None
+    session_settings: SessionSettings | None = None  # the protocol's; the history window is `get_items(limit)`
 
     def __init__(self, database: Database, user_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
         self._database = database
@@ -219,7 +220,7 @@ class AgentMessageSession:
                 item = (await db.exec(taken)).scalars().first()
                 await db.commit()
             if item is not None:
-                return item
+                return cast(TResponseInputItem, item)
         raise RuntimeError("pop_item kept losing the race for the latest item")
 
     async def clear_session(self) -> None:

@@ -2,19 +2,21 @@
 
 A real provider is wrapped in `FallbackModel`, so a turn whose provider times out, drops the
 connection, answers 5xx or rate-limits us is finished by the offline model instead of failing.
+`SettingsModelProvider` is the SDK `ModelProvider` the service builds from its settings; the runtime
+takes any `ModelProvider` in its place (tests, evals and the benchmark pass their own).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import openai
 from agents.items import TResponseStreamEvent
 
-from agents import Model, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
+from agents import Model, ModelProvider, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from service.agent.offline import OfflineModel
 from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.agent.offline.model import stream_events
@@ -99,30 +101,57 @@ class FallbackModel(Model):
             yield event
 
 
-class ModelFactory:
-    """Builds each turn's model from the settings; clients and models are made once per process."""
+def configured_model_name(settings: Settings, spec_model: str) -> str:
+    """The name a turn's model goes by in responses and traces: `offline`, or the provider's model."""
+    return OFFLINE_MODEL_NAME if settings.resolved_provider == "offline" else settings.agent_model or spec_model
 
-    def __init__(self, settings: Settings, spec_model: str) -> None:
+
+class SettingsModelProvider(ModelProvider):
+    """The SDK's `ModelProvider` for the models the settings name: the offline model alone, or the
+    provider's model (Responses API for `openai`, Chat Completions otherwise) with the offline model
+    behind it (`FallbackModel`). `get_model` is asked once per turn, so each turn gets its own fallback.
+
+    `offline` stands in for the offline model (the benchmark's instant model); `wrap` is given every model
+    made, the provider's and the offline one, before use (evals count tokens per model with it).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        spec_model: str,
+        *,
+        offline: Model | None = None,
+        wrap: Callable[[Model], Model] = lambda model: model,
+    ) -> None:
         self.kind = settings.resolved_provider
-        self.model_name = OFFLINE_MODEL_NAME if self.kind == "offline" else settings.agent_model or spec_model
-        # The OpenAI instrumentation traces provider calls; the offline model makes none, so it gets its own span.
-        self._offline = ChatSpanModel(OfflineModel(), provider=OFFLINE_MODEL_NAME, name=OFFLINE_MODEL_NAME)
+        self.model_name = configured_model_name(settings, spec_model)
+        self._wrap = wrap
         self._client: openai.AsyncOpenAI | None = None
-        self._primary: Model | None = None
+        self._primary: dict[str, Model] = {}
         if self.kind != "offline":
-            self._client = openai.AsyncOpenAI(
+            self._client = client = openai.AsyncOpenAI(
                 api_key=settings.openai_api_key or "unused",  # local servers often need no key
                 base_url=settings.openai_base_url,
                 timeout=settings.model_timeout_s,
                 max_retries=settings.model_max_retries,
             )
-            model_class = OpenAIResponsesModel if self.kind == "openai" else OpenAIChatCompletionsModel
-            self._primary = model_class(model=self.model_name, openai_client=self._client)
+            self._primary_model(client, self.model_name)  # made once per process, at start-up
+        # The OpenAI instrumentation traces provider calls; the offline model makes none, so it gets its own span.
+        self._offline = wrap(
+            ChatSpanModel(offline or OfflineModel(), provider=OFFLINE_MODEL_NAME, name=OFFLINE_MODEL_NAME)
+        )
 
-    def model_for_turn(self) -> Model:
-        if self._primary is None:
+    def _primary_model(self, client: openai.AsyncOpenAI, name: str) -> Model:
+        if name not in self._primary:
+            model_class = OpenAIResponsesModel if self.kind == "openai" else OpenAIChatCompletionsModel
+            self._primary[name] = self._wrap(model_class(model=name, openai_client=client))
+        return self._primary[name]
+
+    def get_model(self, model_name: str | None) -> Model:
+        """One turn's model (`model_name`: the provider's model; None for the configured one)."""
+        if self._client is None:  # the offline kind
             return self._offline
-        return FallbackModel(self._primary, self._offline)
+        return FallbackModel(self._primary_model(self._client, model_name or self.model_name), self._offline)
 
     async def aclose(self) -> None:
         if self._client is not None:

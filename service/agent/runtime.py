@@ -32,6 +32,7 @@ from agents import (
     InputGuardrailTripwireTriggered,
     MaxTurnsExceeded,
     ModelBehaviorError,
+    ModelProvider,
     ModelSettings,
     OutputGuardrailTripwireTriggered,
     RunConfig,
@@ -56,7 +57,8 @@ from service.agent.guardrails import (
 from service.agent.locks import ConversationLocks
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.offline import answers as offline_answers
-from service.agent.providers import OFFLINE_MODEL_NAME, FallbackModel, ModelFactory
+from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
+from service.agent.providers import FallbackModel, SettingsModelProvider, configured_model_name
 from service.agent.recheck import AnswerRecheck
 from service.agent.repeats import stop_when_repeating
 from service.agent.snapshot import read_snapshot, snapshot_item
@@ -87,7 +89,6 @@ from service.users import get_context
 
 log = logging.getLogger(__name__)
 
-TITLE_CHARS = 60
 # How long shutdown waits for streamed turns whose client went away before cancelling them.
 DETACHED_DRAIN_S = 30.0
 
@@ -107,11 +108,6 @@ def own_words(spec: AgentSpec) -> list[str]:
     schemas = [json.dumps({"name": t.name, "description": t.description, **t.params_json_schema}) for t in tools]
     phrasing = Path(offline_answers.__file__).read_text(encoding="utf-8")
     return [spec.instructions, *schemas, PROTOCOL_WORDS, phrasing]
-
-
-def _conversation_title(message: str) -> str:
-    title = " ".join(message.split())
-    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -159,12 +155,17 @@ class AgentRuntime:
         database: Database,
         spec: AgentSpec | None = None,
         clock: Callable[[], datetime] | None = None,
+        model_provider: ModelProvider | None = None,
     ) -> None:
         self.spec = spec or load_spec()
         # Where "now" comes from (an aware datetime): evals pin it so dates in prompts and answers are stable.
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.database = database
-        self.models = ModelFactory(settings, self.spec.model)
+        # Each turn's model comes from `models` (the settings' provider unless one is given; closed with the
+        # runtime); the settings still say whether it is the offline one (`using_stub`, no snapshot).
+        self.model_kind = settings.resolved_provider
+        self.model_name = configured_model_name(settings, self.spec.model)
+        self.models = model_provider or SettingsModelProvider(settings, self.spec.model)
         self.history_limit = settings.agent_history_limit or self.spec.history_limit
         self.own_words = own_words(self.spec)
         self.agent = Agent[TurnContext](
@@ -197,14 +198,12 @@ class AgentRuntime:
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, TurnContext]:
         # The offline model reads the list through its tools; only a real model gets the snapshot.
-        wants_snapshot = self.models.kind != "offline"
+        wants_snapshot = self.model_kind != "offline"
         snapshot: str | None = None
         if conversation_id is None:
             async with self.database.session() as db:
                 user_timezone = (await get_context(db, user_id)).timezone
-                conversation_id = (
-                    await conversations.create_conversation(db, user_id, _conversation_title(message))
-                ).id
+                conversation_id = (await conversations.create_conversation(db, user_id, message)).id
                 if wants_snapshot:
                     snapshot = await read_snapshot(db, user_id)
         else:
@@ -300,7 +299,7 @@ class AgentRuntime:
         yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
         with agent_turn(
             agent_name=self.spec.name,
-            model=self.models.model_name,
+            model=self.model_name,
             conversation_id=conversation_id,
             user_id=context.user_id,
         ) as turn:
@@ -329,7 +328,7 @@ class AgentRuntime:
                         *item_texts([*history, *user_items]),
                     ]
                 )
-                model = self.models.model_for_turn()
+                model = self.models.get_model(self.model_name)
                 run_options: dict[str, Any] = {
                     "context": context,
                     "hooks": self.run_hooks,
@@ -418,7 +417,7 @@ class AgentRuntime:
                     if stream:
                         yield TurnEvent("delta", {"text": answer})
                 fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
-                using_stub = self.models.kind == "offline" or fallback_reason is not None
+                using_stub = self.model_kind == "offline" or fallback_reason is not None
                 if not using_stub and not context.guardrail_trips and resume is None and not paused:
                     answer, new_items, retried = await self.recheck.checked(answer, new_items, turn_input, run_options)
                     if stream and retried:
@@ -446,7 +445,7 @@ class AgentRuntime:
                         message_id=rows[-1].id,
                         response=answer,
                         timestamp=as_utc(rows[-1].created_at),
-                        model=OFFLINE_MODEL_NAME if using_stub else self.models.model_name,
+                        model=OFFLINE_MODEL_NAME if using_stub else self.model_name,
                         using_stub=using_stub,
                         trace_id=current_trace_id(),
                         tool_calls=calls,

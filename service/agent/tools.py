@@ -19,6 +19,7 @@ from service.agent.guardrails import tool_ownership
 from service.agent.offline.dates import date_value
 from service.agent.repeats import no_repeat
 from service.errors import InvalidArgument, ServiceError
+from service.models import Task
 from service.references import Ambiguous, NoSuchTodo, resolve_todo
 from service.users import get_context
 
@@ -59,10 +60,9 @@ def _parameters(tool: FunctionTool | None) -> str:
     return f"it takes: {', '.join(names)}"
 
 
-def _todo(task: Any) -> dict[str, Any]:
-    data = todos.todo_json(task)
-    del data["created_at"], data["updated_at"]
-    return data
+def _todo(task: Task) -> dict[str, Any]:
+    # A model acts on a todo's content; its timestamps would only lengthen every output.
+    return todos.Todo.model_validate(task).model_dump(mode="json", exclude={"created_at", "updated_at"})
 
 
 def todo_tool(func: Any, guardrails: tuple[Any, ...] = ()) -> FunctionTool:
@@ -93,7 +93,7 @@ async def list_todos(
         page = await todos.list_todos(
             db, ctx.context.user_id, completed=completed, limit=limit or 50, offset=offset or 0
         )
-    return _dump({"todos": [_todo(t) for t in page.todos], "pagination": page.pagination()})
+    return _dump({"todos": [_todo(t) for t in page.todos], "pagination": page.pagination().model_dump()})
 
 
 @todo_tool

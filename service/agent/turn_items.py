@@ -47,7 +47,12 @@ class TurnEvent:
     data: dict[str, Any] | TurnResult
 
 
-def _parsed(raw: Any) -> Any:
+def parsed_json(raw: Any) -> Any:
+    """Tool arguments and outputs travel as JSON strings inside SDK items; clients want the structure.
+
+    Anything that is not JSON (a model can emit broken arguments, a tool can return plain text) is
+    passed through unchanged rather than hidden.
+    """
     if not isinstance(raw, str):
         return raw
     try:
@@ -57,11 +62,11 @@ def _parsed(raw: Any) -> Any:
 
 
 def _tool_call(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item["call_id"], "name": item["name"], "arguments": _parsed(item.get("arguments"))}
+    return {"id": item["call_id"], "name": item["name"], "arguments": parsed_json(item.get("arguments"))}
 
 
 def _tool_result(item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    return {"call_id": item["call_id"], "name": names.get(item["call_id"]), "output": _parsed(item.get("output"))}
+    return {"call_id": item["call_id"], "name": names.get(item["call_id"]), "output": parsed_json(item.get("output"))}
 
 
 def tool_activity(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.agent.runtime import AgentRuntime
 from service.api import sse
 from service.api.chat import STREAM_EVENT_SCHEMA, ChatResponse, _chat_response, _event_stream
 from service.api.deps import CurrentUser, chat_rate_limit
 from service.api.schemas import ERROR_RESPONSES
+from service.api.state import State
 
 CONFLICT = {**ERROR_RESPONSES[404], "description": "Already decided (by this or a concurrent request)"}
 router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)], responses={**ERROR_RESPONSES, 409: CONFLICT})
@@ -40,14 +40,13 @@ def _decided(body: Decisions) -> dict[str, bool]:
 
 
 @router.post("/conversations/{conversation_id}/approvals", response_model=ChatResponse)
-async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, request: Request) -> ChatResponse:
+async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State) -> ChatResponse:
     """Approve or reject the calls a turn paused on, and run the rest of that turn.
 
     404 for an unknown, expired or someone else's approval; 409 if it was decided already.
     """
-    runtime: AgentRuntime = request.app.state.agent
-    resume = await runtime.decide(user_id, conversation_id, _decided(body))
-    return _chat_response(await runtime.run_turn(user_id, None, conversation_id, resume=resume))
+    resume = await state.agent.decide(user_id, conversation_id, _decided(body))
+    return _chat_response(await state.agent.run_turn(user_id, None, conversation_id, resume=resume))
 
 
 @router.post(
@@ -56,12 +55,11 @@ async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUs
     responses={200: {"content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}}},
 )
 async def decide_stream(
-    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, request: Request
+    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State, request: Request
 ) -> StreamingResponse:
     """The same as `…/approvals`, the resumed turn streamed as server-sent events (as `/chat/stream`)."""
-    runtime: AgentRuntime = request.app.state.agent
-    resume = await runtime.decide(user_id, conversation_id, _decided(body))
-    events = await runtime.stream_turn(user_id, None, conversation_id, resume=resume)
+    resume = await state.agent.decide(user_id, conversation_id, _decided(body))
+    events = await state.agent.stream_turn(user_id, None, conversation_id, resume=resume)
     first = await anext(events)
 
     async def all_events() -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,13 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from service import changes
 from service.api.deps import CurrentUser, DbSession
 from service.api.schemas import ERROR_RESPONSES
-from service.todos import MAX_PAGE
+from service.todos import MAX_PAGE, UtcDatetime
 
 CONFLICT = {**ERROR_RESPONSES[404], "description": "A todo changed since, or it was undone already: nothing was undone"}
 router = APIRouter(tags=["changes"], responses={**ERROR_RESPONSES, 409: CONFLICT})
 
 
 class Change(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     todo_id: uuid.UUID
     op: str = Field(description="add | update | delete")
@@ -26,8 +27,8 @@ class Change(BaseModel):
     after: dict[str, Any] | None = Field(description="The todo after the change; null for a delete")
     conversation_id: uuid.UUID | None = Field(description="The chat that made it; null for the REST API")
     message_id: uuid.UUID | None = Field(description="The chat turn (its answer's message id) that made it")
-    created_at: datetime
-    reverted_at: datetime | None
+    created_at: UtcDatetime
+    reverted_at: UtcDatetime | None
 
 
 class ChangeList(BaseModel):
@@ -54,17 +55,17 @@ async def list_changes(
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=256, description="`next_cursor` of the previous page")] = None,
-) -> dict[str, Any]:
+) -> ChangeList:
     """Every add, update and delete of your todos, by the agent or the REST API, newest first."""
     page, next_cursor = await changes.list_changes(db, user_id, limit=limit, cursor=cursor)
-    return {"changes": [changes.change_json(c) for c in page], "next_cursor": next_cursor}
+    return ChangeList(changes=[Change.model_validate(c) for c in page], next_cursor=next_cursor)
 
 
 @router.post("/changes/revert", response_model=Reverted)
-async def revert_changes(body: RevertRequest, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
+async def revert_changes(body: RevertRequest, user_id: CurrentUser, db: DbSession) -> Reverted:
     """Undo a chat turn's changes or chosen ones, newest first, all or nothing.
 
     409 `conflict`, naming the todos, when one changed since: then nothing is undone.
     """
     done = await changes.revert(db, user_id, message_id=body.message_id, change_ids=body.change_ids)
-    return {"reverted": [changes.change_json(c) for c in done]}
+    return Reverted(reverted=[Change.model_validate(c) for c in done])

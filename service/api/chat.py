@@ -12,24 +12,24 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.admission import TurnAdmission, TurnSlot
-from service.agent.runtime import AgentRuntime, TurnHooks
+from service.admission import TurnSlot
+from service.agent.runtime import TurnHooks
 from service.agent.turn_items import TurnEvent, TurnResult
 from service.api import sse
 from service.api.deps import CurrentUser, chat_rate_limit
 from service.api.errors import error_for, log_failure
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, ErrorBody
-from service.idempotency import Claim, IdempotencyStore, request_fingerprint
+from service.api.state import State
+from service.idempotency import Claim, request_fingerprint
 
 
-async def admit_turn(request: Request) -> AsyncIterator[TurnSlot]:
+async def admit_turn(state: State) -> AsyncIterator[TurnSlot]:
     """A slot among the worker's in-flight turns, or 503 `overloaded` at once (before auth or any query).
 
     The slot is given back when the request ends, unless the route handed it to the turn (`_hooks`),
     whose end gives it back: a streamed turn outlives its request when the client leaves.
     """
-    admission: TurnAdmission = request.app.state.admission
-    slot = admission.admit()
+    slot = state.admission.admit()
     try:
         yield slot
     finally:
@@ -120,14 +120,11 @@ def _chat_response(result: TurnResult) -> ChatResponse:
     return ChatResponse.model_validate(result, from_attributes=True)
 
 
-async def _claim(
-    request: Request, user_id: uuid.UUID, key: str | None, body: ChatRequest
-) -> Claim | dict[str, Any] | None:
+async def _claim(state: State, user_id: uuid.UUID, key: str | None, body: ChatRequest) -> Claim | dict[str, Any] | None:
     """No key: None. A new key: the claim to run the turn. A key seen before: the response it got."""
     if key is None:
         return None
-    store: IdempotencyStore = request.app.state.idempotency
-    return await store.claim(user_id, key, request_fingerprint(body.model_dump(mode="json")))
+    return await state.idempotency.claim(user_id, key, request_fingerprint(body.model_dump(mode="json")))
 
 
 def _hooks(claim: Claim | None, slot: TurnSlot) -> TurnHooks:
@@ -155,16 +152,15 @@ def _hooks(claim: Claim | None, slot: TurnSlot) -> TurnHooks:
 async def chat(
     body: ChatRequest,
     user_id: CurrentUser,
-    request: Request,
+    state: State,
     slot: TurnSlotDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ChatResponse:
     """Run one agent turn in a new conversation (`conversation_id` null) or an existing one of yours."""
-    claim = await _claim(request, user_id, idempotency_key, body)
+    claim = await _claim(state, user_id, idempotency_key, body)
     if isinstance(claim, dict):
         return ChatResponse.model_validate(claim)
-    runtime: AgentRuntime = request.app.state.agent
-    return _chat_response(await runtime.run_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot)))
+    return _chat_response(await state.agent.run_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot)))
 
 
 def _encode(event: TurnEvent) -> str:
@@ -241,6 +237,7 @@ STREAM_EVENT_SCHEMA: dict[str, Any] = {
 async def chat_stream(
     body: ChatRequest,
     user_id: CurrentUser,
+    state: State,
     request: Request,
     slot: TurnSlotDep,
     idempotency_key: IdempotencyKey = None,
@@ -250,13 +247,12 @@ async def chat_stream(
     Bad input, auth and an unknown conversation are refused with a JSON error before the stream
     starts. A client that disconnects does not stop the turn: it completes and is stored whole.
     """
-    claim = await _claim(request, user_id, idempotency_key, body)
+    claim = await _claim(state, user_id, idempotency_key, body)
     if isinstance(claim, dict):  # a retry: the first response again, as its two bookend events
         replay = [sse.sse_event("conversation", json.dumps({"conversation_id": claim["conversation_id"]}))]
         replay.append(sse.sse_event("done", json.dumps(claim, ensure_ascii=False)))
         return StreamingResponse(iter(replay), media_type="text/event-stream", headers=sse.HEADERS)
-    runtime: AgentRuntime = request.app.state.agent
-    events = await runtime.stream_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot))
+    events = await state.agent.stream_turn(user_id, body.message, body.conversation_id, _hooks(claim, slot))
     # Waiting for the first event lets "no such conversation" still be an ordinary 404.
     first = await anext(events)
 

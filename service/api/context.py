@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from fastapi import APIRouter
@@ -15,7 +14,7 @@ from typing_extensions import TypeAliasType
 from service.api.deps import CurrentUser, DbSession
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
 from service.models import UserContext
-from service.todos import as_utc
+from service.todos import UtcDatetime
 from service.users import get_context, put_context
 
 router = APIRouter(tags=["context"], responses=ERROR_RESPONSES)
@@ -60,10 +59,18 @@ else:
 
 
 class Context(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     display_name: str | None
     timezone: str | None = Field(description="IANA name, e.g. Europe/London")
     preferences: dict[str, Any]
-    updated_at: datetime | None = Field(description="null until the context is first stored")
+    updated_at: UtcDatetime | None = Field(description="null until the context is first stored")
+
+    @classmethod
+    def of(cls, context: UserContext) -> Context:
+        view = cls.model_validate(context)
+        # A context never stored is a fresh default whose `updated_at` would claim "just now".
+        return view if inspect(context).has_identity else view.model_copy(update={"updated_at": None})
 
 
 class NewContext(BaseModel):
@@ -91,26 +98,15 @@ class NewContext(BaseModel):
         return value
 
 
-def _context_json(context: UserContext) -> dict[str, Any]:
-    # A context never stored is a fresh default whose `updated_at` would claim "just now".
-    stored = inspect(context).has_identity
-    return {
-        "display_name": context.display_name,
-        "timezone": context.timezone,
-        "preferences": context.preferences,
-        "updated_at": as_utc(context.updated_at) if stored else None,
-    }
-
-
 @router.get("/context", response_model=Context)
-async def read_context(user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
-    return _context_json(await get_context(db, user_id))
+async def read_context(user_id: CurrentUser, db: DbSession) -> Context:
+    return Context.of(await get_context(db, user_id))
 
 
 @router.put("/context", response_model=Context)
-async def replace_context(body: NewContext, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
+async def replace_context(body: NewContext, user_id: CurrentUser, db: DbSession) -> Context:
     """An unknown timezone is refused (400) rather than stored, so the agent never misreads dates."""
     context = await put_context(
         db, user_id, display_name=body.display_name, timezone=body.timezone, preferences=body.preferences
     )
-    return _context_json(context)
+    return Context.of(context)

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service import conversations
+from service.agent.turn_items import parsed_json
 from service.api.deps import CurrentUser, DbSession
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
-from service.models import TITLE_MAX
-from service.todos import MAX_PAGE
+from service.models import TITLE_MAX, AgentMessage
+from service.todos import MAX_PAGE, UtcDatetime
 
 router = APIRouter(tags=["conversations"], responses=ERROR_RESPONSES)
 
 
 class Conversation(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     title: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ConversationList(BaseModel):
@@ -41,7 +43,21 @@ class Message(BaseModel):
     call_id: str | None = Field(description="Pairs a function_call with its function_call_output")
     arguments: Any = Field(description="A function_call's arguments, parsed when they are JSON")
     output: Any = Field(description="A function_call_output's output, parsed when it is JSON")
-    created_at: datetime
+    created_at: UtcDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        """A stored row shows its call's arguments or its output, parsed from `item` (which stays internal:
+        it is the replay format)."""
+        if not isinstance(data, AgentMessage):
+            return data
+        item = data.item
+        return {
+            **data.model_dump(exclude={"item"}),
+            "arguments": parsed_json(item.get("arguments")) if data.kind == "function_call" else None,
+            "output": parsed_json(item.get("output")) if data.kind == "function_call_output" else None,
+        }
 
 
 class ConversationDetail(Conversation):
@@ -60,29 +76,28 @@ async def list_conversations(
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=256, description="`next_cursor` of the previous page")] = None,
-) -> dict[str, Any]:
+) -> ConversationList:
     """Most recently active first."""
     page, next_cursor = await conversations.list_conversations(db, user_id, limit=limit, cursor=cursor)
-    return {"conversations": [conversations.conversation_json(s) for s in page], "next_cursor": next_cursor}
+    return ConversationList(conversations=[Conversation.model_validate(s) for s in page], next_cursor=next_cursor)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
-async def read_conversation(conversation_id: uuid.UUID, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
+async def read_conversation(conversation_id: uuid.UUID, user_id: CurrentUser, db: DbSession) -> ConversationDetail:
     """The conversation with its messages, tool calls and tool results, oldest first."""
     session = await conversations.get_conversation(db, user_id, conversation_id)
     messages = await conversations.conversation_messages(db, user_id, conversation_id)
-    return {
-        **conversations.conversation_json(session),
-        "messages": [conversations.message_json(m) for m in messages],
-    }
+    return ConversationDetail(
+        **Conversation.model_validate(session).model_dump(), messages=[Message.model_validate(m) for m in messages]
+    )
 
 
 @router.patch("/conversations/{conversation_id}", response_model=Conversation)
 async def rename_conversation(
     conversation_id: uuid.UUID, body: Rename, user_id: CurrentUser, db: DbSession
-) -> dict[str, Any]:
+) -> Conversation:
     session = await conversations.rename_conversation(db, user_id, conversation_id, body.title)
-    return conversations.conversation_json(session)
+    return Conversation.model_validate(session)
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204)

@@ -7,15 +7,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.auth import Authenticator
+from service.api.state import State
 from service.db import Database
 from service.errors import Forbidden, Unauthorized
-from service.limits import RateLimiter
 from service.users import ensure_user
 
 # Users known to exist, so an authenticated request costs no extra query once the user is created.
@@ -24,9 +23,8 @@ KNOWN_USERS_MAX = 10_000
 _bearer = HTTPBearer(auto_error=False, description="A JWT whose `sub` is the user's UUID")
 
 
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+def get_database(state: State) -> Database:
+    return state.database
 
 
 log = logging.getLogger(__name__)
@@ -50,7 +48,7 @@ async def get_db(database: Annotated[Database, Depends(get_database)]) -> AsyncI
 
 
 async def current_user(
-    request: Request,
+    state: State,
     user_id: str,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     database: Annotated[Database, Depends(get_database)],
@@ -58,11 +56,10 @@ async def current_user(
     """The path's `{user_id}`, once the bearer token proves it is the caller."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token")
-    authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator.verify(credentials.credentials)
+    principal = await state.authenticator.verify(credentials.credentials)
     if user_id.lower() != str(principal.user_id):
         raise Forbidden("the token does not belong to this user")
-    known: set[uuid.UUID] = request.app.state.known_users
+    known = state.known_users
     if principal.user_id not in known:
         async with database.session() as session:
             await ensure_user(session, principal.user_id, principal.email)
@@ -76,7 +73,6 @@ DbSession = Annotated[AsyncSession, Depends(get_db)]
 CurrentUser = Annotated[uuid.UUID, Depends(current_user)]
 
 
-async def chat_rate_limit(request: Request, user_id: CurrentUser) -> None:
+async def chat_rate_limit(state: State, user_id: CurrentUser) -> None:
     """Count a chat request against its user's quota (429 with Retry-After once it is spent)."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    await limiter.hit(f"chat:{user_id}")
+    await state.rate_limiter.hit(f"chat:{user_id}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import MISSING, BaseModel, BeforeValidator, ConfigDict, Field, Strict
@@ -13,6 +13,7 @@ from service import todos
 from service.api.deps import CurrentUser, DbSession
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
 from service.models import DESCRIPTION_MAX, TITLE_MAX
+from service.todos import Pagination, Todo
 
 router = APIRouter(tags=["todos"], responses=ERROR_RESPONSES)
 
@@ -33,23 +34,6 @@ def _date_text(value: object) -> object:
 # The schema says a YYYY-MM-DD string and a JSON boolean; nothing else passes for either.
 DueDate = Annotated[date, BeforeValidator(_date_text)]
 Completed = Annotated[bool, Strict()]
-
-
-class Todo(BaseModel):
-    id: uuid.UUID
-    title: str
-    description: str | None
-    completed: bool
-    due_date: date | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class Pagination(BaseModel):
-    limit: int
-    offset: int
-    total: int
-    has_more: bool
 
 
 class TodoList(BaseModel):
@@ -87,25 +71,25 @@ async def list_todos(
     completed: Annotated[bool | None, Query(description="true: done only; false: pending only")] = None,
     limit: Annotated[int, Query(ge=1, le=todos.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
+) -> TodoList:
     """The user's todos, oldest first."""
     page = await todos.list_todos(db, user_id, completed=completed, limit=limit, offset=offset)
-    return {"todos": [todos.todo_json(task) for task in page.todos], "pagination": page.pagination()}
+    return TodoList(todos=[Todo.model_validate(task) for task in page.todos], pagination=page.pagination())
 
 
 @router.post("/todos", status_code=201, response_model=Todo)
-async def create_todo(body: NewTodo, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
+async def create_todo(body: NewTodo, user_id: CurrentUser, db: DbSession) -> Todo:
     task = await todos.add_todo(db, user_id, title=body.title, description=body.description, due_date=body.due_date)
-    return todos.todo_json(task)
+    return Todo.model_validate(task)
 
 
 @router.get("/todos/{todo_id}", response_model=Todo)
-async def read_todo(todo_id: uuid.UUID, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
-    return todos.todo_json(await todos.get_todo(db, user_id, todo_id))
+async def read_todo(todo_id: uuid.UUID, user_id: CurrentUser, db: DbSession) -> Todo:
+    return Todo.model_validate(await todos.get_todo(db, user_id, todo_id))
 
 
 @router.patch("/todos/{todo_id}", response_model=Todo)
-async def update_todo(todo_id: uuid.UUID, body: TodoChanges, user_id: CurrentUser, db: DbSession) -> dict[str, Any]:
+async def update_todo(todo_id: uuid.UUID, body: TodoChanges, user_id: CurrentUser, db: DbSession) -> Todo:
     task = await todos.update_todo(
         db,
         user_id,
@@ -117,7 +101,7 @@ async def update_todo(todo_id: uuid.UUID, body: TodoChanges, user_id: CurrentUse
         due_date=None if body.due_date is MISSING else body.due_date,
         clear_due_date=body.due_date is None,
     )
-    return todos.todo_json(task)
+    return Todo.model_validate(task)
 
 
 @router.delete("/todos/{todo_id}", status_code=204)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from agents import ModelProvider
 from service.app import create_app
 from service.auth import mint_token
 from service.config import Settings
@@ -22,7 +23,7 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 def app_settings(database_url: str, **overrides: Any) -> Settings:
     """The test app's settings: no `.env`, `TEST_SECRET`, the offline model, unless `overrides` say otherwise."""
     values: dict[str, Any] = {"auth_jwt_secret": TEST_SECRET, "model_provider": "offline", **overrides}
-    return Settings(_env_file=None, database_url=database_url, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, database_url=database_url, **values)
 
 
 @pytest.fixture
@@ -31,8 +32,14 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings, database: Database) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def model_provider() -> ModelProvider | None:
+    """The app's models: None for the settings' own; a module overrides this to play the model (`ModelSlot`)."""
+    return None
+
+
+@pytest.fixture
+async def app(settings: Settings, database: Database, model_provider: ModelProvider | None) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, model_provider=model_provider)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -45,7 +52,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def make_token(settings: Settings):  # type: ignore[no-untyped-def]
+def make_token(settings: Settings):
     def _make(user: uuid.UUID, ttl: timedelta = timedelta(minutes=10)) -> str:
         return mint_token(settings, user, ttl)
 
@@ -63,10 +70,10 @@ def bob() -> uuid.UUID:
 
 
 @pytest.fixture
-def alice_auth(make_token, alice: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def alice_auth(make_token, alice: uuid.UUID) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(alice)}"}
 
 
 @pytest.fixture
-def bob_auth(make_token, bob: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def bob_auth(make_token, bob: uuid.UUID) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(bob)}"}

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from service.api.state import AppState
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage, Task
@@ -118,7 +119,7 @@ async def test_a_second_turn_on_a_busy_conversation_gets_409(
 ) -> None:
     first = (await client.post(f"/api/{alice}/chat", json={"message": "hi"}, headers=alice_auth)).json()
     conversation = uuid.UUID(first["conversation_id"])
-    async with app.state.agent.locks.hold(conversation):  # a turn in progress
+    async with AppState.of(app).agent.locks.hold(conversation):  # a turn in progress
         busy = await client.post(
             f"/api/{alice}/chat", json={"message": "hi again", "conversation_id": str(conversation)}, headers=alice_auth
         )

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import func, select
 
 from service.agent.offline import OfflineModel
-from service.agent.providers import ModelFactory
+from service.api.state import AppState
 from service.app import create_app
 from service.config import Settings
 from service.db import Database
@@ -24,17 +24,19 @@ from service.models import AgentMessage, AgentSession
 from tests.api.conftest import app_settings
 from tests.api.helpers import assert_error, parse_sse
 from tests.live_server import serve_asgi
+from tests.scripted_model import ModelSlot
 
 
 class GatedModel(OfflineModel):
-    """The offline model, held before its first answer of a turn until the test opens `gate`."""
+    """The offline model, each call held until the test opens `gate`; `waiting` counts the calls held."""
 
-    def __init__(self, gate: asyncio.Event, waiting: list[object]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.gate, self.waiting = gate, waiting
+        self.gate = asyncio.Event()
+        self.waiting = 0
 
     async def _wait(self) -> None:
-        self.waiting.append(self)
+        self.waiting += 1
         await self.gate.wait()
 
     async def get_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,10 +50,8 @@ class GatedModel(OfflineModel):
 
 
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, list[object]]:
-    opened, waiting = asyncio.Event(), []
-    monkeypatch.setattr(ModelFactory, "model_for_turn", lambda self: GatedModel(opened, waiting))
-    return opened, waiting
+def gated() -> GatedModel:
+    return GatedModel()
 
 
 def limited(database_url: str, limit: int) -> Settings:
@@ -75,21 +75,20 @@ async def count_rows(database: Database, user: uuid.UUID) -> tuple[int, int]:
 async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_nothing(
     database_url: str,
     database: Database,
-    gate: tuple[asyncio.Event, list[object]],
+    gated: GatedModel,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
     bob: uuid.UUID,
     bob_auth: dict[str, str],
 ) -> None:
-    opened, waiting = gate
-    app = create_app(limited(database_url, 2))
+    app = create_app(limited(database_url, 2), model_provider=ModelSlot(gated))
     async with serve_asgi(app) as (_, base_url), httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         # Two turns in flight: one answered whole, one streamed, both held at the model.
         plain = asyncio.create_task(http.post(f"/api/{alice}/chat", json={"message": "add milk"}, headers=alice_auth))
         streamed = asyncio.create_task(
             http.post(f"/api/{alice}/chat/stream", json={"message": "add eggs"}, headers=alice_auth)
         )
-        await until(lambda: len(waiting) == 2)
+        await until(lambda: gated.waiting == 2)
 
         for path in ("chat", "chat/stream"):
             refused = await http.post(f"/api/{bob}/{path}", json={"message": "add bread"}, headers=bob_auth)
@@ -104,7 +103,7 @@ async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_noth
         # Other routes are not turns and are not limited.
         assert (await http.get(f"/api/{alice}/todos", headers=alice_auth)).status_code == 200
 
-        opened.set()
+        gated.gate.set()
         assert (await plain).status_code == 200
         done = await streamed
         assert done.status_code == 200
@@ -112,33 +111,32 @@ async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_noth
         assert events[-1][0] == "done"
 
         # Both slots are free again.
-        await until(lambda: app.state.admission.inflight == 0)
+        await until(lambda: AppState.of(app).admission.inflight == 0)
         again = await http.post(f"/api/{bob}/chat", json={"message": "add bread"}, headers=bob_auth)
         assert again.status_code == 200, again.text
-    assert app.state.admission.rejected == 3
+    assert AppState.of(app).admission.rejected == 3
 
 
 async def test_a_streamed_turn_keeps_its_slot_after_its_client_leaves_until_it_ends(
     database_url: str,
     database: Database,
-    gate: tuple[asyncio.Event, list[object]],
+    gated: GatedModel,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
 ) -> None:
-    opened, waiting = gate
-    app = create_app(limited(database_url, 1))
+    app = create_app(limited(database_url, 1), model_provider=ModelSlot(gated))
     async with serve_asgi(app) as (_, base_url), httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         url = f"/api/{alice}/chat/stream"
         async with http.stream("POST", url, json={"message": "add milk"}, headers=alice_auth) as response:
             assert response.status_code == 200
-            await until(lambda: len(waiting) == 1)
+            await until(lambda: gated.waiting == 1)
         # The client is gone; the turn is not: it still counts.
         refused = await http.post(f"/api/{alice}/chat", json={"message": "add eggs"}, headers=alice_auth)
         assert_error(refused, 503, "overloaded")
         assert "retry-after" in refused.headers
 
-        opened.set()
-        await until(lambda: app.state.admission.inflight == 0)
+        gated.gate.set()
+        await until(lambda: AppState.of(app).admission.inflight == 0)
         assert await count_rows(database, alice) == (1, 4)  # the left turn was stored whole
         assert (
             await http.post(url.removesuffix("/stream"), json={"message": "add eggs"}, headers=alice_auth)
@@ -154,7 +152,7 @@ async def test_failed_turns_give_their_slot_back(
         for path in ("chat", "chat/stream"):
             assert_error(await http.post(f"/api/{alice}/{path}", json=unknown, headers=alice_auth), 404, "not_found")
         assert_error(await http.post(f"/api/{alice}/chat", json={"message": "add milk"}), 401, "unauthorized")
-        assert app.state.admission.inflight == 0
+        assert AppState.of(app).admission.inflight == 0
         assert (
             await http.post(f"/api/{alice}/chat", json={"message": "add milk"}, headers=alice_auth)
         ).status_code == 200
@@ -163,9 +161,9 @@ async def test_failed_turns_give_their_slot_back(
 async def test_no_limit_when_set_to_zero(database_url: str, database: Database) -> None:
     app = create_app(limited(database_url, 0))
     async with app.router.lifespan_context(app):
-        slots = [app.state.admission.admit() for _ in range(1000)]
-        assert app.state.admission.inflight == 1000
+        slots = [AppState.of(app).admission.admit() for _ in range(1000)]
+        assert AppState.of(app).admission.inflight == 1000
         for slot in slots:
             slot.release()
             slot.release()  # once only, however often
-        assert app.state.admission.inflight == 0
+        assert AppState.of(app).admission.inflight == 0

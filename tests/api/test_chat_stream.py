@@ -10,13 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import httpx2
 import openai
 import pytest
-from fastapi import FastAPI
 from sqlmodel import col, select
 
 from service.agent.offline import OfflineModel
-from service.agent.providers import ModelFactory
 from service.api import chat as chat_api
 from service.app import create_app
 from service.config import Settings
@@ -24,6 +23,7 @@ from service.db import Database
 from service.models import AgentMessage, Task
 from tests.api.helpers import PacedModel, assert_error, parse_sse
 from tests.live_server import serve_asgi
+from tests.scripted_model import ModelSlot
 
 Events = list[tuple[str, Any]]
 
@@ -42,8 +42,10 @@ class FailingModel(OfflineModel):
                 raise self.error
 
 
-def use_model(app: FastAPI, model: OfflineModel) -> None:
-    app.state.agent.models.model_for_turn = lambda: model
+@pytest.fixture
+def model_provider() -> ModelSlot:
+    """The app's models: the offline model until a test puts another in the slot."""
+    return ModelSlot()
 
 
 async def stream(
@@ -123,7 +125,8 @@ async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
 ) -> None:
     """Alice chats through /chat, Bob says the same through /chat/stream: same answers, same rows."""
     messages = ["put milk and eggs on my list", "I bought the milk", "what's done?"]
-    plain_id = streamed_id = None
+    plain_id: str | None = None
+    streamed_id: str | None = None
     for message in messages:
         response = await client.post(
             f"/api/{alice}/chat", json={"message": message, "conversation_id": plain_id}, headers=alice_auth
@@ -135,6 +138,7 @@ async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
         assert streamed["response"] == plain["response"]
         assert [c["name"] for c in streamed["tool_calls"]] == [c["name"] for c in plain["tool_calls"]]
 
+    assert plain_id is not None and streamed_id is not None
     plain_rows = await stored_turns(database, plain_id)
     assert len(plain_rows) >= 3 * len(messages)
     assert await stored_turns(database, streamed_id) == plain_rows
@@ -210,7 +214,7 @@ async def test_refusals_before_the_stream_are_plain_json_errors(
         (
             openai.BadRequestError(
                 "internal detail that must not leak",
-                response=httpx.Response(400, request=httpx.Request("POST", "http://model")),
+                response=httpx2.Response(400, request=httpx2.Request("POST", "http://model")),  # openai's httpx
                 body=None,
             ),
             "model_unavailable",
@@ -218,15 +222,15 @@ async def test_refusals_before_the_stream_are_plain_json_errors(
     ],
 )
 async def test_a_failure_after_the_stream_started_is_an_error_event(
-    app: FastAPI,
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
     database: Database,
+    model_provider: ModelSlot,
     error: Exception,
     code: str,
 ) -> None:
-    use_model(app, FailingModel(error))
+    model_provider.model = FailingModel(error)
     events, _ = await stream(client, alice, alice_auth, "hello")
     names = [name for name, _ in events]
     # The SDK may drop deltas still queued when the run fails; what matters is how the stream ends.
@@ -238,32 +242,36 @@ async def test_a_failure_after_the_stream_started_is_an_error_event(
 
 
 async def test_heartbeats_while_the_turn_is_quiet(
-    app: FastAPI,
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
+    model_provider: ModelSlot,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(chat_api, "HEARTBEAT_S", 0.01)
-    use_model(app, PacedModel(pause_s=0.04))
+    model_provider.model = PacedModel(pause_s=0.04)
     events, pings = await stream(client, alice, alice_auth, "add buy milk")
     assert pings >= 2
     assert events[0][0] == "conversation" and events[-1][0] == "done"
 
 
 async def test_turns_of_one_conversation_do_not_interleave(
-    app: FastAPI, client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], database: Database
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    database: Database,
+    model_provider: ModelSlot,
 ) -> None:
     first, _ = await stream(client, alice, alice_auth, "hello")
     conversation_id = first[0][1]["conversation_id"]
-    use_model(app, PacedModel(pause_s=0.01))
+    model_provider.model = PacedModel(pause_s=0.01)
     both = await asyncio.gather(
         stream(client, alice, alice_auth, "add buy milk", conversation_id),
         stream(client, alice, alice_auth, "add call mom", conversation_id),
     )
     assert all(events[-1][0] == "done" for events, _ in both)
     rows = await stored_turns(database, conversation_id)
-    turns = [content for role, _, _, content in rows if role == "user"]
+    turns = [content or "" for role, _, _, content in rows if role == "user"]
     assert turns[0] == "hello" and sorted(turns[1:]) == ["add buy milk", "add call mom"]
     # Each turn is whole and in one piece: user, call, output, answer.
     kinds = [kind for _, kind, _, _ in rows[2:]]
@@ -271,9 +279,9 @@ async def test_turns_of_one_conversation_do_not_interleave(
 
 
 @pytest.fixture
-def paced_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every turn of apps made from now on runs on a slow offline model: time to disconnect mid-turn."""
-    monkeypatch.setattr(ModelFactory, "model_for_turn", lambda self: PacedModel(pause_s=0.05))
+def paced_model() -> ModelSlot:
+    """A slow offline model for an app of the test's own: time to disconnect mid-turn."""
+    return ModelSlot(PacedModel(pause_s=0.05))
 
 
 async def read_until(response: httpx.Response, event: str) -> Events:
@@ -296,9 +304,12 @@ async def wait_for_rows(database: Database, conversation_id: str, count: int) ->
 
 
 async def test_a_client_that_disconnects_mid_turn_leaves_the_whole_turn_stored(
-    paced_model: None, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+    paced_model: ModelSlot, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:
-    async with serve_asgi(create_app(settings)) as (_, base_url), httpx.AsyncClient(base_url=base_url) as http:
+    async with (
+        serve_asgi(create_app(settings, model_provider=paced_model)) as (_, base_url),
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
         url = f"/api/{alice}/chat/stream"
         async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
             events = await read_until(response, "tool_call")
@@ -325,9 +336,12 @@ async def test_a_client_that_disconnects_mid_turn_leaves_the_whole_turn_stored(
 
 
 async def test_shutdown_waits_for_a_turn_whose_client_left(
-    paced_model: None, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+    paced_model: ModelSlot, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:
-    async with serve_asgi(create_app(settings)) as (server, base_url), httpx.AsyncClient(base_url=base_url) as http:
+    async with (
+        serve_asgi(create_app(settings, model_provider=paced_model)) as (server, base_url),
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
         url = f"/api/{alice}/chat/stream"
         async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
             events = await read_until(response, "conversation")

@@ -223,6 +223,7 @@ async def test_create_conversation_shortens_a_derived_title(database: Database, 
         blank = await conversations.create_conversation(db, alice, " \n ")
         untitled = await conversations.create_conversation(db, alice, None)
         stored = (await db.exec(select(AgentSession).where(col(AgentSession.id) == long.id))).one()
-    assert long.title is not None and len(long.title) == 200 and long.title.startswith("remind me very")
+    assert long.title is not None and len(long.title) == conversations.DERIVED_TITLE_CHARS
+    assert long.title.startswith("remind me very")
     assert long.title.endswith("…") and stored.title == long.title
     assert blank.title is None and untitled.title is None

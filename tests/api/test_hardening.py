@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.agent.offline import OfflineModel
 from tests.api.helpers import assert_error, chat, parse_sse
+from tests.scripted_model import ModelSlot
 
 
 class GatedModel(OfflineModel):
@@ -36,13 +37,18 @@ class GatedModel(OfflineModel):
             yield event
 
 
+@pytest.fixture
+def model_provider() -> ModelSlot:
+    """The app's models: the offline model until a test puts a gated one in the slot."""
+    return ModelSlot()
+
+
 async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
-    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str]
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
 ) -> None:
     """Issue 13 item 5: storing the turn hit the foreign key of the deleted conversation: a 500."""
     conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
-    model = GatedModel()
-    app.state.agent.models.model_for_turn = lambda: model
+    model = model_provider.model = GatedModel()
     turn = asyncio.create_task(
         client.post(
             f"/api/{alice}/chat", json={"message": "add buy milk", "conversation_id": conversation}, headers=alice_auth
@@ -59,11 +65,10 @@ async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
 
 
 async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_error_event(
-    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str]
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
 ) -> None:
     conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
-    model = GatedModel()
-    app.state.agent.models.model_for_turn = lambda: model
+    model = model_provider.model = GatedModel()
     turn = asyncio.create_task(
         client.post(
             f"/api/{alice}/chat/stream",

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from agents import ModelProvider
 from service.app import create_app
 from service.config import Settings
 from service.db import Database
-from tests.api.conftest import make_token, settings  # noqa: F401  (the API tests' fixtures, shared)
+from tests.api.conftest import make_token, model_provider, settings  # noqa: F401  (the API tests' fixtures, shared)
 from tests.live_server import serve_asgi
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,8 +36,12 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} i
 
 
 @pytest.fixture
-async def base_url(settings: Settings, database: Database) -> AsyncIterator[str]:  # noqa: F811
-    async with serve_asgi(create_app(settings)) as (_, url):
+async def base_url(
+    settings: Settings,  # noqa: F811
+    database: Database,
+    model_provider: ModelProvider | None,  # noqa: F811
+) -> AsyncIterator[str]:
+    async with serve_asgi(create_app(settings, model_provider=model_provider)) as (_, url):
         yield url
 
 

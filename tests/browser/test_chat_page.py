@@ -14,9 +14,9 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, Route, expect
 
 from service.__main__ import DEV_USER
-from service.agent.providers import ModelFactory
 from tests.api.helpers import PacedModel
 from tests.browser.conftest import needs_chromium
+from tests.scripted_model import ModelSlot
 
 pytestmark = needs_chromium
 
@@ -38,9 +38,15 @@ WATCH_ANSWERS = """() => {
 
 
 @pytest.fixture
-def paced_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def model_provider() -> ModelSlot:
+    """The app's models: the offline model until a test puts another in the slot."""
+    return ModelSlot()
+
+
+@pytest.fixture
+def paced_model(model_provider: ModelSlot) -> None:
     """Deltas far enough apart for the page to draw each one."""
-    monkeypatch.setattr(ModelFactory, "model_for_turn", lambda self: PacedModel(pause_s=0.04))
+    model_provider.model = PacedModel(pause_s=0.04)
 
 
 @pytest.fixture

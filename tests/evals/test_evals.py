@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ async def test_a_tool_ignoring_completed_fails_the_final_state_metric(
 ) -> None:
     real_update = todos.update_todo
 
-    async def broken_update(*args, completed=None, **kwargs):  # type: ignore[no-untyped-def]
+    async def broken_update(*args: Any, completed: bool | None = None, **kwargs: Any) -> Any:
         return await real_update(*args, **kwargs)  # drops `completed` on the floor
 
     chosen = [c for c in CASES if "complete" in c.tags or "reopen" in c.tags]
@@ -102,7 +103,7 @@ async def test_one_changed_word_makes_the_committed_cassettes_stale(
     assert breaches(report["summary"], load_thresholds()) != []
 
 
-def _responder(body: dict) -> Reply:  # type: ignore[type-arg]
+def _responder(body: dict[str, Any]) -> Reply:
     """A tiny deterministic "model": list first, then answer from what the tool said."""
     last = body["messages"][-1]
     if last["role"] == "user":
@@ -138,7 +139,7 @@ async def test_changed_instructions_make_cassettes_stale_and_rerecording_fixes_i
         text = cassette.read_text()
         assert SECRET not in text and "authorization" not in text.lower() and "cookie" not in text.lower()
 
-    async def replay() -> dict:  # type: ignore[type-arg]
+    async def replay() -> dict[str, Any]:
         return build_report([await run_cases(chosen, replay_target(folder), workspace)])
 
     assert [c["status"] for c in (await replay())["cases"]] == recorded  # replay scores as the recording did
@@ -189,7 +190,7 @@ async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> No
         }
     )
 
-    def conversation(batch: list[dict]) -> Conversation:  # type: ignore[type-arg]
+    def conversation(batch: list[dict[str, Any]]) -> Conversation:
         scored = one_call_per_item(batch)
         turn = TurnRecord(
             "milk and bread are done",
@@ -208,7 +209,7 @@ async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> No
             [turn], final_todos=[{"title": " buy MILK", "completed": True, "description": None, "due_date": None}]
         )
 
-    async def score(batch: list[dict]) -> dict:  # type: ignore[type-arg]
+    async def score(batch: list[dict[str, Any]]) -> dict[str, Any]:
         report = await dataset([case]).evaluate(lambda _: conversation(batch), name="m", progress=False)
         return build_report([report])["cases"][0]
 

@@ -28,6 +28,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures, re-exported for this 
     bob_auth,
     client,
     make_token,
+    model_provider,
 )
 
 AppClient = Callable[..., Awaitable[httpx.AsyncClient]]

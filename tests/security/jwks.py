@@ -57,7 +57,7 @@ class SigningKey:
     def raw_signer(self, data: bytes) -> bytes:
         """The bare signature of `data`, for tokens put together by hand."""
         algorithm = get_default_algorithms()[self.alg]
-        return algorithm.sign(data, self.private)  # type: ignore[arg-type]
+        return algorithm.sign(data, self.private)
 
     def sign(self, claims: dict[str, Any], **headers: Any) -> str:
         return jwt.encode(claims, self.private, algorithm=self.alg, headers={"kid": self.kid, **headers})

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from service.app import create_app
 from service.config import Settings
 from tests.api.conftest import app_settings
-from tests.security.test_malicious_model import Alice, ScriptedModel, alice_todos, alices_todos
+from tests.scripted_model import ModelSlot, scripted
+from tests.security.test_malicious_model import Alice, alice_todos, alices_todos
 
 __all__ = ["alice_todos"]  # the fixture, shared
 
@@ -25,17 +23,14 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+def model_provider() -> ModelSlot:
+    return ModelSlot()
 
 
 async def test_bulk_delete_of_alices_ids_from_bobs_chat_pauses_without_naming_hers_and_yes_deletes_nothing(
-    client: httpx.AsyncClient, app: FastAPI, alice_todos: Alice, bob: uuid.UUID, bob_auth: dict[str, str]
+    client: httpx.AsyncClient, model_provider: ModelSlot, alice_todos: Alice, bob: uuid.UUID, bob_auth: dict[str, str]
 ) -> None:
-    model = ScriptedModel([[("delete_todo", {"todo": todo_id}) for todo_id in alice_todos.ids], "All gone."])
-    app.state.agent.models.model_for_turn = lambda: model
+    model_provider.model = scripted([[("delete_todo", {"todo": todo_id}) for todo_id in alice_todos.ids], "All gone."])
     paused = await client.post(f"/api/{bob}/chat", json={"message": "delete all of these"}, headers=bob_auth)
     assert paused.status_code == 200, paused.text
     body = paused.json()

@@ -28,7 +28,7 @@ async def jwks() -> AsyncIterator[JwksServer]:
 
 async def test_unknown_kids_while_the_jwks_endpoint_hangs_do_not_queue_sign_ins(
     app_client, jwks: JwksServer, alice: uuid.UUID
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Before: each made-up kid refetched in turn under one lock (5 s, 10 s, ... 30 s) and a valid token
     waited behind them all. Now a failed fetch starts a cool-down, unknown kids share one fetch, and a
     known kid never waits for a fetch."""
@@ -79,7 +79,7 @@ async def test_string_nbf_and_iat_are_refused(client: httpx.AsyncClient, alice: 
 def test_production_refuses_a_short_hs256_secret() -> None:
     """Before: ENV=production started with a 1-byte secret."""
     with pytest.raises(ValidationError, match="AUTH_JWT_SECRET"):
-        Settings(_env_file=None, env="production", auth_jwt_secret="x")  # type: ignore[call-arg]
+        Settings(_env_file=None, env="production", auth_jwt_secret="x")
     with pytest.raises(ValidationError, match="AUTH_JWT_SECRET"):
-        Settings(_env_file=None, env="production", auth_jwt_secret="é" * 15)  # type: ignore[call-arg]  # 30 bytes
-    Settings(_env_file=None, env="production", auth_jwt_secret="s" * 32)  # type: ignore[call-arg]
+        Settings(_env_file=None, env="production", auth_jwt_secret="é" * 15)  # 30 bytes
+    Settings(_env_file=None, env="production", auth_jwt_secret="s" * 32)

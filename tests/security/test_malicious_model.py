@@ -13,105 +13,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseOutputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
-from agents.usage import Usage
-from fastapi import FastAPI
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
-from openai.types.responses.response_prompt_param import ResponsePromptParam
+from agents.testing import ScriptedModel
 
-from service.agent.offline.model import stream_events
 from tests.api.helpers import parse_sse
+from tests.scripted_model import Call, ModelSlot, scripted, tool_outputs
 
-Call = tuple[str, dict[str, Any]]
 
-
-@dataclass
-class ScriptedModel(Model):
-    """Answers its n-th call with `steps[n]`: a list of tool calls, or (a string) its final reply.
-
-    Every input it is sent is kept, so a test reads the tool outputs exactly as the model saw them.
-    """
-
-    steps: list[list[Call] | str]
-    inputs: list[list[dict[str, Any]]] = field(default_factory=list)
-
-    def _respond(self, input: str | list[TResponseInputItem]) -> ModelResponse:
-        items = [{"role": "user", "content": input}] if isinstance(input, str) else [dict(i) for i in input]
-        self.inputs.append(items)
-        step = self.steps[len(self.inputs) - 1] if len(self.inputs) <= len(self.steps) else "Done."
-        output: list[TResponseOutputItem]
-        if isinstance(step, str):
-            text = ResponseOutputText(type="output_text", text=step, annotations=[], logprobs=[])
-            output = [
-                ResponseOutputMessage(
-                    id=f"msg_{len(self.inputs)}", type="message", role="assistant", status="completed", content=[text]
-                )
-            ]
-        else:
-            output = [
-                ResponseFunctionToolCall(
-                    type="function_call",
-                    call_id=f"call_{len(self.inputs)}_{n}",
-                    name=name,
-                    arguments=json.dumps(arguments),
-                    status="completed",
-                )
-                for n, (name, arguments) in enumerate(step)
-            ]
-        return ModelResponse(output=output, usage=Usage(requests=1), response_id=None)
-
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> ModelResponse:
-        return self._respond(input)
-
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        for event in stream_events(self._respond(input)):
-            yield event
-
-    def outputs(self) -> dict[str, Any]:
-        """Tool outputs by call id, parsed, as the model was given them."""
-        return {
-            item["call_id"]: json.loads(item["output"])
-            for items in self.inputs
-            for item in items
-            if item.get("type") == "function_call_output"
-        }
+@pytest.fixture
+def model_provider() -> ModelSlot:
+    """The app's models: each test puts its scripted model in the slot."""
+    return ModelSlot()
 
 
 @dataclass(frozen=True)
@@ -151,6 +68,12 @@ SPELLINGS: dict[str, Callable[[str], str]] = {
     "tab-newline": lambda todo_id: f"\t{todo_id}\n",
 }
 
+
+def spelled(tool: str, spell: Callable[[str], str], **arguments: Any) -> Callable[[list[str]], list[Call]]:
+    """One call of `tool` on Alice's second todo, its id spelled by `spell`."""
+    return lambda ids: [(tool, {"todo": spell(ids[1]), **arguments})]
+
+
 # Each script: the attacker's tool calls, given Alice's todo ids. Calls on Alice's ids are the attack;
 # the same calls on a fresh random id are the control their output must be identical to.
 ATTACKS: dict[str, Callable[[list[str]], list[Call]]] = {
@@ -159,14 +82,8 @@ ATTACKS: dict[str, Callable[[list[str]], list[Call]]] = {
         ("update_todo", {"todo": ids[2], "completed": False, "description": "owned by bob"}),
     ],
     "delete-all": lambda ids: [("delete_todo", {"todo": todo_id}) for todo_id in ids],
-    **{
-        f"update-{label}": lambda ids, spell=spell: [("update_todo", {"todo": spell(ids[1]), "completed": True})]
-        for label, spell in SPELLINGS.items()
-    },
-    **{
-        f"delete-{label}": lambda ids, spell=spell: [("delete_todo", {"todo": spell(ids[1])})]
-        for label, spell in SPELLINGS.items()
-    },
+    **{f"update-{label}": spelled("update_todo", spell, completed=True) for label, spell in SPELLINGS.items()},
+    **{f"delete-{label}": spelled("delete_todo", spell) for label, spell in SPELLINGS.items()},
 }
 CONTROLS: dict[str, Call] = {
     "update_todo": ("update_todo", {"todo": str(uuid.uuid4()), "title": "pwned", "completed": True}),
@@ -203,14 +120,14 @@ class Reply:
 
 async def chat_as(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    models: ModelSlot,
     model: ScriptedModel,
     user: uuid.UUID,
     auth: dict[str, str],
     endpoint: str = "chat",
 ) -> Reply:
     """One turn played by `model`, through `POST /chat` or `POST /chat/stream`."""
-    app.state.agent.models.model_for_turn = lambda: model
+    models.model = model
     response = await client.post(f"/api/{user}/{endpoint}", json={"message": "tidy up my list"}, headers=auth)
     assert response.status_code == 200, response.text
     if endpoint == "chat":
@@ -227,7 +144,7 @@ async def chat_as(
 @pytest.mark.parametrize("attack", list(ATTACKS))
 async def test_tool_calls_on_alices_ids_are_blocked_like_missing_ids(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    model_provider: ModelSlot,
     alice_todos: Alice,
     bob: uuid.UUID,
     bob_auth: dict[str, str],
@@ -236,11 +153,11 @@ async def test_tool_calls_on_alices_ids_are_blocked_like_missing_ids(
 ) -> None:
     calls = ATTACKS[attack](alice_todos.ids)
     controls = [CONTROLS[name] for name in sorted({name for name, _ in calls})]
-    model = ScriptedModel([calls + controls, "All done."])
+    model = scripted([calls + controls, "All done."])
 
-    body = (await chat_as(client, app, model, bob, bob_auth, endpoint)).body
+    body = (await chat_as(client, model_provider, model, bob, bob_auth, endpoint)).body
 
-    outputs = model.outputs()
+    outputs = tool_outputs(model)
     assert len(outputs) == len(calls) + len(controls)
     by_call = [outputs[f"call_1_{n}"] for n in range(len(calls) + len(controls))]
     control_outputs = {name: by_call[len(calls) + n] for n, (name, _) in enumerate(controls)}
@@ -254,14 +171,14 @@ async def test_tool_calls_on_alices_ids_are_blocked_like_missing_ids(
 
 
 async def test_list_todos_pagination_tricks_only_ever_page_bobs_list(
-    client: httpx.AsyncClient, app: FastAPI, alice_todos: Alice, bob: uuid.UUID, bob_auth: dict[str, str]
+    client: httpx.AsyncClient, model_provider: ModelSlot, alice_todos: Alice, bob: uuid.UUID, bob_auth: dict[str, str]
 ) -> None:
     await client.post(f"/api/{bob}/todos", json={"title": "Bob's only todo"}, headers=bob_auth)
-    model = ScriptedModel([[("list_todos", args) for args in LIST_TRICKS], "Here you go."])
+    model = scripted([[("list_todos", args) for args in LIST_TRICKS], "Here you go."])
 
-    body = (await chat_as(client, app, model, bob, bob_auth)).body
+    body = (await chat_as(client, model_provider, model, bob, bob_auth)).body
 
-    outputs = model.outputs()
+    outputs = tool_outputs(model)
     assert len(outputs) == len(LIST_TRICKS)
     for output in outputs.values():
         if "error" in output:  # refused arguments get a short, actionable error, never a crash
@@ -278,7 +195,7 @@ async def test_list_todos_pagination_tricks_only_ever_page_bobs_list(
 @pytest.mark.parametrize("endpoint", ["chat", "chat/stream"])
 async def test_a_reply_naming_alices_todos_is_replaced_by_the_refusal(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    model_provider: ModelSlot,
     alice_todos: Alice,
     bob: uuid.UUID,
     bob_auth: dict[str, str],
@@ -287,9 +204,9 @@ async def test_a_reply_naming_alices_todos_is_replaced_by_the_refusal(
     """The model invents nothing it could not know here, yet leaks anyway: the output guardrail stops it."""
     todo = alice_todos.todos[0]
     leak = f'Your list:\n1. {todo["title"]}\nAlso "{alice_todos.todos[1]["title"]}" ({todo["id"]}).'
-    model = ScriptedModel([leak])
+    model = scripted([leak])
 
-    reply = await chat_as(client, app, model, bob, bob_auth, endpoint)
+    reply = await chat_as(client, model_provider, model, bob, bob_auth, endpoint)
 
     assert reply.body["guardrail"] is not None and reply.body["guardrail"]["name"] == "output_scope", reply.body
     for secret in alice_todos.secrets:

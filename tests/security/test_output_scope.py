@@ -20,9 +20,10 @@ from service.agent.runtime import AgentRuntime
 from service.agent.tools import ALL_TOOLS
 from service.db import Database
 from service.models import Task, User
-from tests.unit.test_turn_outcomes import ScriptedModel, runtime, use
+from tests.scripted_model import ModelSlot, scripted
+from tests.unit.test_turn_outcomes import models, runtime
 
-__all__ = ["runtime"]  # the fixture, imported for these tests
+__all__ = ["models", "runtime"]  # the fixtures, imported for these tests
 LIST_ALL = ("list_todos", {"completed": None, "limit": None, "offset": None})
 
 
@@ -44,19 +45,19 @@ def todo_argument(tool: str) -> str:
 
 @pytest.mark.parametrize("someone_else_has_it", [False, True])
 async def test_the_verdict_does_not_depend_on_other_users_titles(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID, someone_else_has_it: bool
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID, someone_else_has_it: bool
 ) -> None:
     """Before: refused exactly when another user owned a todo titled "Plan the heist" (an oracle)."""
     if someone_else_has_it:
         await other_user(database, "Plan the heist")
-    use(runtime, ScriptedModel([[LIST_ALL], 'No, "Plan the heist" is not on your list.']))
+    models.model = scripted([[LIST_ALL], 'No, "Plan the heist" is not on your list.'])
     result = await runtime.run_turn(user_id, 'Is "Plan the heist" on my list?', None)
     assert result.guardrail is None
     assert result.response == 'No, "Plan the heist" is not on your list.'
 
 
 async def test_todos_titled_like_common_replies_do_not_block_other_users(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     """Before: another user who added todos titled like the help answer's examples got it refused for everyone."""
     first = await runtime.run_turn(user_id, "help", None)
@@ -70,33 +71,33 @@ async def test_todos_titled_like_common_replies_do_not_block_other_users(
 
 
 async def test_a_quotation_after_an_apostrophe_is_still_judged(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     """Before: the apostrophe of "couldn't" opened a "quotation" that swallowed the real one's opening
     quote, so another user's title inside it was never checked and reached the user."""
     await other_user(database, "Pay the Zanzibar bail")
-    use(runtime, ScriptedModel([[LIST_ALL], 'I couldn\'t find "Pay the Zanzibar bail" on your list.']))
+    models.model = scripted([[LIST_ALL], 'I couldn\'t find "Pay the Zanzibar bail" on your list.'])
     result = await runtime.run_turn(user_id, "what is on my list?", None)
     assert result.guardrail is not None and result.guardrail["name"] == "output_scope"
     assert "Zanzibar" not in result.response
 
 
-async def test_apostrophes_alone_are_no_quotation(runtime: AgentRuntime, user_id: uuid.UUID) -> None:
+async def test_apostrophes_alone_are_no_quotation(runtime: AgentRuntime, models: ModelSlot, user_id: uuid.UUID) -> None:
     reply = "I couldn't find anything, and there's nothing due. Don't worry, it's all clear!"
-    use(runtime, ScriptedModel([[LIST_ALL], reply]))
+    models.model = scripted([[LIST_ALL], reply])
     result = await runtime.run_turn(user_id, "what is due?", None)
     assert result.guardrail is None and result.response == reply
 
 
 async def test_a_reply_may_quote_the_id_of_the_todo_it_just_deleted(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     """Before: the deleted id no longer existed, and a missing id counted as someone else's: refused."""
     async with database.session() as db:
         doomed = await todos.add_todo(db, user_id, title="Old chore")
     delete = ("delete_todo", {todo_argument("delete_todo"): str(doomed.id)})
     reply = f'Deleted "Old chore" (id {doomed.id}).'
-    use(runtime, ScriptedModel([[LIST_ALL], [delete], reply]))
+    models.model = scripted([[LIST_ALL], [delete], reply])
     result = await runtime.run_turn(user_id, "delete the old chore", None)
     assert result.guardrail is None, result
     assert result.response == reply
@@ -105,23 +106,23 @@ async def test_a_reply_may_quote_the_id_of_the_todo_it_just_deleted(
 
 
 async def test_an_id_the_turn_never_saw_is_refused_even_if_it_exists_nowhere(
-    runtime: AgentRuntime, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, user_id: uuid.UUID
 ) -> None:
     """Existing (someone else's) or not, an id this turn never saw is refused alike: no oracle either way."""
-    use(runtime, ScriptedModel([[LIST_ALL], f"Your todo is {uuid.uuid4()}."]))
+    models.model = scripted([[LIST_ALL], f"Your todo is {uuid.uuid4()}."])
     result = await runtime.run_turn(user_id, "what is on my list?", None)
     assert result.guardrail is not None and result.guardrail["name"] == "output_scope"
 
 
 async def test_a_title_the_turn_never_saw_is_refused_and_the_users_own_passes(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     async with database.session() as db:
         await todos.add_todo(db, user_id, title="Water the ferns")
-    use(runtime, ScriptedModel([[LIST_ALL], "Your list:\n1. Water the ferns (due Friday)\n2. Feed the quokka"]))
+    models.model = scripted([[LIST_ALL], "Your list:\n1. Water the ferns (due Friday)\n2. Feed the quokka"])
     blocked = await runtime.run_turn(user_id, "what is on my list?", None)
     assert blocked.guardrail is not None and "quokka" not in blocked.response
 
-    use(runtime, ScriptedModel([[LIST_ALL], "Your list:\n1. **Water the ferns** - not done yet"]))
+    models.model = scripted([[LIST_ALL], "Your list:\n1. **Water the ferns** - not done yet"])
     passed = await runtime.run_turn(user_id, "what is on my list?", None)
     assert passed.guardrail is None, passed.response

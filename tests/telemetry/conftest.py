@@ -24,6 +24,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API te
     bob_auth,
     client,
     make_token,
+    model_provider,
     settings,
 )
 

@@ -82,10 +82,10 @@ async def test_history_window_never_orphans_a_tool_output(memory: AgentMessageSe
         window = await memory.get_items(limit=limit)
         assert len(window) <= limit
         assert window, f"limit {limit} gave an empty window"
-        assert window[0].get("type") != "function_call_output"  # type: ignore[union-attr]
+        assert window[0].get("type") != "function_call_output"
         assert_no_orphans(window)  # type: ignore[arg-type]
     window = await memory.get_items(limit=20)
-    assert window[-1]["content"] == tool_turn(9)[-1]["content"]  # type: ignore[index]
+    assert dict(window[-1])["content"] == tool_turn(9)[-1]["content"]
 
 
 async def test_complete_pairs_drops_both_kinds_of_orphan() -> None:
@@ -96,7 +96,7 @@ async def test_complete_pairs_drops_both_kinds_of_orphan() -> None:
 async def test_pop_and_clear(memory: AgentMessageSession) -> None:
     await memory.add_items([user("one"), answer("two")])  # type: ignore[list-item]
     popped = await memory.pop_item()
-    assert popped is not None and popped["role"] == "assistant"  # type: ignore[index]
+    assert popped is not None and dict(popped)["role"] == "assistant"
     assert await memory.get_items() == [user("one")]
     await memory.clear_session()
     assert await memory.get_items() == []

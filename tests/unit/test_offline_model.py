@@ -121,8 +121,8 @@ async def stored(context: TurnContext) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         while True:
             page = await todos.list_todos(db, context.user_id, limit=100, offset=len(rows))
-            rows += [todos.todo_json(task) for task in page.todos]
-            if not page.has_more:
+            rows += [todos.Todo.model_validate(task).model_dump(mode="json") for task in page.todos]
+            if not page.pagination().has_more:
                 return rows
 
 

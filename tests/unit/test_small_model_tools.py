@@ -11,9 +11,10 @@ from typing import Any
 from service import todos
 from service.agent.runtime import AgentRuntime
 from service.db import Database
-from tests.unit.test_turn_outcomes import ScriptedModel, runtime, stored, use
+from tests.scripted_model import ModelSlot, scripted
+from tests.unit.test_turn_outcomes import models, runtime, stored
 
-__all__ = ["runtime"]  # the fixture, shared with test_turn_outcomes
+__all__ = ["models", "runtime"]  # the fixtures, shared with test_turn_outcomes
 
 
 async def _titles(database: Database, user_id: uuid.UUID) -> dict[str, bool]:
@@ -28,58 +29,58 @@ async def _seed(database: Database, user_id: uuid.UUID, *titles: str) -> None:
 
 
 async def test_one_update_call_completes_several_todos(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     await _seed(database, user_id, "Buy milk", "Buy bread", "Call mom")
-    use(runtime, ScriptedModel([[("update_todo", {"todo": ["milk", "bread"], "completed": True})], "Done."]))
+    models.model = scripted([[("update_todo", {"todo": ["milk", "bread"], "completed": True})], "Done."])
     result = await runtime.run_turn(user_id, "got the milk and the bread, check both off", None)
     assert [t["title"] for t in result.tool_results[0]["output"]["todos"]] == ["Buy milk", "Buy bread"]
     assert await _titles(database, user_id) == {"Buy milk": True, "Buy bread": True, "Call mom": False}
 
 
 async def test_a_list_with_one_unknown_todo_changes_nothing(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     await _seed(database, user_id, "Buy milk", "Call mom")
-    use(runtime, ScriptedModel([[("update_todo", {"todo": ["milk", "gym"], "completed": True})], "Hm."]))
+    models.model = scripted([[("update_todo", {"todo": ["milk", "gym"], "completed": True})], "Hm."])
     result = await runtime.run_turn(user_id, "milk and gym are done", None)
     assert result.tool_results[0]["output"]["error"]["code"] == "not_found"
     assert await _titles(database, user_id) == {"Buy milk": False, "Call mom": False}
 
 
 async def test_renaming_several_todos_to_one_title_is_refused(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     await _seed(database, user_id, "Buy milk", "Call mom")
-    use(runtime, ScriptedModel([[("update_todo", {"todo": ["milk", "mom"], "title": "Same"})], "Hm."]))
+    models.model = scripted([[("update_todo", {"todo": ["milk", "mom"], "title": "Same"})], "Hm."])
     result = await runtime.run_turn(user_id, "rename both", None)
     assert result.tool_results[0]["output"]["error"]["code"] == "invalid_argument"
     assert await _titles(database, user_id) == {"Buy milk": False, "Call mom": False}
 
 
 async def test_a_due_date_in_the_users_words_is_read_against_the_turns_date(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     runtime.clock = lambda: datetime(2026, 11, 24, 12, tzinfo=UTC)
-    use(runtime, ScriptedModel([[("add_todo", {"title": "Send the invoice", "due_date": "Friday"})], "Added."]))
+    models.model = scripted([[("add_todo", {"title": "Send the invoice", "due_date": "Friday"})], "Added."])
     result = await runtime.run_turn(user_id, "send the invoice by friday", None)
     assert result.tool_results[0]["output"]["todo"]["due_date"] == "2026-11-27"  # Tuesday the 24th -> Friday
 
 
 async def test_a_due_date_that_is_no_date_is_an_error_the_model_can_act_on(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
-    use(runtime, ScriptedModel([[("add_todo", {"title": "Send the invoice", "due_date": "whenever"})], "Hm."]))
+    models.model = scripted([[("add_todo", {"title": "Send the invoice", "due_date": "whenever"})], "Hm."])
     result = await runtime.run_turn(user_id, "send the invoice whenever", None)
     assert result.tool_results[0]["output"]["error"]["code"] == "invalid_argument"
     assert await _titles(database, user_id) == {}
 
 
 async def test_a_title_the_model_guessed_among_lookalikes_is_asked_about(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     await _seed(database, user_id, "Call mom", "Call dad")
-    use(runtime, ScriptedModel([[("update_todo", {"todo": "Call mom", "completed": True})], "Which one?"]))
+    models.model = scripted([[("update_todo", {"todo": "Call mom", "completed": True})], "Which one?"])
     result = await runtime.run_turn(user_id, "mark the call as done", None)
     output = result.tool_results[0]["output"]["error"]
     assert output["code"] == "ambiguous"
@@ -88,10 +89,10 @@ async def test_a_title_the_model_guessed_among_lookalikes_is_asked_about(
 
 
 async def test_a_model_repeating_its_call_gets_no_duplicate_and_the_turn_ends(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     add: list[tuple[str, dict[str, Any]]] = [("add_todo", {"title": "Call the plumber", "due_date": None})]
-    use(runtime, ScriptedModel([add, add, add, add, "never reached"]))
+    models.model = scripted([add, add, add, add, "never reached"])
     result = await runtime.run_turn(user_id, "add call the plumber", None)
     assert await _titles(database, user_id) == {"Call the plumber": False}  # once, not four times
     assert [c["name"] for c in result.tool_calls] == ["add_todo", "add_todo"]  # stopped at the first repeat
@@ -102,11 +103,11 @@ async def test_a_model_repeating_its_call_gets_no_duplicate_and_the_turn_ends(
 
 
 async def test_a_read_may_be_repeated_once_something_changed(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     listing: list[tuple[str, dict[str, Any]]] = [("list_todos", {"completed": None, "limit": None, "offset": None})]
     script: list[Any] = [listing, [("add_todo", {"title": "Buy milk"})], listing, "Buy milk"]
-    use(runtime, ScriptedModel(script))
+    models.model = scripted(script)
     result = await runtime.run_turn(user_id, "add milk and show me the list", None)
     assert [c["name"] for c in result.tool_calls] == ["list_todos", "add_todo", "list_todos"]
     assert [t["title"] for t in result.tool_results[2]["output"]["todos"]] == ["Buy milk"]

@@ -12,6 +12,7 @@ from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
 from service.models import AgentSession
+from tests.scripted_model import ModelSlot
 
 
 class RecordingModel(OfflineModel):
@@ -47,10 +48,9 @@ def seeded_turn(n: int) -> list[dict[str, Any]]:
 async def test_model_gets_at_most_history_limit_items_and_no_orphans(
     database: Database, database_url: str, user_id: uuid.UUID
 ) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline", agent_history_limit=20)  # type: ignore[call-arg]
-    runtime = AgentRuntime(settings, database)
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline", agent_history_limit=20)
     recorder = RecordingModel()
-    runtime.models.model_for_turn = lambda: recorder  # type: ignore[method-assign]
+    runtime = AgentRuntime(settings, database, model_provider=ModelSlot(recorder))
 
     conversation = AgentSession(user_id=user_id)
     async with database.session() as db:

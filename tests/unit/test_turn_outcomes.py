@@ -4,56 +4,28 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
-from agents import Model, ModelResponse, Usage
 from service import todos
 from service.agent.memory import AgentMessageSession
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
 from service.models import User
-
-
-class ScriptedModel(Model):
-    """Answers with the next scripted output: a list of tool calls, or a text."""
-
-    def __init__(self, script: list[list[tuple[str, dict[str, Any]]] | str]) -> None:
-        self.script = list(script)
-
-    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
-        step = self.script.pop(0) if self.script else "done"
-        output: list[Any]
-        if isinstance(step, str):
-            text = ResponseOutputText(type="output_text", text=step, annotations=[])
-            output = [
-                ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[text])
-            ]
-        else:
-            output = [
-                ResponseFunctionToolCall(
-                    type="function_call", call_id=f"call_{uuid.uuid4().hex[:8]}", name=name, arguments=json.dumps(args)
-                )
-                for name, args in step
-            ]
-        return ModelResponse(output=output, usage=Usage(), response_id=None)
-
-    def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        raise NotImplementedError
+from tests.scripted_model import ModelSlot, scripted
 
 
 @pytest.fixture
-def runtime(database: Database, database_url: str) -> AgentRuntime:
-    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")  # type: ignore[call-arg]
-    return AgentRuntime(settings, database)
+def models() -> ModelSlot:
+    return ModelSlot()
 
 
-def use(runtime: AgentRuntime, model: Model) -> None:
-    runtime.models.model_for_turn = lambda: model  # type: ignore[method-assign]
+@pytest.fixture
+def runtime(database: Database, database_url: str, models: ModelSlot) -> AgentRuntime:
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")
+    return AgentRuntime(settings, database, model_provider=models)
 
 
 async def stored(runtime: AgentRuntime, user_id: uuid.UUID, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -61,7 +33,7 @@ async def stored(runtime: AgentRuntime, user_id: uuid.UUID, conversation_id: uui
 
 
 async def test_output_guardrail_blocks_another_users_title_and_id(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     other = uuid.uuid4()
     async with database.session() as db:
@@ -69,7 +41,7 @@ async def test_output_guardrail_blocks_another_users_title_and_id(
         await db.commit()
         secret = await todos.add_todo(db, other, title="Surprise party for Ada")
     leaky = f'Your list: 1. "Surprise party for Ada" (id {secret.id})'
-    use(runtime, ScriptedModel([[("list_todos", {"completed": None, "limit": None, "offset": None})], leaky]))
+    models.model = scripted([[("list_todos", {"completed": None, "limit": None, "offset": None})], leaky])
 
     result = await runtime.run_turn(user_id, "show my todos", None)
 
@@ -81,7 +53,7 @@ async def test_output_guardrail_blocks_another_users_title_and_id(
 
 
 async def test_a_reply_naming_the_users_own_todo_passes(
-    runtime: AgentRuntime, database: Database, user_id: uuid.UUID
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
     other = uuid.uuid4()
     async with database.session() as db:
@@ -91,20 +63,20 @@ async def test_a_reply_naming_the_users_own_todo_passes(
         mine = await todos.add_todo(db, user_id, title="Buy milk")
     # The reply names what this turn's own list_todos returned (output_scope judges against what it saw).
     listing = [("list_todos", {"completed": None, "limit": None, "offset": None})]
-    use(runtime, ScriptedModel([listing, f'1. "Buy milk" ({mine.id})']))
+    models.model = scripted([listing, f'1. "Buy milk" ({mine.id})'])
     result = await runtime.run_turn(user_id, "show my todos", None)
     assert result.guardrail is None
     assert "Buy milk" in result.response
 
 
 async def test_a_raising_tool_gives_the_model_a_short_error_and_the_turn_completes(
-    runtime: AgentRuntime, user_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+    runtime: AgentRuntime, models: ModelSlot, user_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("connection to 10.0.0.7 refused: password=hunter2")
 
     monkeypatch.setattr(todos, "list_todos", broken)
-    use(runtime, ScriptedModel([[("list_todos", {"completed": None, "limit": None, "offset": None})], "Sorry."]))
+    models.model = scripted([[("list_todos", {"completed": None, "limit": None, "offset": None})], "Sorry."])
     result = await runtime.run_turn(user_id, "show my todos", None)
     output = result.tool_results[0]["output"]
     assert output == {"error": {"code": "internal", "message": "the todo store failed; tell the user to try again"}}
@@ -112,9 +84,11 @@ async def test_a_raising_tool_gives_the_model_a_short_error_and_the_turn_complet
     assert result.response == "Sorry."
 
 
-async def test_too_many_steps_end_politely_with_every_call_paired(runtime: AgentRuntime, user_id: uuid.UUID) -> None:
+async def test_too_many_steps_end_politely_with_every_call_paired(
+    runtime: AgentRuntime, models: ModelSlot, user_id: uuid.UUID
+) -> None:
     endless = [[("list_todos", {"completed": None, "limit": None, "offset": page})] for page in range(50)]
-    use(runtime, ScriptedModel(endless))  # type: ignore[arg-type]
+    models.model = scripted(endless)
     result = await runtime.run_turn(user_id, "loop forever", None)
     assert "more steps" in result.response
     items = await stored(runtime, user_id, result.conversation_id)
