@@ -20,7 +20,7 @@ from service.db import Database
 from service.idempotency import IdempotencyStore
 from service.limits import BodySizeLimit, RateLimiter
 from service.migrate import upgrade_async
-from service.telemetry import instrument_app, instrument_engine, setup_telemetry
+from service.telemetry import instrument_app, setup_telemetry
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,7 +32,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
         database = Database(settings.database_url)
-        instrument_engine(database.engine)
         app.state.settings = settings
         app.state.database = database
         app.state.authenticator = Authenticator(settings)
