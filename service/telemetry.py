@@ -46,6 +46,7 @@ from opentelemetry.instrumentation.propagators import (
 )
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
+from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
 from opentelemetry.propagators import textmap
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import format_span_id, format_trace_id
@@ -66,6 +67,8 @@ FALLBACK_REASON = "todo.fallback_reason"
 GUARDRAIL = "todo.guardrail.{name}.tripped"
 ENDUSER_ID = "enduser.id"
 
+_NO_METERS = NoOpMeterProvider()  # for the HTTP and connection-pool metrics: ~30 records a turn nobody asked for
+_genai_meters: MeterProvider | None = None  # the global provider, unless metrics are not exported
 _USER_IN_PATH = re.compile(r"^/api/[^/]+")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off", "none", "no_content"}
@@ -90,7 +93,7 @@ def setup_telemetry(settings: Settings) -> None:
 
     A process that already has an SDK tracer provider (an auto-instrumentation agent, a test) keeps its providers.
     """
-    global _tool_spans
+    global _tool_spans, _genai_meters
     if _tool_spans is None:
         load_otel_env_file(settings)
         _normalise_content_capture()
@@ -98,10 +101,13 @@ def setup_telemetry(settings: Settings) -> None:
             os.environ.setdefault(name, value)
         if not isinstance(trace.get_tracer_provider(), TracerProvider):
             configure_sdk(settings)
+        # A metric costs CPU at every record, exported or not: the GenAI ones alone, and only when exported.
+        if os.environ["OTEL_METRICS_EXPORTER"].strip().lower() == "none":
+            _genai_meters = _NO_METERS
         _service_handler.cache_clear()  # remade on first use, now that content capture is settled
-        OpenAIInstrumentor().instrument()
+        OpenAIInstrumentor().instrument(meter_provider=_genai_meters)
         # Every engine made from now on (`service.db.make_engine`); it declares SQLAlchemy < 2.1, and works on 2.1.
-        SQLAlchemyInstrumentor().instrument(skip_dep_check=True)
+        SQLAlchemyInstrumentor().instrument(skip_dep_check=True, meter_provider=_NO_METERS)
         unwrap(Engine, "connect")  # its `connect` span per pool checkout: 8 spans a turn that tell nothing
         # Records get `otelTraceID`/`otelSpanID` and go to stderr (`configure_logging`), not to an exporter.
         LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
@@ -180,7 +186,9 @@ def agents_tracing_enabled() -> bool:
 
 def instrument_app(app: FastAPI) -> None:
     """Server spans for every route, without the ASGI `receive`/`send` spans that only add noise."""
-    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"], server_request_hook=_redact_user_in_path)
+    FastAPIInstrumentor.instrument_app(
+        app, exclude_spans=["receive", "send"], server_request_hook=_redact_user_in_path, meter_provider=_NO_METERS
+    )
 
 
 def _redact_user_in_path(span: trace.Span, scope: dict[str, Any]) -> None:
@@ -235,7 +243,9 @@ class TurnSpan:
 @functools.cache
 def _service_handler() -> TelemetryHandler:
     """The GenAI utilities' handler for the service's own spans and metrics: the turn, the offline model."""
-    return TelemetryHandler(instrumentation_scope_name="service", instrumentation_scope_version=__version__)
+    return TelemetryHandler(
+        meter_provider=_genai_meters, instrumentation_scope_name="service", instrumentation_scope_version=__version__
+    )
 
 
 _current_turn: ContextVar[TurnSpan | None] = ContextVar("current_turn", default=None)
@@ -265,9 +275,8 @@ class _ToolSpans(GenAITracingProcessor):
     inside the runtime's, which also covers memory and storage), plus guardrail results."""
 
     def __init__(self) -> None:
-        super().__init__(
-            TelemetryHandler(instrumentation_scope_name="opentelemetry.instrumentation.genai.openai_agents"), "openai"
-        )
+        scope = "opentelemetry.instrumentation.genai.openai_agents"
+        super().__init__(TelemetryHandler(meter_provider=_genai_meters, instrumentation_scope_name=scope), "openai")
 
     def on_trace_start(self, trace: Trace) -> None:
         return None
