@@ -1,8 +1,8 @@
-"""A local OTLP/HTTP trace receiver: what "tracing on" exports to during the benchmark.
+"""A local OTLP/HTTP receiver: what "tracing on" exports to during the benchmark.
 
-It accepts `POST /v1/traces` (protobuf, gzip or not), counts the requests, bytes and spans, and answers
-200 with an empty `ExportTraceServiceResponse`, as a collector does. It runs in a thread of the
-benchmark process, which is otherwise idle while the load generator runs.
+It accepts `POST /v1/traces` and `/v1/metrics` (protobuf, gzip or not), counts the requests, bytes and
+spans, and answers 200 with an empty export response (the same bytes for both), as a collector does.
+It runs in a thread of the benchmark process, which is otherwise idle while the load generator runs.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ class OtlpSink:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
-                request = ExportTraceServiceRequest.FromString(body)
-                spans = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+                spans = 0
+                if self.path == "/v1/traces":  # `/v1/metrics` (the GenAI metrics) is taken and only counted
+                    request = ExportTraceServiceRequest.FromString(body)
+                    spans = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
                 with sink._lock:
                     sink.counts.requests += 1
                     sink.counts.bytes += len(body)

@@ -23,7 +23,7 @@ from service.db import Database
 from service.idempotency import IdempotencyStore
 from service.limits import RateLimiter
 from service.migrate import upgrade_async
-from service.telemetry import instrument_app, instrument_engine, setup_telemetry
+from service.telemetry import instrument_app, setup_telemetry
 
 
 def create_app(settings: Settings | None = None, model_provider: ModelProvider | None = None) -> FastAPI:
@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None, model_provider: ModelProvider |
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
         database = Database(settings.database_url)
-        instrument_engine(database.engine)
         state = AppState(
             settings=settings,
             database=database,

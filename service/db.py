@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 POOL_SIZE = 30
 
 
 def make_engine(database_url: str) -> AsyncEngine:
+    # Called through its module, so the SQLAlchemy instrumentation's patch (`setup_telemetry`) traces the engine.
+    create_async_engine = sqlalchemy_asyncio.create_async_engine
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

@@ -1,23 +1,14 @@
 """OpenTelemetry for the service: one trace per chat turn, named after the GenAI semantic conventions.
 
-A turn's trace is
-
-    POST /api/{user_id}/chat (SERVER, FastAPI instrumentation)
-    └── invoke_agent todo_assistant (the runtime, through `agent_turn`)
-        ├── chat {model} (one per model call: the OpenAI instrumentation, or `ChatSpanModel` for the offline model)
-        ├── execute_tool {name} (the official Agents SDK processor, limited to tools by `_ToolSpans`)
-        │   └── database spans (SQLAlchemy instrumentation, per engine)
-        └── database spans (memory and storage)
-
-The official instrumentations do the work; this module only installs them once per process and adds
-what they cannot know: the turn's outcome (`using_stub`, fallback reason, guardrails), a hashed user id,
-the tool call id, and a span for the offline model, which makes no HTTP call for them to see.
-Nothing is exported unless the standard `OTEL_*` variables ask for it, and the Agents SDK uploads
-nothing to OpenAI unless `AGENTS_TRACE_UPLOAD` is set.
+The SDK's configurator makes providers and exporters from the `OTEL_*` variables; the official
+instrumentations make the spans, the GenAI metrics and the trace ids in logs (docs/observability.md).
+Ours is what they cannot know: the turn's outcome (`using_stub`, fallback, guardrails), a hashed user
+id, tool call ids, and the offline model's calls. The Agents SDK uploads nothing unless asked.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -25,51 +16,43 @@ import os
 import re
 import sys
 import uuid
-import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from agents.items import TResponseStreamEvent
 from agents.tool_context import ToolContext
-from agents.tracing import (
-    GuardrailSpanData,
-    Span,
-    Trace,
-    TracingProcessor,
-    set_trace_processors,
-    set_tracing_export_api_key,
-)
+from agents.tracing import GuardrailSpanData, Span, Trace, TracingProcessor, set_trace_processors
+from agents.tracing import set_tracing_export_api_key as set_upload_key
 from agents.tracing.processors import default_processor
 from agents.tracing.span_data import FunctionSpanData
 from agents.usage import Usage
 from dotenv import dotenv_values
 from fastapi import FastAPI
-from openai.types.responses import ResponseCompletedEvent
-from opentelemetry import metrics, trace
+from openai.types.responses import ResponseCompletedEvent, ResponseUsage
+from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.distro import OpenTelemetryConfigurator
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 from opentelemetry.instrumentation.genai.openai_agents.processor import GenAITracingProcessor
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
 from opentelemetry.instrumentation.propagators import (
-    ResponsePropagator,
+    TraceResponsePropagator,
     default_setter,
     set_global_response_propagator,
 )
-from opentelemetry.instrumentation.sqlalchemy import __version__ as sqlalchemy_instrumentation_version
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+from opentelemetry.metrics import MeterProvider, NoOpMeterProvider
 from opentelemetry.propagators import textmap
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import format_span_id, format_trace_id
 from opentelemetry.util.genai.handler import TelemetryHandler
-from opentelemetry.util.genai.invocation import LocalAgentInvocation
-from opentelemetry.util.genai.utils import fq_exception_type
+from opentelemetry.util.genai.invocation import InferenceInvocation, LocalAgentInvocation
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents import AgentHooks, Model, ModelResponse, RunContextWrapper, Tool
 from service import __version__
@@ -84,15 +67,15 @@ FALLBACK_REASON = "todo.fallback_reason"
 GUARDRAIL = "todo.guardrail.{name}.tripped"
 ENDUSER_ID = "enduser.id"
 
+_NO_METERS = NoOpMeterProvider()  # for the HTTP and connection-pool metrics: ~30 records a turn nobody asked for
+_genai_meters: MeterProvider | None = None  # the global provider, unless metrics are not exported
 _USER_IN_PATH = re.compile(r"^/api/[^/]+")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off", "none", "no_content"}
 
-tracer = trace.get_tracer("service", __version__)
-
 
 def current_trace_id() -> str:
-    return format(trace.get_current_span().get_span_context().trace_id, "032x")
+    return format_trace_id(trace.get_current_span().get_span_context().trace_id)
 
 
 def hashed_user_id(user_id: uuid.UUID | str) -> str:
@@ -105,61 +88,73 @@ def capture_message_content() -> bool:
     return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() not in _FALSE
 
 
-# ------------------------------------------------------------------------------------------------
-# Set-up
-# ------------------------------------------------------------------------------------------------
-
-
-class _Installed:
-    """What `setup_telemetry` installed in this process; the global tracer provider can be set only once."""
-
-    provider: TracerProvider | None = None
-    handler: TelemetryHandler | None = None
-    tool_spans: _ToolSpans | None = None
-
-
 def setup_telemetry(settings: Settings) -> None:
-    """Install tracing for this process; safe to call once per app (tests make many apps).
+    """Install telemetry, once per process (tests make many apps); Agents SDK processors and logs follow each call.
 
-    The tracer provider, exporters and instrumentations are installed on the first call only. A
-    process that already has an SDK tracer provider (an auto-instrumentation agent, a test) keeps it
-    and its exporters. The Agents SDK processors and logging follow each call's settings.
+    A process that already has an SDK tracer provider (an auto-instrumentation agent, a test) keeps its providers.
     """
-    if _Installed.provider is None:
+    global _tool_spans, _genai_meters
+    if _tool_spans is None:
         load_otel_env_file(settings)
         _normalise_content_capture()
-        # Stable HTTP and database attribute names, unless the operator chose otherwise.
-        os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
-        current = trace.get_tracer_provider()
-        if isinstance(current, TracerProvider):
-            _Installed.provider = current
-        else:
-            _Installed.provider = TracerProvider(resource=_resource(settings))
-            for exporter in span_exporters():
-                _Installed.provider.add_span_processor(BatchSpanProcessor(exporter))
-            trace.set_tracer_provider(_Installed.provider)
-        _Installed.handler = None  # remade on first use, now that the content-capture variable is settled
-        _Installed.tool_spans = _ToolSpans()
-        OpenAIInstrumentor().instrument()
+        for name, value in otel_defaults(os.environ).items():
+            os.environ.setdefault(name, value)
+        if not isinstance(trace.get_tracer_provider(), TracerProvider):
+            configure_sdk(settings)
+        # A metric costs CPU at every record, exported or not: the GenAI ones alone, and only when exported.
+        if os.environ["OTEL_METRICS_EXPORTER"].strip().lower() == "none":
+            _genai_meters = _NO_METERS
+        _service_handler.cache_clear()  # remade on first use, now that content capture is settled
+        OpenAIInstrumentor().instrument(meter_provider=_genai_meters)
+        # Every engine made from now on (`service.db.make_engine`); it declares SQLAlchemy < 2.1, and works on 2.1.
+        SQLAlchemyInstrumentor().instrument(skip_dep_check=True, meter_provider=_NO_METERS)
+        unwrap(Engine, "connect")  # its `connect` span per pool checkout: 8 spans a turn that tell nothing
+        # Records get `otelTraceID`/`otelSpanID` and go to stderr (`configure_logging`), not to an exporter.
+        LoggingInstrumentor().instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
         set_global_response_propagator(TraceHeaders())
-    _install_agents_processors(settings)
+        _tool_spans = _ToolSpans()
+    # Ours replaces the SDK's default processor, which uploads to OpenAI (and warns without a key).
+    processors: list[TracingProcessor] = [_tool_spans]
+    if settings.agents_trace_upload:
+        if settings.openai_api_key:
+            set_upload_key(settings.openai_api_key)
+        processors.append(default_processor())
+    set_trace_processors(processors)
     configure_logging(settings)
 
 
-def agents_tracing_enabled() -> bool:
-    """Whether runs should produce Agents SDK spans: only once our processor replaced the SDK's uploader."""
-    return _Installed.tool_spans is not None
+def otel_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """The service's defaults for the SDK's variables (the environment wins).
+
+    Unlike the SDK's (`otlp` over gRPC), nothing is exported unless an OTLP endpoint is set, so a run
+    without a collector logs no failed exports; OTLP speaks HTTP/protobuf, the spec's default.
+    """
+
+    def exporter(signal: str) -> str:
+        endpoint = environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        return "otlp" if endpoint else "none"
+
+    return {
+        "OTEL_TRACES_EXPORTER": exporter("TRACES"),
+        "OTEL_METRICS_EXPORTER": exporter("METRICS"),
+        "OTEL_LOGS_EXPORTER": "none",  # logs go to stderr
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "http,database",  # the stable HTTP and database attribute names
+    }
 
 
-def _resource(settings: Settings) -> Resource:
-    # Resource.create also merges OTEL_RESOURCE_ATTRIBUTES.
-    return Resource.create(
-        {
-            "service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
-            "service.version": __version__,
-            "deployment.environment.name": settings.env,
-        }
-    )
+def configure_sdk(settings: Settings) -> None:
+    """Tracer and meter providers with the exporters the `OTEL_*` variables name (the SDK's configurator)."""
+    resource = {
+        "service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
+        "service.version": __version__,
+        "deployment.environment.name": settings.env,
+    }
+    try:
+        OpenTelemetryConfigurator().configure(resource_attributes=resource, setup_logging_handler=False)
+    except RuntimeError as exc:  # an unknown exporter or protocol, found before any provider is set
+        chosen = [f"{k}={v}" for k, v in sorted(os.environ.items()) if re.fullmatch(r"OTEL_\w*(EXPORTER|PROTOCOL)", k)]
+        raise ValueError(f"{exc} ({', '.join(chosen)}): use otlp, console or none; http/protobuf or grpc") from None
 
 
 def load_otel_env_file(settings: Settings) -> None:
@@ -176,7 +171,7 @@ def load_otel_env_file(settings: Settings) -> None:
 
 
 def _normalise_content_capture() -> None:
-    """Accept `true`/`false` besides the GenAI utilities' own modes (`span_only`, ...), which warn on anything else."""
+    """Accept `true`/`false` besides the GenAI utilities' own modes (`span_only`, ...), which warn on others."""
     value = os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower()
     if value in _TRUE:
         os.environ[CAPTURE_CONTENT_ENV] = "span_only"
@@ -184,57 +179,16 @@ def _normalise_content_capture() -> None:
         os.environ.pop(CAPTURE_CONTENT_ENV, None)
 
 
-def span_exporters() -> list[SpanExporter]:
-    """Exporters from the standard variables: OTLP when an endpoint is set, console on request, else none.
-
-    Unlike the SDK default (`otlp`), an unset `OTEL_TRACES_EXPORTER` exports nothing unless an OTLP
-    endpoint is configured, so a service run without a collector does not log failed exports.
-    """
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    names = os.environ.get("OTEL_TRACES_EXPORTER") or ("otlp" if endpoint else "none")
-    exporters: list[SpanExporter] = []
-    for name in (part.strip().lower() for part in names.split(",")):
-        if name == "otlp":
-            exporters.append(_otlp_exporter())
-        elif name == "console":
-            exporters.append(ConsoleSpanExporter())
-        elif name not in ("none", ""):
-            raise ValueError(f"OTEL_TRACES_EXPORTER: unsupported exporter {name!r}; use otlp, console or none")
-    return exporters
-
-
-def _otlp_exporter() -> SpanExporter:
-    """OTLP over HTTP/protobuf (the default) or gRPC; endpoint, headers, timeout: `OTEL_EXPORTER_OTLP_*`."""
-    protocol = (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    ).strip()
-    if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
-
-        return GrpcExporter()
-    if protocol == "http/protobuf":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
-
-        return HttpExporter()
-    raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol {protocol!r}; use http/protobuf or grpc")
-
-
-def _install_agents_processors(settings: Settings) -> None:
-    """Our processor replaces the SDK's default one, which uploads traces to OpenAI (and warns without a key)."""
-    assert _Installed.tool_spans is not None
-    processors: list[TracingProcessor] = [_Installed.tool_spans]
-    if settings.agents_trace_upload:
-        if settings.openai_api_key:
-            set_tracing_export_api_key(settings.openai_api_key)
-        processors.append(default_processor())
-    set_trace_processors(processors)
+def agents_tracing_enabled() -> bool:
+    """Whether runs should produce Agents SDK spans: only once our processor replaced the SDK's uploader."""
+    return _tool_spans is not None
 
 
 def instrument_app(app: FastAPI) -> None:
     """Server spans for every route, without the ASGI `receive`/`send` spans that only add noise."""
-    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"], server_request_hook=_redact_user_in_path)
+    FastAPIInstrumentor.instrument_app(
+        app, exclude_spans=["receive", "send"], server_request_hook=_redact_user_in_path, meter_provider=_NO_METERS
+    )
 
 
 def _redact_user_in_path(span: trace.Span, scope: dict[str, Any]) -> None:
@@ -244,28 +198,8 @@ def _redact_user_in_path(span: trace.Span, scope: dict[str, Any]) -> None:
         span.set_attribute("url.path", _USER_IN_PATH.sub("/api/{user_id}", path))
 
 
-_instrumented_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def instrument_engine(engine: AsyncEngine) -> None:
-    """Database spans for one engine, as `SQLAlchemyInstrumentor().instrument(engine=...)` makes them.
-
-    That call works once per process, and an engine is made per `Database` (tests make many), so the
-    instrumentation's own engine tracer is attached here, once per engine: twice would double its spans.
-    """
-    sync_engine = engine.sync_engine
-    if sync_engine in _instrumented_engines:
-        return
-    scope = "opentelemetry.instrumentation.sqlalchemy"
-    connections = metrics.get_meter(scope, sqlalchemy_instrumentation_version).create_up_down_counter(
-        "db.client.connections.usage", unit="connections"
-    )
-    EngineTracer(trace.get_tracer(scope, sqlalchemy_instrumentation_version), sync_engine, connections)
-    _instrumented_engines.add(sync_engine)
-
-
-class TraceHeaders(ResponsePropagator):
-    """Every response names its trace: `traceparent` (W3C) and `X-Trace-Id`, readable by browser code too."""
+class TraceHeaders(TraceResponsePropagator):
+    """The standard `traceresponse` header, plus what DESIGN §7 promises: `traceparent` and `X-Trace-Id`."""
 
     def inject(
         self,
@@ -273,32 +207,25 @@ class TraceHeaders(ResponsePropagator):
         context: Context | None = None,
         setter: textmap.Setter[Any] = default_setter,  # type: ignore[assignment]  # as in the base class
     ) -> None:
+        super().inject(carrier, context, setter)
         span_context = trace.get_current_span(context).get_span_context()
-        if not span_context.is_valid:
-            return
-        trace_id = format(span_context.trace_id, "032x")
-        setter.set(carrier, "traceparent", f"00-{trace_id}-{span_context.span_id:016x}-{span_context.trace_flags:02x}")
-        setter.set(carrier, "x-trace-id", trace_id)
-        setter.set(carrier, "access-control-expose-headers", "traceparent, x-trace-id")
-
-
-# ------------------------------------------------------------------------------------------------
-# The turn
-# ------------------------------------------------------------------------------------------------
+        if span_context.is_valid:
+            trace_id, span_id = format_trace_id(span_context.trace_id), format_span_id(span_context.span_id)
+            setter.set(carrier, "traceparent", f"00-{trace_id}-{span_id}-{span_context.trace_flags:02x}")
+            setter.set(carrier, "x-trace-id", trace_id)
+            setter.set(carrier, "access-control-expose-headers", "traceparent, x-trace-id")
 
 
 class TurnSpan:
     """The `invoke_agent` span of one turn: what the runtime and the guardrails learn about the turn goes here."""
 
-    def __init__(self, invocation: LocalAgentInvocation, conversation_id: str) -> None:
+    def __init__(self, invocation: LocalAgentInvocation) -> None:
         self._invocation = invocation
-        self.conversation_id = conversation_id
 
     def record_outcome(self, *, using_stub: bool, fallback_reason: str | None, guardrails_tripped: list[str]) -> None:
-        attributes = self._invocation.attributes
-        attributes[USING_STUB] = using_stub
+        self._invocation.attributes[USING_STUB] = using_stub
         if fallback_reason is not None:
-            attributes[FALLBACK_REASON] = fallback_reason
+            self._invocation.attributes[FALLBACK_REASON] = fallback_reason
         for name in guardrails_tripped:
             self.record_guardrail(name, True)
 
@@ -313,13 +240,12 @@ class TurnSpan:
         self._invocation.attributes[key] = tripped or bool(self._invocation.attributes.get(key))
 
 
+@functools.cache
 def _service_handler() -> TelemetryHandler:
-    """The GenAI utilities' handler for the service's own spans (without `setup_telemetry`, they go nowhere)."""
-    if _Installed.handler is None:
-        _Installed.handler = TelemetryHandler(
-            instrumentation_scope_name="service", instrumentation_scope_version=__version__
-        )
-    return _Installed.handler
+    """The GenAI utilities' handler for the service's own spans and metrics: the turn, the offline model."""
+    return TelemetryHandler(
+        meter_provider=_genai_meters, instrumentation_scope_name="service", instrumentation_scope_version=__version__
+    )
 
 
 _current_turn: ContextVar[TurnSpan | None] = ContextVar("current_turn", default=None)
@@ -327,7 +253,7 @@ _current_turn: ContextVar[TurnSpan | None] = ContextVar("current_turn", default=
 
 @contextmanager
 def agent_turn(*, agent_name: str, model: str, conversation_id: uuid.UUID, user_id: uuid.UUID) -> Iterator[TurnSpan]:
-    """Open the turn's `invoke_agent` span; it is current inside, and its conversation id reaches every model span.
+    """The turn's `invoke_agent` span, current inside; its conversation id reaches every model span.
 
     An exception leaving the block fails the span with `error.type`.
     """
@@ -335,7 +261,7 @@ def agent_turn(*, agent_name: str, model: str, conversation_id: uuid.UUID, user_
         agent_name=agent_name, request_model=model, conversation_id=str(conversation_id)
     )
     invocation.attributes[ENDUSER_ID] = hashed_user_id(user_id)
-    turn = TurnSpan(invocation, str(conversation_id))
+    turn = TurnSpan(invocation)
     token = _current_turn.set(turn)
     try:
         with invocation:
@@ -344,28 +270,13 @@ def agent_turn(*, agent_name: str, model: str, conversation_id: uuid.UUID, user_
         _current_turn.reset(token)
 
 
-def record_guardrail(name: str, tripped: bool) -> None:
-    """Record a guardrail's result on the current turn's span; a no-op outside a turn."""
-    turn = _current_turn.get()
-    if turn is not None:
-        turn.record_guardrail(name, tripped)
-
-
 class _ToolSpans(GenAITracingProcessor):
-    """The official Agents SDK processor, kept to its `execute_tool` spans, plus guardrail results.
-
-    Its `invoke_workflow` and `invoke_agent` spans are left out: they would nest a second agent span
-    inside the runtime's, which, unlike the SDK's agent span, also covers memory, storage and the
-    turn's outcome. Model spans come from the OpenAI instrumentation, as the processor intends.
-    """
+    """The official Agents SDK processor, kept to its `execute_tool` spans (its agent span would nest a second one
+    inside the runtime's, which also covers memory and storage), plus guardrail results."""
 
     def __init__(self) -> None:
-        super().__init__(
-            TelemetryHandler(
-                instrumentation_scope_name="opentelemetry.instrumentation.genai.openai_agents",
-            ),
-            "openai",
-        )
+        scope = "opentelemetry.instrumentation.genai.openai_agents"
+        super().__init__(TelemetryHandler(meter_provider=_genai_meters, instrumentation_scope_name=scope), "openai")
 
     def on_trace_start(self, trace: Trace) -> None:
         return None
@@ -378,9 +289,12 @@ class _ToolSpans(GenAITracingProcessor):
             super().on_span_start(span)
 
     def on_span_end(self, span: Span[Any]) -> None:
-        if isinstance(span.span_data, GuardrailSpanData):
-            record_guardrail(span.span_data.name, span.span_data.triggered)
+        if isinstance(span.span_data, GuardrailSpanData) and (turn := _current_turn.get()) is not None:
+            turn.record_guardrail(span.span_data.name, span.span_data.triggered)
         super().on_span_end(span)
+
+
+_tool_spans: _ToolSpans | None = None
 
 
 class TurnTracingHooks(AgentHooks[Any]):
@@ -395,95 +309,61 @@ class TurnTracingHooks(AgentHooks[Any]):
             trace.get_current_span().set_attribute("gen_ai.tool.call.id", context.tool_call_id)
 
     async def on_llm_end(self, context: RunContextWrapper[Any], agent: Any, response: ModelResponse) -> None:
-        turn = _current_turn.get()
-        if turn is not None:
+        if (turn := _current_turn.get()) is not None:
             turn.add_usage(response.usage)
 
 
-class _TokenCounts(Protocol):
-    input_tokens: int
-    output_tokens: int
-
-
 class ChatSpanModel(Model):
-    """A `chat {model}` span around each call of a model that no instrumentation sees (the offline model).
+    """A `chat {model}` span and the GenAI metrics, by the GenAI utilities' handler as the OpenAI instrumentation
+    makes them, for each call of a model no instrumentation sees (the offline model).
 
-    The span is not made current: the model calls nothing, and a streamed response's generator may
-    be finished from another task, where a context switch made here could not be undone.
+    The span is not left current: the model calls nothing, and a streamed response's generator may be
+    finished from another task, where a context switch made here could not be undone.
     """
 
     def __init__(self, model: Model, *, provider: str, name: str) -> None:
-        self._model = model
-        self._provider = provider
-        self._name = name
+        self._model, self._provider, self._name = model, provider, name
 
     @contextmanager
-    def _span(self) -> Iterator[trace.Span]:
-        turn = _current_turn.get()
-        attributes: dict[str, str] = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": self._provider,
-            "gen_ai.request.model": self._name,
-        }
-        if turn is not None:
-            attributes["gen_ai.conversation.id"] = turn.conversation_id
-        # INTERNAL: the conventions' kind for a model running in this process.
-        span = tracer.start_span(f"chat {self._name}", kind=SpanKind.INTERNAL, attributes=attributes)
+    def _call(self) -> Iterator[InferenceInvocation]:
+        invocation = _service_handler().inference(self._provider, request_model=self._name)
+        invocation.suspend()
         try:
-            yield span
+            yield invocation
         except GeneratorExit:  # the caller stopped reading a stream: not a failure of the model
             raise
         except BaseException as exc:
-            span.set_attribute("error.type", fq_exception_type(exc))
-            span.set_status(Status(StatusCode.ERROR))
+            invocation.fail(exc)
             raise
         finally:
-            span.end()
+            invocation.stop()  # a no-op after `fail`
 
-    def _record(self, span: trace.Span, output: Sequence[object], usage: _TokenCounts) -> None:
+    def _record(self, invocation: InferenceInvocation, output: Sequence[object], usage: Usage | ResponseUsage) -> None:
         calls = any(getattr(item, "type", None) == "function_call" for item in output)
-        span.set_attributes(
-            {
-                "gen_ai.response.model": self._name,
-                "gen_ai.response.finish_reasons": ["tool_calls" if calls else "stop"],
-                "gen_ai.usage.input_tokens": usage.input_tokens,
-                "gen_ai.usage.output_tokens": usage.output_tokens,
-            }
-        )
+        invocation.response_model_name = self._name
+        invocation.finish_reasons = ["tool_calls" if calls else "stop"]
+        invocation.input_tokens, invocation.output_tokens = usage.input_tokens, usage.output_tokens
 
     async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
-        with self._span() as span:
+        with self._call() as invocation:
             response = await self._model.get_response(*args, **kwargs)
-            self._record(span, response.output, response.usage)
+            self._record(invocation, response.output, response.usage)
             return response
 
     async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
-        with self._span() as span:
+        with self._call() as invocation:
             async for event in self._model.stream_response(*args, **kwargs):
                 if isinstance(event, ResponseCompletedEvent) and event.response.usage is not None:
-                    self._record(span, event.response.output, event.response.usage)
+                    self._record(invocation, event.response.output, event.response.usage)
                 yield event
 
 
-# ------------------------------------------------------------------------------------------------
-# Logs
-# ------------------------------------------------------------------------------------------------
-
-
-class _TraceContext(logging.Filter):
-    """Stamps each record with the current trace and span, so a log line leads to its trace."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        span_context = trace.get_current_span().get_span_context()
-        trace_id = format(span_context.trace_id, "032x") if span_context.is_valid else ""
-        span_id = format(span_context.span_id, "016x") if span_context.is_valid else ""
-        trace_text = f" [trace_id={trace_id} span_id={span_id}]" if trace_id else ""
-        record.__dict__.update(trace_id=trace_id, span_id=span_id, trace=trace_text)
-        return True
+# Logs: `LoggingInstrumentor` puts the trace ids on each record ("0" outside any span).
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]: %(message)s"
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line, for log pipelines in production."""
+    """One JSON object a line, for log pipelines in production; trace ids only on records made inside a span."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -492,15 +372,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if trace_id := getattr(record, "trace_id", ""):
-            entry["trace_id"] = trace_id
-            entry["span_id"] = getattr(record, "span_id", "")
+        if (trace_id := getattr(record, "otelTraceID", "0")) != "0":
+            entry.update(trace_id=trace_id, span_id=getattr(record, "otelSpanID", "0"))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(trace)s: %(message)s"
 
 
 class _StderrHandler(logging.Handler):
@@ -515,7 +391,7 @@ class _StderrHandler(logging.Handler):
 
 
 def configure_logging(settings: Settings) -> None:
-    """Structured logs with trace ids: JSON in production, one readable line a record in dev.
+    """Logs with trace ids: JSON in production, one readable line a record in dev.
 
     One handler on the root logger (its format follows the latest settings); uvicorn's loggers are
     routed to it so access logs are structured too. Other handlers (a test runner's) are left alone.
@@ -523,11 +399,11 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
     if handler is None:
-        handler = _StderrHandler()
-        handler.addFilter(_TraceContext())
-        root.addHandler(handler)
-    handler.setFormatter(JsonFormatter() if settings.env == "production" else logging.Formatter(TEXT_FORMAT))
+        root.addHandler(handler := _StderrHandler())
+    no_trace = {"otelTraceID": "0", "otelSpanID": "0"}  # for records made before the instrumentation
+    handler.setFormatter(
+        JsonFormatter() if settings.env == "production" else logging.Formatter(TEXT_FORMAT, defaults=no_trace)
+    )
     for name in ("uvicorn", "uvicorn.access"):
-        uvicorn_logger = logging.getLogger(name)
-        uvicorn_logger.handlers.clear()
-        uvicorn_logger.propagate = True
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

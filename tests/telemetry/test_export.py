@@ -1,4 +1,5 @@
-"""Exporters from the standard `OTEL_*` variables; a real OTLP/HTTP export from a fresh process; quiet without one."""
+"""Exporters from the standard `OTEL_*` variables (by the SDK's configurator), with the service's defaults;
+real OTLP/HTTP exports of traces and GenAI metrics from a fresh process; quiet without a collector."""
 
 from __future__ import annotations
 
@@ -6,72 +7,73 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+import uvicorn
+from google.protobuf.json_format import MessageToDict
+from opentelemetry import metrics, trace
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.config import Settings
 from service.db import Database
-from service.telemetry import span_exporters
+from service.telemetry import configure_sdk, otel_defaults
+from tests.api.conftest import TEST_SECRET
+from tests.fake_llm import FAKE_PROVIDER, FakeLLM, TextReply, ToolCallReply
 from tests.live_server import serve_asgi
 
 ROOT = Path(__file__).resolve().parents[2]
-OTEL_VARIABLES = (
-    "OTEL_TRACES_EXPORTER",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-)
+GENAI_METRICS = {"gen_ai.client.token.usage", "gen_ai.client.operation.duration"}
 
 
-@pytest.fixture
-def otel_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in OTEL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+def test_nothing_is_exported_by_default() -> None:
+    assert otel_defaults({}) | {"OTEL_SEMCONV_STABILITY_OPT_IN": ""} == {
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "",
+    }
 
 
-def test_no_exporter_by_default(otel_env: pytest.MonkeyPatch) -> None:
-    assert span_exporters() == []
+def test_an_endpoint_exports_traces_and_metrics_by_otlp() -> None:
+    defaults = otel_defaults({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+    assert (defaults["OTEL_TRACES_EXPORTER"], defaults["OTEL_METRICS_EXPORTER"]) == ("otlp", "otlp")
 
 
-def test_otlp_over_http_when_an_endpoint_is_set(otel_env: pytest.MonkeyPatch) -> None:
-    otel_env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
-    [exporter] = span_exporters()
-    assert isinstance(exporter, HttpExporter)
-
-
-def test_otlp_over_grpc_when_asked(otel_env: pytest.MonkeyPatch) -> None:
-    otel_env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
-    otel_env.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-    [exporter] = span_exporters()
-    assert isinstance(exporter, GrpcExporter)
-
-
-def test_console_and_otlp_together(otel_env: pytest.MonkeyPatch) -> None:
-    otel_env.setenv("OTEL_TRACES_EXPORTER", "console,otlp")
-    console, otlp = span_exporters()
-    assert isinstance(console, ConsoleSpanExporter) and isinstance(otlp, HttpExporter)
+def test_a_signals_own_endpoint_exports_that_signal_alone() -> None:
+    defaults = otel_defaults({"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://127.0.0.1:4318/v1/metrics"})
+    assert (defaults["OTEL_TRACES_EXPORTER"], defaults["OTEL_METRICS_EXPORTER"]) == ("none", "otlp")
 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("OTEL_TRACES_EXPORTER", "zipkin"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+    [
+        ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ("OTEL_METRICS_EXPORTER", "prometheus"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "thrift"),
+    ],
 )
-def test_an_unsupported_choice_names_its_variable(otel_env: pytest.MonkeyPatch, variable: str, value: str) -> None:
-    otel_env.setenv("OTEL_TRACES_EXPORTER", "otlp")
-    otel_env.setenv(variable, value)
-    with pytest.raises(ValueError, match=variable):
-        span_exporters()
+def test_an_unsupported_choice_names_its_variable(
+    recorder: object, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """The SDK refuses it before setting any provider, so this process's providers stay as they are."""
+    providers = trace.get_tracer_provider(), metrics.get_meter_provider()
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "otlp")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"{variable}={value}"):
+        configure_sdk(Settings(_env_file=None, auth_jwt_secret=TEST_SECRET))
+    assert (trace.get_tracer_provider(), metrics.get_meter_provider()) == providers
 
 
 async def run_turns(database_url: str, env: dict[str, str], *messages: str) -> tuple[dict[str, Any], tuple[str, str]]:
@@ -98,33 +100,101 @@ async def run_turns(database_url: str, env: dict[str, str], *messages: str) -> t
     )
 
 
-async def test_a_turn_reaches_an_otlp_http_receiver(database_url: str, database: Database) -> None:
-    received: list[ExportTraceServiceRequest] = []
+@dataclass
+class OtlpReceiver:
+    """What an OTLP/HTTP collector received: trace and metric export requests, decoded."""
+
+    traces: list[ExportTraceServiceRequest] = field(default_factory=list)
+    metrics: list[ExportMetricsServiceRequest] = field(default_factory=list)
+    base_url: str = ""
+
+    def spans(self) -> list[tuple[Any, Any]]:
+        """(span, its resource) for every span received."""
+        return [
+            (span, resource_spans.resource)
+            for request in self.traces
+            for resource_spans in request.resource_spans
+            for scope_spans in resource_spans.scope_spans
+            for span in scope_spans.spans
+        ]
+
+    def data_points(self) -> dict[str, list[dict[str, Any]]]:
+        """Metric name -> its data points as JSON (attributes flattened to a dict), over every request."""
+        points: dict[str, list[dict[str, Any]]] = {}
+        for request in self.metrics:
+            for resource_metrics in MessageToDict(request)["resourceMetrics"]:
+                for scope_metrics in resource_metrics["scopeMetrics"]:
+                    for metric in scope_metrics["metrics"]:
+                        for point in next(iter(v for k, v in metric.items() if isinstance(v, dict)))["dataPoints"]:
+                            flat = {a["key"]: next(iter(a["value"].values())) for a in point.get("attributes", [])}
+                            points.setdefault(metric["name"], []).append({**point, "attributes": flat})
+        return points
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[OtlpReceiver]:
+    received = OtlpReceiver()
 
     async def traces(request: Request) -> Response:
         assert request.headers["content-type"] == "application/x-protobuf"
-        received.append(ExportTraceServiceRequest.FromString(await request.body()))
+        received.traces.append(ExportTraceServiceRequest.FromString(await request.body()))
         return Response(status_code=200)
 
-    receiver = Starlette(routes=[Route("/v1/traces", traces, methods=["POST"])])
-    async with serve_asgi(receiver, lifespan="off") as (_server, base_url):
-        report, (_, stderr) = await run_turns(database_url, {"OTEL_EXPORTER_OTLP_ENDPOINT": base_url}, "add buy milk")
+    async def metrics(request: Request) -> Response:
+        assert request.headers["content-type"] == "application/x-protobuf"
+        received.metrics.append(ExportMetricsServiceRequest.FromString(await request.body()))
+        return Response(status_code=200)
 
-    spans = [
-        (span, resource_spans.resource)
-        for request in received
-        for resource_spans in request.resource_spans
-        for scope_spans in resource_spans.scope_spans
-        for span in scope_spans.spans
-    ]
+    routes = [Route("/v1/traces", traces, methods=["POST"]), Route("/v1/metrics", metrics, methods=["POST"])]
+    async with serve_asgi(Starlette(routes=routes), lifespan="off") as (_server, base_url):
+        received.base_url = base_url
+        yield received
+
+
+async def test_a_turn_reaches_an_otlp_http_receiver(
+    database_url: str, database: Database, receiver: OtlpReceiver
+) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.base_url}
+    report, (_, stderr) = await run_turns(database_url, env, "add buy milk")
+
+    spans = receiver.spans()
     trace_id = report["responses"][0]["trace_id"]
-    turn = [span for span, _ in spans if span.trace_id.hex() == trace_id]
-    names = {span.name for span in turn}
+    names = {span.name for span, _ in spans if span.trace_id.hex() == trace_id}
     assert {"POST /api/{user_id}/chat", "invoke_agent todo_assistant", "chat offline", "execute_tool add_todo"} <= names
     resource = {a.key: a.value.string_value for a in spans[0][1].attributes}
     assert resource["service.name"] == "todo-agent-service"
     assert resource["deployment.environment.name"] == "dev"
     assert "Failed to export" not in stderr and "ERROR" not in stderr, stderr
+
+    # The GenAI client metrics of its two model calls, exported with the traces when the process ends.
+    points = receiver.data_points()
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "offline", "gen_ai.request.model": "offline"}
+    [duration] = points["gen_ai.client.operation.duration"]
+    assert chat.items() <= duration["attributes"].items() and int(duration["count"]) == 2
+    tokens = {point["attributes"]["gen_ai.token.type"]: point for point in points["gen_ai.client.token.usage"]}
+    assert tokens.keys() == {"input", "output"}
+    assert all(chat.items() <= p["attributes"].items() and int(p["count"]) == 2 for p in tokens.values())
+    assert tokens["input"]["sum"] > tokens["output"]["sum"] > 0
+
+
+async def test_a_providers_calls_reach_the_receiver_as_genai_metrics(
+    database_url: str, database: Database, receiver: OtlpReceiver, fake: FakeLLM, fake_server: uvicorn.Server
+) -> None:
+    """Provider calls are measured by the OpenAI instrumentation itself, with the usage the provider reported."""
+    fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk.")]
+    provider = {key.upper(): str(value) for key, value in FAKE_PROVIDER.items()}
+    env = {**provider, "OPENAI_BASE_URL": fake.base_url, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.base_url}
+    report, _ = await run_turns(database_url, env, "add buy milk")
+    assert report["responses"][0]["using_stub"] is False
+
+    points = receiver.data_points()
+    [duration] = points["gen_ai.client.operation.duration"]
+    assert duration["attributes"]["gen_ai.provider.name"] == "openai"
+    assert duration["attributes"]["gen_ai.request.model"] == "fake-model"
+    assert duration["attributes"]["server.address"] == "127.0.0.1"
+    assert int(duration["count"]) == 2
+    tokens = {p["attributes"]["gen_ai.token.type"]: p["sum"] for p in points["gen_ai.client.token.usage"]}
+    assert tokens == {"input": 20, "output": 10}  # the fake reports 10 and 5 a call
 
 
 async def test_without_an_endpoint_nothing_is_exported_or_complained_about(
@@ -146,23 +216,37 @@ async def test_the_outbound_guard_sees_an_attempt(database_url: str, database: D
     assert set(report["outbound"]) == {"api.openai.com"}
 
 
-def console_spans(stdout: str) -> list[dict[str, Any]]:
-    """The console exporter's spans: JSON objects, one after another, around the report line."""
-    decoder, spans, index = json.JSONDecoder(), [], 0
+def console_objects(stdout: str) -> list[dict[str, Any]]:
+    """What the console exporters printed: JSON objects, one after another, around the report line."""
+    decoder, printed, index = json.JSONDecoder(), [], 0
     while (index := stdout.find("{", index)) != -1:
-        value, end = decoder.raw_decode(stdout, index)
+        value, index = decoder.raw_decode(stdout, index)
         if "responses" not in value:
-            spans.append(value)
-        index = end
-    return spans
+            printed.append(value)
+    return printed
 
 
 async def test_content_is_recorded_when_asked(database_url: str, database: Database) -> None:
     """Off by default (every in-process trace test checks that); on with the standard variable, here via the console."""
     env = {"OTEL_TRACES_EXPORTER": "console", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}
     report, (stdout, stderr) = await run_turns(database_url, env, "add buy milk")
-    [tool] = [s for s in console_spans(stdout) if s["name"] == "execute_tool add_todo"]
+    [tool] = [s for s in console_objects(stdout) if s.get("name") == "execute_tool add_todo"]
     assert tool["attributes"]["gen_ai.tool.call.id"] == report["responses"][0]["tool_calls"][0]["id"]
     assert json.loads(tool["attributes"]["gen_ai.tool.call.arguments"])["title"] == "Buy milk"
     assert "Buy milk" in tool["attributes"]["gen_ai.tool.call.result"]
+    assert stderr == ""
+
+
+async def test_console_metrics_for_debugging(database_url: str, database: Database) -> None:
+    """`OTEL_METRICS_EXPORTER=console` prints the GenAI client metrics as JSON on stdout (at exit, here)."""
+    _, (stdout, stderr) = await run_turns(database_url, {"OTEL_METRICS_EXPORTER": "console"}, "add buy milk")
+    [exported] = [value for value in console_objects(stdout) if "resource_metrics" in value]
+    names = {
+        metric["name"]
+        for resource_metrics in exported["resource_metrics"]
+        for scope_metrics in resource_metrics["scope_metrics"]
+        for metric in scope_metrics["metrics"]
+    }
+    assert names >= GENAI_METRICS
+    assert not any("name" in value and "context" in value for value in console_objects(stdout))  # no spans
     assert stderr == ""

@@ -6,14 +6,16 @@ import json
 import logging
 
 import pytest
+from opentelemetry import trace
 
 from service.config import Settings
-from service.telemetry import configure_logging, tracer
+from service.telemetry import configure_logging
 from tests.api.conftest import TEST_SECRET
 from tests.telemetry.assertions import assert_includes
 from tests.telemetry.conftest import SpanRecorder
 
 log = logging.getLogger("service.test")
+tracer = trace.get_tracer("tests.telemetry")
 
 
 def settings(env: str) -> Settings:
@@ -53,8 +55,11 @@ def test_dev_logs_are_one_line_with_trace_ids(recorder: SpanRecorder, capsys: py
     configure_logging(settings("dev"))
     with tracer.start_as_current_span("work") as span:
         log.warning("model provider failed")
-    [line] = capsys.readouterr().err.splitlines()
+    log.warning("outside any span")
+    inside, outside = capsys.readouterr().err.splitlines()
     context = span.get_span_context()
-    assert line.endswith(
+    assert inside.endswith(
         f"WARNING service.test [trace_id={context.trace_id:032x} span_id={context.span_id:016x}]: model provider failed"
     )
+    # As `opentelemetry-instrumentation-logging` writes "no trace".
+    assert outside.endswith("WARNING service.test [trace_id=0 span_id=0]: outside any span")

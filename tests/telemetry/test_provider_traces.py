@@ -86,7 +86,7 @@ async def test_a_provider_failure_with_fallback(
         "    chat fake-model (CLIENT)",
         "    execute_tool add_todo (INTERNAL)",
         "    chat fake-model (CLIENT)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
     ]
     by_name = one_trace(finished, str(body["trace_id"]))
     ok, failed = by_name["chat fake-model"]

@@ -12,7 +12,7 @@ from agents.tracing import get_trace_provider
 from agents.tracing.processors import BatchTraceProcessor
 from opentelemetry import trace
 from opentelemetry.instrumentation.genai.openai_agents.processor import GenAITracingProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from agents import ModelResponse, ModelSettings, ModelTracing
 from service.agent.offline import OfflineModel
@@ -21,7 +21,6 @@ from service.db import Database
 from service.telemetry import (
     ChatSpanModel,
     capture_message_content,
-    instrument_engine,
     load_otel_env_file,
     setup_telemetry,
 )
@@ -65,15 +64,18 @@ def test_setup_is_safe_to_repeat(recorder: SpanRecorder, caplog: pytest.LogCaptu
     assert len(ours) == 1
 
 
-async def test_an_engine_is_traced_once(database_url: str, spans: SpanRecorder) -> None:
+async def test_an_engine_made_after_setup_is_traced_once(
+    database_url: str, spans: SpanRecorder, recorder: SpanRecorder
+) -> None:
+    """The instrumentation's own hook on engine creation, set once per process, however many apps are made."""
+    setup_telemetry(default_settings())
     database = Database(database_url)
     try:
-        instrument_engine(database.engine)
-        instrument_engine(database.engine)
         await database.ping()
     finally:
         await database.dispose()
-    [query] = [s for s in spans.take() if is_db(s)]
+    [query] = [s for s in spans.take() if is_db(s)]  # and no `connect` span per pool checkout
+    assert query.name.startswith("SELECT") and query.kind is SpanKind.CLIENT
     assert query.attributes is not None and query.attributes["db.query.text"] == "SELECT 1"
 
 
@@ -114,3 +116,4 @@ async def test_a_failing_model_call_records_its_error(spans: SpanRecorder) -> No
     assert span.name == "chat offline"
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes is not None and span.attributes["error.type"] == "ValueError"
+    assert "gen_ai.usage.input_tokens" not in span.attributes

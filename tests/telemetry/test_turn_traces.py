@@ -31,7 +31,7 @@ async def test_a_plain_answer(
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
     ]
     by_name = one_trace(finished, body["trace_id"])
     [server] = by_name["POST /api/{user_id}/chat"]
@@ -90,11 +90,11 @@ async def test_two_tool_calls(
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
         "    execute_tool list_todos (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
         "    execute_tool update_todo (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
     ]
     by_name = one_trace(finished, body["trace_id"])
     tools = [*by_name["execute_tool list_todos"], *by_name["execute_tool update_todo"]]
@@ -158,9 +158,9 @@ async def test_a_streamed_turn(
     assert shape(finished) == [
         "POST /api/{user_id}/chat/stream (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
         "    execute_tool add_todo (INTERNAL)",
-        "    chat offline (INTERNAL)",
+        "    chat offline (CLIENT)",
     ]
     by_name = one_trace(finished, done["trace_id"])
     [tool] = by_name["execute_tool add_todo"]
@@ -184,5 +184,9 @@ async def test_every_response_names_its_trace(
     assert response.status_code == status
     [server] = [s for s in spans.take() if s.kind is SpanKind.SERVER]
     trace_id, span_id, flags = server.context.trace_id, server.context.span_id, server.context.trace_flags
-    assert response.headers["traceparent"] == f"00-{trace_id:032x}-{span_id:016x}-{flags:02x}"
+    # `traceresponse` is the W3C name for a response (the official propagator's); `traceparent` as DESIGN §7 has it.
+    assert response.headers["traceresponse"] == f"00-{trace_id:032x}-{span_id:016x}-{flags:02x}"
+    assert response.headers["traceparent"] == response.headers["traceresponse"]
     assert response.headers["x-trace-id"] == f"{trace_id:032x}"
+    exposed = {name.strip() for name in response.headers["access-control-expose-headers"].split(",")}
+    assert {"traceresponse", "traceparent", "x-trace-id"} <= exposed
