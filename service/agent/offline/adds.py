@@ -9,9 +9,10 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark
-from service.agent.offline.dates import extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
+from service.agent.offline.vocabulary import ERRAND_VERBS
 from service.matching import same_word, stem, words
 
 _FOREIGN_ADD = (
@@ -34,19 +35,14 @@ _ADD_RE = re.compile(
     re.I,
 )
 _PUT_RE = re.compile(
-    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:(?:my|the|our)\s+"
-    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)\b(?P<rest>.*)$",
+    r"^(?:put|putting|stick|pop|throw|chuck|get|jot|write|note)\s+(?P<body>.+?)\s+(?:(?:on|onto|in|into)\s+"
+    r"(?:(?:my|the|our)\s+(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)|down)\b(?P<rest>.*)$",
     re.I,
 )
 NEED_RE = re.compile(
     r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
     r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
     r"|plan to|intend to)\s+(?P<body>.+)$",
-    re.I,
-)
-MANAGE_VERB_RE = re.compile(
-    r"^(?:delete|remove|erase|mark|rename|reopen|tick off|cross off|check off|uncheck|untick|see|view|list|show"
-    r"|know|clear|undo|get rid of|add|remember|remind)\b",
     re.I,
 )
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
@@ -97,21 +93,10 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
-TODO_VERBS = {
-    "call", "buy", "book", "email", "pay", "clean", "pick", "phone", "text", "ring", "wash", "walk", "cook",
-    "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
-    "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
-    "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
-    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get", "reserve", "rent", "hire", "compare",
-    "research", "arrange", "confirm", "apply", "register", "install", "cancel", "mop", "dust", "bake", "fill",
-    "meet", "watch", "learn", "update",
-}  # fmt: skip
-
-
 def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
     """ "call mom" on its own reads like a todo, but it is not a request: offer to add it."""
     tokens = words(text)
-    if not 2 <= len(tokens) <= 8 or tokens[0] not in TODO_VERBS:
+    if not 2 <= len(tokens) <= 8 or tokens[0] not in ERRAND_VERBS:
         return None
     todos = new_todos(text, today)
     return OfferAddIntent(todos) if todos else None
@@ -153,12 +138,11 @@ def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
 
 def _is_aside(text: str) -> bool:
     """A remark, an echo, or a date said of every item ("..., both tomorrow")."""
-    if (found := find_date(text, _ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
+    if (found := find_date(text, ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
         return True
     return is_echo(text) or is_remark(text, past=False)
 
 
-_ANY_DAY = date(2000, 1, 3)  # where a date phrase is does not depend on the day it names
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
 
 
@@ -166,7 +150,7 @@ DISTRIBUTIVE_RE = re.compile(
     r"^(?P<verb>(?:buy|get|grab|order|purchase|pick up|collect|fetch|book|pay|renew|return)\s+)(?P<object>\S.*)$",
     re.I,
 )
-_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(TODO_VERBS))})\s+)(?P<object>\S.*)$", re.I)
+_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(ERRAND_VERBS))})\s+)(?P<object>\S.*)$", re.I)
 SHARED_OBJECT_MAX_WORDS = 3
 
 
@@ -211,7 +195,7 @@ def _share_verb(parts: list[str], listed: bool) -> list[str]:
 
 def _starts_actions(parts: Sequence[str]) -> bool:
     """Every part begins with a to-do verb ("call mom", "pay rent"): each is a todo of its own."""
-    return bool(parts) and all((tokens := words(part)) and tokens[0] in TODO_VERBS for part in parts)
+    return bool(parts) and all((tokens := words(part)) and tokens[0] in ERRAND_VERBS for part in parts)
 
 
 def clean_title(text: str) -> str:
@@ -254,7 +238,7 @@ def keep_leading_verb(title: str, wording: str) -> str:
     replaces what the todo is about, not what is to be done."""
     verb, _, rest = title.partition(" ")
     first = wording.split()[0] if wording.split() else ""
-    if not rest or verb.lower() not in TODO_VERBS or first.lower() in TODO_VERBS:
+    if not rest or verb.lower() not in ERRAND_VERBS or first.lower() in ERRAND_VERBS:
         return wording
     if first != "I" and "'" not in first and first[1:] in ("", first[1:].lower()):  # "A dozen": only as a title
         wording = wording[:1].lower() + wording[1:]

@@ -31,10 +31,11 @@ _ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | {
     "wonderful", "fantastic", "amazing", "wow", "yes", "yep", "yeah", "yay", "done", "you", "so", "much",
     "very", "a", "lot", "see", "ya", "have", "day", "one", "the", "hmm", "i", "am", "we", "are", "s", "m",
     "will", "do", "thumbs", "up", "noted", "understood", "exactly", "correct", "indeed", "mate", "buddy", "pal",
+    "my", "mistake", "bad", "sorry", "oops",
 }  # fmt: skip
 _LEADING_FILLER_RE = re.compile(
     r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
-    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops"
+    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops|hang on|hold on"
     r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
     r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
     r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
@@ -45,7 +46,7 @@ _LEADING_FILLER_RE = re.compile(
 )
 _TRAILING_FILLER_RE = re.compile(
     r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now(?<!from now)|asap|right now|if you can|if possible"
-    r"|ok|okay))+"
+    r"|ok|okay|(?:would|could|will|can) you))+"
     r"[\s.!?]*$|[\s.!?]+$",
     re.I,
 )
@@ -146,6 +147,8 @@ def is_remark(text: str, *, past: bool = True) -> bool:
     if len(tokens) < 2:
         return False
     later = tokens[1:]
+    if tokens[0] == "not":  # "not doing that this year" tells; "not blue" corrects
+        return any(word.endswith("ing") for word in later)
     return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(is_past, later)))
 
 

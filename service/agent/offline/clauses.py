@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.guardrails import scope_violation
-from service.agent.offline.adds import MANAGE_VERB_RE, NEED_RE, offer_add, parse_add
+from service.agent.offline.adds import NEED_RE, offer_add, parse_add
 from service.agent.offline.changes import (
     clean_ref,
     parse_correction,
@@ -35,9 +35,11 @@ from service.agent.offline.intents import (
     MultiIntent,
     OfferAddIntent,
     ReplyIntent,
+    UndoIntent,
 )
 from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile
 from service.agent.offline.text import expand, normalize
+from service.agent.offline.vocabulary import starts_command
 
 
 @functools.lru_cache(maxsize=512)
@@ -74,12 +76,15 @@ def _is_request(intent: Intent) -> bool:
 
 
 def single_request(text: str, today: date | None) -> Intent | None:
-    """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or
-    None when there is no such sentence or more than one (acting on one of two would be a guess)."""
+    """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or the
+    one change among clauses ("undo please, my mistake"); None when there is no such part or more
+    than one (acting on one of two would be a guess)."""
     parts = list(dict.fromkeys(sentences(text)))
-    if len(parts) < 2:
-        return None
-    requests = [intent for intent in (_parse_text(part, today) for part in parts) if _is_request(intent)]
+    if len(parts) > 1:
+        requests = [intent for intent in (_parse_text(part, today) for part in parts) if _is_request(intent)]
+    else:
+        readings = (parse_request(strip_fillers(part)[0], today) for part in clauses(text))
+        requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
     return requests[0] if len(requests) == 1 else None
 
 
@@ -130,7 +135,7 @@ def parse_request(text: str, today: date | None) -> Intent | None:
     """A request about the todos, or None when the words fit no request we know."""
     need = NEED_RE.match(text)  # "I need to delete the milk", "I want to start fresh": the request in it
     body = need["body"] if need else ""
-    if (MANAGE_VERB_RE.match(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
+    if (starts_command(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
         return request
     return next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
 
@@ -203,12 +208,6 @@ _ACTION_BREAK_RE = re.compile(
     r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
 )
-_NEW_ACTION_RE = re.compile(
-    r"^(?:delete|remove|erase|mark|tick|cross|rename|reopen|untick|uncheck|unmark|move|reschedule|postpone|push"
-    r"|complete|get rid of|check (?:off|[^ ]+ off)|add|put|remind|create)\b",
-    re.I,
-)
-"""Verbs that start a new action after an add: "add X and delete Y" (but not "add pick up X and drop off Y")."""
 _SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|finally\s+)*|(?:just|already)\s+)", re.I)
 """The subject a later clause shares: "I fed the fish and paid the gas bill", "just did X and Y"."""
 
@@ -240,7 +239,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
             buffer, current, dropped = piece, following, True  # "I'm all done for today, tick everything off"
             continue
-        if current is None or following is None or (isinstance(current, AddIntent) and not _NEW_ACTION_RE.match(piece)):
+        if current is None or following is None or (isinstance(current, AddIntent) and not starts_command(piece)):
             buffer = f"{buffer}{separator}{piece}"
             current = _action(buffer, today)
             continue

@@ -51,6 +51,10 @@ _DATE_RE = re.compile(
 )
 
 
+ANY_DAY = date(2000, 1, 3)
+"""For finding where a date phrase is, which does not depend on the day it names."""
+
+
 @dataclass(frozen=True)
 class DateMatch:
     day: date

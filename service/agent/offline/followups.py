@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.adds import DISTRIBUTIVE_RE, SHARED_OBJECT_MAX_WORDS, TODO_VERBS, new_todos
+from service.agent.offline.adds import DISTRIBUTIVE_RE, SHARED_OBJECT_MAX_WORDS, new_todos
 from service.agent.offline.changes import clean_ref
 from service.agent.offline.chatter import parse_small_talk, strip_fillers
 from service.agent.offline.clauses import parse_intent
@@ -27,6 +27,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
 )
 from service.agent.offline.text import normalize, strip_all
+from service.agent.offline.vocabulary import ERRAND_VERBS
 from service.matching import words
 
 # --- in context: answers to our questions, continuations ---------------------------------------
@@ -82,7 +83,8 @@ def _asked_about(intent: MultiIntent, answer: str) -> Intent:
 
 
 _FIX_LEAD_RE = re.compile(
-    r"^(?:no|nope|sorry|oops|whoops|wait|actually|oh)\b[\s,!.:;-]+(?:i meant\s+)?(?P<rest>.+)$", re.I
+    r"^(?:(?:no|nope|sorry|oops|whoops|wait|actually|oh|hang on|hold on)\b[\s,!.:;-]+)+(?:i meant\s+)?(?P<rest>.+)$",
+    re.I,
 )
 
 
@@ -141,6 +143,6 @@ def _shared_verb(title: str, todos: Sequence[NewTodo]) -> str | None:
         return None
     for todo in todos:
         tokens = words(todo.title)
-        if len(tokens) > SHARED_OBJECT_MAX_WORDS or tokens[0] in TODO_VERBS:
+        if len(tokens) > SHARED_OBJECT_MAX_WORDS or tokens[0] in ERRAND_VERBS:
             return None
     return match["verb"].strip().lower()

@@ -140,7 +140,7 @@ _LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | {
     "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
     "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
     "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
-    "just", "only", "including", "include", "incl",
+    "just", "only", "including", "include", "incl", "rundown", "recap", "run", "down", "through",
 }  # fmt: skip
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
 

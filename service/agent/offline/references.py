@@ -33,6 +33,7 @@ from service.agent.offline.intents import (
     MultiIntent,
 )
 from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.vocabulary import WEAK_STEMS
 from service.matching import ORDINALS, same_word, stem, words
 from service.matching import key_words as shared_key_words
 
@@ -43,12 +44,6 @@ _REF_STOPWORDS = {
     "ve", "just", "already", "finally", "again", "also", "too", "s", "called", "named", "titled", "which",
     "says", "said", "done", "complete", "completed", "finished", "yet", "now", "we",
 }  # fmt: skip
-_WEAK_WORDS = {stem(word) for word in (
-    "call", "buy", "get", "do", "make", "go", "pay", "send", "email", "book", "pick", "clean", "write", "fix",
-    "check", "take", "finish", "read", "see", "visit", "order", "text", "phone", "ring", "tidy", "wash",
-    "walk", "cook", "water", "feed", "bring", "return", "submit", "prepare", "plan", "review", "update",
-    "start", "renew", "cancel", "sort", "organise", "organize", "up",
-)}  # fmt: skip
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
@@ -134,7 +129,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
             continue
         matched = {word for word in wanted if any(same_word(word, other) for other in title)}
         coverage = len(matched) / len(wanted)
-        telling = bool(matched - _WEAK_WORDS)
+        telling = bool(matched - WEAK_STEMS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
             scored.setdefault((coverage, len(wanted & title)), []).append(todo)
@@ -274,8 +269,8 @@ def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tup
 
 def _resolve_choice(choice: Choice, intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     found = resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)
-    if found.todos or not choice.antecedent:
-        return found
+    if found.todos or not (choice.antecedent or intent.tentative):
+        return found  # a remark or a statement may name its todo in other words: "got hold of the landlord"
     return mentioned(choice.ref, todos) or found
 
 
@@ -285,7 +280,7 @@ def mentioned(text: str, todos: Sequence[Todo]) -> Resolution | None:
     said = {stem(word) for word in words(text)}
     scored: dict[float, list[Todo]] = {}
     for todo in todos:
-        telling = key_words(todo.title) - _WEAK_WORDS
+        telling = key_words(todo.title) - WEAK_STEMS
         hits = [word for word in telling if any(same_word(word, other) for other in said)]
         if telling and len(hits) / len(telling) >= 0.5:
             scored.setdefault(len(hits) / len(telling), []).append(todo)
