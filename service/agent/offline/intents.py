@@ -14,20 +14,8 @@ fragment of it would be a guess."""
 Action = Literal["complete", "reopen", "delete", "rename", "due", "describe", "status"]
 BulkAction = Literal["complete", "reopen", "delete"]
 Topic = Literal["name", "timezone", "preferences", "date", "all"]
-ReplyKind = Literal[
-    "greeting",
-    "thanks",
-    "bye",
-    "ack",
-    "help",
-    "unclear",
-    "refuse",
-    "too_long",
-    "need_date",
-    "need_title",
-    "profile",
-    "declined",
-]
+ReplyKind = Literal["greeting", "thanks", "bye", "ack", "help", "unclear", "refuse", "too_long", "need_date",
+                   "need_title", "profile", "declined"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,14 +117,5 @@ class MultiIntent:
     parts: tuple[Action_, ...]
 
 
-Intent = (
-    AddIntent
-    | ListIntent
-    | ChangeIntent
-    | BulkIntent
-    | UndoIntent
-    | ContextIntent
-    | OfferAddIntent
-    | ReplyIntent
-    | MultiIntent
-)
+Intent = (AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent
+          | ReplyIntent | MultiIntent)  # fmt: skip

@@ -36,7 +36,6 @@ from openai.types.responses import (
     ResponseTextDoneEvent,
     ResponseUsage,
 )
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
 from service.agent.offline.conversation import as_items, read_conversation
@@ -51,51 +50,35 @@ class OfflineModel(Model):
     Stateless, so one instance serves every turn and conversation concurrently.
     """
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> ModelResponse:
-        return respond(system_instructions, input, tools, tracing)
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        return respond(*args, **kwargs)
 
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        for event in stream_events(respond(system_instructions, input, tools, tracing)):
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
+        for event in stream_events(respond(*args, **kwargs)):
             yield event
 
 
 def respond(
-    instructions: str | None, input: str | list[TResponseInputItem], tools: Sequence[Tool], tracing: ModelTracing
+    system_instructions: str | None,
+    input: str | list[TResponseInputItem],
+    model_settings: ModelSettings,
+    tools: Sequence[Tool],
+    output_schema: AgentOutputSchemaBase | None,
+    handoffs: list[Handoff],
+    tracing: ModelTracing,
+    **_: Any,
 ) -> ModelResponse:
-    """One model call: read the conversation, plan the next step, render it as output items."""
+    """One model call (the `Model` interface's arguments, by position or name): read the conversation,
+    plan the next step, render it as output items. Previous response ids and prompts are not ours."""
     items = as_items(input)
     tool_names = frozenset(str(getattr(tool, "name", "")) for tool in tools)
     with generation_span(model=MODEL_NAME, model_config={}, disabled=tracing.is_disabled()) as span:
-        plan = plan_next(read_conversation(instructions, items, tool_names))
-        digest = hashlib.sha256(json.dumps([instructions, items], sort_keys=True, default=str).encode()).hexdigest()
+        plan = plan_next(read_conversation(system_instructions, items, tool_names))
+        digest = hashlib.sha256(
+            json.dumps([system_instructions, items], sort_keys=True, default=str).encode()
+        ).hexdigest()
         output = render(plan, digest)
-        usage = estimate_usage(instructions, items, output)
+        usage = estimate_usage(system_instructions, items, output)
         if tracing.include_data():
             span.span_data.input = items
             span.span_data.output = [item.model_dump(exclude_none=True) for item in output]

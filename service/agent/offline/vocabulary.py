@@ -83,4 +83,5 @@ _COMMAND_RE = re.compile(
 def starts_command(text: str) -> bool:
     """A clause that starts with a command, not an errand ("delete X", not "drop off X"): a new action after
     an add ("add X and delete Y"), the request in "I need to delete the milk"."""
-    return bool(match := _COMMAND_RE.match(text)) and match[0].lower() not in ERRAND_VERBS
+    match = _COMMAND_RE.match(text)
+    return match is not None and match[0].lower() not in ERRAND_VERBS
