@@ -3,10 +3,11 @@ please ... thanks"), remarks ("we ran out") and echoes ("put it on the list") - 
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from service.agent.offline.intents import ReplyIntent
-from service.agent.offline.text import edit_distance, expand, strip_all
+from service.agent.offline.text import expand, strip_all
 from service.matching import IRREGULAR, words
 
 _HELP_RE = re.compile(
@@ -58,7 +59,6 @@ _COMMAND_WORDS = (
     "what", "whats", "tomorrow", "today", "undo", "remind", "create", "change", "update", "move", "check",
     "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
 )  # fmt: skip
-_COMMAND_SET = frozenset(_COMMAND_WORDS)
 _VOWELS = frozenset("aeiouy")
 
 
@@ -66,26 +66,19 @@ def correct_typos(text: str) -> str:
     """The message with misspelt command words fixed ("shwo my todso" -> "show my todos").
 
     Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
-    A word is fixed to the closest command word with its first letter, at most one slip away (two for
-    long words); a three-letter word only when it has no vowel (so is no English word: "too" stays)
-    and only by the letter it dropped ("shw" -> "show", "lst" -> "list").
+    A word is fixed to the most similar command word with its first letter (difflib's ratio, at least
+    3/4); a three-letter word only when it has no vowel (so is no English word: "too" stays) and only
+    to a four-letter word ("shw" -> "show", "lst" -> "list").
     """
     return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
 
 
 def _corrected(word: str) -> str:
     lower = word.lower()
-    if lower in _COMMAND_SET:
+    if lower in _COMMAND_WORDS or (len(lower) == 3 and set(lower) & _VOWELS):
         return word
-    allowed = 1 if len(lower) <= 6 else 2
-    candidates = [
-        (distance, abs(len(known) - len(lower)), index, known)
-        for index, known in enumerate(_COMMAND_WORDS)
-        if known[0] == lower[0]
-        and (len(lower) > 3 or (len(known) == 4 and not set(lower) & _VOWELS))
-        and (distance := edit_distance(lower, known)) <= allowed
-    ]
-    return min(candidates)[-1] if candidates else word
+    known = [known for known in _COMMAND_WORDS if known[0] == lower[0] and (len(lower) > 3 or len(known) == 4)]
+    return next(iter(difflib.get_close_matches(lower, known, n=1, cutoff=0.75)), word)
 
 
 def strip_fillers(text: str) -> tuple[str, bool]:

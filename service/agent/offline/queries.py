@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
-from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.matching import words
 
 # --- user context -------------------------------------------------------------------------------
@@ -167,9 +167,7 @@ def parse_more(text: str) -> ListIntent | None:
 
 
 def _count(text: str | None) -> int | None:
-    if not text:
-        return None
-    return int(text) if text.isdigit() else NUMBER_WORDS[text.lower()]
+    return number(text) if text else None
 
 
 def parse_list(text: str, today: date | None) -> ListIntent | None:

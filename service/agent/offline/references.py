@@ -13,26 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from service.agent.offline.answers import (
-    gone_answer,
-    no_match_answer,
-    no_position_answer,
-    unclear_reference_answer,
-    visible,
-    which_one_answer,
-)
+from service.agent.offline import answers
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.followups import understand
-from service.agent.offline.intents import (
-    Action,
-    BulkIntent,
-    ChangeIntent,
-    Choice,
-    ListIntent,
-    MultiIntent,
-)
-from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
+from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import WEAK_STEMS
 from service.matching import ORDINALS, same_word, stem, words
 from service.matching import key_words as shared_key_words
@@ -89,14 +75,11 @@ def resolve(
     """The todos the user's words pick out of `todos` (the current list)."""
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
-    if position := _POSITION_RE.match(text):
-        found = _by_position(text, _position_of(position), todos, refs)
-        if found.todos or not position["number"]:
+    if (found := _by_place(text, todos, refs)) is not None:
+        if found.todos or not text.strip("#").isdigit():
             return found
         titled = match_titles(text, todos, action, strict=strict)  # no 4th todo: "change 4 to 6" means a word
         return titled if titled.todos else found
-    if span := _SPAN_RE.match(text):
-        return _by_span(text, span, todos, refs)
     found = match_titles(text, todos, action, strict=strict)
     parts = _REF_SPLIT_RE.split(text)
     if found.quality >= 1 or not split or len(parts) < 2:
@@ -120,7 +103,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     """
     wanted = key_words(text)
     if not wanted:
-        return Resolution(problem=unclear_reference_answer(text))
+        return Resolution(problem=answers.unclear_reference_answer(text))
     scored: dict[tuple[float, int], list[Todo]] = {}
     for todo in todos:
         title = key_words(todo.title)
@@ -134,7 +117,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
             scored.setdefault((coverage, len(wanted & title)), []).append(todo)
     if not scored:
-        return Resolution(problem=no_match_answer(text, todos))
+        return Resolution(problem=answers.no_match_answer(text, todos))
     best_score = max(scored)
     best = _prefer_by_state(scored[best_score], action)
     quality = 2 if best_score[0] == 2 else 1 if best_score[0] == 1 else 0
@@ -155,45 +138,28 @@ def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
     return changeable or todos
 
 
-def _position_of(match: re.Match[str]) -> int:
-    if match["ordinal"]:
-        return ORDINALS[match["ordinal"].lower()]
-    if match["word"]:
-        return NUMBER_WORDS[match["word"].lower()]
-    return int(match["number"])
-
-
-def _counted_list(todos: Sequence[Todo], refs: RefContext) -> tuple[list[Todo], int]:
-    """The list positions count in - the one the user last saw, or the current list, oldest first -
-    and the number its first todo has."""
-    if refs.shown is not None:
-        return list(refs.shown), refs.first
-    return list(todos), 1
-
-
-def _by_position(text: str, position: int, todos: Sequence[Todo], refs: RefContext) -> Resolution:
-    base, first = _counted_list(todos, refs)
-    index = position - first if position > 0 else len(base) + position
-    if not 0 <= index < len(base):
-        return Resolution(problem=no_position_answer(text, base))
-    return _still_listed([base[index]], todos)
-
-
-def _by_span(text: str, span: re.Match[str], todos: Sequence[Todo], refs: RefContext) -> Resolution:
-    """ "The first two", "the last 3": that many from one end of the list the user saw."""
-    base, _ = _counted_list(todos, refs)
-    count = int(span["count"]) if span["count"].isdigit() else NUMBER_WORDS[span["count"].lower()]
-    if not 0 < count <= len(base):
-        return Resolution(problem=no_position_answer(text, base))
-    picked = base[:count] if span["end"].lower() in ("first", "top") else base[-count:]
-    return _still_listed(picked, todos)
+def _by_place(text: str, todos: Sequence[Todo], refs: RefContext) -> Resolution | None:
+    """Todos by their place in the list the user last saw (else the current list, oldest first):
+    "the second one", "#3", "the last two"; None when `text` names no place."""
+    base, first = (list(refs.shown), refs.first) if refs.shown is not None else (list(todos), 1)
+    if span := _SPAN_RE.match(text):
+        count = number(span["count"])
+        picked = base[:count] if span["end"].lower() in ("first", "top") else base[-count:]
+        fits = 0 < count <= len(base)
+    elif place := _POSITION_RE.match(text):
+        ordinal = ORDINALS[place["ordinal"].lower()] if place["ordinal"] else number(place["number"] or place["word"])
+        index = ordinal - first if ordinal > 0 else len(base) + ordinal
+        picked, fits = base[index : index + 1], 0 <= index < len(base)
+    else:
+        return None
+    return _still_listed(picked, todos) if fits else Resolution(problem=answers.no_position_answer(text, base))
 
 
 def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     if not refs.recent:
         if many and "all" in words(text) and todos:  # "mark all of them done", with nothing said before
             return Resolution(todos=tuple(todos), quality=1)
-        return Resolution(problem=unclear_reference_answer(text))
+        return Resolution(problem=answers.unclear_reference_answer(text))
     if len(refs.recent) > 1 and not many:
         current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]
         if len(current) != 1:
@@ -203,7 +169,7 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
 
 
 def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:
-    return Resolution(candidates=tuple(candidates), problem=which_one_answer(text, candidates), quality=-1)
+    return Resolution(candidates=tuple(candidates), problem=answers.which_one_answer(text, candidates), quality=-1)
 
 
 def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
@@ -211,7 +177,7 @@ def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
     current = {todo.id: todo for todo in todos}
     found = tuple(current[todo.id] for todo in meant if todo.id in current)
     if not found:
-        return Resolution(problem=gone_answer([todo.title for todo in meant], todos))
+        return Resolution(problem=answers.gone_answer([todo.title for todo in meant], todos))
     return Resolution(todos=found, quality=2)
 
 
@@ -233,7 +199,7 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
             continue  # that listing found a todo to change; the user was not shown it
         todos = turn.listing()
         if isinstance(intent, ListIntent):
-            return tuple(visible(intent, todos)), (intent.offset or 0) + 1
+            return tuple(answers.visible(intent, todos)), (intent.offset or 0) + 1
         return tuple(todos), 1
     return None, 1
 
@@ -249,7 +215,7 @@ def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ..
         intent = understand(turns[: index + 1], today)
         todos = turn.listing()
         if not isinstance(intent, ChangeIntent):
-            return tuple(visible(intent, todos))
+            return tuple(answers.visible(intent, todos))
         # A status question, or our "which one?": what it was about, read as it was read then.
         earlier = turns[:index]
         found = choose(intent, todos, ref_context(earlier, today))[1]
