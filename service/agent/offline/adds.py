@@ -12,7 +12,7 @@ from service.agent.offline.chatter import is_echo, is_remark
 from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
-from service.agent.offline.vocabulary import ERRAND_VERBS
+from service.agent.offline.vocabulary import ERRAND_VERBS, patterns
 from service.matching import same_word, stem, words
 
 _FOREIGN_ADD = (
@@ -51,16 +51,13 @@ _LIST_WRAPPER_RE = re.compile(
     r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
     re.I,
 )
-_ADDED_DESCRIPTION_RES = (
-    re.compile(
-        r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
-        r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
-        re.I,
-    ),
-    re.compile(r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$", re.I),
-    re.compile(r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$"),
-    re.compile(r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$"),
-    re.compile(r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$"),
+_ADDED_DESCRIPTION_RES = patterns(
+    r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
+    r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
+    r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$",
+    r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$",
+    r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
+    r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
 _ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
 _TITLE_LEAD_RE = re.compile(
@@ -146,12 +143,12 @@ def _is_aside(text: str) -> bool:
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
 
 
-DISTRIBUTIVE_RE = re.compile(
+_DISTRIBUTIVE_RE = re.compile(
     r"^(?P<verb>(?:buy|get|grab|order|purchase|pick up|collect|fetch|book|pay|renew|return)\s+)(?P<object>\S.*)$",
     re.I,
 )
 _LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(ERRAND_VERBS))})\s+)(?P<object>\S.*)$", re.I)
-SHARED_OBJECT_MAX_WORDS = 3
+_SHARED_OBJECT_MAX_WORDS = 3
 
 
 def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
@@ -184,11 +181,11 @@ def _share_verb(parts: list[str], listed: bool) -> list[str]:
     verbs whose objects are separate errands, since "call mom and dad" is one call.
     """
     first = _TITLE_LEAD_RE.sub("", parts[0]) if len(parts) > 1 else ""
-    match = DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
+    match = _DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
     if match is None:
         return parts
     objects = parts[1:]  # one may be empty: it was only a date ("..., due tomorrow")
-    if any(len(words(part)) > SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
+    if any(len(words(part)) > _SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
         return parts
     return [parts[0], *(f"{match['verb']}{part.strip()}" if part.strip() else part for part in objects)]
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.adds import DISTRIBUTIVE_RE, SHARED_OBJECT_MAX_WORDS, new_todos
+from service.agent.offline.adds import new_todos
 from service.agent.offline.changes import clean_ref
 from service.agent.offline.chatter import parse_small_talk, strip_fillers
 from service.agent.offline.clauses import parse_intent
@@ -22,13 +22,10 @@ from service.agent.offline.intents import (
     Intent,
     ListIntent,
     MultiIntent,
-    NewTodo,
     OfferAddIntent,
     ReplyIntent,
 )
 from service.agent.offline.text import normalize, strip_all
-from service.agent.offline.vocabulary import ERRAND_VERBS
-from service.matching import words
 
 # --- in context: answers to our questions, continuations ---------------------------------------
 
@@ -130,19 +127,7 @@ def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> Ad
     if isinstance(intent, OfferAddIntent):
         return AddIntent(intent.todos)
     body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
-    todos = new_todos(body, today) if body and not parse_small_talk(body) else ()  # not "thanks too"
-    if todos and (verb := _shared_verb(previous.todos[-1].title, todos)):
-        todos = new_todos(f"{verb} {body}", today)  # "buy milk" - "and eggs": "Buy eggs"
-    return AddIntent(todos) if todos else None
-
-
-def _shared_verb(title: str, todos: Sequence[NewTodo]) -> str | None:
-    """The errand verb of `title` ("Buy milk") that short bare objects added after it share."""
-    match = DISTRIBUTIVE_RE.match(title)
-    if match is None:
+    if not body or parse_small_talk(body):  # not "thanks too"
         return None
-    for todo in todos:
-        tokens = words(todo.title)
-        if len(tokens) > SHARED_OBJECT_MAX_WORDS or tokens[0] in ERRAND_VERBS:
-            return None
-    return match["verb"].strip().lower()
+    todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]  # "buy milk" - "and eggs": "Buy eggs"
+    return AddIntent(todos) if todos else None

@@ -20,50 +20,27 @@ _PROFILE_CHANGE_RE = re.compile(
     r"(?:account|password|email|profile)\b",
     re.I,
 )
-_TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
-    (
-        "name",
-        re.compile(
-            r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
-            r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwhat am i called\b"
-            r"|\bwho (?:do you think |you think )?i am\b",
-            re.I,
-        ),
-    ),
-    (
-        "timezone",
-        re.compile(
-            r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
-            r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
-            re.I,
-        ),
-    ),
-    ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
-    (
-        "date",
-        re.compile(
-            r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
-            r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
-            re.I,
-        ),
-    ),
-    (
-        "all",
-        re.compile(
-            r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
-            r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
-            r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
-            re.I,
-        ),
-    ),
-)
+_TOPICS: dict[Topic, str] = {
+    "name": r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b|\bwhat am i called\b"
+    r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwho (?:do you think |you think )?i am\b",
+    "timezone": r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
+    r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
+    "preferences": r"\bmy (?:preferences|prefs|settings)\b",
+    "date": r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
+    r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
+    "all": r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
+    r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
+    r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
+}
+"""What each question about the user asks for; one that asks for several gets "all"."""
+_TOPIC_RES = {topic: re.compile(pattern, re.I) for topic, pattern in _TOPICS.items()}
 
 
 def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
     """Questions about the user (name, timezone, preferences, today); changing them is not ours to do."""
     if _PROFILE_CHANGE_RE.search(text):
         return ReplyIntent("profile")
-    topics = [topic for topic, pattern in _TOPIC_RES if pattern.search(text)]
+    topics = [topic for topic, pattern in _TOPIC_RES.items() if pattern.search(text)]
     if not topics:
         return None
     return ContextIntent(topics[0] if len(topics) == 1 else "all")
