@@ -7,13 +7,14 @@ something it reads otherwise ("next Friday" is in next week, "the 3rd" is the ne
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import dateparser
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import MONTHLY, rrule
 
 from service.agent.offline.text import NUMBER_WORDS, alternation
 
@@ -147,10 +148,10 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
             return None
         if match["day3"]:
             return _day_of_month(int(match["day3"]), today)
-        if match["weekday"] or match["weekend"] or match["nextweek"] or match["endweek"] or match["nextmonth"]:
-            return _relative_day(match, today)
-        if match["endmonth"]:
-            return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        if match["weekday"]:
+            return _weekday(match, today)
+        if relative := _relative_day(match, today):
+            return relative
         if match["rel"] and re.search(r"\b(?:end|eod|close|cob|today|tonight|this)\b", match["rel"], re.I):
             return today
         day = library_date(_spoken(match), today)
@@ -191,15 +192,12 @@ library_date("tomorrow", date(2026, 1, 1))  # dateparser loads its language data
 
 def _day_of_month(day: int, today: date) -> date:
     """ "On the 3rd": the next such day, today included, skipping months too short to have it."""
-    month_start = today.replace(day=1)
-    for ahead in range(13):
-        start = _add_months(month_start, ahead)
-        if day <= calendar.monthrange(start.year, start.month)[1] and (candidate := start.replace(day=day)) >= today:
-            return candidate
-    raise ValueError(f"no day {day} in any month")
+    return rrule(MONTHLY, bymonthday=day, dtstart=datetime.combine(today, time()))[0].date()
 
 
-def _relative_day(match: re.Match[str], today: date) -> date:
+def _relative_day(match: re.Match[str], today: date) -> date | None:
+    """The weekend (a Sunday is still in it), next week (its Monday), the end of the week (Friday) or
+    of the month, next month (its first day)."""
     weekday = today.weekday()
     if match["weekend"]:
         return today if weekday == 6 else today + timedelta(days=5 - weekday)
@@ -207,9 +205,10 @@ def _relative_day(match: re.Match[str], today: date) -> date:
         return today + timedelta(days=7 - weekday)
     if match["endweek"]:
         return today + timedelta(days=(4 - weekday) % 7)
-    if match["nextmonth"]:
-        return _add_months(today.replace(day=1), 1)
-    return _weekday(match, today)
+    if match["nextmonth"] or match["endmonth"]:
+        first_of_next = today.replace(day=1) + relativedelta(months=1)
+        return first_of_next if match["nextmonth"] else first_of_next - timedelta(days=1)
+    return None
 
 
 def _weekday(match: re.Match[str], today: date) -> date:
@@ -217,15 +216,6 @@ def _weekday(match: re.Match[str], today: date) -> date:
     target = _WEEKDAYS[match["weekday"].lower()]
     mod = (match["mod"] or "").strip().lower()
     if mod.endswith("next"):
-        next_monday = today + timedelta(days=7 - today.weekday())
-        return next_monday + timedelta(days=target)
-    ahead = (target - today.weekday()) % 7
-    if ahead == 0 and mod not in ("this", "this coming"):
-        ahead = 7
+        return today + timedelta(days=7 - today.weekday() + target)
+    ahead = (target - today.weekday()) % 7 or (0 if mod in ("this", "this coming") else 7)
     return today + timedelta(days=ahead)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
