@@ -5,7 +5,6 @@ patterns per change."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -23,7 +22,9 @@ _REF_WRAPPER_RE = re.compile(
     r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well)$|'s (?:name|title)$",
     re.I,
 )
-_REOPEN_RES = patterns(
+_STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
+"""Each change of state with its table: reopening first, since "mark X as not done" also says done."""
+_STATE_RES["reopen"] = patterns(
     rf"^(?:{verbs('reopen')})\s+(?P<ref>.+?)(?:\s+as\s+(?:{DONE_RE}))?$",
     rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?(?:{OPEN_RE})(?: again)?$",
     r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
@@ -33,7 +34,7 @@ _REOPEN_RES = patterns(
     r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
     r"^(?:put|bring)\s+(?P<ref>.+?)\s+back(?: on (?:my|the) list)?$",
 )
-_COMPLETE_RES = patterns(
+_STATE_RES["complete"] = patterns(
     rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |to be )?(?:{DONE_RE})$",
     r"^(?:tick|check|cross|strike|knock|scratch)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
     rf"^(?:{verbs('complete')}|did|done)(?:\s*[:-]\s*|\s+)(?P<ref>.+?)$",
@@ -44,7 +45,7 @@ _COMPLETE_RES = patterns(
     r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
     r"(?: too| as well)?$",
 )
-_DELETE_RES = patterns(
+_STATE_RES["delete"] = patterns(
     rf"^(?:{verbs('delete')})\s+(?P<ref>.+?)$",
     r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
     r"^forget(?: about)?\s+(?P<ref>.+)$",
@@ -64,18 +65,11 @@ _SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
 
 
 def parse_state_change(text: str) -> ChangeIntent | None:
-    """ "reopen X", "X is done", "get rid of X": reopening first, since "mark X as not done" also says done."""
-    return (
-        _first_ref_match(_REOPEN_RES, "reopen", text)
-        or _first_ref_match(_COMPLETE_RES, "complete", text)
-        or _first_ref_match(_DELETE_RES, "delete", text)
-    )
-
-
-def _first_ref_match(patterns: Sequence[re.Pattern[str]], action: Action, text: str) -> ChangeIntent | None:
-    for pattern in patterns:
-        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
-            return ChangeIntent(action, (Choice(ref),))
+    """ "reopen X", "X is done", "get rid of X"."""
+    for action, table in _STATE_RES.items():
+        for pattern in table:
+            if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
+                return ChangeIntent(action, (Choice(ref),))
     return None
 
 

@@ -11,18 +11,8 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.guardrails import scope_violation
+from service.agent.offline import changes
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add
-from service.agent.offline.changes import (
-    clean_ref,
-    parse_correction,
-    parse_describe,
-    parse_done_statement,
-    parse_due,
-    parse_rename,
-    parse_state_change,
-    parse_status,
-    parse_undo,
-)
 from service.agent.offline.chatter import PRONOUN_RE, correct_typos, is_echo, is_remark, parse_small_talk, strip_fillers
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
@@ -113,18 +103,18 @@ def sentences(text: str) -> list[str]:
 
 Reader = Callable[[str, "date | None"], "Intent | None"]
 READERS: tuple[tuple[str, Reader], ...] = (
-    ("undo", lambda text, _: parse_undo(expand(text))),
-    ("describe", lambda text, _: parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
+    ("undo", lambda text, _: changes.parse_undo(expand(text))),
+    ("describe", lambda text, _: changes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
     ("add", parse_add),
     ("profile", lambda text, _: parse_profile(expand(text))),
     ("bulk", lambda text, _: parse_bulk(expand(text))),  # "mark everything done" before "mark X done"
     ("list", lambda text, today: parse_list(expand(text), today)),
-    ("status", lambda text, _: parse_status(expand(text))),  # "is X done?" asks, changes nothing
-    ("due", lambda text, today: parse_due(expand(text), today)),
-    ("rename", parse_rename),  # "change X to Friday" is read here, by what the new value is
-    ("state", lambda text, _: parse_state_change(expand(text))),
-    ("done statement", lambda text, _: parse_done_statement(expand(text))),  # a guess: after every command
-    ("correction", parse_correction),  # "dentsit should be dentist": only when no command reads it
+    ("status", lambda text, _: changes.parse_status(expand(text))),  # "is X done?" asks, changes nothing
+    ("due", lambda text, today: changes.parse_due(expand(text), today)),
+    ("rename", changes.parse_rename),  # "change X to Friday" is read here, by what the new value is
+    ("state", lambda text, _: changes.parse_state_change(expand(text))),
+    ("done statement", lambda text, _: changes.parse_done_statement(expand(text))),  # a guess: after every command
+    ("correction", changes.parse_correction),  # "dentsit should be dentist": only when no command reads it
 )
 """Each intent's reader, tried in turn: the first that reads the clause wins, and the comments say why
 a reader comes before the ones after it. A reader reads one clause with its own table of patterns."""
@@ -172,7 +162,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
     parts = clauses(text)
     if len(parts) < 2:
         return None
-    changes: list[tuple[str, ChangeIntent]] = []
+    asked: list[tuple[str, ChangeIntent]] = []
     context: list[str] = []
     for clause in parts:
         part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
@@ -180,24 +170,24 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             continue
         intent = parse_request(part, today)
         if isinstance(intent, ChangeIntent):
-            changes.append((part, intent))
+            asked.append((part, intent))
         elif intent is not None:
             return None
         elif is_remark(part):
             context.append(clause)
         else:
             return None
-    if not changes:
+    if not asked:
         return None
-    changes.sort(key=lambda pair: (pair[1].tentative, _is_statement(*pair)))
-    main = changes[0][1]
-    others = [choice.ref for _, intent in changes[1:] if intent.action == main.action for choice in intent.choices]
+    asked.sort(key=lambda pair: (pair[1].tentative, _is_statement(*pair)))
+    main = asked[0][1]
+    others = [choice.ref for _, intent in asked[1:] if intent.action == main.action for choice in intent.choices]
     value = main.choices[0].value
     if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
         others = [ref for ref in others if not PRONOUN_RE.match(ref)]
     if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
-        others += [clean_ref(part) for part in context]
+        others += [changes.clean_ref(part) for part in context]
         antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
         return replace(main, choices=antecedents + main.choices)
     return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))

@@ -61,11 +61,6 @@ def verbs(*intents: str) -> str:
     return alternation(verb for intent in intents for verb in VERBS[intent])
 
 
-def verb_words(*intents: str) -> frozenset[str]:
-    """Every word of these intents' commands: the bag a list-wide request is judged by."""
-    return frozenset(word for intent in intents for verb in VERBS[intent] for word in verb.split())
-
-
 def patterns(*sources: str) -> tuple[re.Pattern[str], ...]:
     """A table of patterns, each matched without regard to case."""
     return tuple(re.compile(source, re.I) for source in sources)
