@@ -990,7 +990,7 @@ def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo])
 @pytest.mark.parametrize(
     ("message", "action", "ref", "value"),
     [
-        ("change 'call grandma' so it says 'video call grandma'", "rename", "call grandma", "Video call grandma"),
+        ("change 'call grandma' so it says 'video call grandma'", "rename", "call grandma", "video call grandma"),
         ("can we push the expenses back to next Monday?", "due", "the expenses", "2026-11-30"),
         ("set a deadline of Friday for the report", "due", "the report", "2026-11-27"),
         ("make the report due the day after tomorrow", "due", "the report", "2026-11-26"),
@@ -998,7 +998,7 @@ def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo])
         ("stamps and mum are both done", "complete", "stamps and mum", None),
         ("I haven't actually finished the essay, can you untick it?", "reopen", "the essay", None),
         ("actually the laundry isn't done, the machine broke", "reopen", "the laundry", None),
-        ("actually make that a dozen eggs", "rename", "that", "A dozen eggs"),
+        ("actually make that a dozen eggs", "rename", "that", "a dozen eggs"),
         ("when is it due again?", "status", "it", None),
     ],
 )

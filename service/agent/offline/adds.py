@@ -61,8 +61,8 @@ _ADDED_DESCRIPTION_RES = patterns(
 )
 _ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
 _TITLE_LEAD_RE = re.compile(
-    r"^(?:(?:to|that|about|of|for)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+(?:to|for|about|called"
-    r"|named|titled)\s+)+",
+    r"^(?:(?:to|that|about|of|for|also|then|plus)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
+    r"(?:to|for|about|called|named|titled)\s+)+",
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
@@ -208,10 +208,16 @@ def _iso(day: date | None) -> str | None:
 
 def corrected_title(title: str, choice: Choice) -> str:
     """The title with the user's correction: only the replaced words change ("Buy bread" with "rolls,
-    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"); a whole new
-    wording keeps the todo's verb ("Buy milk" - "I meant oat milk")."""
+    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"), a name takes
+    the place of the title's one name; a whole new wording keeps the todo's verb ("Buy milk" - "I meant
+    oat milk")."""
     wording = choice.value or ""
-    if old := choice.replaces:
+    names = [word for word in title.split()[1:] if word[:1].isupper()]
+    if len(names) == 1 and len(wording.split()) == 1 and wording[:1].isupper():
+        old = choice.replaces or names[0]  # "Book flights to Rome" - "that should say Milan": a name for the name
+    else:
+        old = choice.replaces or ""
+    if old:
         literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
         fuzzy = (
             found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))

@@ -14,7 +14,7 @@ from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
-from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, patterns, starts_command, verbs
+from service.agent.offline.vocabulary import DONE_RE, ERRAND_VERBS, OPEN_RE, patterns, starts_command, verbs
 from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
@@ -234,7 +234,11 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
 
 
 def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
-    titled = tuple(replace(choice, value=clean_title(choice.value or "")) for choice in choices)
+    # A correction keeps the user's spelling: it is fitted into the title when the todo is known.
+    titled = tuple(
+        replace(choice, value=(choice.value or "").strip() if choice.correction else clean_title(choice.value or ""))
+        for choice in choices
+    )
     kept = tuple(choice for choice in titled if choice.value)
     return ChangeIntent("rename", kept) if kept else None
 
@@ -266,8 +270,14 @@ _PAST_RE = re.compile(
     r"(?P<ref>(?P<verb>[a-z]+)\s+\S.*)$",
     re.I,
 )
+_PASSIVE_RE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been|got)\s+(?:now |all |finally |already |just )*"
+    r"(?P<verb>[a-z]+)(?: now| too| as well)?$",
+    re.I,
+)
+"""The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets"."""
 _NOT_COMPLETION = {
-    "added", "created", "deleted", "removed", "renamed", "changed", "moved", "updated", "marked", "listed",
+    "added", "created", "deleted", "removed", "renamed", "moved", "updated", "marked", "listed",
     "wanted", "needed", "liked", "loved", "hated", "used", "tried", "started", "forgot", "missed", "decided",
     "planned", "hoped", "wished", "asked", "said", "thought", "had", "left", "lost", "put", "set", "shut",
 }  # fmt: skip
@@ -280,6 +290,9 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
     answer says so and nothing changes.
     """
+    passive = _PASSIVE_RE.match(text)
+    if passive and is_past(passive["verb"].lower()) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
+        text = f"{passive['verb']} {passive['ref']}"  # a request ("send X saying Y is broken") tells no deed
     match = _PAST_RE.match(text)
     if match is None:
         return None

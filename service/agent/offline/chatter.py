@@ -38,6 +38,7 @@ _LEADING_FILLER_RE = re.compile(
     r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
     r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops|hang on|hold on"
     r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
+    r"|you (?:can|could|may)|feel free to"
     r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
     r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
     r"|anyway|anyhow|(?:can|could|shall|may) (?:we|i)"

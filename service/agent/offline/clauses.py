@@ -194,7 +194,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
 
 
 _ACTION_BREAK_RE = re.compile(
-    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards)\s+)*"
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards|next),?\s+)*"
     r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
 )

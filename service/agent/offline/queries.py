@@ -29,8 +29,8 @@ _TOPICS: dict[Topic, str] = {
     "date": r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
     r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
     "all": r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
-    r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
-    r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
+    r"|\b(?:info|information|details|data)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b|\banything (?:on|about) me\b"
+    r"|\bwhat (?:do|did|have|has) you (?:\w+ ){0,3}(?:on|of) me\b|\bon file\b|\bknow who i am\b",
 }
 """What each question about the user asks for; one that asks for several gets "all"."""
 _TOPIC_RES = {topic: re.compile(pattern, re.I) for topic, pattern in _TOPICS.items()}

@@ -230,7 +230,9 @@ def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tup
         return _choose_follow_up(intent, intent.follow_up_of, todos, refs)
     resolved = [(choice, _resolve_choice(choice, intent, todos, refs)) for choice in intent.choices]
     # A todo named in another clause beats what "it" meant before: "the tap leaks again, reopen it".
-    return max(resolved, key=lambda pair: (pair[0].antecedent and pair[1].quality >= 0, *_rank(pair)))
+    return max(
+        resolved, key=lambda pair: (pair[0].antecedent and pair[1].quality >= 0, pair[1].quality, len(pair[0].ref))
+    )
 
 
 def _resolve_choice(choice: Choice, intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> Resolution:
@@ -252,10 +254,6 @@ def mentioned(text: str, todos: Sequence[Todo]) -> Resolution | None:
             scored.setdefault(len(hits) / len(telling), []).append(todo)
     best = scored.get(max(scored)) if scored else None
     return Resolution(todos=(best[0],), quality=0) if best and len(best) == 1 else None
-
-
-def _rank(pair: tuple[Choice, Resolution]) -> tuple[int, int]:
-    return pair[1].quality, len(pair[0].ref)
 
 
 def _choose_follow_up(
