@@ -14,7 +14,7 @@ from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
-from service.agent.offline.vocabulary import DONE_RE, ERRAND_VERBS, OPEN_RE, patterns, starts_command, verbs
+from service.agent.offline.vocabulary import DONE_RE, ERRAND_VERBS, OPEN_RE, patterns, starts_command, verbs, vocab
 from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
@@ -276,11 +276,7 @@ _PASSIVE_RE = re.compile(
     re.I,
 )
 """The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets"."""
-_NOT_COMPLETION = {
-    "added", "created", "deleted", "removed", "renamed", "moved", "updated", "marked", "listed",
-    "wanted", "needed", "liked", "loved", "hated", "used", "tried", "started", "forgot", "missed", "decided",
-    "planned", "hoped", "wished", "asked", "said", "thought", "had", "left", "lost", "put", "set", "shut",
-}  # fmt: skip
+_NOT_COMPLETION = vocab("done_statement", "not_deeds")
 """Past verbs that tell of something other than a chore done."""
 
 

@@ -8,6 +8,7 @@ import re
 
 from service.agent.offline.intents import ReplyIntent
 from service.agent.offline.text import expand, strip_all
+from service.agent.offline.vocabulary import TABLES, vocab
 from service.matching import IRREGULAR, words
 
 _HELP_RE = re.compile(
@@ -17,23 +18,11 @@ _HELP_RE = re.compile(
     r"|how can you help(?: me)?|what is this|instructions|i need help)[?!. ]*$",
     re.I,
 )
-_GREETING_WORDS = {
-    "hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "good", "day",
-    "greetings", "there", "how", "are", "you", "doing", "today", "is", "it", "going", "what", "up", "sup", "s",
-}  # fmt: skip
-_GREETING_CORE = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "greetings",
-                  "sup", "up", "how"}  # fmt: skip
-_THANKS_WORDS = {"thanks", "thank", "thx", "ty", "cheers", "appreciated", "appreciate", "ta"}
-_BYE_WORDS = {"bye", "goodbye", "later", "night", "ciao", "cya"}
-_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | {
-    "ok", "okay", "k", "kk", "great", "perfect", "awesome", "nice", "cool", "good", "fine", "alright",
-    "right", "sure", "got", "it", "sounds", "that", "thats", "all", "is", "no", "nope", "nothing", "else",
-    "for", "now", "never", "mind", "nevermind", "forget", "lovely", "brilliant", "excellent", "super",
-    "wonderful", "fantastic", "amazing", "wow", "yes", "yep", "yeah", "yay", "done", "you", "so", "much",
-    "very", "a", "lot", "see", "ya", "have", "day", "one", "the", "hmm", "i", "am", "we", "are", "s", "m",
-    "will", "do", "thumbs", "up", "noted", "understood", "exactly", "correct", "indeed", "mate", "buddy", "pal",
-    "my", "mistake", "bad", "sorry", "oops",
-}  # fmt: skip
+_GREETING_WORDS = vocab("small_talk", "greeting")
+_GREETING_CORE = vocab("small_talk", "greeting_core")
+_THANKS_WORDS = vocab("small_talk", "thanks")
+_BYE_WORDS = vocab("small_talk", "bye")
+_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | vocab("small_talk", "ack")
 _LEADING_FILLER_RE = re.compile(
     r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
     r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops|hang on|hold on"
@@ -54,12 +43,7 @@ _TRAILING_FILLER_RE = re.compile(
 )
 
 
-_COMMAND_WORDS = (
-    "add", "show", "list", "todos", "todo", "tasks", "task", "items", "delete", "remove", "mark", "done",
-    "complete", "completed", "finished", "finish", "rename", "reopen", "clear", "everything", "display",
-    "what", "whats", "tomorrow", "today", "undo", "remind", "create", "change", "update", "move", "check",
-    "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
-)  # fmt: skip
+_COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
 _VOWELS = frozenset("aeiouy")
 
 
@@ -120,17 +104,10 @@ PRONOUN_RE = re.compile(
 """References that point back ("it", "both of them") rather than name a todo."""
 REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
 """The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
-_SUBJECT_WORDS = {"i", "we", "they", "he", "she", "you", "it", "there"}
-_REMARK_LEADS = _SUBJECT_WORDS | {"because", "since", "cause", "cos", "coz", "but", "though", "although"}
-_FINITE_WORDS = {"is", "are", "was", "were", "am", "has", "have", "had", "will", "would", "can", "could", "keeps",
-                 "seems", "got", "s"}  # fmt: skip
-_POINTING_WORDS = {"it", "that", "this", "them", "those", "these", "both"}
-_ECHO_WORDS = _POINTING_WORDS | {
-    "put", "add", "stick", "pop", "write", "note", "jot", "save", "set", "do", "make", "keep", "track", "record",
-    "log", "down", "up", "please", "pls", "for", "me",
-    "so", "on", "in", "to", "the", "my", "our", "a", "list", "todo", "todos", "go", "ahead", "one", "thanks",
-    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly", "back",
-}  # fmt: skip
+_REMARK_LEADS = vocab("remarks", "subjects") | vocab("remarks", "leads")
+_FINITE_WORDS = vocab("remarks", "finite")
+_POINTING_WORDS = vocab("remarks", "pointing")
+_ECHO_WORDS = _POINTING_WORDS | vocab("remarks", "echo")
 
 
 def is_remark(text: str, *, past: bool = True) -> bool:

@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule
 
 from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.vocabulary import vocab
 
 _DATE_LINE_RE = re.compile(r"Current date:\s*(\d{4}-\d{2}-\d{2})")
 _WEEKDAYS = {
@@ -94,11 +95,7 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
     return None
 
 
-_AFTER_DATE_WORDS = {
-    "at", "to", "and", "or", "but", "by", "with", "in", "on", "for", "from", "until", "till", "then", "so", "please",
-    "pls", "thanks", "thank", "too", "also", "as", "if", "when", "because", "before", "after", "around", "about",
-    "noon", "midday", "lunchtime", "latest", "first", "i", "we", "you", "it", "they", "ok", "okay", "asap",
-}  # fmt: skip
+_AFTER_DATE_WORDS = vocab("dates", "after_date")
 """Words that may follow a date phrase; any other word makes the weekday describe it ("Friday dinner")."""
 _NEXT_WORD_RE = re.compile(r"^(?:'s\b|\s+(?P<word>[a-z]+)\b)", re.I)
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
+from service.agent.offline.vocabulary import vocab
 from service.matching import words
 
 # --- user context -------------------------------------------------------------------------------
@@ -48,27 +49,18 @@ def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
 
 # --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
 
-_DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
-                 "scrap", "ditch", "toss", "dump", "kill", "scratch", "reset",
-                 "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
-_COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
-_ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
-                 "do"}  # fmt: skip
-_REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
-_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each", "lot"}
-DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished", "sorted"}
-_OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
-               "needs", "incomplete", "undone"}  # fmt: skip
-_NEGATIONS = {"not", "no", "yet"}
-GENERIC_WORDS = {
-    "the", "my", "of", "todos", "todo", "tasks", "task", "items", "item", "ones", "one", "things", "thing",
-    "list", "from", "off", "on", "in", "as", "to", "be", "is", "are", "was", "were", "get", "up", "out", "a",
-    "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
-    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
-}  # fmt: skip
-_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there", "do"}
-"""Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
-_BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
+_DELETE_WORDS = vocab("delete", "bulk")
+_COMPLETE_WORDS = vocab("complete", "bulk")
+_REOPEN_WORDS = vocab("reopen", "bulk")
+DONE_WORDS = vocab("complete", "done")
+_OPEN_WORDS = vocab("reopen", "open")
+_ASKING_WORDS = vocab("list", "asking")
+_NEGATIONS = vocab("list", "negations")
+_SCOPE_WORDS = vocab("bulk", "scope")
+GENERIC_WORDS = vocab("bulk", "generic")
+_BULK_VOCAB = (
+    _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | vocab("bulk", "filler")
+)
 FRESH_START_RE = re.compile(
     r"^(?:(?:i|we) (?:want|would like|need)(?: to)? |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
     r"|from scratch)|(?:have |get |make )?(?:a )?(?:clean slate|fresh start))"
@@ -105,20 +97,8 @@ def _bulk_delete_filter(bag: set[str]) -> bool | None:
     return None
 
 
-_LIST_SIGNALS = {
-    "list", "lists", "todos", "todo", "tasks", "task", "items", "agenda", "plate", "show", "left", "remaining",
-    "pending", "open", "outstanding", "unfinished", "incomplete", "finished", "completed", "done", "due",
-    "overdue", "anything", "chores", "jobs", "everything", "stuff", "things",
-}  # fmt: skip
-_LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | {
-    "what", "whats", "how", "many", "much", "s", "do", "does", "did", "got", "for", "there", "give",
-    "see", "view", "display", "read", "print", "tell", "can", "you", "please", "current", "again", "so", "far",
-    "yet", "t", "isn", "aren", "haven", "ve", "any", "remind", "know", "let", "look", "at", "like", "should",
-    "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
-    "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
-    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
-    "just", "only", "including", "include", "incl", "rundown", "recap", "run", "down", "through",
-}  # fmt: skip
+_LIST_SIGNALS = vocab("list", "signals")
+_LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | vocab("list", "words")
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
 
 

@@ -19,17 +19,11 @@ from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
-from service.agent.offline.vocabulary import WEAK_STEMS
+from service.agent.offline.vocabulary import WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
 from service.matching import key_words as shared_key_words
 
-_REF_STOPWORDS = {
-    "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",
-    "ones", "todo", "todos", "task", "tasks", "item", "items", "thing", "things", "entry", "that", "this",
-    "it", "about", "some", "please", "list", "from", "off", "as", "is", "was", "i", "me", "have", "has",
-    "ve", "just", "already", "finally", "again", "also", "too", "s", "called", "named", "titled", "which",
-    "says", "said", "done", "complete", "completed", "finished", "yet", "now", "we",
-}  # fmt: skip
+_REF_STOPWORDS = vocab("references", "stopwords")
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"

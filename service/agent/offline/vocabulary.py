@@ -1,58 +1,31 @@
-"""Vocabulary: the words each intent is recognised by, one table per intent.
+"""Vocabulary: the words each intent is recognised by, one table per intent, kept as data in
+`vocabulary.toml` and read once at import.
 
 The readers build their patterns from these tables, so a new way of saying "delete" is one word added
-here, and the bulk reader, the clause splitter and the typo fixer learn it at the same time.
+there, and the bulk reader, the clause splitter and the typo fixer learn it at the same time.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 from service.agent.offline.text import alternation
 from service.matching import stem
 
-VERBS: dict[str, tuple[str, ...]] = {
-    "add": ("add", "adding", "create", "creating", "insert", "schedule", "jot", "jot down", "write down",
-            "note down", "set up"),
-    "complete": ("complete", "completed", "finish", "finished", "close", "closed", "resolve", "resolved",
-                 "done with", "accomplished", "tick off", "tick", "check off", "cross off", "cross out",
-                 "strike off", "strike out", "strike through", "knock off", "scratch off", "scratch out"),
-    "reopen": ("reopen", "re-open", "unmark", "uncheck", "untick", "uncomplete", "un-complete", "unfinish",
-               "restore", "revive", "reactivate"),
-    "delete": ("delete", "deleting", "remove", "removing", "erase", "drop", "trash", "scrap", "scratch",
-               "discard", "ditch", "bin", "nuke", "purge", "kill", "get rid of", "do away with", "cancel",
-               "strike", "throw away", "throw out", "lose", "axe", "clear", "wipe", "dump", "toss"),
-    "rename": ("rename", "renaming", "retitle", "relabel", "reword", "rephrase"),
-    "due": ("move", "moving", "postpone", "push back", "push", "reschedule", "defer", "delay", "bump", "shift",
-            "put off"),
-    "undo": ("undo", "revert", "reverse", "roll back", "rollback", "take back", "go back"),
-    "mark": ("mark", "marking", "set", "flag", "make", "change", "put", "switch", "turn", "update"),
-}  # fmt: skip
+TABLES: dict[str, dict[str, list[str]]] = tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text("utf-8"))
+
+
+def vocab(intent: str, kind: str) -> frozenset[str]:
+    """One word list of an intent's table, as a set."""
+    return frozenset(TABLES[intent][kind])
+
+
+VERBS = {intent: tuple(table["verbs"]) for intent, table in TABLES.items() if "verbs" in table}
 """The commands of each intent ("mark" is the verb of "mark X as done / not done")."""
-
-DONE_STATES = (
-    "done", "complete", "completed", "finished", "closed", "resolved", "ticked", "ticked off", "checked",
-    "checked off", "crossed off", "paid", "sorted", "handled", "dealt with", "taken care of", "accomplished",
-)  # fmt: skip
-OPEN_STATES = (
-    "not done", "undone", "not complete", "not completed", "incomplete", "not finished", "unfinished", "open",
-    "pending", "todo", "to do", "active", "uncompleted", "outstanding", "unticked", "unchecked", "not ticked off",
-)  # fmt: skip
-
-ERRAND_VERBS = frozenset({
-    "call", "buy", "book", "email", "pay", "clean", "pick", "phone", "text", "ring", "wash", "walk", "cook",
-    "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
-    "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
-    "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
-    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get", "reserve", "rent", "hire", "compare",
-    "research", "arrange", "confirm", "apply", "register", "install", "cancel", "mop", "dust", "bake", "fill",
-    "meet", "watch", "learn", "update", "reply", "answer", "respond", "charge", "sort", "defrost", "grab",
-    "fetch",
-})  # fmt: skip
-"""Verbs that start a todo ("call mom"): a bare phrase with one reads as a todo, a list shares them, and a
-past form of one ("I paid the gas bill") tells of a todo done."""
-ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS)
-WEAK_STEMS = ERRAND_STEMS | {stem(verb) for verb in ("do", "make", "go", "see", "check", "read", "start", "up")}
+ERRAND_VERBS = vocab("done_statement", "errands")
+WEAK_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS | vocab("done_statement", "weak"))
 """In a reference, these tell less than the thing done: "call" in "call the bank"."""
 
 
@@ -66,8 +39,8 @@ def patterns(*sources: str) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(source, re.I) for source in sources)
 
 
-DONE_RE = alternation(DONE_STATES)
-OPEN_RE = alternation(OPEN_STATES)
+DONE_RE = alternation(TABLES["complete"]["states"])
+OPEN_RE = alternation(TABLES["reopen"]["states"])
 _COMMAND_RE = re.compile(
     rf"^(?:{verbs('add', 'complete', 'reopen', 'delete', 'rename', 'due', 'undo')}|mark|put|check \S+ off|remind"
     r"|remember|see|view|list|show|know)\b",
