@@ -44,8 +44,7 @@ def parse_intent(message: str, today: date | None) -> Intent:
 def _parse_text(text: str, today: date | None) -> Intent:
     if scope_violation(text):
         return ReplyIntent("refuse")
-    small_talk = parse_small_talk(text)
-    if small_talk is not None:
+    if (small_talk := parse_small_talk(text)) is not None:
         return small_talk
     request, greeted = strip_fillers(text)
     if not request:
@@ -61,19 +60,16 @@ def _parse_text(text: str, today: date | None) -> Intent:
     )
 
 
-def _is_request(intent: Intent) -> bool:
-    return not isinstance(intent, ReplyIntent | OfferAddIntent)
-
-
 def single_request(text: str, today: date | None) -> Intent | None:
     """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or the
     one change among clauses ("undo please, my mistake"); None when there is no such part or more
     than one (acting on one of two would be a guess)."""
     parts = list(dict.fromkeys(sentences(text)))
     if len(parts) > 1:
-        requests = [intent for intent in (_parse_text(part, today) for part in parts) if _is_request(intent)]
+        asked = (_parse_text(part, today) for part in parts)
+        requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
     else:
-        readings = (parse_request(strip_fillers(part)[0], today) for part in clauses(text))
+        readings = (_read(part, today) for part in clauses(text))
         requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
     return requests[0] if len(requests) == 1 else None
 
@@ -137,9 +133,7 @@ _CLAUSE_BREAK_RE = re.compile(
 
 def clauses(text: str) -> list[str]:
     """ "remove the flights one, trip is cancelled" -> its clauses (none cut inside quotes)."""
-    if '"' in text:
-        return [text]
-    return [part for part in _CLAUSE_BREAK_RE.split(text) if part.strip(" .!?")]
+    return [piece for _, piece in _pieces(text, _CLAUSE_BREAK_RE)]
 
 
 def parse_message(text: str, today: date | None) -> Intent | None:
@@ -220,9 +214,9 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         subject = _SUBJECT_RE.match(buffer)
         if subject and not _SUBJECT_RE.match(piece) and _action(f"{subject.group()}{piece}", today):
             piece = f"{subject.group()}{piece}"  # "I fed the fish and paid the gas bill"
-        following = _action(piece, today) or _sharing_verb(buffer, current, piece, today)
-        if following is not None and following is not _action(piece, today):
-            piece = f"{_verb_of(buffer, current)}{piece}"  # "move the dentist to friday and the haircut to saturday"
+        if _action(piece, today) is None and (shared := _sharing_verb(buffer, current, piece, today)):
+            piece = shared  # "move the dentist to friday and the haircut to saturday"
+        following = _action(piece, today)
         if current is not None and following is None and is_remark(piece) and not isinstance(current, AddIntent):
             dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
             continue
@@ -244,27 +238,21 @@ _MAX_ACTIONS = 8
 """More clauses than this are a story, not a list of actions (and each cut is read again)."""
 
 
-def _verb_of(clause: str, action: Action_ | None) -> str:
-    """The words of a change before the todo it names: "move " in "move the dentist to friday"."""
-    if not isinstance(action, ChangeIntent) or action.choices[0].ref.lower() not in clause.lower():
-        return ""
-    return clause[: clause.lower().index(action.choices[0].ref.lower())]
-
-
-def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> Action_ | None:
-    """The next piece read with this clause's verb, when that makes it the same change of another todo."""
-    verb = _verb_of(clause, action)
-    shared = _action(f"{verb}{piece}", today) if verb.strip() else None
-    # Only a change with its own value ("... to saturday"): "delete salt and pepper" may be one todo.
-    if not isinstance(shared, ChangeIntent) or not isinstance(action, ChangeIntent):
+def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> str | None:
+    """The next piece with this clause's verb (the words before the todo it names), when that reads as
+    the same change of another todo with its own value: "delete salt and pepper" may be one todo."""
+    if not isinstance(action, ChangeIntent) or (ref := action.choices[0].ref.lower()) not in clause.lower():
         return None
-    return shared if shared.action == action.action and shared.choices[0].value is not None else None
+    verb = clause[: clause.lower().index(ref)]
+    shared = _action(f"{verb}{piece}", today) if verb.strip() else None
+    same = isinstance(shared, ChangeIntent) and shared.action == action.action and shared.choices[0].value is not None
+    return f"{verb}{piece}" if same else None
 
 
-def _pieces(text: str) -> list[tuple[str, str]]:
-    """`text` cut at clause breaks, each piece with the separator before it (no cut inside quotes)."""
+def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
+    """`text` cut at `breaks`, each piece with the separator before it (no cut inside quotes)."""
     pieces, start, separator = [], 0, ""
-    for cut in _ACTION_BREAK_RE.finditer(text):
+    for cut in breaks.finditer(text):
         if len(_QUOTE_RE.findall(text[: cut.start()])) % 2:
             continue
         pieces.append((separator, text[start : cut.start()]))
@@ -278,16 +266,20 @@ _QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
 
 def _points_back(text: str, today: date | None) -> bool:
     """ "check both off", "put it on the list": a clause about what another clause named."""
-    request = strip_fillers(text)[0]
-    intent = parse_request(request, today) if request else None
+    intent = _read(text, today)
     pronoun = isinstance(intent, ChangeIntent) and any(PRONOUN_RE.match(choice.ref) for choice in intent.choices)
-    return pronoun or is_echo(request)
+    return pronoun or is_echo(strip_fillers(text)[0])
+
+
+def _read(clause: str, today: date | None) -> Intent | None:
+    """A clause's request, without the fillers around it: "..., can you untick it?" asks "untick it"."""
+    request = strip_fillers(clause)[0]
+    return parse_request(request, today) if request else None
 
 
 def _action(text: str, today: date | None) -> Action_ | None:
     """`text` read as one action that changes the list, else None (questions, chatter, pronouns)."""
-    request = strip_fillers(text)[0]
-    intent = parse_request(request, today) if request else None
+    intent = _read(text, today)
     if isinstance(intent, ChangeIntent):
         return None if intent.action == "status" else intent
     return intent if isinstance(intent, AddIntent | BulkIntent) else None
