@@ -30,7 +30,6 @@ from agents import (
 from service import todos
 from service.agent.context import TurnContext, current_date_line
 from service.agent.offline import OfflineModel
-from service.agent.offline.clauses import parse_intent
 from service.agent.offline.intents import (
     AddIntent,
     BulkIntent,
@@ -44,6 +43,7 @@ from service.agent.offline.intents import (
     UndoIntent,
 )
 from service.agent.offline.model import text_chunks
+from service.agent.offline.reading import parse_intent
 from service.agent.tools import ALL_TOOLS
 from service.matching import stem
 from service.users import put_context

@@ -16,9 +16,9 @@ runtime appends to the instructions; `dateparser` counts from it).
 
 A message goes through one step per module, each depending only on those before it: `text`,
 `dates` and `vocabulary` (one table of words per intent) -> `conversation` (the SDK items as turns)
--> readers, one per kind of intent (`chatter`, `adds`, `queries`, `changes`) -> `clauses` (a message
-cut into clauses, each read as one intent: several actions in one message) -> `followups` (the
-message in the context of our previous answer) -> `answers` (replies from tool outputs) ->
+-> readers, one per kind of intent (`chatter`, `adds`, `queries`, `changes`) -> `reading` (a message
+cut into clauses, each read as one intent: several actions in one message; then read in the context
+of our previous answer) -> `answers` (replies from tool outputs) ->
 `references` (which todos "the milk", "the second one" and "it" mean) -> `planner` (the next step)
 -> `model` (the SDK `Model` adapter, with its Responses stream events).
 """

@@ -16,8 +16,8 @@ from datetime import date
 from service.agent.offline import answers
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
-from service.agent.offline.followups import understand
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
+from service.agent.offline.reading import understand
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
