@@ -17,13 +17,10 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule
 
 from service.agent.offline.text import NUMBER_WORDS, alternation
-from service.agent.offline.vocabulary import vocab
+from service.agent.offline.vocabulary import TABLES, vocab
 
 _DATE_LINE_RE = re.compile(r"Current date:\s*(\d{4}-\d{2}-\d{2})")
-_WEEKDAYS = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "wed": 2, "thursday": 3,
-    "thurs": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
-}  # fmt: skip
+_WEEKDAYS = {name: day for day, names in enumerate(TABLES["dates"]["weekdays"]) for name in names}
 _COUNTS = {"a": 1, "an": 1, **NUMBER_WORDS, "a couple of": 2, "a few": 3}
 _MONTH_RE = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"

@@ -8,7 +8,7 @@ response - and answers from their outputs on the next call. Only the tools it wa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from service.agent.offline import answers
@@ -26,7 +26,6 @@ from service.agent.offline.intents import (
     Intent,
     ListIntent,
     MultiIntent,
-    NewTodo,
     OfferAddIntent,
     ReplyIntent,
     UndoIntent,
@@ -56,10 +55,6 @@ MAX_PAGE = 100
 
 def list_request(completed: bool | None, offset: int | None = None, limit: int | None = None) -> ToolRequest:
     return ToolRequest("list_todos", {"completed": completed, "limit": limit, "offset": offset})
-
-
-def add_request(todo: NewTodo) -> ToolRequest:
-    return ToolRequest("add_todo", {"title": todo.title, "description": todo.description, "due_date": todo.due_date})
 
 
 def update_request(todo_id: str, **changes: Any) -> ToolRequest:
@@ -177,7 +172,7 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
     """One action, against the list as it was before any of them ran; "the rest" are the todos the
     actions before it did not name."""
     if isinstance(part, AddIntent):
-        return Plan(calls=tuple(add_request(todo) for todo in part.todos))
+        return Plan(calls=tuple(ToolRequest("add_todo", asdict(todo)) for todo in part.todos))  # the tool's fields
     if isinstance(part, BulkIntent):
         targets = [todo for todo in todos if part.completed is None or todo.completed == part.completed]
         if not targets:

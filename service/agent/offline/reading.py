@@ -179,7 +179,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             return None
     if not asked:
         return None
-    asked.sort(key=lambda pair: (pair[1].tentative, _is_statement(*pair)))
+    # Commands before statements ("trip is cancelled" names its todo first; a command starts with its verb).
+    asked.sort(key=lambda pair: (pair[1].tentative, pair[0].lower().startswith(pair[1].choices[0].ref.lower())))
     main = asked[0][1]
     others = [choice.ref for _, intent in asked[1:] if intent.action == main.action for choice in intent.choices]
     value = main.choices[0].value
@@ -289,11 +290,6 @@ def _action(text: str, today: date | None) -> Action_ | None:
     if isinstance(intent, ChangeIntent):
         return None if intent.action == "status" else intent
     return intent if isinstance(intent, AddIntent | BulkIntent) else None
-
-
-def _is_statement(text: str, intent: ChangeIntent) -> bool:
-    """ "trip is cancelled" names its todo first; a command starts with its verb."""
-    return text.lower().startswith(intent.choices[0].ref.lower())
 
 
 # --- in context: answers to our questions, continuations ---------------------------------------

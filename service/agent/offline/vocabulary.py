@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from service.agent.offline.text import alternation
 from service.matching import stem
 
-TABLES: dict[str, dict[str, list[str]]] = tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text("utf-8"))
+TABLES: dict[str, dict[str, Any]] = tomllib.loads(Path(__file__).with_name("vocabulary.toml").read_text("utf-8"))
 
 
 def vocab(intent: str, kind: str) -> frozenset[str]:
