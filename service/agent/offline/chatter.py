@@ -11,36 +11,19 @@ from service.agent.offline.text import expand, strip_all
 from service.agent.offline.vocabulary import TABLES, vocab
 from service.matching import IRREGULAR, words
 
-_HELP_RE = re.compile(
-    r"^(?:help(?: me)?|\?+|what (?:else )?can (?:you|u|i) (?:do|say|ask)(?: you| me| for me| here)?"
-    r"|what do you do|how (?:does|do) (?:this|it|you) work|how do i use (?:this|you|it)|what are you"
-    r"|who are you|what are your (?:commands|features|capabilities|options)|commands|options|menu"
-    r"|how can you help(?: me)?|what is this|instructions|i need help)[?!. ]*$",
-    re.I,
-)
+_HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$", re.I)
 _GREETING_WORDS = vocab("small_talk", "greeting")
 _GREETING_CORE = vocab("small_talk", "greeting_core")
 _THANKS_WORDS = vocab("small_talk", "thanks")
 _BYE_WORDS = vocab("small_talk", "bye")
 _ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | vocab("small_talk", "ack")
+_FILLERS = {kind: "|".join(TABLES["small_talk"][kind]) for kind in ("greetings", "leading", "agreeing", "trailing")}
 _LEADING_FILLER_RE = re.compile(
-    r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
-    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops|hang on|hold on"
-    r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
-    r"|you (?:can|could|may)|feel free to"
-    r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
-    r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
-    r"|anyway|anyhow|(?:can|could|shall|may) (?:we|i)"
-    r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
-    r"\b[\s,!.:;-]*",
+    rf"^(?:(?P<greet>{_FILLERS['greetings']})(?: there)?|{_FILLERS['leading']}"
+    rf"|(?:{_FILLERS['agreeing']})(?=\s*[,.!;:-]))\b[\s,!.:;-]*",
     re.I,
 )
-_TRAILING_FILLER_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now(?<!from now)|asap|right now|if you can|if possible"
-    r"|ok|okay|(?:would|could|will|can) you))+"
-    r"[\s.!?]*$|[\s.!?]+$",
-    re.I,
-)
+_TRAILING_FILLER_RE = re.compile(rf"(?:[\s,]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])

@@ -7,34 +7,19 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import get_args
 
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
-from service.agent.offline.vocabulary import vocab
+from service.agent.offline.vocabulary import TABLES, vocab
 from service.matching import words
 
 # --- user context -------------------------------------------------------------------------------
 
-_PROFILE_CHANGE_RE = re.compile(
-    r"^(?:my name is|call me|i am called)\b|\b(?:set|change|update) my (?:name|time ?zone|preferences?|settings)\b"
-    r"|\bmy time ?zone is\b|\b(?:delete|close|remove|deactivate|cancel|reset|change) (?:my|this|the) (?:user )?"
-    r"(?:account|password|email|profile)\b",
-    re.I,
-)
-_TOPICS: dict[Topic, str] = {
-    "name": r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b|\bwhat am i called\b"
-    r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwho (?:do you think |you think )?i am\b",
-    "timezone": r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
-    r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
-    "preferences": r"\bmy (?:preferences|prefs|settings)\b",
-    "date": r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
-    r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
-    "all": r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
-    r"|\b(?:info|information|details|data)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b|\banything (?:on|about) me\b"
-    r"|\bwhat (?:do|did|have|has) you (?:\w+ ){0,3}(?:on|of) me\b|\bon file\b|\bknow who i am\b",
-}
+_PROFILE_CHANGE_RE = re.compile("|".join(TABLES["profile"]["change"]), re.I)
+"""Changing the profile or the account, which is not ours to do."""
+_TOPIC_RES = {topic: re.compile("|".join(TABLES["profile"][topic]), re.I) for topic in get_args(Topic)}
 """What each question about the user asks for; one that asks for several gets "all"."""
-_TOPIC_RES = {topic: re.compile(pattern, re.I) for topic, pattern in _TOPICS.items()}
 
 
 def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
