@@ -12,16 +12,12 @@ from service.agent.offline.chatter import is_echo, is_remark
 from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
-from service.agent.offline.vocabulary import ERRAND_VERBS, patterns
+from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs
 from service.matching import same_word, stem, words
 
-_FOREIGN_ADD = (
-    r"(?:r?ajout(?:e|er|ez)|a\u00f1ad(?:e|ir)|agreg(?:a|ar)|aggiung(?:i|ere)|f\u00fcge|hinzuf\u00fcgen"
-    r"|adicion(?:a|e|ar)|voeg toe)"
-)
-"""The add verb in French, Spanish, Italian, German, Portuguese and Dutch: the title is kept as written."""
+_ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
 _ADD_RE = re.compile(
-    rf"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up|{_FOREIGN_ADD})"
+    rf"^(?:(?:{_ADD_VERBS})"
     r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
     r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"

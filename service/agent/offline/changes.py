@@ -14,7 +14,16 @@ from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
-from service.agent.offline.vocabulary import DONE_RE, ERRAND_VERBS, OPEN_RE, patterns, starts_command, verbs, vocab
+from service.agent.offline.vocabulary import (
+    DONE_RE,
+    ERRAND_VERBS,
+    OPEN_RE,
+    TABLES,
+    patterns,
+    starts_command,
+    verbs,
+    vocab,
+)
 from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
@@ -243,16 +252,7 @@ def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
     return ChangeIntent("rename", kept) if kept else None
 
 
-_STATUS_RES = patterns(
-    r"^(?:is|was|has|have|are)\s+(?P<ref>.+?)\s+(?:been\s+|already\s+|actually\s+)*(?:done|finished|completed?"
-    r"|ticked off|checked off|sorted)(?:\s+(?:yet|already))?$",
-    r"^is\s+(?P<ref>.+?)\s+(?:still\s+)?(?:open|pending|outstanding|left|on (?:my|the) list|not done)$",
-    r"^did i\s+(?:already\s+|actually\s+|ever\s+)?(?P<ref>.+?)(?:\s+(?:yet|already))?$",
-    r"^have i\s+(?:already\s+|actually\s+)?(?P<ref>\w+(?:ed|ought|aught|id|ent|ne)\s+.+?)(?:\s+(?:yet|already))?$",
-    r"^when (?:is|was)\s+(?P<ref>.+?)\s+due(?: again)?$",
-    r"^what is the (?:status|due date|deadline) (?:of|for|on)\s+(?P<ref>.+)$",
-    r"^when do i (?:need|have) to\s+(?P<ref>.+?)(?:\s+by)?$",
-)
+_STATUS_RES = patterns(*TABLES["status"]["patterns"])
 
 
 def parse_status(text: str) -> ChangeIntent | ListIntent | None:
