@@ -299,13 +299,8 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
 
 
-_UNDO_RE = re.compile(
-    rf"^(?:{verbs('undo')}|cancel)(?: (?:that|it|this|the last(?: (?:change|action|one|thing|step))?"
-    r"|my last (?:change|action)|last(?: change)?|what you (?:just )?did|that change|the change))?$"
-    r"|^take (?:that|it) back$"
-    r"|^(?:put|bring|change|set) (?:it|that|this) back(?: the way it was| how it was| as it was)?$",
-    re.I,
-)
+_UNDO_WHAT, _UNDO_BACK = ("|".join(TABLES["undo"][kind]) for kind in ("what", "back"))
+_UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_UNDO_BACK})$", re.I)
 
 
 def parse_undo(text: str) -> UndoIntent | None:

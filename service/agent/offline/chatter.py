@@ -77,13 +77,8 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
     return None
 
 
-PRONOUN_RE = re.compile(
-    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
-    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
-    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
-    r"|(?:all of |both of )?(?:them|those|these)(?: all| both| two)?))$",
-    re.I,
-)
+_POINTERS = {many: "|".join(TABLES["references"][many]) for many in ("one", "many")}
+PRONOUN_RE = re.compile(rf"^(?:(?P<one>{_POINTERS['one']})|(?P<many>{_POINTERS['many']}))$", re.I)
 """References that point back ("it", "both of them") rather than name a todo."""
 REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
 """The todos another clause of the message did not name: "bought the stamps and did all the rest"."""

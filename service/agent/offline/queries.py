@@ -46,12 +46,7 @@ GENERIC_WORDS = vocab("bulk", "generic")
 _BULK_VOCAB = (
     _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | vocab("bulk", "filler")
 )
-FRESH_START_RE = re.compile(
-    r"^(?:(?:i|we) (?:want|would like|need)(?: to)? |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
-    r"|from scratch)|(?:have |get |make )?(?:a )?(?:clean slate|fresh start))"
-    r"(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
-    re.I,
-)
+FRESH_START_RE = re.compile(rf"^(?:{'|'.join(TABLES['delete']['fresh_start'])})$", re.I)
 """A fresh start is a cleared list (and a bulk delete asks first where approvals are on)."""
 
 
