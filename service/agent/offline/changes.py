@@ -272,10 +272,11 @@ _PAST_RE = re.compile(
 )
 _PASSIVE_RE = re.compile(
     r"^(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been|got)\s+(?:now |all |finally |already |just )*"
-    r"(?P<verb>[a-z]+)(?: now| too| as well)?$",
+    r"(?P<verb>[a-z]+(?: out| off| up| down| in| back| away)?)(?: now| too| as well)?$",
     re.I,
 )
-"""The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets"."""
+"""The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
+taken out" is "taken out the bins"."""
 _NOT_COMPLETION = vocab("done_statement", "not_deeds")
 """Past verbs that tell of something other than a chore done."""
 
@@ -287,7 +288,7 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     answer says so and nothing changes.
     """
     passive = _PASSIVE_RE.match(text)
-    if passive and is_past(passive["verb"].lower()) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
+    if passive and is_past(words(passive["verb"])[0]) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
         text = f"{passive['verb']} {passive['ref']}"  # a request ("send X saying Y is broken") tells no deed
     match = _PAST_RE.match(text)
     if match is None:

@@ -48,11 +48,8 @@ class ListIntent:
 
 @dataclass(frozen=True)
 class Choice:
-    """One reading of a request: the todo the user means (their words) and the new value, if any.
-
-    "rename go to gym to go swimming" has two readings; the planner keeps the one whose reference
-    matches a todo best.
-    """
+    """One reading of a request: the todo the user means (their words) and the new value, if any;
+    "rename go to gym to go swimming" has two, and the planner keeps the one that matches a todo best."""
 
     ref: str
     value: str | None = None

@@ -1,5 +1,5 @@
-"""Text: one spelling for quotes and contractions, crude stemming, fuzzy word matching, and the
-small phrase helpers the answers are written with."""
+"""Text: one spelling for quotes, dashes, list lines and contractions, and the small phrase helpers the
+answers are written with."""
 
 from __future__ import annotations
 
