@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from service.agent.offline.clauses import parse_intent
 from service.agent.offline.dates import extract_date, find_date, library_date
 from service.agent.offline.intents import AddIntent, NewTodo
+from service.agent.offline.reading import parse_intent
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 

@@ -14,21 +14,13 @@ that `list_todos` returned this turn, and answers are written from tool outputs,
 Same input, same output: no randomness and no clock ("today" is the `Current date:` line that the
 runtime appends to the instructions; `dateparser` counts from it).
 
-A message goes through one step per module: clauses -> intents (readers) -> references -> plan -> answer.
-
-The modules, each depending only on those before it:
-
-- `text`: normalising, stemming, fuzzy word matching, phrase helpers;
-- `dates`: today from the instructions, and date phrases;
-- `conversation`: the SDK input items read as turns, and lookups over their history;
-- `intents`: what the user wants, as data;
-- `chatter`, `adds`, `queries`, `changes`: the readers, each with its tables of words and patterns;
-- `clauses`: a message cut into clauses, each read as one intent (several actions in one message);
-- `followups`: the latest message in the context of our previous answer;
-- `answers`: replies written from tool outputs;
-- `references`: which todos "the milk", "the second one" and "it" mean;
-- `planner`: the next step of the turn;
-- `model`: the `Model` adapter, with its Responses stream events.
+A message goes through one step per module, each depending only on those before it: `text`,
+`dates` and `vocabulary` (one table of words per intent) -> `conversation` (the SDK items as turns)
+-> readers, one per kind of intent (`chatter`, `adds`, `queries`, `changes`) -> `reading` (a message
+cut into clauses, each read as one intent: several actions in one message; then read in the context
+of our previous answer) -> `answers` (replies from tool outputs) ->
+`references` (which todos "the milk", "the second one" and "it" mean) -> `planner` (the next step)
+-> `model` (the SDK `Model` adapter, with its Responses stream events).
 """
 
 from service.agent.offline.model import OfflineModel

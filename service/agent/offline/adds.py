@@ -9,18 +9,15 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark
-from service.agent.offline.dates import extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
+from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs
 from service.matching import same_word, stem, words
 
-_FOREIGN_ADD = (
-    r"(?:r?ajout(?:e|er|ez)|a\u00f1ad(?:e|ir)|agreg(?:a|ar)|aggiung(?:i|ere)|f\u00fcge|hinzuf\u00fcgen"
-    r"|adicion(?:a|e|ar)|voeg toe)"
-)
-"""The add verb in French, Spanish, Italian, German, Portuguese and Dutch: the title is kept as written."""
+_ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
 _ADD_RE = re.compile(
-    rf"^(?:(?:add|adding|create|creating|insert|schedule|jot(?: down)?|write down|note down|set up|{_FOREIGN_ADD})"
+    rf"^(?:(?:{_ADD_VERBS})"
     r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
     r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
@@ -34,8 +31,8 @@ _ADD_RE = re.compile(
     re.I,
 )
 _PUT_RE = re.compile(
-    r"^(?:put|putting|stick|pop|throw|chuck|get)\s+(?P<body>.+?)\s+(?:on|onto|in|into)\s+(?:(?:my|the|our)\s+"
-    r"(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)\b(?P<rest>.*)$",
+    r"^(?:put|putting|stick|pop|throw|chuck|get|jot|write|note)\s+(?P<body>.+?)\s+(?:(?:on|onto|in|into)\s+"
+    r"(?:(?:my|the|our)\s+(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)|down)\b(?P<rest>.*)$",
     re.I,
 )
 NEED_RE = re.compile(
@@ -44,32 +41,24 @@ NEED_RE = re.compile(
     r"|plan to|intend to)\s+(?P<body>.+)$",
     re.I,
 )
-MANAGE_VERB_RE = re.compile(
-    r"^(?:delete|remove|erase|mark|rename|reopen|tick off|cross off|check off|uncheck|untick|see|view|list|show"
-    r"|know|clear|undo|get rid of|add|remember|remind)\b",
-    re.I,
-)
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
 _LIST_WRAPPER_RE = re.compile(
     r"\s*\b(?:to|on|onto|in|into)\s+(?:my|the|our)\s+(?:(?:todo|to-do|to do|shopping|task|grocery|daily|work"
     r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
     re.I,
 )
-_ADDED_DESCRIPTION_RES = (
-    re.compile(
-        r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
-        r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
-        re.I,
-    ),
-    re.compile(r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$", re.I),
-    re.compile(r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$"),
-    re.compile(r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$"),
-    re.compile(r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$"),
+_ADDED_DESCRIPTION_RES = patterns(
+    r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
+    r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
+    r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$",
+    r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$",
+    r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
+    r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
 _ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
 _TITLE_LEAD_RE = re.compile(
-    r"^(?:(?:to|that|about|of|for)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+(?:to|for|about|called"
-    r"|named|titled)\s+)+",
+    r"^(?:(?:to|that|about|of|for|also|then|plus)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
+    r"(?:to|for|about|called|named|titled)\s+)+",
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
@@ -97,21 +86,10 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
-TODO_VERBS = {
-    "call", "buy", "book", "email", "pay", "clean", "pick", "phone", "text", "ring", "wash", "walk", "cook",
-    "water", "feed", "bring", "return", "submit", "prepare", "renew", "order", "post", "mail", "fix", "visit",
-    "write", "finish", "tidy", "vacuum", "hoover", "iron", "pack", "print", "sign", "schedule", "collect",
-    "send", "file", "study", "practise", "practice", "review", "plan", "organise", "organize", "repair",
-    "replace", "paint", "mow", "sweep", "empty", "take", "drop", "get", "reserve", "rent", "hire", "compare",
-    "research", "arrange", "confirm", "apply", "register", "install", "cancel", "mop", "dust", "bake", "fill",
-    "meet", "watch", "learn", "update",
-}  # fmt: skip
-
-
 def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
     """ "call mom" on its own reads like a todo, but it is not a request: offer to add it."""
     tokens = words(text)
-    if not 2 <= len(tokens) <= 8 or tokens[0] not in TODO_VERBS:
+    if not 2 <= len(tokens) <= 8 or tokens[0] not in ERRAND_VERBS:
         return None
     todos = new_todos(text, today)
     return OfferAddIntent(todos) if todos else None
@@ -153,21 +131,20 @@ def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
 
 def _is_aside(text: str) -> bool:
     """A remark, an echo, or a date said of every item ("..., both tomorrow")."""
-    if (found := find_date(text, _ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
+    if (found := find_date(text, ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
         return True
     return is_echo(text) or is_remark(text, past=False)
 
 
-_ANY_DAY = date(2000, 1, 3)  # where a date phrase is does not depend on the day it names
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
 
 
-DISTRIBUTIVE_RE = re.compile(
+_DISTRIBUTIVE_RE = re.compile(
     r"^(?P<verb>(?:buy|get|grab|order|purchase|pick up|collect|fetch|book|pay|renew|return)\s+)(?P<object>\S.*)$",
     re.I,
 )
-_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(TODO_VERBS))})\s+)(?P<object>\S.*)$", re.I)
-SHARED_OBJECT_MAX_WORDS = 3
+_LEADING_VERB_RE = re.compile(rf"^(?P<verb>(?:{'|'.join(sorted(ERRAND_VERBS))})\s+)(?P<object>\S.*)$", re.I)
+_SHARED_OBJECT_MAX_WORDS = 3
 
 
 def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
@@ -200,18 +177,18 @@ def _share_verb(parts: list[str], listed: bool) -> list[str]:
     verbs whose objects are separate errands, since "call mom and dad" is one call.
     """
     first = _TITLE_LEAD_RE.sub("", parts[0]) if len(parts) > 1 else ""
-    match = DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
+    match = _DISTRIBUTIVE_RE.match(first) or (_LEADING_VERB_RE.match(first) if listed else None)
     if match is None:
         return parts
     objects = parts[1:]  # one may be empty: it was only a date ("..., due tomorrow")
-    if any(len(words(part)) > SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
+    if any(len(words(part)) > _SHARED_OBJECT_MAX_WORDS or _starts_actions([part]) for part in objects):
         return parts
     return [parts[0], *(f"{match['verb']}{part.strip()}" if part.strip() else part for part in objects)]
 
 
 def _starts_actions(parts: Sequence[str]) -> bool:
     """Every part begins with a to-do verb ("call mom", "pay rent"): each is a todo of its own."""
-    return bool(parts) and all((tokens := words(part)) and tokens[0] in TODO_VERBS for part in parts)
+    return bool(parts) and all((tokens := words(part)) and tokens[0] in ERRAND_VERBS for part in parts)
 
 
 def clean_title(text: str) -> str:
@@ -227,10 +204,16 @@ def _iso(day: date | None) -> str | None:
 
 def corrected_title(title: str, choice: Choice) -> str:
     """The title with the user's correction: only the replaced words change ("Buy bread" with "rolls,
-    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"); a whole new
-    wording keeps the todo's verb ("Buy milk" - "I meant oat milk")."""
+    not bread" is "Buy rolls", "Call the dentsit" with "dentist" is "Call the dentist"), a name takes
+    the place of the title's one name; a whole new wording keeps the todo's verb ("Buy milk" - "I meant
+    oat milk")."""
     wording = choice.value or ""
-    if old := choice.replaces:
+    names = [word for word in title.split()[1:] if word[:1].isupper()]
+    if len(names) == 1 and len(wording.split()) == 1 and wording[:1].isupper():
+        old = choice.replaces or names[0]  # "Book flights to Rome" - "that should say Milan": a name for the name
+    else:
+        old = choice.replaces or ""
+    if old:
         literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
         fuzzy = (
             found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))
@@ -254,7 +237,7 @@ def keep_leading_verb(title: str, wording: str) -> str:
     replaces what the todo is about, not what is to be done."""
     verb, _, rest = title.partition(" ")
     first = wording.split()[0] if wording.split() else ""
-    if not rest or verb.lower() not in TODO_VERBS or first.lower() in TODO_VERBS:
+    if not rest or verb.lower() not in ERRAND_VERBS or first.lower() in ERRAND_VERBS:
         return wording
     if first != "I" and "'" not in first and first[1:] in ("", first[1:].lower()):  # "A dozen": only as a title
         wording = wording[:1].lower() + wording[1:]

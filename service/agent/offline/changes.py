@@ -5,76 +5,63 @@ patterns per change."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.adds import MANAGE_VERB_RE, TODO_VERBS, clean_title
+from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE, is_past
-from service.agent.offline.dates import date_value, extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
-from service.matching import IRREGULAR, stem, words
+from service.agent.offline.vocabulary import (
+    DONE_RE,
+    ERRAND_VERBS,
+    OPEN_RE,
+    TABLES,
+    patterns,
+    starts_command,
+    verbs,
+    vocab,
+)
+from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
     r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well)$|'s (?:name|title)$",
     re.I,
 )
-_DONE_STATE = (
-    r"(?:done|complete|completed|finished|closed|resolved|ticked(?: off)?|checked(?: off)?|crossed off|paid|sorted"
-    r"|handled|dealt with|taken care of)"
+_STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
+"""Each change of state with its table: reopening first, since "mark X as not done" also says done."""
+_STATE_RES["reopen"] = patterns(
+    rf"^(?:{verbs('reopen')})\s+(?P<ref>.+?)(?:\s+as\s+(?:{DONE_RE}))?$",
+    rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?(?:{OPEN_RE})(?: again)?$",
+    r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
+    r"(?:done|finished|complete|completed|sorted)(?: yet| after all)?$",
+    r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
+    r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
+    r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
+    r"^(?:put|bring)\s+(?P<ref>.+?)\s+back(?: on (?:my|the) list)?$",
 )
-_OPEN_STATE = (
-    r"(?:not done|undone|not complete|not completed|incomplete|not finished|unfinished|open|pending|to ?do|active"
-    r"|uncompleted|outstanding|unticked|unchecked|not ticked off)"
+_STATE_RES["complete"] = patterns(
+    rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |to be )?(?:{DONE_RE})$",
+    r"^(?:tick|check|cross|strike|knock|scratch)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
+    rf"^(?:{verbs('complete')}|did|done)(?:\s*[:-]\s*|\s+)(?P<ref>.+?)$",
+    r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
+    r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
+    r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |both |finally |already |been )*(?:done"
+    r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
+    r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
+    r"(?: too| as well)?$",
 )
-_REOPEN_RES = tuple(
-    re.compile(pattern, re.I)
-    for pattern in (
-        r"^(?:reopen|re-open|unmark|uncheck|untick|uncomplete|un-complete|unfinish|restore|revive|reactivate)"
-        rf"\s+(?P<ref>.+?)(?:\s+as\s+{_DONE_STATE})?$",
-        rf"^(?:mark|set|make|change|put|move|switch|flag|turn)\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?"
-        rf"{_OPEN_STATE}(?: again)?$",
-        r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
-        r"(?:done|finished|complete|completed|sorted)(?: yet| after all)?$",
-        r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
-        r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
-        r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
-        r"^(?:put|bring)\s+(?P<ref>.+?)\s+back(?: on (?:my|the) list)?$",
-    )
-)
-_COMPLETE_RES = tuple(
-    re.compile(pattern, re.I)
-    for pattern in (
-        r"^(?:mark|marking|set|flag|make|change|put|move|switch|update)\s+(?P<ref>.+?)\s+(?:as |to |to be )?"
-        rf"{_DONE_STATE}$",
-        r"^(?:tick|check|cross|strike|knock|scratch)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
-        r"^(?:tick off|check off|cross off|cross out|strike off|strike out|strike through|knock off|scratch off"
-        r"|scratch out|tick)\s+(?P<ref>.+?)$",
-        r"^(?:complete|completed|finish|finished|close|closed|resolve|resolved|done with|did|accomplished|done)"
-        r"(?:\s*[:-]\s*|\s+)(?P<ref>.+)$",
-        r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
-        r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
-        r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |both |finally |already |been )*(?:done"
-        r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
-        r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
-        r"(?: too| as well)?$",
-    )
-)
-_DELETE_RES = tuple(
-    re.compile(pattern, re.I)
-    for pattern in (
-        r"^(?:delete|deleting|remove|removing|erase|drop|trash|scrap|scratch|discard|ditch|bin|nuke|purge|kill"
-        r"|get rid of|do away with|cancel|strike|throw away|throw out)\s+(?P<ref>.+?)$",
-        r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
-        r"^forget(?: about)?\s+(?P<ref>.+)$",
-        r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
-        r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
-        r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
-        r"|is not happening)(?: anymore| any more)?$",
-    )
+_STATE_RES["delete"] = patterns(
+    rf"^(?:{verbs('delete')})\s+(?P<ref>.+?)$",
+    r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
+    r"^forget(?: about)?\s+(?P<ref>.+)$",
+    r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
+    r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
+    r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
+    r"|is not happening)(?: anymore| any more)?$",
 )
 
 
@@ -87,19 +74,18 @@ _SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
 
 
 def parse_state_change(text: str) -> ChangeIntent | None:
-    """ "reopen X", "X is done", "get rid of X": reopening first, since "mark X as not done" also says done."""
-    return (
-        _first_ref_match(_REOPEN_RES, "reopen", text)
-        or _first_ref_match(_COMPLETE_RES, "complete", text)
-        or _first_ref_match(_DELETE_RES, "delete", text)
-    )
-
-
-def _first_ref_match(patterns: Sequence[re.Pattern[str]], action: Action, text: str) -> ChangeIntent | None:
-    for pattern in patterns:
-        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
-            return ChangeIntent(action, (Choice(ref),))
+    """ "reopen X", "X is done", "get rid of X"."""
+    for action, table in _STATE_RES.items():
+        for pattern in table:
+            if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
+                return ChangeIntent(action, (Choice(ref),))
     return None
+
+
+def separated(*table: tuple[str, str]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """A table of (pattern, separator): the pattern finds the request's body, the separator cuts it
+    into the todo meant and the new value."""
+    return tuple((re.compile(pattern, re.I), separator) for pattern, separator in table)
 
 
 def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
@@ -115,28 +101,22 @@ def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-_DESCRIBE_RES = (
+_DESCRIBE_RES = separated(
     (
-        re.compile(
-            r"^(?:add|attach|put|write|append|include|set|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?(?:note|notes"
-            r"|description|details|detail|comment)\s+(?:to|on|for)\s+(?P<body>.+)$",
-            re.I,
-        ),
+        r"^(?:add|attach|put|write|append|include|set|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?(?:note|notes"
+        r"|description|details|detail|comment)\s+(?:to|on|for)\s+(?P<body>.+)$",
         r"\s*:\s+|\s+saying\s+|\s+that says\s+|\s+reading\s+|\s+-\s+",
     ),
     (
-        re.compile(
-            r"^(?:set|change|update|edit|replace|make)\s+(?:the\s+)?(?:description|notes?|details?|comment)\s+"
-            r"(?:of|for|on)\s+(?P<body>.+)$",
-            re.I,
-        ),
+        r"^(?:set|change|update|edit|replace|make)\s+(?:the\s+)?(?:description|notes?|details?|comment)\s+"
+        r"(?:of|for|on)\s+(?P<body>.+)$",
         r"\s+(?:to|as|with)\s+|\s*:\s+",
     ),
     (
-        re.compile(r"^(?:set|change|update|edit)\s+(?P<body>.+?\s+(?:description|notes?|details?)\s+.+)$", re.I),
+        r"^(?:set|change|update|edit)\s+(?P<body>.+?\s+(?:description|notes?|details?)\s+.+)$",
         r"(?:'s)?\s+(?:description|notes?|details?)\s+(?:to|as)(?: say| read)?\s+",
     ),
-    (re.compile(r"^describe\s+(?P<body>.+)$", re.I), r"\s+as\s+"),
+    (r"^describe\s+(?P<body>.+)$", r"\s+as\s+"),
 )
 
 
@@ -149,25 +129,17 @@ def parse_describe(text: str) -> ChangeIntent | None:
 
 
 _DUE_VERB_RE = re.compile(
-    r"^(?:move|moving|postpone|push(?: back)?|reschedule|defer|delay|bump|shift|put off|(?:set|change|update|make"
-    r"|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline|date)\s+(?:of|for|on|to))\s+(?P<body>.+)$",
+    rf"^(?:{verbs('due')}|(?:set|change|update|make|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline|date)"
+    r"\s+(?:of|for|on|to))\s+(?P<body>.+)$",
     re.I,
 )
-_DUE_STATEMENT_RES = (
-    re.compile(r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$", re.I),
-    re.compile(
-        r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$", re.I
-    ),
-    re.compile(
-        r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
-        r"(?:for|on|to)\s+(?P<ref>.+)$",
-        re.I,
-    ),
-    re.compile(
-        r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
-        r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
-        re.I,
-    ),
+_DUE_STATEMENT_RES = patterns(
+    r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
+    r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
+    r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
+    r"(?:for|on|to)\s+(?P<ref>.+)$",
+    r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
+    r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
 _INSTEAD_RE = re.compile(r"\s+instead$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
@@ -190,24 +162,15 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
 
 _SAYS_SEPARATOR = r"\s+so (?:that )?it (?:says|reads)\s+"
 """Between the todo and its new wording: "change X so it says Y"."""
-_RENAME_RES = (
+_RENAME_RES = separated(
+    (rf"^(?:{verbs('rename')})\s+(?P<body>.+)$", rf"\s+(?:to|as|into)\s+|\s*[-=]>\s*|{_SAYS_SEPARATOR}"),
     (
-        re.compile(r"^(?:rename|renaming|retitle|relabel)\s+(?P<body>.+)$", re.I),
-        rf"\s+(?:to|as|into)\s+|\s*[-=]>\s*|{_SAYS_SEPARATOR}",
-    ),
-    (
-        re.compile(
-            r"^(?:change|update|edit|modify|set|fix|correct)\s+(?:the\s+)?(?:name|title|wording|text)\s+"
-            r"(?:of|for|on)\s+(?P<body>.+)$",
-            re.I,
-        ),
+        r"^(?:change|update|edit|modify|set|fix|correct)\s+(?:the\s+)?(?:name|title|wording|text)\s+"
+        r"(?:of|for|on)\s+(?P<body>.+)$",
         r"\s+(?:to|as|into)\s+",
     ),
-    (re.compile(r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", re.I), r"\s+"),
-    (
-        re.compile(r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", re.I),
-        r"\s+should (?:be called|be named|say|read)\s+",
-    ),
+    (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
+    (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
 )
 _CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)
 _MAKE_THAT_RE = re.compile(r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!due\b).+)$", re.I)
@@ -229,9 +192,9 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     if day := date_value(last.value or "", today):
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
-    if re.fullmatch(_DONE_STATE, last.value or "", re.I):
+    if re.fullmatch(DONE_RE, last.value or "", re.I):
         return ChangeIntent("complete", (Choice(last.ref),))
-    if re.fullmatch(_OPEN_STATE, last.value or "", re.I):
+    if re.fullmatch(OPEN_RE, last.value or "", re.I):
         return ChangeIntent("reopen", (Choice(last.ref),))
     if not made:  # "change 4 to 6": only the words named change, whether a whole title or a part of it
         choices = tuple(replace(choice, correction=True, replaces=choice.ref) for choice in choices)
@@ -268,7 +231,7 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
-        if MANAGE_VERB_RE.match(new) or re.match(rf"{_DONE_STATE}|{_OPEN_STATE}\b", new, re.I):
+        if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if day := date_value(new, today):  # "no, I meant Thursday": the due date
             return ChangeIntent("due", (Choice("that" if not old or date_value(old, today) else old, day.isoformat()),))
@@ -280,24 +243,16 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
 
 
 def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
-    titled = tuple(replace(choice, value=clean_title(choice.value or "")) for choice in choices)
+    # A correction keeps the user's spelling: it is fitted into the title when the todo is known.
+    titled = tuple(
+        replace(choice, value=(choice.value or "").strip() if choice.correction else clean_title(choice.value or ""))
+        for choice in choices
+    )
     kept = tuple(choice for choice in titled if choice.value)
     return ChangeIntent("rename", kept) if kept else None
 
 
-_STATUS_RES = tuple(
-    re.compile(pattern, re.I)
-    for pattern in (
-        r"^(?:is|was|has|have|are)\s+(?P<ref>.+?)\s+(?:been\s+|already\s+|actually\s+)*(?:done|finished|completed?"
-        r"|ticked off|checked off|sorted)(?:\s+(?:yet|already))?$",
-        r"^is\s+(?P<ref>.+?)\s+(?:still\s+)?(?:open|pending|outstanding|left|on (?:my|the) list|not done)$",
-        r"^did i\s+(?:already\s+|actually\s+|ever\s+)?(?P<ref>.+?)(?:\s+(?:yet|already))?$",
-        r"^have i\s+(?:already\s+|actually\s+)?(?P<ref>\w+(?:ed|ought|aught|id|ent|ne)\s+.+?)(?:\s+(?:yet|already))?$",
-        r"^when (?:is|was)\s+(?P<ref>.+?)\s+due(?: again)?$",
-        r"^what is the (?:status|due date|deadline) (?:of|for|on)\s+(?P<ref>.+)$",
-        r"^when do i (?:need|have) to\s+(?P<ref>.+?)(?:\s+by)?$",
-    )
-)
+_STATUS_RES = patterns(*TABLES["status"]["patterns"])
 
 
 def parse_status(text: str) -> ChangeIntent | ListIntent | None:
@@ -315,48 +270,38 @@ _PAST_RE = re.compile(
     r"(?P<ref>(?P<verb>[a-z]+)\s+\S.*)$",
     re.I,
 )
-_NOT_COMPLETION = {
-    "added", "created", "deleted", "removed", "renamed", "changed", "moved", "updated", "marked", "listed",
-    "wanted", "needed", "liked", "loved", "hated", "used", "tried", "started", "forgot", "missed", "decided",
-    "planned", "hoped", "wished", "asked", "said", "thought", "had", "left", "lost", "put", "set", "shut",
-}  # fmt: skip
-_COMMON_DEEDS = {"call", "email", "text", "phone", "ring", "walk", "wash", "clean", "book", "fix", "water",
-                 "post", "mail", "cook", "order", "return", "renew", "submit", "pick", "print", "pack",
-                 "tidy", "vacuum", "hoover", "iron", "finish", "complete", "visit", "cancel", "sign", "reply",
-                 "answer", "respond", "back", "charge", "confirm", "arrange", "install", "register"}  # fmt: skip
-
-
-_DEED_STEMS = {stem(word) for word in _COMMON_DEEDS | TODO_VERBS}
-
-
-_ANY_DAY = date(2000, 1, 3)
-"""A done statement only needs to know where a date phrase is, not which day it names."""
+_PASSIVE_RE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been|got)\s+(?:now |all |finally |already |just )*"
+    r"(?P<verb>[a-z]+(?: out| off| up| down| in| back| away)?)(?: now| too| as well)?$",
+    re.I,
+)
+"""The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
+taken out" is "taken out the bins"."""
+_NOT_COMPLETION = vocab("done_statement", "not_deeds")
+"""Past verbs that tell of something other than a chore done."""
 
 
 def parse_done_statement(text: str) -> ChangeIntent | None:
     """ "I bought the milk", "just called mom": a past-tense deed may be a todo that is now done.
 
-    It is only a guess, so it needs "I" or "just/already" or a common to-do verb, and later a
-    stronger title match; when nothing matches, the answer says so and nothing changes.
+    It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
+    answer says so and nothing changes.
     """
+    passive = _PASSIVE_RE.match(text)
+    if passive and is_past(words(passive["verb"])[0]) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
+        text = f"{passive['verb']} {passive['ref']}"  # a request ("send X saying Y is broken") tells no deed
     match = _PAST_RE.match(text)
     if match is None:
         return None
     verb = match["verb"].lower()
     if not is_past(verb) or verb in _NOT_COMPLETION:
         return None
-    if not (match["subject"] or match["adverb"] or verb in IRREGULAR or stem(verb) in _DEED_STEMS):
-        return None
-    _, ref = extract_date(match["ref"], _ANY_DAY)  # "rang the bank this morning": the deed, not when
+    _, ref = extract_date(match["ref"], ANY_DAY)  # "rang the bank this morning": the deed, not when
     return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
 
 
-_UNDO_RE = re.compile(
-    r"^(?:undo|revert|reverse|roll ?back|take back|cancel|go back)(?: (?:that|it|this|the last(?: (?:change|action|one"
-    r"|thing|step))?|my last (?:change|action)|last(?: change)?|what you (?:just )?did|that change|the change))?$"
-    r"|^take (?:that|it) back$|^(?:put|change|set) it back(?: the way it was| how it was| as it was)?$",
-    re.I,
-)
+_UNDO_WHAT, _UNDO_BACK = ("|".join(TABLES["undo"][kind]) for kind in ("what", "back"))
+_UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_UNDO_BACK})$", re.I)
 
 
 def parse_undo(text: str) -> UndoIntent | None:

@@ -3,61 +3,30 @@ please ... thanks"), remarks ("we ran out") and echoes ("put it on the list") - 
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from service.agent.offline.intents import ReplyIntent
-from service.agent.offline.text import edit_distance, expand, strip_all
+from service.agent.offline.text import expand, strip_all
+from service.agent.offline.vocabulary import TABLES, vocab
 from service.matching import IRREGULAR, words
 
-_HELP_RE = re.compile(
-    r"^(?:help(?: me)?|\?+|what (?:else )?can (?:you|u|i) (?:do|say|ask)(?: you| me| for me| here)?"
-    r"|what do you do|how (?:does|do) (?:this|it|you) work|how do i use (?:this|you|it)|what are you"
-    r"|who are you|what are your (?:commands|features|capabilities|options)|commands|options|menu"
-    r"|how can you help(?: me)?|what is this|instructions|i need help)[?!. ]*$",
-    re.I,
-)
-_GREETING_WORDS = {
-    "hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "good", "day",
-    "greetings", "there", "how", "are", "you", "doing", "today", "is", "it", "going", "what", "up", "sup", "s",
-}  # fmt: skip
-_GREETING_CORE = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "afternoon", "greetings",
-                  "sup", "up", "how"}  # fmt: skip
-_THANKS_WORDS = {"thanks", "thank", "thx", "ty", "cheers", "appreciated", "appreciate", "ta"}
-_BYE_WORDS = {"bye", "goodbye", "later", "night", "ciao", "cya"}
-_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | {
-    "ok", "okay", "k", "kk", "great", "perfect", "awesome", "nice", "cool", "good", "fine", "alright",
-    "right", "sure", "got", "it", "sounds", "that", "thats", "all", "is", "no", "nope", "nothing", "else",
-    "for", "now", "never", "mind", "nevermind", "forget", "lovely", "brilliant", "excellent", "super",
-    "wonderful", "fantastic", "amazing", "wow", "yes", "yep", "yeah", "yay", "done", "you", "so", "much",
-    "very", "a", "lot", "see", "ya", "have", "day", "one", "the", "hmm", "i", "am", "we", "are", "s", "m",
-    "will", "do", "thumbs", "up", "noted", "understood", "exactly", "correct", "indeed", "mate", "buddy", "pal",
-}  # fmt: skip
+_HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$", re.I)
+_GREETING_WORDS = vocab("small_talk", "greeting")
+_GREETING_CORE = vocab("small_talk", "greeting_core")
+_THANKS_WORDS = vocab("small_talk", "thanks")
+_BYE_WORDS = vocab("small_talk", "bye")
+_ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | vocab("small_talk", "ack")
+_FILLERS = {kind: "|".join(TABLES["small_talk"][kind]) for kind in ("greetings", "leading", "agreeing", "trailing")}
 _LEADING_FILLER_RE = re.compile(
-    r"^(?:(?P<greet>hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|morning|greetings)"
-    r"(?: there)?|ok(?:ay)?|so|um+|uh+|oh|ah|actually|also|and|now|then|wait|hmm+|sorry|oops|whoops"
-    r"|please|pls|plz|kindly|just|quickly|would you mind|(?:can|could|would|will) (?:you|u)(?: please)?"
-    r"|i(?:'d| would) like you to|i want you to|go ahead and|let'?s|help me|assistant|bot"
-    r"|(?:a |one )?(?:quick |last |small )?question|one (?:more |last )?thing|by the way|btw|fyi|real quick"
-    r"|anyway|anyhow|(?:can|could|shall|may) (?:we|i)"
-    r"|(?:no|nope|yes|yeah|yep|sure|right|well|alright|great|cool|perfect|thanks|thank you)(?=\s*[,.!;:-]))"
-    r"\b[\s,!.:;-]*",
+    rf"^(?:(?P<greet>{_FILLERS['greetings']})(?: there)?|{_FILLERS['leading']}"
+    rf"|(?:{_FILLERS['agreeing']})(?=\s*[,.!;:-]))\b[\s,!.:;-]*",
     re.I,
 )
-_TRAILING_FILLER_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|now(?<!from now)|asap|right now|if you can|if possible"
-    r"|ok|okay))+"
-    r"[\s.!?]*$|[\s.!?]+$",
-    re.I,
-)
+_TRAILING_FILLER_RE = re.compile(rf"(?:[\s,]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
 
 
-_COMMAND_WORDS = (
-    "add", "show", "list", "todos", "todo", "tasks", "task", "items", "delete", "remove", "mark", "done",
-    "complete", "completed", "finished", "finish", "rename", "reopen", "clear", "everything", "display",
-    "what", "whats", "tomorrow", "today", "undo", "remind", "create", "change", "update", "move", "check",
-    "tick", "pending", "open", "left", "remaining", "please", "anything", "reminder", "schedule",
-)  # fmt: skip
-_COMMAND_SET = frozenset(_COMMAND_WORDS)
+_COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
 _VOWELS = frozenset("aeiouy")
 
 
@@ -65,26 +34,19 @@ def correct_typos(text: str) -> str:
     """The message with misspelt command words fixed ("shwo my todso" -> "show my todos").
 
     Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
-    A word is fixed to the closest command word with its first letter, at most one slip away (two for
-    long words); a three-letter word only when it has no vowel (so is no English word: "too" stays)
-    and only by the letter it dropped ("shw" -> "show", "lst" -> "list").
+    A word is fixed to the most similar command word with its first letter (difflib's ratio, at least
+    3/4); a three-letter word only when it has no vowel (so is no English word: "too" stays) and only
+    to a four-letter word ("shw" -> "show", "lst" -> "list").
     """
     return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
 
 
 def _corrected(word: str) -> str:
     lower = word.lower()
-    if lower in _COMMAND_SET:
+    if lower in _COMMAND_WORDS or (len(lower) == 3 and set(lower) & _VOWELS):
         return word
-    allowed = 1 if len(lower) <= 6 else 2
-    candidates = [
-        (distance, abs(len(known) - len(lower)), index, known)
-        for index, known in enumerate(_COMMAND_WORDS)
-        if known[0] == lower[0]
-        and (len(lower) > 3 or (len(known) == 4 and not set(lower) & _VOWELS))
-        and (distance := edit_distance(lower, known)) <= allowed
-    ]
-    return min(candidates)[-1] if candidates else word
+    known = [known for known in _COMMAND_WORDS if known[0] == lower[0] and (len(lower) > 3 or len(known) == 4)]
+    return next(iter(difflib.get_close_matches(lower, known, n=1, cutoff=0.75)), word)
 
 
 def strip_fillers(text: str) -> tuple[str, bool]:
@@ -115,27 +77,15 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
     return None
 
 
-PRONOUN_RE = re.compile(
-    r"^(?:(?P<one>it|that|this|that one|this one|the one (?:i|you) just (?:added|created|made|mentioned|changed"
-    r"|completed|did|ticked off|marked)|what (?:i|you) just added|the (?:new|last) one (?:i|you) (?:added|created"
-    r"|made))|(?P<many>both|both of them|those two|those ones|all three"
-    r"|(?:all of |both of )?(?:them|those|these)(?: all| both| two)?))$",
-    re.I,
-)
+_POINTERS = {many: "|".join(TABLES["references"][many]) for many in ("one", "many")}
+PRONOUN_RE = re.compile(rf"^(?:(?P<one>{_POINTERS['one']})|(?P<many>{_POINTERS['many']}))$", re.I)
 """References that point back ("it", "both of them") rather than name a todo."""
 REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
 """The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
-_SUBJECT_WORDS = {"i", "we", "they", "he", "she", "you", "it", "there"}
-_REMARK_LEADS = _SUBJECT_WORDS | {"because", "since", "cause", "cos", "coz", "but", "though", "although"}
-_FINITE_WORDS = {"is", "are", "was", "were", "am", "has", "have", "had", "will", "would", "can", "could", "keeps",
-                 "seems", "got", "s"}  # fmt: skip
-_POINTING_WORDS = {"it", "that", "this", "them", "those", "these", "both"}
-_ECHO_WORDS = _POINTING_WORDS | {
-    "put", "add", "stick", "pop", "write", "note", "jot", "save", "set", "do", "make", "keep", "track", "record",
-    "log", "down", "up", "please", "pls", "for", "me",
-    "so", "on", "in", "to", "the", "my", "our", "a", "list", "todo", "todos", "go", "ahead", "one", "thanks",
-    "thank", "you", "ok", "okay", "just", "too", "as", "well", "of", "change", "update", "accordingly", "back",
-}  # fmt: skip
+_REMARK_LEADS = vocab("remarks", "subjects") | vocab("remarks", "leads")
+_FINITE_WORDS = vocab("remarks", "finite")
+_POINTING_WORDS = vocab("remarks", "pointing")
+_ECHO_WORDS = _POINTING_WORDS | vocab("remarks", "echo")
 
 
 def is_remark(text: str, *, past: bool = True) -> bool:
@@ -146,6 +96,8 @@ def is_remark(text: str, *, past: bool = True) -> bool:
     if len(tokens) < 2:
         return False
     later = tokens[1:]
+    if tokens[0] == "not":  # "not doing that this year" tells; "not blue" corrects
+        return any(word.endswith("ing") for word in later)
     return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(is_past, later)))
 
 

@@ -97,16 +97,19 @@ class Turn:
     def is_listing(self) -> bool:
         return bool(self.calls) and all(call.name == "list_todos" and call.output for call in self.calls)
 
+    def pages(self, completed: bool | None) -> list[PastCall]:
+        """This turn's `list_todos` pages for one filter, in order."""
+        return [call for call in self.ran("list_todos") if call.arguments.get("completed") == completed]
+
     def listing(self, completed: bool | Literal["last"] | None = "last") -> list[Todo]:
         """The todos this turn's `list_todos` pages returned for one filter (the last one used by
         default), pages joined in order."""
-        pages = self.ran("list_todos")
         if completed == "last":
-            completed = pages[-1].arguments.get("completed") if pages else None
+            listed = self.ran("list_todos")
+            completed = listed[-1].arguments.get("completed") if listed else None
         seen: dict[str, Todo] = {}
-        for page in pages:
-            if page.arguments.get("completed") == completed:
-                seen.update((todo.id, todo) for todo in page.listed if todo.id not in seen)
+        for page in self.pages(completed):
+            seen.update((todo.id, todo) for todo in page.listed if todo.id not in seen)
         return list(seen.values())
 
 

@@ -7,21 +7,20 @@ something it reads otherwise ("next Friday" is in next week, "the 3rd" is the ne
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import dateparser
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import MONTHLY, rrule
 
 from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.vocabulary import TABLES, vocab
 
 _DATE_LINE_RE = re.compile(r"Current date:\s*(\d{4}-\d{2}-\d{2})")
-_WEEKDAYS = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "weds": 2, "wed": 2, "thursday": 3,
-    "thurs": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6,
-}  # fmt: skip
+_WEEKDAYS = {name: day for day, names in enumerate(TABLES["dates"]["weekdays"]) for name in names}
 _COUNTS = {"a": 1, "an": 1, **NUMBER_WORDS, "a couple of": 2, "a few": 3}
 _MONTH_RE = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
@@ -49,6 +48,10 @@ _DATE_RE = re.compile(
     r")\b",
     re.I,
 )
+
+
+ANY_DAY = date(2000, 1, 3)
+"""For finding where a date phrase is, which does not depend on the day it names."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,7 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
     return None
 
 
-_AFTER_DATE_WORDS = {
-    "at", "to", "and", "or", "but", "by", "with", "in", "on", "for", "from", "until", "till", "then", "so", "please",
-    "pls", "thanks", "thank", "too", "also", "as", "if", "when", "because", "before", "after", "around", "about",
-    "noon", "midday", "lunchtime", "latest", "first", "i", "we", "you", "it", "they", "ok", "okay", "asap",
-}  # fmt: skip
+_AFTER_DATE_WORDS = vocab("dates", "after_date")
 """Words that may follow a date phrase; any other word makes the weekday describe it ("Friday dinner")."""
 _NEXT_WORD_RE = re.compile(r"^(?:'s\b|\s+(?P<word>[a-z]+)\b)", re.I)
 
@@ -143,10 +142,10 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
             return None
         if match["day3"]:
             return _day_of_month(int(match["day3"]), today)
-        if match["weekday"] or match["weekend"] or match["nextweek"] or match["endweek"] or match["nextmonth"]:
-            return _relative_day(match, today)
-        if match["endmonth"]:
-            return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+        if match["weekday"]:
+            return _weekday(match, today)
+        if relative := _relative_day(match, today):
+            return relative
         if match["rel"] and re.search(r"\b(?:end|eod|close|cob|today|tonight|this)\b", match["rel"], re.I):
             return today
         day = library_date(_spoken(match), today)
@@ -187,15 +186,12 @@ library_date("tomorrow", date(2026, 1, 1))  # dateparser loads its language data
 
 def _day_of_month(day: int, today: date) -> date:
     """ "On the 3rd": the next such day, today included, skipping months too short to have it."""
-    month_start = today.replace(day=1)
-    for ahead in range(13):
-        start = _add_months(month_start, ahead)
-        if day <= calendar.monthrange(start.year, start.month)[1] and (candidate := start.replace(day=day)) >= today:
-            return candidate
-    raise ValueError(f"no day {day} in any month")
+    return rrule(MONTHLY, bymonthday=day, dtstart=datetime.combine(today, time()))[0].date()
 
 
-def _relative_day(match: re.Match[str], today: date) -> date:
+def _relative_day(match: re.Match[str], today: date) -> date | None:
+    """The weekend (a Sunday is still in it), next week (its Monday), the end of the week (Friday) or
+    of the month, next month (its first day)."""
     weekday = today.weekday()
     if match["weekend"]:
         return today if weekday == 6 else today + timedelta(days=5 - weekday)
@@ -203,9 +199,10 @@ def _relative_day(match: re.Match[str], today: date) -> date:
         return today + timedelta(days=7 - weekday)
     if match["endweek"]:
         return today + timedelta(days=(4 - weekday) % 7)
-    if match["nextmonth"]:
-        return _add_months(today.replace(day=1), 1)
-    return _weekday(match, today)
+    if match["nextmonth"] or match["endmonth"]:
+        first_of_next = today.replace(day=1) + relativedelta(months=1)
+        return first_of_next if match["nextmonth"] else first_of_next - timedelta(days=1)
+    return None
 
 
 def _weekday(match: re.Match[str], today: date) -> date:
@@ -213,15 +210,6 @@ def _weekday(match: re.Match[str], today: date) -> date:
     target = _WEEKDAYS[match["weekday"].lower()]
     mod = (match["mod"] or "").strip().lower()
     if mod.endswith("next"):
-        next_monday = today + timedelta(days=7 - today.weekday())
-        return next_monday + timedelta(days=target)
-    ahead = (target - today.weekday()) % 7
-    if ahead == 0 and mod not in ("this", "this coming"):
-        ahead = 7
+        return today + timedelta(days=7 - today.weekday() + target)
+    ahead = (target - today.weekday()) % 7 or (0 if mod in ("this", "this coming") else 7)
     return today + timedelta(days=ahead)
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

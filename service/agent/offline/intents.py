@@ -14,20 +14,8 @@ fragment of it would be a guess."""
 Action = Literal["complete", "reopen", "delete", "rename", "due", "describe", "status"]
 BulkAction = Literal["complete", "reopen", "delete"]
 Topic = Literal["name", "timezone", "preferences", "date", "all"]
-ReplyKind = Literal[
-    "greeting",
-    "thanks",
-    "bye",
-    "ack",
-    "help",
-    "unclear",
-    "refuse",
-    "too_long",
-    "need_date",
-    "need_title",
-    "profile",
-    "declined",
-]
+ReplyKind = Literal["greeting", "thanks", "bye", "ack", "help", "unclear", "refuse", "too_long", "need_date",
+                   "need_title", "profile", "declined"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,11 +48,8 @@ class ListIntent:
 
 @dataclass(frozen=True)
 class Choice:
-    """One reading of a request: the todo the user means (their words) and the new value, if any.
-
-    "rename go to gym to go swimming" has two readings; the planner keeps the one whose reference
-    matches a todo best.
-    """
+    """One reading of a request: the todo the user means (their words) and the new value, if any;
+    "rename go to gym to go swimming" has two, and the planner keeps the one that matches a todo best."""
 
     ref: str
     value: str | None = None
@@ -129,14 +114,5 @@ class MultiIntent:
     parts: tuple[Action_, ...]
 
 
-Intent = (
-    AddIntent
-    | ListIntent
-    | ChangeIntent
-    | BulkIntent
-    | UndoIntent
-    | ContextIntent
-    | OfferAddIntent
-    | ReplyIntent
-    | MultiIntent
-)
+Intent = (AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent
+          | ReplyIntent | MultiIntent)  # fmt: skip

@@ -4,7 +4,6 @@ Responses output items, or as the stream events the real API would send for them
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -20,24 +19,14 @@ from agents.tracing import generation_span
 from agents.usage import Usage
 from openai.types.responses import (
     Response,
-    ResponseCompletedEvent,
-    ResponseContentPartAddedEvent,
-    ResponseContentPartDoneEvent,
-    ResponseCreatedEvent,
-    ResponseFunctionCallArgumentsDeltaEvent,
-    ResponseFunctionCallArgumentsDoneEvent,
     ResponseFunctionToolCall,
-    ResponseInProgressEvent,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
     ResponseOutputMessage,
     ResponseOutputText,
-    ResponseTextDeltaEvent,
-    ResponseTextDoneEvent,
+    ResponseStreamEvent,
     ResponseUsage,
 )
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
+from pydantic import TypeAdapter
 
 from service.agent.offline.conversation import as_items, read_conversation
 from service.agent.offline.planner import Plan, plan_next
@@ -51,51 +40,35 @@ class OfflineModel(Model):
     Stateless, so one instance serves every turn and conversation concurrently.
     """
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> ModelResponse:
-        return respond(system_instructions, input, tools, tracing)
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        return respond(*args, **kwargs)
 
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None = None,
-        conversation_id: str | None = None,
-        prompt: ResponsePromptParam | None = None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
-        for event in stream_events(respond(system_instructions, input, tools, tracing)):
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:
+        for event in stream_events(respond(*args, **kwargs)):
             yield event
 
 
 def respond(
-    instructions: str | None, input: str | list[TResponseInputItem], tools: Sequence[Tool], tracing: ModelTracing
+    system_instructions: str | None,
+    input: str | list[TResponseInputItem],
+    model_settings: ModelSettings,
+    tools: Sequence[Tool],
+    output_schema: AgentOutputSchemaBase | None,
+    handoffs: list[Handoff],
+    tracing: ModelTracing,
+    **_: Any,
 ) -> ModelResponse:
-    """One model call: read the conversation, plan the next step, render it as output items."""
+    """One model call (the `Model` interface's arguments, by position or name): read the conversation,
+    plan the next step, render it as output items. Previous response ids and prompts are not ours."""
     items = as_items(input)
     tool_names = frozenset(str(getattr(tool, "name", "")) for tool in tools)
     with generation_span(model=MODEL_NAME, model_config={}, disabled=tracing.is_disabled()) as span:
-        plan = plan_next(read_conversation(instructions, items, tool_names))
-        digest = hashlib.sha256(json.dumps([instructions, items], sort_keys=True, default=str).encode()).hexdigest()
+        plan = plan_next(read_conversation(system_instructions, items, tool_names))
+        digest = hashlib.sha256(
+            json.dumps([system_instructions, items], sort_keys=True, default=str).encode()
+        ).hexdigest()
         output = render(plan, digest)
-        usage = estimate_usage(instructions, items, output)
+        usage = estimate_usage(system_instructions, items, output)
         if tracing.include_data():
             span.span_data.input = items
             span.span_data.output = [item.model_dump(exclude_none=True) for item in output]
@@ -138,79 +111,53 @@ def _tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
 
 
+_STREAM_EVENT: TypeAdapter[ResponseStreamEvent] = TypeAdapter(ResponseStreamEvent)
+
+
 def stream_events(response: ModelResponse) -> Iterator[TResponseStreamEvent]:
     """The Responses stream for a finished response, as the real API sends it: created, each item
     added / streamed / done (text in chunks of a few words), then completed with the full response."""
     final = _as_response(response)
     started = final.model_copy(update={"output": [], "status": "in_progress", "usage": None})
-    sequence = itertools.count()
-    yield ResponseCreatedEvent(type="response.created", response=started, sequence_number=next(sequence))
-    yield ResponseInProgressEvent(type="response.in_progress", response=started, sequence_number=next(sequence))
+    events = [{"type": "response.created", "response": started}, {"type": "response.in_progress", "response": started}]
     for index, item in enumerate(response.output):
-        if isinstance(item, ResponseOutputMessage):
-            yield from _message_events(item, index, sequence)
-        elif isinstance(item, ResponseFunctionToolCall):
-            yield from _function_call_events(item, index, sequence)
-    yield ResponseCompletedEvent(type="response.completed", response=final, sequence_number=next(sequence))
+        events += _item_events(item, index)
+    events.append({"type": "response.completed", "response": final})
+    for sequence_number, event in enumerate(events):
+        yield _STREAM_EVENT.validate_python({**event, "sequence_number": sequence_number})
 
 
-def _message_events(item: ResponseOutputMessage, index: int, sequence: Iterator[int]) -> Iterator[TResponseStreamEvent]:
-    text = item.content[0].text if isinstance(item.content[0], ResponseOutputText) else ""
-    empty = ResponseOutputText(type="output_text", text="", annotations=[], logprobs=[])
-    ids = {"item_id": item.id, "output_index": index, "content_index": 0}
-    yield ResponseOutputItemAddedEvent(
-        type="response.output_item.added",
-        output_index=index,
-        sequence_number=next(sequence),
-        item=item.model_copy(update={"content": [], "status": "in_progress"}),
-    )
-    yield ResponseContentPartAddedEvent(
-        type="response.content_part.added", part=empty, sequence_number=next(sequence), **ids
-    )
-    for chunk in text_chunks(text):
-        yield ResponseTextDeltaEvent(
-            type="response.output_text.delta", delta=chunk, logprobs=[], sequence_number=next(sequence), **ids
-        )
-    yield ResponseTextDoneEvent(
-        type="response.output_text.done", text=text, logprobs=[], sequence_number=next(sequence), **ids
-    )
-    yield ResponseContentPartDoneEvent(
-        type="response.content_part.done", part=item.content[0], sequence_number=next(sequence), **ids
-    )
-    yield ResponseOutputItemDoneEvent(
-        type="response.output_item.done", item=item, output_index=index, sequence_number=next(sequence)
-    )
-
-
-def _function_call_events(
-    item: ResponseFunctionToolCall, index: int, sequence: Iterator[int]
-) -> Iterator[TResponseStreamEvent]:
-    yield ResponseOutputItemAddedEvent(
-        type="response.output_item.added",
-        output_index=index,
-        sequence_number=next(sequence),
-        item=item.model_copy(update={"arguments": "", "status": "in_progress"}),
-    )
-    yield ResponseFunctionCallArgumentsDeltaEvent(
-        type="response.function_call_arguments.delta",
-        item_id=item.call_id,
-        output_index=index,
-        delta=item.arguments,
-        sequence_number=next(sequence),
-    )
-    yield ResponseFunctionCallArgumentsDoneEvent.model_validate(  # older openai releases also require `name`
-        {
-            "type": "response.function_call_arguments.done",
-            "item_id": item.call_id,
-            "output_index": index,
-            "arguments": item.arguments,
-            "name": item.name,
-            "sequence_number": next(sequence),
-        }
-    )
-    yield ResponseOutputItemDoneEvent(
-        type="response.output_item.done", item=item, output_index=index, sequence_number=next(sequence)
-    )
+def _item_events(item: TResponseOutputItem, index: int) -> list[dict[str, Any]]:
+    """One output item's events: added, its content (a function call's arguments, a message's text in
+    deltas), done."""
+    at = {"output_index": index}
+    if isinstance(item, ResponseFunctionToolCall):
+        ids = {**at, "item_id": item.call_id}
+        content = [
+            {**ids, "type": "response.function_call_arguments.delta", "delta": item.arguments},
+            {**ids, "type": "response.function_call_arguments.done", "arguments": item.arguments, "name": item.name},
+        ]
+        started: TResponseOutputItem = item.model_copy(update={"arguments": "", "status": "in_progress"})
+    elif isinstance(item, ResponseOutputMessage) and isinstance(part := item.content[0], ResponseOutputText):
+        ids = {**at, "item_id": item.id, "content_index": 0}
+        deltas = [
+            {**ids, "type": "response.output_text.delta", "delta": chunk, "logprobs": []}
+            for chunk in text_chunks(part.text)
+        ]
+        content = [
+            {**ids, "type": "response.content_part.added", "part": part.model_copy(update={"text": ""})},
+            *deltas,
+            {**ids, "type": "response.output_text.done", "text": part.text, "logprobs": []},
+            {**ids, "type": "response.content_part.done", "part": part},
+        ]
+        started = item.model_copy(update={"content": [], "status": "in_progress"})
+    else:
+        return []
+    return [
+        {**at, "type": "response.output_item.added", "item": started},
+        *content,
+        {**at, "type": "response.output_item.done", "item": item},
+    ]
 
 
 def text_chunks(text: str, words_per_chunk: int = 4) -> list[str]:

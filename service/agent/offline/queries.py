@@ -7,63 +7,26 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import get_args
 
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
-from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.text import NUMBER_WORDS, alternation, number
+from service.agent.offline.vocabulary import TABLES, vocab
 from service.matching import words
 
 # --- user context -------------------------------------------------------------------------------
 
-_PROFILE_CHANGE_RE = re.compile(
-    r"^(?:my name is|call me|i am called)\b|\b(?:set|change|update) my (?:name|time ?zone|preferences?|settings)\b"
-    r"|\bmy time ?zone is\b|\b(?:delete|close|remove|deactivate|cancel|reset|change) (?:my|this|the) (?:user )?"
-    r"(?:account|password|email|profile)\b",
-    re.I,
-)
-_TOPIC_RES: tuple[tuple[Topic, re.Pattern[str]], ...] = (
-    (
-        "name",
-        re.compile(
-            r"\bwho am i\b|\bmy (?:display |full |first )?name\b|\bwhat do you call me\b"
-            r"|\bname (?:do |have |did )?you (?:have|got|know|use|see|call me)\b|\bwhat am i called\b"
-            r"|\bwho (?:do you think |you think )?i am\b",
-            re.I,
-        ),
-    ),
-    (
-        "timezone",
-        re.compile(
-            r"\btime ?zone\b|\bwhere am i\b|\bwhat (?:time|zone) am i in\b|\bmy tz\b"
-            r"|\bam i (?:on|in|set to) [\w/ ]+ time\b|\bwhich time (?:are you using|do you use)\b",
-            re.I,
-        ),
-    ),
-    ("preferences", re.compile(r"\bmy (?:preferences|prefs|settings)\b", re.I)),
-    (
-        "date",
-        re.compile(
-            r"\bwhat is (?:the )?(?:date|day)\b|\b(?:what|which) day(?: of the week)? is (?:it|today)\b"
-            r"|\btoday'?s date\b|\bwhat is today$|\bwhat time is it\b",
-            re.I,
-        ),
-    ),
-    (
-        "all",
-        re.compile(
-            r"\babout me\b|\bmy (?:profile|details|info|information|account|settings)\b|\babout myself\b"
-            r"|\b(?:info|information|details|data|anything)\b[\w' ]{0,24}?\b(?:on|of|about|for) me\b"
-            r"|\bwhat do you (?:know|have) (?:on|of) me\b|\bknow who i am\b",
-            re.I,
-        ),
-    ),
-)
+_PROFILE_CHANGE_RE = re.compile("|".join(TABLES["profile"]["change"]), re.I)
+"""Changing the profile or the account, which is not ours to do."""
+_TOPIC_RES = {topic: re.compile("|".join(TABLES["profile"][topic]), re.I) for topic in get_args(Topic)}
+"""What each question about the user asks for; one that asks for several gets "all"."""
 
 
 def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
     """Questions about the user (name, timezone, preferences, today); changing them is not ours to do."""
     if _PROFILE_CHANGE_RE.search(text):
         return ReplyIntent("profile")
-    topics = [topic for topic, pattern in _TOPIC_RES if pattern.search(text)]
+    topics = [topic for topic, pattern in _TOPIC_RES.items() if pattern.search(text)]
     if not topics:
         return None
     return ContextIntent(topics[0] if len(topics) == 1 else "all")
@@ -71,33 +34,19 @@ def parse_profile(text: str) -> ContextIntent | ReplyIntent | None:
 
 # --- bulk and list: judged by the bag of words, since people phrase these a hundred ways ---------
 
-_DELETE_WORDS = {"delete", "remove", "clear", "erase", "wipe", "purge", "clean", "tidy", "drop", "trash", "empty",
-                 "scrap", "ditch", "toss", "dump", "kill", "scratch", "reset",
-                 "rid", "bin", "nuke", "deleting", "removing", "clearing"}  # fmt: skip
-_COMPLETE_WORDS = {"complete", "finish", "finished", "mark", "tick", "check", "cross", "did"}
-_ASKING_WORDS = {"list", "show", "what", "which", "how", "display", "view", "see", "is", "are", "have", "has", "did",
-                 "do"}  # fmt: skip
-_REOPEN_WORDS = {"reopen", "uncheck", "untick", "unmark", "undone", "uncomplete", "incomplete"}
-_SCOPE_WORDS = {"all", "everything", "every", "whole", "entire", "each", "lot"}
-DONE_WORDS = {"done", "completed", "complete", "finished", "ticked", "checked", "crossed", "accomplished", "sorted"}
-_OPEN_WORDS = {"open", "pending", "unfinished", "outstanding", "remaining", "active", "left", "still", "need",
-               "needs", "incomplete", "undone"}  # fmt: skip
-_NEGATIONS = {"not", "no", "yet"}
-GENERIC_WORDS = {
-    "the", "my", "of", "todos", "todo", "tasks", "task", "items", "item", "ones", "one", "things", "thing",
-    "list", "from", "off", "on", "in", "as", "to", "be", "is", "are", "was", "were", "get", "up", "out", "a",
-    "already", "which", "have", "has", "been", "i", "me", "now", "entries", "entry", "stuff", "with", "am",
-    "everything", "all", "every", "whole", "entire", "each", "not", "away", "go", "ahead", "and", "that", "by",
-}  # fmt: skip
-_BULK_FILLER = {"single", "today", "tonight", "just", "finally", "lot", "out", "can", "you", "it", "got", "there", "do"}
-"""Words a bulk request may carry that change nothing about it: "I finished every single task today"."""
-_BULK_VOCAB = _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | _BULK_FILLER
-FRESH_START_RE = re.compile(
-    r"^(?:(?:i|we) (?:want|would like|need)(?: to)? |let'?s |let me )?(?:start (?:(?:all )?over|again|afresh|fresh"
-    r"|from scratch)|(?:have |get |make )?(?:a )?(?:clean slate|fresh start))"
-    r"(?: with (?:an? )?(?:empty|blank|clean|new) list)?$",
-    re.I,
+_DELETE_WORDS = vocab("delete", "bulk")
+_COMPLETE_WORDS = vocab("complete", "bulk")
+_REOPEN_WORDS = vocab("reopen", "bulk")
+DONE_WORDS = vocab("complete", "done")
+_OPEN_WORDS = vocab("reopen", "open")
+_ASKING_WORDS = vocab("list", "asking")
+_NEGATIONS = vocab("list", "negations")
+_SCOPE_WORDS = vocab("bulk", "scope")
+GENERIC_WORDS = vocab("bulk", "generic")
+_BULK_VOCAB = (
+    _DELETE_WORDS | _COMPLETE_WORDS | _REOPEN_WORDS | DONE_WORDS | _OPEN_WORDS | GENERIC_WORDS | vocab("bulk", "filler")
 )
+FRESH_START_RE = re.compile(rf"^(?:{'|'.join(TABLES['delete']['fresh_start'])})$", re.I)
 """A fresh start is a cleared list (and a bulk delete asks first where approvals are on)."""
 
 
@@ -128,20 +77,8 @@ def _bulk_delete_filter(bag: set[str]) -> bool | None:
     return None
 
 
-_LIST_SIGNALS = {
-    "list", "lists", "todos", "todo", "tasks", "task", "items", "agenda", "plate", "show", "left", "remaining",
-    "pending", "open", "outstanding", "unfinished", "incomplete", "finished", "completed", "done", "due",
-    "overdue", "anything", "chores", "jobs", "everything", "stuff", "things",
-}  # fmt: skip
-_LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | {
-    "what", "whats", "how", "many", "much", "s", "do", "does", "did", "got", "for", "there", "give",
-    "see", "view", "display", "read", "print", "tell", "can", "you", "please", "current", "again", "so", "far",
-    "yet", "t", "isn", "aren", "haven", "ve", "any", "remind", "know", "let", "look", "at", "like", "should",
-    "must", "d", "today", "tonight", "tomorrow", "this", "week", "next", "late", "past", "by", "before", "until",
-    "need", "needs", "still", "complete", "checked", "ticked", "full", "shopping", "over",
-    "summary", "status", "overview", "state", "we", "our", "an", "will", "would", "else", "single", "them",
-    "just", "only", "including", "include", "incl",
-}  # fmt: skip
+_LIST_SIGNALS = vocab("list", "signals")
+_LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | vocab("list", "words")
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
 
 
@@ -167,9 +104,7 @@ def parse_more(text: str) -> ListIntent | None:
 
 
 def _count(text: str | None) -> int | None:
-    if not text:
-        return None
-    return int(text) if text.isdigit() else NUMBER_WORDS[text.lower()]
+    return number(text) if text else None
 
 
 def parse_list(text: str, today: date | None) -> ListIntent | None:

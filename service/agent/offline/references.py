@@ -13,42 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from service.agent.offline.answers import (
-    gone_answer,
-    no_match_answer,
-    no_position_answer,
-    unclear_reference_answer,
-    visible,
-    which_one_answer,
-)
+from service.agent.offline import answers
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
-from service.agent.offline.followups import understand
-from service.agent.offline.intents import (
-    Action,
-    BulkIntent,
-    ChangeIntent,
-    Choice,
-    ListIntent,
-    MultiIntent,
-)
-from service.agent.offline.text import NUMBER_WORDS, alternation
+from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
+from service.agent.offline.reading import understand
+from service.agent.offline.text import NUMBER_WORDS, alternation, number
+from service.agent.offline.vocabulary import WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
 from service.matching import key_words as shared_key_words
 
-_REF_STOPWORDS = {
-    "a", "an", "the", "my", "our", "your", "to", "of", "for", "on", "in", "at", "with", "and", "or", "one",
-    "ones", "todo", "todos", "task", "tasks", "item", "items", "thing", "things", "entry", "that", "this",
-    "it", "about", "some", "please", "list", "from", "off", "as", "is", "was", "i", "me", "have", "has",
-    "ve", "just", "already", "finally", "again", "also", "too", "s", "called", "named", "titled", "which",
-    "says", "said", "done", "complete", "completed", "finished", "yet", "now", "we",
-}  # fmt: skip
-_WEAK_WORDS = {stem(word) for word in (
-    "call", "buy", "get", "do", "make", "go", "pay", "send", "email", "book", "pick", "clean", "write", "fix",
-    "check", "take", "finish", "read", "see", "visit", "order", "text", "phone", "ring", "tidy", "wash",
-    "walk", "cook", "water", "feed", "bring", "return", "submit", "prepare", "plan", "review", "update",
-    "start", "renew", "cancel", "sort", "organise", "organize", "up",
-)}  # fmt: skip
+_REF_STOPWORDS = vocab("references", "stopwords")
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
@@ -94,14 +69,11 @@ def resolve(
     """The todos the user's words pick out of `todos` (the current list)."""
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
-    if position := _POSITION_RE.match(text):
-        found = _by_position(text, _position_of(position), todos, refs)
-        if found.todos or not position["number"]:
+    if (found := _by_place(text, todos, refs)) is not None:
+        if found.todos or not text.strip("#").isdigit():
             return found
         titled = match_titles(text, todos, action, strict=strict)  # no 4th todo: "change 4 to 6" means a word
         return titled if titled.todos else found
-    if span := _SPAN_RE.match(text):
-        return _by_span(text, span, todos, refs)
     found = match_titles(text, todos, action, strict=strict)
     parts = _REF_SPLIT_RE.split(text)
     if found.quality >= 1 or not split or len(parts) < 2:
@@ -125,7 +97,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     """
     wanted = key_words(text)
     if not wanted:
-        return Resolution(problem=unclear_reference_answer(text))
+        return Resolution(problem=answers.unclear_reference_answer(text))
     scored: dict[tuple[float, int], list[Todo]] = {}
     for todo in todos:
         title = key_words(todo.title)
@@ -134,12 +106,12 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
             continue
         matched = {word for word in wanted if any(same_word(word, other) for other in title)}
         coverage = len(matched) / len(wanted)
-        telling = bool(matched - _WEAK_WORDS)
+        telling = bool(matched - WEAK_STEMS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
             scored.setdefault((coverage, len(wanted & title)), []).append(todo)
     if not scored:
-        return Resolution(problem=no_match_answer(text, todos))
+        return Resolution(problem=answers.no_match_answer(text, todos))
     best_score = max(scored)
     best = _prefer_by_state(scored[best_score], action)
     quality = 2 if best_score[0] == 2 else 1 if best_score[0] == 1 else 0
@@ -160,45 +132,28 @@ def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
     return changeable or todos
 
 
-def _position_of(match: re.Match[str]) -> int:
-    if match["ordinal"]:
-        return ORDINALS[match["ordinal"].lower()]
-    if match["word"]:
-        return NUMBER_WORDS[match["word"].lower()]
-    return int(match["number"])
-
-
-def _counted_list(todos: Sequence[Todo], refs: RefContext) -> tuple[list[Todo], int]:
-    """The list positions count in - the one the user last saw, or the current list, oldest first -
-    and the number its first todo has."""
-    if refs.shown is not None:
-        return list(refs.shown), refs.first
-    return list(todos), 1
-
-
-def _by_position(text: str, position: int, todos: Sequence[Todo], refs: RefContext) -> Resolution:
-    base, first = _counted_list(todos, refs)
-    index = position - first if position > 0 else len(base) + position
-    if not 0 <= index < len(base):
-        return Resolution(problem=no_position_answer(text, base))
-    return _still_listed([base[index]], todos)
-
-
-def _by_span(text: str, span: re.Match[str], todos: Sequence[Todo], refs: RefContext) -> Resolution:
-    """ "The first two", "the last 3": that many from one end of the list the user saw."""
-    base, _ = _counted_list(todos, refs)
-    count = int(span["count"]) if span["count"].isdigit() else NUMBER_WORDS[span["count"].lower()]
-    if not 0 < count <= len(base):
-        return Resolution(problem=no_position_answer(text, base))
-    picked = base[:count] if span["end"].lower() in ("first", "top") else base[-count:]
-    return _still_listed(picked, todos)
+def _by_place(text: str, todos: Sequence[Todo], refs: RefContext) -> Resolution | None:
+    """Todos by their place in the list the user last saw (else the current list, oldest first):
+    "the second one", "#3", "the last two"; None when `text` names no place."""
+    base, first = (list(refs.shown), refs.first) if refs.shown is not None else (list(todos), 1)
+    if span := _SPAN_RE.match(text):
+        count = number(span["count"])
+        picked = base[:count] if span["end"].lower() in ("first", "top") else base[-count:]
+        fits = 0 < count <= len(base)
+    elif place := _POSITION_RE.match(text):
+        ordinal = ORDINALS[place["ordinal"].lower()] if place["ordinal"] else number(place["number"] or place["word"])
+        index = ordinal - first if ordinal > 0 else len(base) + ordinal
+        picked, fits = base[index : index + 1], 0 <= index < len(base)
+    else:
+        return None
+    return _still_listed(picked, todos) if fits else Resolution(problem=answers.no_position_answer(text, base))
 
 
 def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     if not refs.recent:
         if many and "all" in words(text) and todos:  # "mark all of them done", with nothing said before
             return Resolution(todos=tuple(todos), quality=1)
-        return Resolution(problem=unclear_reference_answer(text))
+        return Resolution(problem=answers.unclear_reference_answer(text))
     if len(refs.recent) > 1 and not many:
         current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]
         if len(current) != 1:
@@ -208,7 +163,7 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
 
 
 def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:
-    return Resolution(candidates=tuple(candidates), problem=which_one_answer(text, candidates), quality=-1)
+    return Resolution(candidates=tuple(candidates), problem=answers.which_one_answer(text, candidates), quality=-1)
 
 
 def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
@@ -216,7 +171,7 @@ def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
     current = {todo.id: todo for todo in todos}
     found = tuple(current[todo.id] for todo in meant if todo.id in current)
     if not found:
-        return Resolution(problem=gone_answer([todo.title for todo in meant], todos))
+        return Resolution(problem=answers.gone_answer([todo.title for todo in meant], todos))
     return Resolution(todos=found, quality=2)
 
 
@@ -238,7 +193,7 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
             continue  # that listing found a todo to change; the user was not shown it
         todos = turn.listing()
         if isinstance(intent, ListIntent):
-            return tuple(visible(intent, todos)), (intent.offset or 0) + 1
+            return tuple(answers.visible(intent, todos)), (intent.offset or 0) + 1
         return tuple(todos), 1
     return None, 1
 
@@ -254,7 +209,7 @@ def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ..
         intent = understand(turns[: index + 1], today)
         todos = turn.listing()
         if not isinstance(intent, ChangeIntent):
-            return tuple(visible(intent, todos))
+            return tuple(answers.visible(intent, todos))
         # A status question, or our "which one?": what it was about, read as it was read then.
         earlier = turns[:index]
         found = choose(intent, todos, ref_context(earlier, today))[1]
@@ -269,13 +224,15 @@ def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tup
         return _choose_follow_up(intent, intent.follow_up_of, todos, refs)
     resolved = [(choice, _resolve_choice(choice, intent, todos, refs)) for choice in intent.choices]
     # A todo named in another clause beats what "it" meant before: "the tap leaks again, reopen it".
-    return max(resolved, key=lambda pair: (pair[0].antecedent and pair[1].quality >= 0, *_rank(pair)))
+    return max(
+        resolved, key=lambda pair: (pair[0].antecedent and pair[1].quality >= 0, pair[1].quality, len(pair[0].ref))
+    )
 
 
 def _resolve_choice(choice: Choice, intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     found = resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)
-    if found.todos or not choice.antecedent:
-        return found
+    if found.todos or not (choice.antecedent or intent.tentative):
+        return found  # a remark or a statement may name its todo in other words: "got hold of the landlord"
     return mentioned(choice.ref, todos) or found
 
 
@@ -285,16 +242,12 @@ def mentioned(text: str, todos: Sequence[Todo]) -> Resolution | None:
     said = {stem(word) for word in words(text)}
     scored: dict[float, list[Todo]] = {}
     for todo in todos:
-        telling = key_words(todo.title) - _WEAK_WORDS
+        telling = key_words(todo.title) - WEAK_STEMS
         hits = [word for word in telling if any(same_word(word, other) for other in said)]
         if telling and len(hits) / len(telling) >= 0.5:
             scored.setdefault(len(hits) / len(telling), []).append(todo)
     best = scored.get(max(scored)) if scored else None
     return Resolution(todos=(best[0],), quality=0) if best and len(best) == 1 else None
-
-
-def _rank(pair: tuple[Choice, Resolution]) -> tuple[int, int]:
-    return pair[1].quality, len(pair[0].ref)
 
 
 def _choose_follow_up(

@@ -1,5 +1,5 @@
-"""Text: one spelling for quotes and contractions, crude stemming, fuzzy word matching, and the
-small phrase helpers the answers are written with."""
+"""Text: one spelling for quotes, dashes, list lines and contractions, and the small phrase helpers the
+answers are written with."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ _CONTRACTIONS = (
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                 "nine": 9, "ten": 10}  # fmt: skip
+
+
+def number(text: str) -> int:
+    """ "3" or "three" as 3."""
+    return int(text) if text.isdigit() else NUMBER_WORDS[text.lower()]
 
 
 _BULLET_RE = re.compile(r"^(?:[-*+\u2022\u00b7]|\d{1,2}[.)]|\[[ xX]?\])\s+")
@@ -85,21 +90,6 @@ def strip_all(pattern: re.Pattern[str], text: str, chars: str = "") -> str:
 def alternation(phrases: Iterable[str]) -> str:
     """A regex alternation of literal phrases, longest first so "tuesday" wins over "tue"."""
     return "|".join(sorted((re.escape(phrase) for phrase in phrases), key=len, reverse=True))
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Insertions, deletions, substitutions and swaps of neighbours (optimal string alignment)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], previous2[j - 2] + 1)
-        previous2, previous = previous, row
-    return previous[-1]
 
 
 def quoted(titles: Sequence[str], conjunction: str = "and") -> str:

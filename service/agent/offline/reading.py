@@ -1,0 +1,398 @@
+"""Reading a message: cut into its clauses (sentences, "and"/"then", ";", lines), each read as one
+intent by the readers (`READERS`), giving one request, several actions (`MultiIntent`), or a request
+with remarks around it ("the tap leaks again, reopen it"); then read in the context of our previous
+answer (`understand`): "the second one" answers our "which one?", "yes" accepts an offer, "and eggs"
+continues an add, "next page" pages on."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
+
+from service.agent.guardrails import scope_violation
+from service.agent.offline import changes
+from service.agent.offline.adds import NEED_RE, new_todos, offer_add, parse_add
+from service.agent.offline.chatter import PRONOUN_RE, correct_typos, is_echo, is_remark, parse_small_talk, strip_fillers
+from service.agent.offline.conversation import Turn
+from service.agent.offline.dates import date_value
+from service.agent.offline.intents import (
+    MAX_MESSAGE_CHARS,
+    Action,
+    Action_,
+    AddIntent,
+    BulkIntent,
+    ChangeIntent,
+    Choice,
+    Intent,
+    ListIntent,
+    MultiIntent,
+    OfferAddIntent,
+    ReplyIntent,
+    UndoIntent,
+)
+from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile
+from service.agent.offline.text import expand, normalize, strip_all
+from service.agent.offline.vocabulary import starts_command
+
+
+@functools.lru_cache(maxsize=512)
+def parse_intent(message: str, today: date | None) -> Intent:
+    """What the user wants, from their words alone (the conversation is consulted when planning)."""
+    text = normalize(message)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return parse_long(text, today)
+    return _parse_text(text, today)
+
+
+def _parse_text(text: str, today: date | None) -> Intent:
+    if scope_violation(text):
+        return ReplyIntent("refuse")
+    if (small_talk := parse_small_talk(text)) is not None:
+        return small_talk
+    request, greeted = strip_fillers(text)
+    if not request:
+        return ReplyIntent("greeting" if greeted else "unclear")
+    return (
+        parse_actions(request, today)
+        or parse_message(request, today)
+        or parse_small_talk(request)
+        or offer_add(request, today)
+        or single_request(request, today)
+        or parse_request(correct_typos(request), today)
+        or ReplyIntent("unclear")
+    )
+
+
+def single_request(text: str, today: date | None) -> Intent | None:
+    """The one request among sentences of chatter ("I was at the shops ... Anyway, add X."), or the
+    one change among clauses ("undo please, my mistake"); None when there is no such part or more
+    than one (acting on one of two would be a guess)."""
+    parts = list(dict.fromkeys(sentences(text)))
+    if len(parts) > 1:
+        asked = (_parse_text(part, today) for part in parts)
+        requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
+    else:
+        readings = (_read(part, today) for part in clauses(text))
+        requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
+    return requests[0] if len(requests) == 1 else None
+
+
+def parse_long(text: str, today: date | None) -> Intent:
+    """A long message is acted on only when its request is short: the one request among sentences
+    of chatter ("add X. By the way, ..."), or an add whose long part is its description."""
+    if scope_violation(text):
+        return ReplyIntent("too_long")
+    if (request := single_request(text, today)) is not None:
+        return request
+    if len(text) <= _LONG_ADD_MAX_CHARS:
+        intent = _parse_text(text, today)
+        if isinstance(intent, AddIntent) and len(intent.todos) == 1 and intent.todos[0].description:
+            return intent
+    return ReplyIntent("too_long")
+
+
+_LONG_ADD_MAX_CHARS = 2500
+"""Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END_RE.split(text) if len(part) <= MAX_MESSAGE_CHARS]
+
+
+Reader = Callable[[str, "date | None"], "Intent | None"]
+READERS: tuple[tuple[str, Reader], ...] = (
+    ("undo", lambda text, _: changes.parse_undo(expand(text))),
+    ("describe", lambda text, _: changes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
+    ("add", parse_add),
+    ("profile", lambda text, _: parse_profile(expand(text))),
+    ("bulk", lambda text, _: parse_bulk(expand(text))),  # "mark everything done" before "mark X done"
+    ("list", lambda text, today: parse_list(expand(text), today)),
+    ("status", lambda text, _: changes.parse_status(expand(text))),  # "is X done?" asks, changes nothing
+    ("due", lambda text, today: changes.parse_due(expand(text), today)),
+    ("rename", changes.parse_rename),  # "change X to Friday" is read here, by what the new value is
+    ("state", lambda text, _: changes.parse_state_change(expand(text))),
+    ("done statement", lambda text, _: changes.parse_done_statement(expand(text))),  # a guess: after every command
+    ("correction", changes.parse_correction),  # "dentsit should be dentist": only when no command reads it
+)
+"""Each intent's reader, tried in turn: the first that reads the clause wins, and the comments say why
+a reader comes before the ones after it. A reader reads one clause with its own table of patterns."""
+
+
+@functools.lru_cache(maxsize=2048)  # a message's clauses are read again as it is cut differently
+def parse_request(text: str, today: date | None) -> Intent | None:
+    """A request about the todos, or None when the words fit no request we know."""
+    need = NEED_RE.match(text)  # "I need to delete the milk", "I want to start fresh": the request in it
+    body = need["body"] if need else ""
+    if (starts_command(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
+        return request
+    return next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
+
+
+_CLAUSE_BREAK_RE = re.compile(
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2})\s+(?:(?:and|but|so|then|and then|so please)\s+)?", re.I
+)
+
+
+def clauses(text: str) -> list[str]:
+    """ "remove the flights one, trip is cancelled" -> its clauses (none cut inside quotes)."""
+    return [piece for _, piece in _pieces(text, _CLAUSE_BREAK_RE)]
+
+
+def parse_message(text: str, today: date | None) -> Intent | None:
+    """The request in `text`, read whole or, when that finds no request or a change that swallowed a
+    second clause ("done, mark it complete"), clause by clause."""
+    whole = parse_request(text, today)
+    if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
+        return parse_clauses(text, today) or whole
+    return whole
+
+
+def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
+    """A change asked for in one clause, with the others as context: "the tap is leaking again, mark
+    it as not done" reopens the tap; "got the milk and the bread, check both off" both.
+
+    Every clause must be a change, a remark, an echo or small talk, else the cut is wrong ("mark milk,
+    eggs and bread as done") and None is returned. The command wins over statements; a pronoun in it
+    may mean what another clause named.
+    """
+    parts = clauses(text)
+    if len(parts) < 2:
+        return None
+    asked: list[tuple[str, ChangeIntent]] = []
+    context: list[str] = []
+    for clause in parts:
+        part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
+        if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
+            continue
+        intent = parse_request(part, today)
+        if isinstance(intent, ChangeIntent):
+            asked.append((part, intent))
+        elif intent is not None:
+            return None
+        elif is_remark(part):
+            context.append(clause)
+        else:
+            return None
+    if not asked:
+        return None
+    # Commands before statements ("trip is cancelled" names its todo first; a command starts with its verb).
+    asked.sort(key=lambda pair: (pair[1].tentative, pair[0].lower().startswith(pair[1].choices[0].ref.lower())))
+    main = asked[0][1]
+    others = [choice.ref for _, intent in asked[1:] if intent.action == main.action for choice in intent.choices]
+    value = main.choices[0].value
+    if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
+        others = [ref for ref in others if not PRONOUN_RE.match(ref)]
+    if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        others += [changes.clean_ref(part) for part in context]
+        antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
+        return replace(main, choices=antecedents + main.choices)
+    return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
+
+
+_ACTION_BREAK_RE = re.compile(
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards|next),?\s+)*"
+    r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
+    re.I,
+)
+_SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|finally\s+)*|(?:just|already)\s+)", re.I)
+"""The subject a later clause shares: "I fed the fish and paid the gas bill", "just did X and Y"."""
+
+
+def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None:
+    """Several actions, one per clause: "delete milk and mark eggs done", "I fed the fish and paid the
+    gas bill", "picked up the parcel, and put 'call the vet' on the list".
+
+    The message is cut at every clause break; a piece that is no action on its own ("eggs" in "add
+    milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
+    ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
+    """
+    pieces = _pieces(text)
+    if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
+        return None
+    units: list[Action_] = []
+    dropped = False
+    buffer, current = pieces[0][1], _action(pieces[0][1], today)
+    for separator, piece in pieces[1:]:
+        subject = _SUBJECT_RE.match(buffer)
+        if subject and not _SUBJECT_RE.match(piece) and _action(f"{subject.group()}{piece}", today):
+            piece = f"{subject.group()}{piece}"  # "I fed the fish and paid the gas bill"
+        if _action(piece, today) is None and (shared := _sharing_verb(buffer, current, piece, today)):
+            piece = shared  # "move the dentist to friday and the haircut to saturday"
+        following = _action(piece, today)
+        if current is not None and following is None and is_remark(piece) and not isinstance(current, AddIntent):
+            dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
+            continue
+        if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
+            buffer, current, dropped = piece, following, True  # "I'm all done for today, tick everything off"
+            continue
+        if current is None or following is None or (isinstance(current, AddIntent) and not starts_command(piece)):
+            buffer = f"{buffer}{separator}{piece}"
+            current = _action(buffer, today)
+            continue
+        units.append(current)
+        buffer, current = piece, following
+    if current is None or not (units or dropped):
+        return None
+    return MultiIntent((*units, current)) if units else current
+
+
+_MAX_ACTIONS = 8
+"""More clauses than this are a story, not a list of actions (and each cut is read again)."""
+
+
+def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> str | None:
+    """The next piece with this clause's verb (the words before the todo it names), when that reads as
+    the same change of another todo with its own value: "delete salt and pepper" may be one todo."""
+    if not isinstance(action, ChangeIntent) or (ref := action.choices[0].ref.lower()) not in clause.lower():
+        return None
+    verb = clause[: clause.lower().index(ref)]
+    shared = _action(f"{verb}{piece}", today) if verb.strip() else None
+    same = isinstance(shared, ChangeIntent) and shared.action == action.action and shared.choices[0].value is not None
+    return f"{verb}{piece}" if same else None
+
+
+def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
+    """`text` cut at `breaks`, each piece with the separator before it (no cut inside quotes)."""
+    pieces, start, separator = [], 0, ""
+    for cut in breaks.finditer(text):
+        if len(_QUOTE_RE.findall(text[: cut.start()])) % 2:
+            continue
+        pieces.append((separator, text[start : cut.start()]))
+        start, separator = cut.end(), cut.group()
+    pieces.append((separator, text[start:]))
+    return [(sep, piece.strip(" .!?")) for sep, piece in pieces if piece.strip(" .!?")] or [("", text)]
+
+
+_QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
+
+
+def _points_back(text: str, today: date | None) -> bool:
+    """ "check both off", "put it on the list": a clause about what another clause named."""
+    intent = _read(text, today)
+    pronoun = isinstance(intent, ChangeIntent) and any(PRONOUN_RE.match(choice.ref) for choice in intent.choices)
+    return pronoun or is_echo(strip_fillers(text)[0])
+
+
+def _read(clause: str, today: date | None) -> Intent | None:
+    """A clause's request, without the fillers around it: "..., can you untick it?" asks "untick it"."""
+    request = strip_fillers(clause)[0]
+    return parse_request(request, today) if request else None
+
+
+def _action(text: str, today: date | None) -> Action_ | None:
+    """`text` read as one action that changes the list, else None (questions, chatter, pronouns)."""
+    intent = _read(text, today)
+    if isinstance(intent, ChangeIntent):
+        return None if intent.action == "status" else intent
+    return intent if isinstance(intent, AddIntent | BulkIntent) else None
+
+
+# --- in context: answers to our questions, continuations ---------------------------------------
+
+_YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
+_CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
+_CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+
+
+def understand(turns: Sequence[Turn], today: date | None) -> Intent:
+    """The latest message's intent. A bare reference ("the second one", "mom") answers the question
+    our previous answer asked; "and the milk too" repeats the previous change for another todo;
+    "yes" accepts our offer to add something."""
+    intent = parse_intent(turns[-1].user_text, today)
+    if isinstance(intent, ListIntent) and intent.more:
+        return _next_page(intent, turns, today)
+    if len(turns) < 2:
+        return intent
+    continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
+    if continues_add and (added := _added_more(intent, turns, today)):
+        return added
+    if continues_add and (fixed := _fixed_wording(turns, today)):
+        return fixed
+    if not isinstance(intent, ReplyIntent):
+        return intent
+    previous = understand(turns[:-1], today)
+    if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
+        previous = _asked_about(previous, turns[-2].answer or "")
+    if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
+        return AddIntent(previous.todos) if _YES_RE.match(normalize(turns[-1].user_text)) else ReplyIntent("declined")
+    if intent.kind != "unclear":
+        return intent
+    if not isinstance(previous, ChangeIntent):
+        return intent
+    message = normalize(turns[-1].user_text)
+    reply, _ = strip_fillers(message)
+    if (turns[-2].answer or "").rstrip().endswith("?"):
+        return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
+    if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
+        return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
+    return intent
+
+
+def _asked_about(intent: MultiIntent, answer: str) -> Intent:
+    """The change whose reference our answer quoted in its question ("which one?"), else the whole."""
+    for part in intent.parts:
+        if not isinstance(part, ChangeIntent):
+            continue
+        asked = (f'{lead} "{part.choices[0].ref.lower()}"' for lead in ("matches", "mean by"))
+        if any(question in answer.lower() for question in asked):
+            return part
+    return intent
+
+
+_FIX_LEAD_RE = re.compile(
+    r"^(?:(?:no|nope|sorry|oops|whoops|wait|actually|oh|hang on|hold on)\b[\s,!.:;-]+)+(?:i meant\s+)?(?P<rest>.+)$",
+    re.I,
+)
+
+
+def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
+    """ "add buy apples" - "no, pears": a short correction right after an add rewords (or re-dates) it."""
+    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    if fix is None or not turns[-2].changed or not isinstance(understand(turns[:-1], today), AddIntent):
+        return None
+    value = fix["rest"].strip(" .!")
+    if day := date_value(value, today):
+        return ChangeIntent("due", (Choice("that", day.isoformat()),))
+    return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
+
+
+DEFAULT_PAGE = 50
+"""What `list_todos` returns when no limit is given."""
+
+
+def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) -> ListIntent:
+    """ "Next page" after a list: the same filter, from where the last page shown ended."""
+    for index in reversed(range(len(turns) - 1)):
+        if not turns[index].is_listing:
+            continue
+        shown = understand(turns[: index + 1], today)
+        if not isinstance(shown, ListIntent):
+            continue  # a listing to find a todo to change, not to show
+        size = intent.limit or shown.limit
+        if intent.page is not None:
+            offset = (intent.page - 1) * (size or DEFAULT_PAGE)
+        else:
+            offset = (shown.offset or 0) + len(turns[index].listing())
+        return replace(shown, limit=size or DEFAULT_PAGE, offset=offset, more=False, page=None)
+    return ListIntent(limit=intent.limit)  # nothing shown yet: show the list
+
+
+def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
+    """ "add apples" - "and pears": more of the same kind, right after an add."""
+    message = normalize(turns[-1].user_text)
+    if not _CONTINUATION_RE.search(message) or not turns[-2].changed:
+        return None
+    if not isinstance(previous := understand(turns[:-1], today), AddIntent):
+        return None
+    if isinstance(intent, OfferAddIntent):
+        return AddIntent(intent.todos)
+    body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
+    if not body or parse_small_talk(body):  # not "thanks too"
+        return None
+    todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]  # "buy milk" - "and eggs": "Buy eggs"
+    return AddIntent(todos) if todos else None

@@ -1,0 +1,81 @@
+"""The offline model's planner (service/agent/offline/planner.py): list before changing, every action
+of a message in one response, answers from the tools' outputs, only the tools it was given."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from service.agent.offline.conversation import Conversation, PastCall, Turn
+from service.agent.offline.planner import plan_next
+
+TODAY = date(2026, 11, 24)
+TOOLS = frozenset({"list_todos", "add_todo", "update_todo", "delete_todo", "undo_last_turn"})
+LISTED: dict[str, Any] = {
+    "todos": [
+        {"id": "a", "title": "Yoga class", "completed": False},
+        {"id": "b", "title": "Read the novel", "completed": False},
+        {"id": "c", "title": "Buy stamps", "completed": True},
+    ],
+    "pagination": {"limit": 50, "offset": 0, "total": 3, "has_more": False},
+}
+
+
+def _plan(message: str, *calls: PastCall, tools: frozenset[str] = TOOLS) -> Any:
+    return plan_next(Conversation(TODAY, tools, (Turn(message, calls=list(calls)),)))
+
+
+def _listed() -> PastCall:
+    return PastCall("l1", "list_todos", {"completed": None}, LISTED)
+
+
+def test_a_change_lists_first() -> None:
+    plan = _plan("drop the yoga class and tick off the novel")
+    assert [(call.name, call.arguments["completed"]) for call in plan.calls] == [("list_todos", None)]
+
+
+def test_several_actions_are_planned_in_one_response() -> None:
+    plan = _plan("drop the yoga class and tick off the novel, and add buy a mat", _listed())
+    assert [(call.name, call.arguments.get("todo")) for call in plan.calls] == [
+        ("delete_todo", "a"),
+        ("update_todo", "b"),
+        ("add_todo", None),
+    ]
+    assert plan.calls[1].arguments["completed"] is True and plan.calls[2].arguments["title"] == "Buy a mat"
+
+
+def test_an_unclear_action_is_said_and_the_others_still_run() -> None:
+    plan = _plan("drop the yoga class and tick off the dentist", _listed())
+    assert [call.name for call in plan.calls] == ["delete_todo"]
+
+
+def test_the_answer_comes_from_every_output() -> None:
+    deleted = PastCall("d1", "delete_todo", {"todo": "a"}, {"deleted": LISTED["todos"][0]})
+    done = {**LISTED["todos"][1], "completed": True}
+    updated = PastCall("u1", "update_todo", {"todo": "b", "completed": True}, {"todo": done})
+    plan = _plan("drop the yoga class and tick off the novel", _listed(), deleted, updated)
+    assert plan.calls == ()
+    assert plan.answer == 'Deleted "Yoga class". Marked "Read the novel" as done.'
+
+
+def test_everything_at_once_lists_what_it_changes_and_makes_one_call_per_todo_in_one_response() -> None:
+    plan = _plan("tick everything off")
+    assert [(call.name, call.arguments["completed"]) for call in plan.calls] == [("list_todos", False)]
+    open_todos = {**LISTED, "todos": LISTED["todos"][:2]}
+    plan = _plan("tick everything off", PastCall("l1", "list_todos", {"completed": False}, open_todos))
+    assert [(call.name, call.arguments["todo"]) for call in plan.calls] == [("update_todo", "a"), ("update_todo", "b")]
+
+
+def test_a_tool_it_was_not_given_is_not_called() -> None:
+    plan = _plan("add buy milk", tools=TOOLS - {"add_todo"})
+    assert plan.calls == () and "add_todo" in plan.answer
+
+
+def test_tool_arguments_are_json() -> None:
+    plan = _plan("add pay rent tomorrow")
+    assert json.loads(json.dumps(plan.calls[0].arguments)) == {
+        "title": "Pay rent",
+        "description": None,
+        "due_date": "2026-11-25",
+    }

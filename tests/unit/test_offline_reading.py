@@ -1,0 +1,96 @@
+"""The offline model's reading step (service/agent/offline/reading.py): a message cut into clauses, each
+read as one intent - several actions in one message, a request among remarks - and the latest message
+read in the context of our previous answer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.agent.offline.conversation import PastCall, Turn
+from service.agent.offline.intents import AddIntent, ChangeIntent, Intent, MultiIntent, NewTodo, UndoIntent
+from service.agent.offline.reading import parse_intent, understand
+
+TODAY = date(2026, 11, 24)  # a Tuesday
+
+
+def _parts(intent: Intent) -> list[tuple[str, ...]]:
+    """Each action as (kind, its refs or titles...), for comparing readings."""
+    parts = intent.parts if isinstance(intent, MultiIntent) else (intent,)
+    read: list[tuple[str, ...]] = []
+    for part in parts:
+        if isinstance(part, ChangeIntent):
+            read.append((part.action, *(choice.ref for choice in part.choices)))
+        elif isinstance(part, AddIntent):
+            read.append(("add", *(todo.title for todo in part.todos)))
+        else:
+            read.append((type(part).__name__,))
+    return read
+
+
+@pytest.mark.parametrize(
+    ("message", "actions"),
+    [
+        ("drop the yoga class and tick off the novel", [("delete", "the yoga class"), ("complete", "the novel")]),
+        ("I fed the fish and paid the gas bill", [("complete", "fed the fish"), ("complete", "paid the gas bill")]),
+        (
+            "picked up the parcel, and put 'call the vet' on the list",
+            [("complete", "picked up the parcel"), ("add", "Call the vet")],
+        ),
+        ("remove butter and mark flour as done", [("delete", "butter"), ("complete", "flour")]),
+        (
+            "move the dentist to friday and the haircut to saturday",
+            [("due", "the dentist"), ("due", "the haircut")],
+        ),
+        (
+            "bedsheets are changed. next, add hoover the living room",
+            [("complete", "changed bedsheets"), ("add", "Hoover the living room")],
+        ),
+        ("add milk, eggs and bread", [("add", "Milk", "Eggs", "Bread")]),  # one add of a list, not three actions
+        ("mark butter and sugar done", [("complete", "butter and sugar")]),  # one change of two todos
+        ("lose the skis one, not doing that this year", [("delete", "the skis one")]),  # the remark is no todo
+        ("undo please, my mistake", [("UndoIntent",)]),
+    ],
+)
+def test_a_message_is_read_as_its_actions(message: str, actions: list[tuple[str, ...]]) -> None:
+    assert _parts(parse_intent(message, TODAY)) == actions
+
+
+def test_a_pronoun_points_at_the_todo_a_remark_names() -> None:
+    intent = parse_intent("the tap is dripping again, reopen it", TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.action == "reopen"
+    assert [(choice.ref, choice.antecedent) for choice in intent.choices] == [
+        ("the tap is dripping", True),
+        ("it", False),
+    ]
+
+
+def test_a_due_date_after_the_title_is_the_todos_not_a_second_todo() -> None:
+    assert parse_intent("remind me to renew the car insurance in 3 days", TODAY) == AddIntent(
+        (NewTodo("Renew the car insurance", None, "2026-11-27"),)
+    )
+
+
+def _added(text: str, title: str) -> Turn:
+    output = {"todo": {"id": "t1", "title": title, "completed": False}}
+    return Turn(text, calls=[PastCall("c1", "add_todo", {"title": title}, output)], answer=f'Added "{title}".')
+
+
+@pytest.mark.parametrize(
+    ("fix", "action", "value"),
+    [("no wait, thursday", "due", "2026-11-26"), ("sorry, limes", "rename", "limes")],
+)
+def test_a_short_fix_after_an_add_corrects_what_was_just_added(fix: str, action: str, value: str) -> None:
+    intent = understand([_added("add buy lemons", "Buy lemons"), Turn(fix)], TODAY)
+    assert isinstance(intent, ChangeIntent)
+    assert (intent.action, intent.choices[0].ref, intent.choices[0].value) == (action, "that", value)
+
+
+def test_and_more_after_an_add_shares_its_verb() -> None:
+    intent = understand([_added("add buy milk", "Buy milk"), Turn("and eggs")], TODAY)
+    assert intent == AddIntent((NewTodo("Buy eggs"),))
+
+
+def test_undo_is_its_own_intent_whatever_came_before() -> None:
+    assert understand([_added("add buy milk", "Buy milk"), Turn("hang on, bring that back")], TODAY) == UndoIntent()
