@@ -21,7 +21,9 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -300,10 +302,18 @@ class LocalModel:
         if opening:
             tokens += self.llm.tokenize(opening.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
+            started = time.perf_counter()
             # The KV cache keeps the longest common prefix (system prompt and tools), so turns stay quick.
             out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, stop=STOP)
         choice = {**out["choices"][0], "text": opening + out["choices"][0]["text"]}
         usage = out["usage"]
+        # One line per completion on stderr (the server's log): where a slow recording spends its time.
+        print(
+            f"completion: {time.perf_counter() - started:.1f} s, {usage['prompt_tokens']} prompt + "
+            f"{usage['completion_tokens']} generated tokens, {choice.get('finish_reason')}",
+            file=sys.stderr,
+            flush=True,
+        )
         return completion_body(
             request, choice["text"], choice.get("finish_reason"), usage["prompt_tokens"], usage["completion_tokens"]
         )
