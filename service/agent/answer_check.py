@@ -197,7 +197,8 @@ def review(
     `tools`: the names of the tools the model has; `request`: the user's message."""
     if not answer.strip():
         return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
-    if request and _words(answer) == _words(request):
+    # A greeting answered in kind ("hi" - "Hi!") is an answer; a request of a few words said back is not.
+    if request and len(_words(request)) >= _PARROT_WORDS and _words(answer) == _words(request):
         return Review(
             "parroted",
             "Your reply only repeated the user's message. Do what it asks with your tools, or answer it.",
@@ -251,6 +252,7 @@ _HOW = {
 }
 _PAST = {"add": "added", "delete": "deleted", "change": "changed", "undo": "undid", "any": "changed"}
 _ECHO_WORDS = 5
+_PARROT_WORDS = 4
 
 
 def _words(text: str) -> list[str]:

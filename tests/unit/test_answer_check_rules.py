@@ -141,3 +141,4 @@ def test_a_reply_that_only_repeats_the_users_message_is_no_answer() -> None:
     found = review("remind me to call the dentist", [], request="Remind me to call the dentist!")
     assert found is not None and found.problem == "parroted" and found.tool_choice is None
     assert review("I added call the dentist.", _turn("add_todo", {"todo": {"title": "Call the dentist"}})) is None
+    assert review("Hello!", [], request="hello") is None  # a greeting answered in kind
