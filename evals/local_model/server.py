@@ -155,6 +155,8 @@ def _call_from(candidate: str, tool_names: set[str], *, explicit: bool = False) 
 def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
     """The calls of a reply that is nothing but call objects ("{…}\n{…}": a model making two calls without
     their tags); none unless every piece of the reply is a call."""
+    if whole := _call_from(text, tool_names, explicit=True):  # one call, maybe in the template's double braces
+        return [whole]
     decoder = json.JSONDecoder()
     calls: list[dict[str, Any]] = []
     position, text = 0, text.strip()
@@ -210,9 +212,10 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
         elif fenced and all(fenced) and not _FENCED.sub("", text).strip():
             calls = [call for call in fenced if call]
             text = ""
-        elif whole := _bare_calls(_MARKUP.sub("", text), tool_names):  # bare calls as the whole reply, maybe
-            # wrapped in the template's <tools> tags, which the model copies from the tool list
-            calls, text = whole, ""
+        elif whole := _call_from(text, tool_names):  # a bare JSON object as the whole reply
+            calls, text = [whole], ""
+        elif bare := _bare_calls(_MARKUP.sub("", text), tool_names):  # several, or in the tool list's <tools>
+            calls, text = bare, ""  # tags, which the model copies from the template
         elif calls := _functions_calls(text, tool_names):
             text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]
         text = _MARKUP.sub("", _TOOL_CALL_TAG.sub("", text))

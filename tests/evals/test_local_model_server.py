@@ -83,6 +83,8 @@ def test_bare_calls_one_after_another_are_each_a_call_but_not_beside_prose() -> 
     answer, calls = parse_reply(two, TOOLS)
     assert answer is None and [c["arguments"]["title"] for c in calls] == ["eggs", "bread"]
     assert parse_reply(f"<tools>\n{two}\n</tools>", TOOLS) == (None, calls)  # the tool list's tags, copied
+    doubled = '{{"name": "add_todo", "arguments": {"title": "eggs"}}}'  # the template's braces, copied
+    assert parse_reply(doubled, TOOLS) == (None, calls[:1])
     with_prose = two + "\nShall I add more?"
     assert parse_reply(with_prose, TOOLS) == (with_prose, [])
 
