@@ -18,6 +18,7 @@ from evals.local_model.server import (
     ChatTemplate,
     completion_body,
     forced_opening,
+    is_noise,
     make_handler,
     parse_reply,
 )
@@ -70,9 +71,10 @@ def test_text_that_is_not_a_call_to_a_requested_tool_stays_text(text: str) -> No
     [
         '<tool_call>\n{"name": "add_todo", "arguments": {"title": "buy milk"}}}\n</tool_call>',
         '{"name": "add_todo", "arguments": {"title": "buy milk"}}}',
+        '{"name": "add_todo", "arguments": {"title": "buy milk"}}{}} {}} {}}\n{}}',
         '<tool_response>\n{"name": "add_todo", "arguments": {"title": "buy milk"}}\n</tool_response>',
     ],
-    ids=["extra-brace-in-tag", "extra-brace-bare", "call-in-response-tags"],
+    ids=["extra-brace-in-tag", "extra-brace-bare", "brace-noise-after", "call-in-response-tags"],
 )
 def test_format_slips_around_a_real_call_are_repaired(text: str) -> None:
     assert parse_reply(text, TOOLS) == (None, [{"name": "add_todo", "arguments": {"title": "buy milk"}}])
@@ -229,3 +231,8 @@ def test_tool_choice_opens_the_reply_as_llama_cpp_constrains_it() -> None:
     # The opening and what the model writes after it parse as one call, chosen by the model.
     text = forced_opening({"tool_choice": "required"}) + 'list_todos", "arguments": {}}\n</tool_call>'
     assert parse_reply(text, TOOLS) == (None, [{"name": "list_todos", "arguments": {}}])
+
+
+def test_brace_noise_is_where_a_reply_stops_saying_anything() -> None:
+    assert is_noise("{}} {}} {}} {}} {}} {}} ")
+    assert not is_noise('}}}\n"title": "x"}') and not is_noise("}}}}}}}}") and not is_noise("You have 2 todos.")
