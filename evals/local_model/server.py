@@ -158,24 +158,24 @@ def _call_from(candidate: str, tool_names: set[str], *, explicit: bool = False) 
 
 
 def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
-    """The calls of a reply that is nothing but call objects ("{…}\n{…}": a model making two calls without
-    their tags); none unless every piece of the reply is a call."""
-    if whole := _call_from(text, tool_names, explicit=True):  # one call, maybe in the template's double braces
-        return [whole]
+    """The calls of a reply that is nothing but call objects ("{…}\n{…}", each maybe in the template's double
+    braces: a model making several calls without their tags); none unless every piece of the reply is a call,
+    but for a last one cut off at max_tokens."""
     decoder = json.JSONDecoder()
     calls: list[dict[str, Any]] = []
     position, text = 0, text.strip()
     while position < len(text):
+        start = position + 1 if text.startswith("{{", position) else position
         try:
-            _parsed, end = decoder.raw_decode(text, position)
+            _parsed, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
-            return []
-        call = _call_from(text[position:end], tool_names, explicit=True)
+            return calls if calls and text.startswith("{", position) else []  # cut off mid-call
+        call = _call_from(text[start:end], tool_names, explicit=True)
         if call is None:
             return []
         calls.append(call)
         position = end
-        while position < len(text) and text[position] in " \n\t}":  # stray closing braces are a format slip
+        while position < len(text) and text[position] in " \n\t},":  # stray closing braces are a format slip
             position += 1
     return calls
 
@@ -324,7 +324,10 @@ class LocalModel:
         # One line per completion on stderr (the server's log): where a slow recording spends its time.
         print(
             f"completion: {time.perf_counter() - started:.1f} s, {usage['prompt_tokens']} prompt + "
-            f"{usage['completion_tokens']} generated tokens, {choice.get('finish_reason')}",
+            f"{usage['completion_tokens']} generated tokens, {choice.get('finish_reason')}: "
+            + json.dumps(
+                choice["text"] if len(choice["text"]) <= 240 else choice["text"][:160] + " … " + choice["text"][-80:]
+            ),
             file=sys.stderr,
             flush=True,
         )
@@ -336,8 +339,7 @@ class LocalModel:
         from llama_cpp import StoppingCriteriaList
 
         def stop(input_ids: Any, _logits: Any) -> bool:
-            tail = self.llm.detokenize(list(input_ids[max(prompt_length, len(input_ids) - NOISE_RUN) :]))
-            return len(tail) >= NOISE_RUN and is_noise(tail.decode("utf-8", errors="ignore")[-NOISE_RUN:])
+            return is_stuck(self.llm.detokenize(list(input_ids[prompt_length:])).decode("utf-8", errors="ignore"))
 
         return StoppingCriteriaList([stop])
 
@@ -345,6 +347,15 @@ class LocalModel:
 def is_noise(text: str) -> bool:
     """Nothing but braces, commas and spaces, and not a JSON value's plain closing."""
     return not text.strip(BRACE_NOISE) and "{}" in text
+
+
+def is_stuck(reply: str) -> bool:
+    """The reply so far has stopped saying anything new: it ends in brace noise, or its last line repeats an
+    earlier one word for word (the 1.5B model wrote the same call again until max_tokens, 88 s a call)."""
+    if len(reply) >= NOISE_RUN and is_noise(reply[-NOISE_RUN:]):
+        return True
+    lines = reply.split("\n")
+    return len(lines) > 2 and bool(lines[-2].strip()) and lines[-2] in lines[:-2]
 
 
 def make_handler(model: LocalModel) -> type[BaseHTTPRequestHandler]:

@@ -89,6 +89,8 @@ class Review:
     problem: str
     note: str
     tool_choice: str | None = None
+    reask: bool = True
+    """False: the model is not asked again; the user gets what the turn really did (`truthful_answer`)."""
 
 
 def strip_markup(text: str) -> str:
@@ -156,6 +158,21 @@ def succeeded(items: Iterable[Mapping[str, Any]]) -> set[str]:
         if isinstance(parsed, dict) and "error" not in parsed and item.get("call_id") in names:
             done.add(names[item["call_id"]])
     return done
+
+
+def changed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The titles of the todos the turn's successful calls added, changed, deleted or restored."""
+    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
+    titles: list[str] = []
+    for item in items:
+        tool = names.get(item.get("call_id", "")) if item.get("type") == "function_call_output" else None
+        output = _output(item) if tool in MUTATING_TOOLS else None
+        if isinstance(output, dict) and "error" not in output:
+            for key in ("todo", "todos", "deleted", "undone"):  # one todo, or a list of them
+                value = output.get(key)
+                touched = value if isinstance(value, list) else [value]
+                titles += [str(t["title"]) for t in touched if isinstance(t, dict) and t.get("title")]
+    return titles
 
 
 def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -229,6 +246,11 @@ def review(
     done = succeeded(list(items))
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:
+        touched = changed_titles(items)
+        if touched and not any(title.casefold() in answer.casefold() for title in touched):
+            # The list changed and the answer names none of it ("The plants need water."): the user is told
+            # what changed in the turn's own words, since a model that missed it once rarely finds it again.
+            return Review("unnamed", "", reask=False)
         return None
     forced = FORCED_TOOL.get(unsupported[0]) if len(unsupported) == 1 else None
     return Review(

@@ -52,6 +52,10 @@ class AnswerRecheck:
         found = answer_check.review(answer, [dict(i) for i in new_items], self.tool_names, context.request)
         if found is None:
             return answer, new_items, []
+        if not found.reask:
+            log.info("answer check: %s; answering with what the turn did", found.problem)
+            answer = answer_check.truthful_answer([dict(i) for i in tools_done])
+            return answer, [*tools_done, assistant_message(answer)], []
         log.info("answer check: %s; re-asking the model once", found.problem)
         retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
         agent = self._forcing.get(found.tool_choice or "", self.agent)

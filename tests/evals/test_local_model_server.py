@@ -19,6 +19,7 @@ from evals.local_model.server import (
     completion_body,
     forced_opening,
     is_noise,
+    is_stuck,
     make_handler,
     parse_reply,
 )
@@ -233,6 +234,17 @@ def test_tool_choice_opens_the_reply_as_llama_cpp_constrains_it() -> None:
     assert parse_reply(text, TOOLS) == (None, [{"name": "list_todos", "arguments": {}}])
 
 
-def test_brace_noise_is_where_a_reply_stops_saying_anything() -> None:
+def test_a_reply_is_stuck_in_brace_noise_or_on_a_line_it_already_wrote() -> None:
     assert is_noise("{}} {}} {}} {}} {}} {}} ")
     assert not is_noise('}}}\n"title": "x"}') and not is_noise("}}}}}}}}") and not is_noise("You have 2 todos.")
+    call = '{{"name": "update_todo", "arguments": {"todo": "bike", "completed": false}}}'
+    assert is_stuck(f"{call}\n{call}\n")  # the same call again, line for line
+    assert not is_stuck(f"{call}\n{call}")  # not yet: the line is still being written
+    assert not is_stuck("1. Buy milk\n2. Call mom\n")
+
+
+def test_calls_in_the_templates_double_braces_one_per_line_each_count() -> None:
+    add = '{{"name": "add_todo", "arguments": {"title": "fix the bike"}}}}'
+    update = '{{"name": "update_todo", "arguments": {"todo": "fix the bike"}}}'
+    answer, calls = parse_reply(f'{add}\n{update}\n{{{{"name": "upd', TOOLS)  # the last cut at max_tokens
+    assert answer is None and [c["name"] for c in calls] == ["add_todo", "update_todo"]

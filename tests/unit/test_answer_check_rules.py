@@ -52,7 +52,8 @@ def test_a_claim_needs_a_successful_call_of_its_kind() -> None:
     assert review("I deleted Buy milk.", deleted) is None
     assert review("I deleted Buy milk.", failed) is not None
     assert review("I added Buy milk.", deleted) is not None  # the wrong kind of action
-    assert review("Your list has been updated.", deleted) is None  # vague, and true
+    vague = review("Your list has been updated.", deleted)  # true, but it names nothing: the user is told what
+    assert vague is not None and vague.problem == "unnamed"
 
 
 @pytest.mark.parametrize(
@@ -142,3 +143,14 @@ def test_a_reply_that_only_repeats_the_users_message_is_no_answer() -> None:
     assert found is not None and found.problem == "parroted" and found.tool_choice is None
     assert review("I added call the dentist.", _turn("add_todo", {"todo": {"title": "Call the dentist"}})) is None
     assert review("Hello!", [], request="hello") is None  # a greeting answered in kind
+
+
+def test_an_answer_naming_nothing_the_turn_changed_is_replaced_not_re_asked() -> None:
+    added = _turn("add_todo", {"todo": {"id": "x", "title": "Water the plants"}})
+    found = review("The plants need water.", added)
+    assert found is not None and found.problem == "unnamed" and not found.reask
+    assert review('Added "Water the plants".', added) is None
+    several = _turn("delete_todo", {"deleted": [{"id": "a", "title": "Buy milk"}, {"id": "b", "title": "Pay rent"}]})
+    assert review("I deleted Pay rent and the milk.", several) is None  # one title named is enough
+    listed = _turn("list_todos", {"todos": [{"id": "a", "title": "Buy milk"}], "pagination": {}})
+    assert review("You have 1 todo: Buy milk.", listed) is None  # nothing changed: nothing to name
