@@ -38,7 +38,7 @@ record: install  ## re-record the cassettes against OPENAI_API_KEY / OPENAI_BASE
 	$(UV) run python -m evals record --model "$(MODEL)" --report reports/evals-record
 
 record-local: install  ## record every case against a real open model run here (see evals/README.md)
-	bash evals/local_model/record_local.sh
+	UV="$(UV)" bash evals/local_model/record_local.sh
 
 bench: install  ## the performance benchmark (docs/performance.md): prints a table, writes JSON to bench/results/; PostgreSQL too with TEST_DATABASE_URL
 	$(UV) run python -m bench
