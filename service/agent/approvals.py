@@ -45,23 +45,30 @@ REJECTED_OUTPUT = json.dumps(
     {"error": {"code": "rejected", "message": "the user said no, so this was not done; tell them nothing changed"}}
 )
 
-_YES = {
-    "yes", "y", "yep", "yeah", "yup", "sure", "ok", "okay", "go ahead", "do it", "confirm", "confirmed",
-    "approve", "approved", "yes please", "please do", "yes do it", "go for it", "delete them", "proceed",
+# A reply is a yes when it is an assent phrase, or holds an assent word and nothing but assent ("yes go
+# ahead", "sure, delete them please"); a no likewise. Any other word ("yes but only the milk", "no, delete
+# the bread") makes it a new request, which rejects what is pending: nothing is deleted on a half-yes.
+_YES_PHRASES = {"go ahead", "do it", "please do", "go for it", "delete them", "yes please"}
+_YES_WORDS = {
+    "yes", "y", "yep", "yeah", "yup", "sure", "ok", "okay", "confirm", "confirmed", "approve", "approved",
+    "proceed", "fine", "absolutely", "definitely", "alright", "correct",
 }  # fmt: skip
-_NO = {
-    "no", "n", "nope", "nah", "cancel", "stop", "don't", "dont", "do not", "reject", "no thanks",
-    "no thank you", "keep them", "never mind", "nevermind", "abort", "no don't", "no dont",
+_ASSENT = {
+    "go", "ahead", "do", "it", "them", "that", "please", "delete", "remove", "clear", "all", "for", "thanks",
+    "thank", "you", "of", "course", "right", "away", "sounds", "good", "great", "just",
 }  # fmt: skip
+_NO_PHRASES = {"do not", "keep them", "never mind", "don't do it", "leave them"}
+_NO_WORDS = {"no", "n", "nope", "nah", "cancel", "stop", "don't", "dont", "reject", "abort", "nevermind"}
+_DISSENT = {"do", "not", "thanks", "thank", "you", "keep", "them", "it", "never", "mind", "please", "that", "wait"}
 
 
 def reply_decision(message: str) -> bool | None:
     """True for a yes, False for a no, None for anything else (a new request)."""
     text = re.sub(r"[^\w' ]+", " ", message.lower()).split()
-    phrase = " ".join(text)
-    if phrase in _YES:
+    phrase, words = " ".join(text), set(text)
+    if phrase in _YES_PHRASES or (words & _YES_WORDS and words <= _YES_WORDS | _ASSENT and not words & _NO_WORDS):
         return True
-    if phrase in _NO:
+    if phrase in _NO_PHRASES or (words & _NO_WORDS and words <= _NO_WORDS | _DISSENT):
         return False
     return None
 
