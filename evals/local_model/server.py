@@ -167,10 +167,14 @@ def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
     while position < len(text):
         start = position + 1 if text.startswith("{{", position) else position
         try:
-            _parsed, end = decoder.raw_decode(text, start)
+            parsed, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             return calls if calls and text.startswith("{", position) else []  # cut off mid-call
-        call = _call_from(text[start:end], tool_names, explicit=True)
+        # A piece that is only a tool's name is a call without arguments; one with other keys must hold
+        # arguments (an echoed tool result names its tool too, but carries its output).
+        call = _call_from(
+            text[start:end], tool_names, explicit=not (isinstance(parsed, dict) and parsed.keys() == {"name"})
+        )
         if call is None:
             return []
         calls.append(call)

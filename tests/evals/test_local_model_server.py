@@ -248,3 +248,5 @@ def test_calls_in_the_templates_double_braces_one_per_line_each_count() -> None:
     update = '{{"name": "update_todo", "arguments": {"todo": "fix the bike"}}}'
     answer, calls = parse_reply(f'{add}\n{update}\n{{{{"name": "upd', TOOLS)  # the last cut at max_tokens
     assert answer is None and [c["name"] for c in calls] == ["add_todo", "update_todo"]
+    listing = '{{"name": "list_todos"}}'  # a call with no arguments at all
+    assert parse_reply(f"{update}\n\n{listing}", TOOLS)[1] == [calls[1], {"name": "list_todos", "arguments": {}}]
