@@ -39,6 +39,7 @@ from agents import (
     RunContextWrapper,
     Runner,
     RunState,
+    ToolExecutionConfig,
 )
 from service import changes, conversations
 from service.agent import answer_check, approvals
@@ -339,6 +340,9 @@ class AgentRuntime:
                         # SDK spans feed only our OpenTelemetry processor (see service.telemetry).
                         tracing_disabled=not agents_tracing_enabled(),
                         trace_include_sensitive_data=capture_message_content(),
+                        # One call at a time, in the order the model wrote them: "delete X and add X" must not
+                        # race on one list, and a repeated call is the later one, in every run alike.
+                        tool_execution=ToolExecutionConfig(max_function_tool_concurrency=1),
                     ),
                 }
                 interrupted: list[Any] = []

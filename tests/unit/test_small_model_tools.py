@@ -112,3 +112,17 @@ async def test_a_read_may_be_repeated_once_something_changed(
     assert [c["name"] for c in result.tool_calls] == ["list_todos", "add_todo", "list_todos"]
     assert [t["title"] for t in result.tool_results[2]["output"]["todos"]] == ["Buy milk"]
     assert result.response == "Buy milk"
+
+
+async def test_the_calls_of_one_response_run_in_the_order_written(
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+) -> None:
+    # Run together, the delete could find the todo or not depending on timing; in order, it always does.
+    steps: list[Any] = [
+        [("add_todo", {"title": "Tape"}), ("delete_todo", {"todo": "Tape"})],
+        'Added and deleted "Tape".',
+    ]
+    models.model = scripted(steps)
+    result = await runtime.run_turn(user_id, "add tape, then delete tape", None)
+    assert [r["output"].get("error") for r in result.tool_results] == [None, None]
+    assert await _titles(database, user_id) == {}
