@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from evals import runner as evals_runner
 from evals.__main__ import replay_target
 from evals.cases import CaseSpec, dataset, load_cases
 from evals.cassettes import recorded_models, write_meta
@@ -88,6 +89,7 @@ def change_one_word_of_the_instructions(monkeypatch: pytest.MonkeyPatch) -> None
     edited = dataclasses.replace(spec, instructions=spec.instructions.replace("short", "brief", 1))
     assert edited.instructions != spec.instructions
     monkeypatch.setattr(runtime_module, "load_spec", lambda: edited)
+    monkeypatch.setattr(evals_runner, "load_spec", lambda: edited)  # the runner hands the runtime its spec
 
 
 @pytest.mark.parametrize("folder", recorded_models() or [None], ids=lambda f: f.name if f else "none")
