@@ -236,12 +236,13 @@ def forced_opening(request: dict[str, Any]) -> str:
     """How the reply must begin for the request's `tool_choice`, as llama.cpp's server constrains it:
     `required` opens a tool call up to the tool's name (which tool and which arguments stay the model's;
     opened only by the tag, Qwen2.5 closes the turn at once), a named function opens a call of that
-    function. `auto` and `none` force nothing."""
+    function up to its arguments' opening brace. `auto` and `none` force nothing."""
     choice = request.get("tool_choice")
     if choice == "required":
         return '<tool_call>\n{"name": "'
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        return '<tool_call>\n{"name": ' + json.dumps(choice["function"].get("name")) + ', "arguments": '
+        # Up to the arguments' opening brace: they are an object (a bare opening let the model write `0`).
+        return '<tool_call>\n{"name": ' + json.dumps(choice["function"].get("name")) + ', "arguments": {'
     return ""
 
 

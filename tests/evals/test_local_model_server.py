@@ -227,7 +227,7 @@ def test_bad_requests_get_an_openai_style_400(served: tuple[ScriptedModel, str])
 def test_tool_choice_opens_the_reply_as_llama_cpp_constrains_it() -> None:
     assert forced_opening({"tool_choice": "required"}) == '<tool_call>\n{"name": "'
     named = forced_opening({"tool_choice": {"type": "function", "function": {"name": "delete_todo"}}})
-    assert named == '<tool_call>\n{"name": "delete_todo", "arguments": '
+    assert named == '<tool_call>\n{"name": "delete_todo", "arguments": {'
     assert forced_opening({"tool_choice": "auto"}) == forced_opening({}) == ""
     # The opening and what the model writes after it parse as one call, chosen by the model.
     text = forced_opening({"tool_choice": "required"}) + 'list_todos", "arguments": {}}\n</tool_call>'
