@@ -86,6 +86,11 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+def references_in(todo: Any) -> list[str]:
+    """A tool's `todo` argument as the references it names: one, or a list of them."""
+    return [str(reference) for reference in todo] if isinstance(todo, list) else [str(todo)]
+
+
 def key_words(text: str) -> frozenset[str]:
     return shared_key_words(text, _FILLER)
 

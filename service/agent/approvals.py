@@ -36,7 +36,7 @@ from service.agent.context import TurnContext
 from service.db import Database
 from service.errors import Conflict, NotFound, ServiceError
 from service.models import AgentApproval, utcnow
-from service.references import resolve_todo
+from service.references import references_in, resolve_todo
 from service.todos import as_utc
 
 APPROVAL_MODES = ("bulk", "always", "never")
@@ -86,12 +86,11 @@ def _calls(response: ModelResponse) -> list[tuple[str, str, int]]:
 
 
 def _todo_count(arguments: str) -> int:
-    """How many todos a call names: `todo` is one reference or a list of them."""
+    """How many todos a call names (its arguments as the model sent them, JSON)."""
     try:
-        todo = json.loads(arguments or "{}").get("todo")
+        return len(references_in(json.loads(arguments or "{}").get("todo")))
     except (ValueError, AttributeError):
         return 1
-    return len(todo) if isinstance(todo, list) else 1
 
 
 class ApprovalHooks(RunHooks[TurnContext]):
@@ -173,11 +172,6 @@ def _summary(tool: str, titles: Sequence[str], arguments: dict[str, Any]) -> str
     return f"Change {named}: " + (", ".join(changes) or "no change")
 
 
-def _references(arguments: dict[str, Any]) -> list[str]:
-    todo = arguments.get("todo", "")
-    return [str(ref) for ref in todo] if isinstance(todo, list) else [str(todo)]
-
-
 async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolApprovalItem]) -> list[dict[str, Any]]:
     """`{id, tool, arguments, summary}` for each pending call, naming every todo it would touch."""
     described = []
@@ -185,7 +179,7 @@ async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolA
         for item in items:
             tool, arguments = str(item.tool_name), _arguments(item)
             titles = []
-            for reference in _references(arguments):
+            for reference in references_in(arguments.get("todo", "")):
                 try:
                     titles.append((await resolve_todo(db, user_id, reference)).title)
                 except ServiceError:
@@ -204,8 +198,10 @@ async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolA
 def question(calls: Sequence[dict[str, Any]]) -> str:
     """The paused turn's answer: what would happen, each todo named, and how to answer."""
     lines = "\n".join(f"- {call['summary']}" for call in calls)
-    named = sum(len(_references(call["arguments"])) for call in calls)
-    deletes = sum(len(_references(call["arguments"])) for call in calls if call["tool"] == "delete_todo")
+    named = sum(len(references_in(call["arguments"].get("todo", ""))) for call in calls)
+    deletes = sum(
+        len(references_in(call["arguments"].get("todo", ""))) for call in calls if call["tool"] == "delete_todo"
+    )
     what = f"delete {deletes} todos" if deletes == named and deletes > 1 else "make these changes"
     if named == 1:
         what = "do this"

@@ -20,7 +20,7 @@ from service.agent.offline.dates import date_value
 from service.agent.repeats import no_repeat
 from service.errors import InvalidArgument, ServiceError
 from service.models import Task
-from service.references import Ambiguous, NoSuchTodo, resolve_todo
+from service.references import Ambiguous, NoSuchTodo, references_in, resolve_todo
 from service.users import get_context
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ async def delete_todo(ctx: Ctx, todo: str | list[str]) -> str:
 
 
 def _references(todo: str | list[str]) -> list[str]:
-    references = [str(ref) for ref in todo] if isinstance(todo, list) else [todo]
+    references = references_in(todo)
     if not 1 <= len(references) <= todos.MAX_BATCH:
         raise InvalidArgument(f"todo takes 1 to {todos.MAX_BATCH} todos")
     return references
