@@ -25,8 +25,9 @@ from rich.console import Console
 
 from evals.cases import CASES_DIR, CaseError, CaseSpec, load_cases
 from evals.cassettes import CASSETTES_DIR, read_meta, recorded_models, write_meta
+from evals.clock import PINNED_NOW
 from evals.report import THRESHOLDS_FILE, breaches, build_report, load_thresholds, markdown, print_table, write_reports
-from evals.runner import PINNED_NOW, Target, Workspace, run_cases
+from evals.runner import Target, Workspace, run_cases
 from service.agent.spec import load_spec
 
 REPORT_DIR = Path("reports") / "evals"

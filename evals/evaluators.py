@@ -20,6 +20,9 @@ import pydantic_evals.evaluators as library
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext, EvaluatorOutput
 from pydantic_evals.otel import SpanNode, SpanTree
 
+from evals.clock import PINNED_NOW
+from service.agent.offline.dates import date_value
+
 if TYPE_CHECKING:
     from evals.cases import CaseSpec, TodoSpec
     from evals.runner import Conversation, TurnRecord
@@ -121,12 +124,22 @@ class ToolPrecisionRecall(Evaluator[Any, Any, None]):
 
 
 def _same(want: Any, got: Any) -> bool:
-    """Strings equal but for case and spacing; mappings as subsets; an expected null may be absent."""
+    """Strings equal but for case and spacing; mappings as subsets; an expected null may be absent. A due
+    date is compared as the tools read it: the model may pass the user's words ("friday"), which the tool
+    resolves against the turn's date, as the instructions tell it to."""
     if isinstance(want, dict):
-        return isinstance(got, dict) and all(_same(v, got.get(k)) for k, v in want.items())
+        return isinstance(got, dict) and all(
+            _same_date(v, got.get(k)) if k == "due_date" else _same(v, got.get(k)) for k, v in want.items()
+        )
     if isinstance(want, str):
         return got is not None and " ".join(str(got).split()).casefold() == " ".join(want.split()).casefold()
     return bool(got == want)
+
+
+def _same_date(want: Any, got: Any) -> bool:
+    if isinstance(want, str) and isinstance(got, str) and (day := date_value(got, PINNED_NOW.date())):
+        return day.isoformat() == want
+    return _same(want, got)
 
 
 @dataclass(repr=False)

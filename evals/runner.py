@@ -27,6 +27,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from agents import Model, ModelResponse
 from evals.cases import CaseSpec, dataset
 from evals.cassettes import cassette, cassette_path
+from evals.clock import PINNED_NOW
 from evals.evaluators import changed_nothing, one_call_per_item
 from service.agent.providers import SettingsModelProvider
 from service.agent.runtime import AgentRuntime
@@ -36,8 +37,6 @@ from service.db import Database
 from service.migrate import upgrade
 from service.models import Task, User, UserContext
 
-# Every case runs "now": a Tuesday morning in London. Date-relative cases ("tomorrow") resolve from it.
-PINNED_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 EVAL_USER = uuid.UUID("0e7a1000-0000-4000-8000-000000000001")
 SEEDED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 ID_NAMESPACE = uuid.UUID("6f0c1a52-6a3e-4c1e-9d84-0b6f7e1d3a10")

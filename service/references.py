@@ -107,8 +107,9 @@ async def resolve_todo(
 
     `prefer_completed` breaks a tie towards todos in that state: "mark milk done" means the open
     "Buy milk" when a done one has the same title. `said`: the user's own request, when a model chose
-    the reference; a title more precise than the user's words is a guess when those words fit several
-    todos ("Call mom" for "mark the call as done" while "Call dad" is open too), so it is `Ambiguous`.
+    the reference; a title more precise than the user's words, or a position the user never said, is a
+    guess when those words fit several todos ("Call mom" or "1" for "mark the call as done" while "Call
+    dad" is open too), so it is `Ambiguous`.
     """
     text = " ".join(str(reference).split())
     if not text:
@@ -116,8 +117,28 @@ async def resolve_todo(
     if (todo_id := _as_uuid(text)) is not None:
         return await get_todo(db, user_id, todo_id)
     if position := _POSITION_RE.match(text):
-        return await _by_position(db, user_id, position)
+        task = await _by_position(db, user_id, position)
+        if said is not None and not _names_a_position(said):
+            await _check_as_said(db, user_id, task, said, prefer_completed)
+        return task
     return await _by_title(db, user_id, text, prefer_completed, said)
+
+
+def _names_a_position(said: str) -> bool:
+    return any(word.isdigit() or word in ORDINALS for word in re.findall(r"\w+", said.casefold()))
+
+
+async def _check_as_said(
+    db: AsyncSession, user_id: uuid.UUID, task: Task, said: str, prefer_completed: bool | None
+) -> None:
+    """A position the model chose while the user named no position is checked like a title it chose: the
+    user's words ("rename the milk one") fitting several todos make it `Ambiguous`, whichever number the
+    model read off the list."""
+    title_words = key_words(task.title)
+    entries = await _entries(db, user_id, title_words)
+    chosen = next((e for e in entries if e.id == task.id), None)
+    if chosen is not None and len(named := _as_said(entries, chosen, title_words, said, prefer_completed)) > 1:
+        raise Ambiguous(" ".join(said.split()), await _tasks(db, [e.id for e in named[:CANDIDATES_MAX]]))
 
 
 def _ordered(user_id: uuid.UUID) -> SelectOfScalar[Task]:

@@ -42,6 +42,13 @@ _FENCED = re.compile(r"```(?:json|tool_call)?\s*(.*?)\s*```", re.DOTALL)
 # Template tokens and stray tags that are markup, never part of an answer.
 _MARKUP = re.compile(r"<\|im_start\|>(?:[a-z]+\n)?|<\|[a-z_]+\|>|</?(?:tool_call|tool_response|tools)>")
 _FUNCTIONS_PREFIX = re.compile(r"functions\.([A-Za-z0-9_\-]+)\s*:\s*")
+# Function tags other templates use, which a small model borrows: `<function name="X" arguments='{…}'/>`
+# and `<function=X>{…}</function>`.
+_FUNCTION_TAG = re.compile(
+    r"<function(?:=(?P<named>[\w\-]+)>(?P<body>.*?)(?:</function>|$)"
+    r"|\s+name=([\"'])(?P<name>[\w\-]+)\3(?:\s+arguments=([\"'])(?P<arguments>.*?)\5)?\s*/?>(?:\s*</function>)?)",
+    re.DOTALL,
+)
 
 
 class BadRequest(Exception):
@@ -157,31 +164,32 @@ def _call_from(candidate: str, tool_names: set[str], *, explicit: bool = False) 
     return {"name": parsed["name"], "arguments": arguments}
 
 
-def _bare_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
-    """The calls of a reply that is nothing but call objects ("{…}\n{…}", each maybe in the template's double
-    braces: a model making several calls without their tags); none unless every piece of the reply is a call,
-    but for a last one cut off at max_tokens."""
+def _bare_calls(text: str, tool_names: set[str]) -> tuple[list[dict[str, Any]], str]:
+    """The call objects a reply opens with ("{…}\n{…}", each maybe in the template's double braces: a model
+    making several calls without their tags), and the text after them, which is the answer as text after
+    tagged calls is. None unless the reply opens with a call (prose showing JSON is not one), and a last
+    call cut off at max_tokens is dropped."""
     decoder = json.JSONDecoder()
     calls: list[dict[str, Any]] = []
     position, text = 0, text.strip()
-    while position < len(text):
+    while text.startswith("{", position):
         start = position + 1 if text.startswith("{{", position) else position
         try:
             parsed, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
-            return calls if calls and text.startswith("{", position) else []  # cut off mid-call
+            return (calls, "") if calls else ([], text)  # cut off mid-call
         # A piece that is only a tool's name is a call without arguments; one with other keys must hold
         # arguments (an echoed tool result names its tool too, but carries its output).
         call = _call_from(
             text[start:end], tool_names, explicit=not (isinstance(parsed, dict) and parsed.keys() == {"name"})
         )
         if call is None:
-            return []
+            return ([], text) if not calls else (calls, text[position:])
         calls.append(call)
         position = end
         while position < len(text) and text[position] in " \n\t},":  # stray closing braces are a format slip
             position += 1
-    return calls
+    return calls, text[position:] if calls else text
 
 
 def _functions_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
@@ -197,6 +205,16 @@ def _functions_calls(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
             continue
         if isinstance(arguments, dict):
             calls.append({"name": match.group(1), "arguments": arguments})
+    return calls
+
+
+def _function_tags(text: str, tool_names: set[str]) -> list[dict[str, Any]]:
+    calls = []
+    for match in _FUNCTION_TAG.finditer(text):
+        name = match["named"] or match["name"]
+        arguments = _arguments((match["body"] if match["named"] else match["arguments"]) or "{}")
+        if name in tool_names and isinstance(arguments, dict):
+            calls.append({"name": name, "arguments": arguments})
     return calls
 
 
@@ -223,8 +241,10 @@ def parse_reply(text: str, tool_names: set[str]) -> tuple[str | None, list[dict[
             text = ""
         elif whole := _call_from(text, tool_names):  # a bare JSON object as the whole reply
             calls, text = [whole], ""
-        elif bare := _bare_calls(_MARKUP.sub("", text), tool_names):  # several, or in the tool list's <tools>
-            calls, text = bare, ""  # tags, which the model copies from the template
+        elif (bare := _bare_calls(_MARKUP.sub("", text), tool_names))[0]:  # several, or in the tool list's
+            calls, text = bare  # <tools> tags, which the model copies from the template
+        elif calls := _function_tags(text, tool_names):
+            text = _FUNCTION_TAG.sub("", text)
         elif calls := _functions_calls(text, tool_names):
             text = text[: _FUNCTIONS_PREFIX.search(text).start()]  # type: ignore[union-attr]
         text = _MARKUP.sub("", _TOOL_CALL_TAG.sub("", text))

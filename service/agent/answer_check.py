@@ -5,7 +5,7 @@ todo" when no tool call removed anything (the list silently disagrees), tool-cal
 (`<tool_call>{…}</tool_call>`) or an empty completion in place of an answer. `review` finds these
 deterministically, from the answer and the turn's own tool calls and results; the turn then re-asks
 the model once with a corrective note and, if the answer is still wrong, answers truthfully itself
-(`truthful_answer`).
+(`service.agent.truthful`).
 
 Claims are read sentence by sentence, with vocabulary as data (`CLAIMS`): a question, a negation or a
 remark about earlier turns claims nothing.
@@ -18,6 +18,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from service.matching import same_word
+from service.references import key_words
 
 MUTATING_TOOLS = {"add_todo", "update_todo", "delete_todo", "undo_last_turn"}
 # What each kind of claim needs: a successful call of one of these tools in the same turn. A vague
@@ -60,7 +63,15 @@ _CLAIM_RE = re.compile(
     rf"|\b(?:has|have|had)\s+(?:also\s+|now\s+|just\s+)?been\s+(?:successfully\s+)?(?P<passive>{_VERBS})\b"
     rf"|\b(?:is|are|was|were)\s+(?:now\s+|successfully\s+)?(?P<state>{_VERBS})\b(?=[^.!?]*\b(?:list|todo|done|complete|off)\b)"
     rf"|^(?:done[!.,:]?\s*|ok(?:ay)?[!.,:]?\s*|sure[!.,:]?\s*|great[!.,:]?\s*)?(?P<opening>{_VERBS})\b"
-    rf"|\b(?:is|are)\s+now\s+(?:marked\s+(?:as\s+)?)?(?P<now>{_STATES})\b",
+    rf"|\b(?:is|are)\s+now\s+(?:marked\s+(?:as\s+)?)?(?P<now>{_STATES})\b"
+    r"|^(?:all\s+)?(?P<done>done|set)\s*(?:[!.:,]|$)",  # "Done: Order groceries", "All set!"
+    re.IGNORECASE,
+)
+# "I'll add it", "Let's correct that": an action promised in the answer is one the turn should have made.
+_PROMISE_RE = re.compile(
+    r"\b(?:i'll|i will|let me|let's|let us|i'm going to|i am going to)\s+(?:now\s+|just\s+|go ahead and\s+)?"
+    r"(?:add|put|create|delete|remove|mark|tick|check off|complete|update|change|rename|move|reschedule|correct|"
+    r"fix|undo|restore|reopen|clear)\b",
     re.IGNORECASE,
 )
 # Once a sentence claims one action, "… and deleted Call mom" claims another.
@@ -78,6 +89,8 @@ _MARKUP_RES = (
     re.compile(r"<(tool_call|tool_response|function_call|tools)>.*?(?:</\1>|$)", re.IGNORECASE | re.DOTALL),
     re.compile(r"</?(?:tool_call|tool_response|function_call|tools)>", re.IGNORECASE),
     re.compile(r"<\|[a-z_]+\|>"),
+    # Other templates' function tags: `<function name="add_todo" arguments='{…}'/>`, `<function=…>…</function>`.
+    re.compile(r"<function(?:=[\w\-]+>.*?(?:</function>|$)|\s+name=[^>]*>(?:\s*</function>)?)", re.DOTALL),
 )
 
 
@@ -90,7 +103,7 @@ class Review:
     note: str
     tool_choice: str | None = None
     reask: bool = True
-    """False: the model is not asked again; the user gets what the turn really did (`truthful_answer`)."""
+    """False: the model is not asked again; the user gets what the turn really did (`service.agent.truthful`)."""
 
 
 def strip_markup(text: str) -> str:
@@ -139,12 +152,44 @@ def claimed(answer: str) -> set[str]:
             if match["now"]:
                 kinds.add(NOW_STATES[match["now"].lower()])
                 continue
+            if match["done"]:
+                kinds.add("any")
+                continue
             verb = next(v for v in match.groups() if v)
             kinds.add(_VERB[verb.lower()])
             for more in _MORE_RE.finditer(sentence, match.end()):
                 if not _NEGATION_RE.search(sentence[match.end() : more.end()]):
                     kinds.add(_VERB[more["more"].lower()])
-    return kinds
+    # "Done! Removed it.": the vague claim says no more than the precise one beside it.
+    return kinds - {"any"} if len(kinds) > 1 else kinds
+
+
+def untouched(request: str, known: Mapping[str, str] | None, touched: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The user's todos (`known`: title by id) the request names that the turn's changes (`touched`) left
+    alone: "got the milk and the bread" with only "Buy milk" marked leaves "Buy bread". A todo is named by a
+    word of its title that no other title has, and that is no word of a todo the turn touched, before or
+    after ("add eggs" beside "Buy eggs" names the new "Eggs"; "rename milk to bread" is about one todo)."""
+    if not known:
+        return []
+    done = {str(todo.get("id")) for todo in touched}
+    touched_titles = [str(todo.get("title", "")) for todo in touched] + [known[i] for i in done if i in known]
+    touched_words = set().union(*(key_words(title) for title in touched_titles))
+    heard = [w for w in key_words(request) if not any(same_word(w, t) for t in touched_words)]
+    words = {todo_id: key_words(title) for todo_id, title in known.items()}
+    left = []
+    for todo_id, own in words.items():
+        others = set().union(*(other for other_id, other in words.items() if other_id != todo_id))
+        distinct = [w for w in own if not any(same_word(w, o) for o in others)]
+        if todo_id not in done and any(same_word(w, h) for w in distinct for h in heard):
+            left.append(known[todo_id])
+    return left
+
+
+def promised(answer: str) -> bool:
+    """The answer says it will make a change ("Let's correct that.") rather than asking whether to."""
+    return any(
+        _PROMISE_RE.search(sentence) and not sentence.strip().endswith("?") for sentence in _SENTENCE_RE.findall(answer)
+    )
 
 
 def succeeded(items: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -154,25 +199,29 @@ def succeeded(items: Iterable[Mapping[str, Any]]) -> set[str]:
     for item in items:
         if item.get("type") != "function_call_output":
             continue
-        parsed = _output(item)
+        parsed = tool_output(item)
         if isinstance(parsed, dict) and "error" not in parsed and item.get("call_id") in names:
             done.add(names[item["call_id"]])
     return done
 
 
-def changed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The titles of the todos the turn's successful calls added, changed, deleted or restored."""
+def changed_todos(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The todos (as the tools return them: id, title…) the turn's successful calls added, changed, deleted
+    or restored."""
     names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
-    titles: list[str] = []
+    todos: list[Mapping[str, Any]] = []
     for item in items:
         tool = names.get(item.get("call_id", "")) if item.get("type") == "function_call_output" else None
-        output = _output(item) if tool in MUTATING_TOOLS else None
+        output = tool_output(item) if tool in MUTATING_TOOLS else None
         if isinstance(output, dict) and "error" not in output:
             for key in ("todo", "todos", "deleted", "undone"):  # one todo, or a list of them
                 value = output.get(key)
-                touched = value if isinstance(value, list) else [value]
-                titles += [str(t["title"]) for t in touched if isinstance(t, dict) and t.get("title")]
-    return titles
+                todos += [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, dict)]
+    return todos
+
+
+def changed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [str(todo["title"]) for todo in changed_todos(items) if todo.get("title")]
 
 
 def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -182,13 +231,13 @@ def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
     for item in items:
         if item.get("type") != "function_call_output" or names.get(item.get("call_id", "")) != "list_todos":
             continue
-        output = _output(item)
+        output = tool_output(item)
         if isinstance(output, dict) and isinstance(output.get("todos"), list):
             titles = [str(t.get("title")) for t in output["todos"] if isinstance(t, dict) and t.get("title")]
     return titles
 
 
-def _output(item: Mapping[str, Any]) -> Any:
+def tool_output(item: Mapping[str, Any]) -> Any:
     raw = item.get("output")
     try:
         return json.loads(raw) if isinstance(raw, str) else raw
@@ -208,12 +257,33 @@ _REFUSAL_RE = re.compile(
 
 
 def review(
-    answer: str, items: Sequence[Mapping[str, Any]], tools: Collection[str] = (), request: str | None = None
+    answer: str,
+    items: Sequence[Mapping[str, Any]],
+    tools: Collection[str] = (),
+    request: str | None = None,
+    instructions: str = "",
+    known: Mapping[str, str] | None = None,
 ) -> Review | None:
     """None when the answer may stand; else what is wrong with it. `items`: the turn's new items;
-    `tools`: the names of the tools the model has; `request`: the user's message."""
+    `tools`: the names of the tools the model has; `request`: the user's message; `instructions`: the
+    agent's own, which a small model sometimes says back instead of answering; `known`: the user's
+    todos as the turn began (its snapshot), title by id."""
     if not answer.strip():
         return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
+    if instructions and recites(answer, instructions):
+        return Review(
+            "recited",
+            "Your reply repeated your instructions. Do what the user asked with your tools, or answer them "
+            "in plain words.",
+        )
+    if (placeholder := _PLACEHOLDER_RE.search(answer)) and placeholder[0] not in (request or ""):
+        # "Your name is [Your Name]": the model had no fact and wrote the slot for one; a tool has it.
+        return Review(
+            "placeholder",
+            f"Your reply had a placeholder ({placeholder[0]}) where a fact belongs. Call the tool that has "
+            "it (get_user_context: the user's name, timezone and today's date), then answer with it.",
+            "required",
+        )
     # A greeting answered in kind ("hi" - "Hi!") is an answer; a request of a few words said back is not.
     if request and len(_words(request)) >= _PARROT_WORDS and _words(answer) == _words(request):
         return Review(
@@ -236,6 +306,13 @@ def review(
             "what the user asked with your tools, or ask them what they mean. If a tool answered an error, "
             "tell the user what it says and name the titles it offers.",
         )
+    if promised(answer) and not succeeded(items) & MUTATING_TOOLS:
+        return Review(
+            "promised",
+            "You said you would make a change but made no tool call. If the user asked for a change, make "
+            "the call now; otherwise answer in one short sentence.",
+            "required",
+        )
     shown = listed_titles(items)
     if shown and not any(title.casefold() in answer.casefold() for title in shown):
         return Review(
@@ -247,6 +324,13 @@ def review(
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:
         touched = changed_titles(items)
+        if touched and request and (left := untouched(request, known, changed_todos(items))):
+            named = ", ".join(f'"{title}"' for title in left)
+            return Review(
+                "untouched",
+                f"The user's message also names {named}, which no tool call in this turn changed. If the user "
+                "asked for a change to it, make that call now; if not, answer in one short sentence.",
+            )
         if touched and not any(title.casefold() in answer.casefold() for title in touched):
             # The list changed and the answer names none of it ("The plants need water."): the user is told
             # what changed in the turn's own words, since a model that missed it once rarely finds it again.
@@ -281,55 +365,31 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
+# A slot a template would fill ("[Your Name]", "[Today's Date]"): never an answer.
+_PLACEHOLDER_RE = re.compile(
+    r"\[(?:your|the user'?s?|user'?s?|today'?s|current|insert|name|date|timezone)\b[^\]\n]{0,40}\]", re.IGNORECASE
+)
+_PARENTHESISED_RE = re.compile(r"\([^()]*\)")
+
+
+def recites(answer: str, instructions: str) -> bool:
+    """Most of the answer is runs of the instructions' words. Parenthesised text is left out of them: it
+    holds examples and the list of what the assistant can do, which an answer may say."""
+    said = _words(answer)
+    told = _words(_PARENTHESISED_RE.sub(" ", instructions))
+    runs = {tuple(told[i : i + _ECHO_WORDS]) for i in range(len(told) - _ECHO_WORDS + 1)}
+    covered: set[int] = set()
+    for i in range(len(said) - _ECHO_WORDS + 1):
+        if tuple(said[i : i + _ECHO_WORDS]) in runs:
+            covered.update(range(i, i + _ECHO_WORDS))
+    return len(said) >= _ECHO_WORDS and len(covered) * 2 >= len(said)
+
+
 def echoes(answer: str, note: str) -> bool:
     """The answer repeats a run of the corrective note: a small model parroting it is no answer either."""
     said, told = answer.casefold().split(), note.casefold().split()
     runs = {tuple(told[i : i + _ECHO_WORDS]) for i in range(len(told) - _ECHO_WORDS + 1)}
     return any(tuple(said[i : i + _ECHO_WORDS]) in runs for i in range(len(said) - _ECHO_WORDS + 1))
-
-
-def truthful_answer(items: Sequence[Mapping[str, Any]]) -> str:
-    """What the turn really did, in words, for when the model cannot say it truthfully."""
-    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
-    done: list[str] = []
-    changed = False
-    for item in items:
-        if item.get("type") != "function_call_output":
-            continue
-        output = _output(item)
-        if isinstance(output, dict) and "error" not in output:
-            tool = names.get(item.get("call_id", ""))
-            done.extend(_describe(tool, output))
-            changed = changed or tool in MUTATING_TOOLS
-    if not done:
-        return "Sorry, I didn't manage to do that: nothing on your list was changed. Could you say it again?"
-    return ("Here is what I did: " if changed else "Here is what I found: ") + "; ".join(done) + "."
-
-
-def _describe(tool: str | None, output: dict[str, Any]) -> list[str]:
-    todo, several = output.get("todo"), [t for t in output.get("todos") or [] if isinstance(t, dict)]
-    if tool == "add_todo":
-        return [f'added "{t.get("title")}"' for t in ([todo] if isinstance(todo, dict) else several)]
-    if tool == "update_todo":
-        return [
-            f'updated "{t.get("title")}" ({"done" if t.get("completed") else "open"})'
-            for t in ([todo] if isinstance(todo, dict) else several)
-        ]
-    if tool == "delete_todo":
-        deleted = output.get("deleted")
-        gone = [deleted] if isinstance(deleted, dict) else deleted if isinstance(deleted, list) else []
-        return [f'deleted "{t.get("title")}"' for t in gone if isinstance(t, dict)]
-    if tool == "undo_last_turn":
-        return [f'{t.get("did")} "{t.get("title")}"' for t in output.get("undone") or [] if isinstance(t, dict)]
-    if tool == "list_todos" and isinstance(output.get("todos"), list):
-        titles = [f'"{t.get("title")}"' for t in several]
-        return [
-            f"found {len(titles)} todo{'' if len(titles) == 1 else 's'}" + (f": {', '.join(titles)}" if titles else "")
-        ]
-    if tool == "get_user_context":
-        known = [f"your name is {output['display_name']}"] if output.get("display_name") else []
-        return [*known, f"your timezone is {output.get('timezone')}"]
-    return []
 
 
 _OPENERS = {"<tool_call>": "</tool_call>", "<tool_response>": "</tool_response>", "<function_call>": "</function_call>"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from service.agent.snapshot import Snapshot
 from service.db import Database
 from service.todos import Origin
 
@@ -27,7 +28,7 @@ class TurnContext:
     db: Database
     today: date
     timezone: str = "UTC"
-    snapshot: str | None = None
+    snapshot: Snapshot | None = None
     """The user's todos as the turn began, as the model reads them (`service.agent.snapshot`)."""
     request: str | None = None
     """The user's message this turn (None when a turn only resumes a paused run): references are checked

@@ -20,6 +20,7 @@ from agents import Agent, AgentsException, ModelSettings, OutputGuardrailTripwir
 from service.agent import answer_check
 from service.agent.context import TurnContext
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS
+from service.agent.truthful import truthful_answer
 from service.agent.turn_items import assistant_message, completed_tool_items, tool_items
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,10 @@ log = logging.getLogger(__name__)
 class AnswerRecheck:
     """The re-ask, for one agent: built once per process, with the agent's variants that force a call."""
 
-    def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str]) -> None:
+    def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str], instructions: str = "") -> None:
         self.agent = agent
         self.tool_names = set(tool_names)
+        self.instructions = instructions
         self._forcing: dict[str, Agent[TurnContext]] = {
             choice: agent.clone(model_settings=agent.model_settings.resolve(ModelSettings(tool_choice=choice)))
             for choice in ["required", *tool_names]
@@ -49,12 +51,15 @@ class AnswerRecheck:
         """
         context: TurnContext = run_options["context"]
         tools_done = tool_items(new_items)
-        found = answer_check.review(answer, [dict(i) for i in new_items], self.tool_names, context.request)
+        titles = context.snapshot.titles if context.snapshot else None
+        found = answer_check.review(
+            answer, [dict(i) for i in new_items], self.tool_names, context.request, self.instructions, titles
+        )
         if found is None:
             return answer, new_items, []
         if not found.reask:
             log.info("answer check: %s; answering with what the turn did", found.problem)
-            answer = answer_check.truthful_answer([dict(i) for i in tools_done])
+            answer = truthful_answer([dict(i) for i in tools_done])
             return answer, [*tools_done, assistant_message(answer)], []
         log.info("answer check: %s; re-asking the model once", found.problem)
         retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
@@ -75,13 +80,13 @@ class AnswerRecheck:
         if context.repeating:
             again: answer_check.Review | None = answer_check.Review("repeating", found.note)
         else:
-            again = answer_check.review(second, everything, self.tool_names, context.request)
+            again = answer_check.review(second, everything, self.tool_names, context.request, self.instructions, titles)
             if again is None and answer_check.echoes(second, found.note):
                 again = answer_check.Review("echo", found.note)
         if again is not None:
             cleaned = answer_check.strip_markup(second)
             usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
-            second = cleaned if usable else answer_check.truthful_answer(everything)
+            second = cleaned if usable else truthful_answer(everything)
             log.info(
                 "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
             )

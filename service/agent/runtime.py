@@ -62,9 +62,10 @@ from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.agent.providers import FallbackModel, SettingsModelProvider, configured_model_name
 from service.agent.recheck import AnswerRecheck
 from service.agent.repeats import stop_when_repeating
-from service.agent.snapshot import read_snapshot, snapshot_item
+from service.agent.snapshot import Snapshot, read_snapshot, snapshot_item
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
+from service.agent.truthful import truthful_answer
 from service.agent.turn_items import (
     TurnEvent,
     TurnResult,
@@ -184,7 +185,7 @@ class AgentRuntime:
             hooks=TurnTracingHooks(),
             tool_use_behavior=stop_when_repeating,
         )
-        self.recheck = AnswerRecheck(self.agent, self.spec.tools)
+        self.recheck = AnswerRecheck(self.agent, self.spec.tools, self.spec.instructions)
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
         self.approval_mode = settings.agent_approval
         self.approval_ttl_s = settings.agent_approval_ttl_s
@@ -200,7 +201,7 @@ class AgentRuntime:
     ) -> tuple[uuid.UUID, TurnContext]:
         # The offline model reads the list through its tools; only a real model gets the snapshot.
         wants_snapshot = self.model_kind != "offline"
-        snapshot: str | None = None
+        snapshot: Snapshot | None = None
         if conversation_id is None:
             async with self.database.session() as db:
                 user_timezone = (await get_context(db, user_id)).timezone
@@ -317,7 +318,7 @@ class AgentRuntime:
                     run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
                 else:
                     # The snapshot comes last before the message, after everything a prompt cache can keep.
-                    snapshot = [snapshot_item(context.snapshot)] if context.snapshot else []
+                    snapshot = [snapshot_item(context.snapshot.text)] if context.snapshot else []
                     turn_input = run_input = [*history, *snapshot, *user_items]
                 # What output_scope may let a reply name; tool outputs join as they come (SeenToolOutputs).
                 context.seen.extend(
@@ -325,7 +326,7 @@ class AgentRuntime:
                         *self.own_words,
                         current_date_line(context),
                         str(conversation_id),
-                        *([context.snapshot] if context.snapshot else []),
+                        *([context.snapshot.text] if context.snapshot else []),
                         *item_texts([*history, *user_items]),
                     ]
                 )
@@ -389,7 +390,7 @@ class AgentRuntime:
                     # earlier calls did stands, and the user is told exactly that.
                     log.warning("model misbehaved in conversation %s: %s", conversation_id, exc)
                     done = completed_tool_items(exc)
-                    answer = answer_check.truthful_answer([dict(i) for i in done])
+                    answer = truthful_answer([dict(i) for i in done])
                     new_items = [*done, assistant_message(answer)]
                 except InputGuardrailTripwireTriggered:
                     # Tripped before any model call: only the request and the refusal are stored.
@@ -409,7 +410,7 @@ class AgentRuntime:
 
                 if context.repeating:  # the model did nothing but repeat its calls: say what they did
                     new_items = tool_items(new_items)
-                    answer = answer_check.truthful_answer([dict(i) for i in new_items])
+                    answer = truthful_answer([dict(i) for i in new_items])
                     new_items.append(assistant_message(answer))
                 if resume is not None:  # a resumed run reports the whole run, the part stored at the pause too
                     new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any, cast
 
 from agents.items import TResponseInputItem
@@ -48,14 +49,22 @@ def render(tasks: list[Task], total: int) -> str:
     return "\n".join(lines)
 
 
-async def read_snapshot(db: AsyncSession, user_id: uuid.UUID, limit: int = SNAPSHOT_MAX) -> str | None:
-    """The snapshot text, or None when it cannot be read: a turn goes on without it rather than fail."""
+@dataclass(frozen=True)
+class Snapshot:
+    text: str
+    """What the model reads (`render`)."""
+    titles: dict[str, str]
+    """The todos it lists, title by id: what the answer check may find the user's message naming."""
+
+
+async def read_snapshot(db: AsyncSession, user_id: uuid.UUID, limit: int = SNAPSHOT_MAX) -> Snapshot | None:
+    """The snapshot, or None when it cannot be read: a turn goes on without it rather than fail."""
     try:
         page = await todos.list_todos(db, user_id, limit=limit)
     except Exception:
         log.warning("todo snapshot unavailable for this turn", exc_info=True)
         return None
-    return render(page.todos, page.total)
+    return Snapshot(render(page.todos, page.total), {str(task.id): task.title for task in page.todos})
 
 
 def snapshot_item(text: str) -> TResponseInputItem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -68,9 +69,31 @@ def _todo(task: Task) -> dict[str, Any]:
 def todo_tool(func: Any, guardrails: tuple[Any, ...] = ()) -> FunctionTool:
     # Not strict: a strict schema marks every argument required (nullable), and a small model then fills each
     # one, inventing a description or a due date of today for a plain "add milk".
-    return function_tool(
+    tool = function_tool(
         func, failure_error_function=_tool_failed, tool_input_guardrails=[*guardrails, no_repeat], strict_mode=False
     )
+    tool.params_json_schema = compact_schema(tool.params_json_schema)
+    return tool
+
+
+def compact_schema(schema: Any) -> Any:
+    """The schema the model reads, without pydantic's noise: no `title`s (a 1.5B model wrote its calls as
+    `add_todo_args={…}` after the schema's title) and an optional argument as its plain type instead of
+    `anyOf [type, null]` with `default: null`; about a third fewer prompt tokens. Arguments are still
+    validated by the tool's pydantic model, so nothing the model may send changes."""
+    if isinstance(schema, list):
+        return [compact_schema(part) for part in schema]
+    if not isinstance(schema, dict):
+        return schema
+    compact = {key: compact_schema(value) for key, value in schema.items() if key != "title"}
+    if isinstance(props := schema.get("properties"), dict):  # argument names, never keywords
+        compact["properties"] = {name: compact_schema(value) for name, value in props.items()}
+    options = compact.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options and compact.get("default", "") is None:
+        kept = [option for option in options if option != {"type": "null"}]
+        del compact["anyOf"], compact["default"]
+        compact = {**(kept[0] if len(kept) == 1 else {"anyOf": kept}), **compact}
+    return compact
 
 
 def owned_todo_tool(func: Any) -> FunctionTool:
@@ -85,7 +108,7 @@ async def list_todos(
     """List the user's todos, oldest first.
 
     Args:
-        completed: true for done todos only, false for pending only, null for all.
+        completed: true for done todos only, false for pending only; leave it out for all.
         limit: how many to return (1-100, default 50).
         offset: how many to skip, for the next page.
     """
@@ -109,7 +132,7 @@ async def add_todo(
 
     Args:
         title: the title of one item, at most 200 characters.
-        description: optional longer notes (one item only).
+        description: notes beyond the title, only when the user gives some (one item only).
         due_date: optional due date, YYYY-MM-DD or the user's words ("friday", "tomorrow").
         titles: several items, one short title each (at most 20), instead of `title`.
     """
@@ -147,10 +170,10 @@ async def update_todo(
     Args:
         todo: which todo, as the user said it: its title or words of it ("milk"), its number on the
             list ("2", "last"), or its id. Several todos: a list of them (["milk", "bread"]).
-        title: new title, or null to keep it.
-        description: new description, or null to keep it.
-        completed: true to mark done, false to reopen, null to keep it.
-        due_date: new due date, YYYY-MM-DD or the user's words ("friday", "tomorrow"), or null to keep it.
+        title: new title; leave it out to keep it.
+        description: new description; leave it out to keep it.
+        completed: true to mark done, false to reopen; leave it out to keep it.
+        due_date: new due date, YYYY-MM-DD or the user's words ("friday", "tomorrow"); leave it out to keep it.
     """
     references = _references(todo)
     if title is not None and len(references) > 1:
@@ -160,7 +183,8 @@ async def update_todo(
     async with turn.db.session() as db:
         # Marking done means the open one of two same-titled todos, and reopening the done one.
         prefer = None if completed is None else not completed
-        targets = [await _resolve(db, turn, ref, prefer) for ref in references]  # all found before any change
+        # all found before any change
+        targets = [await _resolve(db, turn, ref, prefer, new_title=title) for ref in references]
         changed = [
             await todos.update_todo(
                 db,
@@ -204,9 +228,15 @@ def _references(todo: str | list[str]) -> list[str]:
     return references
 
 
-async def _resolve(db: Any, turn: TurnContext, reference: str, prefer_completed: bool | None = None) -> Any:
-    # The user's request goes along: a model's title more precise than the user's words may be a guess.
-    return await resolve_todo(db, turn.user_id, reference, prefer_completed=prefer_completed, said=turn.request)
+async def _resolve(
+    db: Any, turn: TurnContext, reference: str, prefer_completed: bool | None = None, new_title: str | None = None
+) -> Any:
+    # The user's request goes along: a model's title more precise than the user's words may be a guess. The
+    # new title of a rename is not how the user named the todo ("rename the milk one to buy cheese").
+    said = turn.request
+    if said is not None and new_title:
+        said = re.sub(re.escape(" ".join(new_title.split())), " ", " ".join(said.split()), flags=re.IGNORECASE)
+    return await resolve_todo(db, turn.user_id, reference, prefer_completed=prefer_completed, said=said)
 
 
 def _distinct(tasks: list[Any]) -> list[Any]:

@@ -91,6 +91,42 @@ async def test_a_claim_backed_by_a_failed_call_is_caught(
     assert body["tool_results"][0]["output"]["error"]["code"] == "not_found"
 
 
+async def test_a_todo_named_but_left_alone_is_re_asked_about_and_then_done(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk", "Buy bread", "Call mom")
+    fake.replies = [
+        ToolCallReply("update_todo", {"todo": "milk", "completed": True}),  # the bread is forgotten
+        TextReply("Done."),
+        ToolCallReply("update_todo", {"todo": "bread", "completed": True}),
+        TextReply("Checked off Buy milk and Buy bread."),
+    ]
+    body = await chat(client, alice, alice_auth, "got the milk and the bread, check both off")
+
+    assert body["response"] == "Checked off Buy milk and Buy bread."
+    assert {t["title"]: t["completed"] for t in await _todos(client, alice, alice_auth)} == {
+        "Buy milk": True,
+        "Buy bread": True,
+        "Call mom": False,
+    }
+    assert any('names "Buy bread"' in note for note in _system_notes(fake.requests[2]))
+    assert fake.requests[2].get("tool_choice") in (None, "auto")  # the model decides whether to act
+
+
+async def test_a_tool_error_the_model_cannot_put_into_words_is_answered_with_its_question(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Call mom", "Call dad")
+    fake.replies = [
+        ToolCallReply("update_todo", {"todo": "Call mom", "completed": True}),  # a guess: answered ambiguous
+        TextReply("I'm sorry, but I can't assist with that."),
+        TextReply("I'm sorry, but I can't help with that."),
+    ]
+    body = await chat(client, alice, alice_auth, "mark the call as done")
+    assert body["response"] == 'Which one do you mean: "Call mom" or "Call dad"?'
+    assert [t["completed"] for t in await _todos(client, alice, alice_auth)] == [False, False]
+
+
 async def test_an_honest_answer_is_not_re_asked(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
 ) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -13,7 +14,7 @@ from evals import runner as evals_runner
 from evals.__main__ import replay_target
 from evals.cases import CaseSpec, dataset, load_cases
 from evals.cassettes import recorded_models, write_meta
-from evals.evaluators import changed_nothing, one_call_per_item
+from evals.evaluators import ArgumentSubsets, changed_nothing, one_call_per_item
 from evals.report import breaches, build_report, load_thresholds
 from evals.runner import Conversation, Target, TurnRecord, Workspace, run_cases
 from service import todos
@@ -227,3 +228,16 @@ async def test_a_call_carrying_several_items_scores_as_one_call_per_item() -> No
     one_only = await score([{"id": "1", "name": "update_todo", "arguments": {"todo": "milk", "completed": True}}])
     assert one_only["status"] == "failed" and one_only["arg_match"] == 0.5
     assert one_only["tool_f1"] == pytest.approx(2 / 3) and one_only["turns"][0]["tool_recall"] == 0.5
+
+
+def test_a_due_date_in_the_users_words_scores_as_the_date_the_tool_reads() -> None:
+    """The instructions tell a model to pass "friday" as it was said; the tool reads it against the case's
+    pinned date (Tuesday 2026-11-24), and so does the argument check."""
+    check = ArgumentSubsets([("add_todo", {"title": "Invoice", "due_date": "2026-11-27"})])
+
+    def scored(due: str) -> float:
+        turn = SimpleNamespace(calls=[{"name": "add_todo", "arguments": {"title": "invoice", "due_date": due}}])
+        return float(check.evaluate(cast(Any, SimpleNamespace(output=turn))).value)
+
+    assert [scored(d) for d in ("2026-11-27", "friday", "Friday", "on friday")] == [1.0] * 4
+    assert [scored(d) for d in ("tomorrow", "2026-11-28", "next week", "soon")] == [0.0] * 4

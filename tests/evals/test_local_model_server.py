@@ -36,8 +36,19 @@ TOOLS = {"add_todo", "list_todos", "update_todo"}
         '```json\n{"name": "add_todo", "arguments": {"title": "buy milk"}}\n```',
         'functions.add_todo:{"title": "buy milk"}',
         '{"name": "add_todo", "parameters": {"title": "buy milk"}}',
+        '<function name="add_todo" arguments=\'{"title": "buy milk"}\'/>',
+        '<function=add_todo>{"title": "buy milk"}</function>',
     ],
-    ids=["tag", "double-braces", "unclosed-tag", "fenced", "functions-prefix", "bare-json"],
+    ids=[
+        "tag",
+        "double-braces",
+        "unclosed-tag",
+        "fenced",
+        "functions-prefix",
+        "bare-json",
+        "function-attr",
+        "function-eq",
+    ],
 )
 def test_every_tool_call_form_the_model_writes_becomes_a_call(text: str) -> None:
     assert parse_reply(text, TOOLS) == (None, [{"name": "add_todo", "arguments": {"title": "buy milk"}}])
@@ -81,15 +92,16 @@ def test_format_slips_around_a_real_call_are_repaired(text: str) -> None:
     assert parse_reply(text, TOOLS) == (None, [{"name": "add_todo", "arguments": {"title": "buy milk"}}])
 
 
-def test_bare_calls_one_after_another_are_each_a_call_but_not_beside_prose() -> None:
+def test_bare_calls_one_after_another_are_each_a_call_and_prose_after_them_is_the_answer() -> None:
     two = '{"name": "add_todo", "arguments": {"title": "eggs"}}\n{"name": "add_todo", "arguments": {"title": "bread"}}'
     answer, calls = parse_reply(two, TOOLS)
     assert answer is None and [c["arguments"]["title"] for c in calls] == ["eggs", "bread"]
     assert parse_reply(f"<tools>\n{two}\n</tools>", TOOLS) == (None, calls)  # the tool list's tags, copied
     doubled = '{{"name": "add_todo", "arguments": {"title": "eggs"}}}'  # the template's braces, copied
     assert parse_reply(doubled, TOOLS) == (None, calls[:1])
-    with_prose = two + "\nShall I add more?"
-    assert parse_reply(with_prose, TOOLS) == (with_prose, [])
+    assert parse_reply(two + "\nShall I add more?", TOOLS) == ("Shall I add more?", calls)
+    shown = "You could write " + two  # prose first: the JSON is an example, not a call
+    assert parse_reply(shown, TOOLS) == (shown, [])
 
 
 def test_a_fenced_example_inside_prose_is_not_executed() -> None:

@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from service.agent.answer_check import MarkupFilter, claimed, review, strip_markup, succeeded, truthful_answer
+from service.agent.answer_check import MarkupFilter, claimed, review, strip_markup, succeeded
+from service.agent.spec import load_spec
+from service.agent.truthful import truthful_answer
+
+SPEC = load_spec()
+TOOLS = set(SPEC.tools)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +37,9 @@ from service.agent.answer_check import MarkupFilter, claimed, review, strip_mark
         ("The todo Call mom has been restored.", {"undo"}),
         ("I've undone that: Buy milk is back.", {"undo"}),
         ("Buy milk is done and Call mom is open.", set()),  # a state, not a change
+        ("Done: Order groceries", {"any"}),
+        ("All set!", {"any"}),
+        ("Done with the list?", set()),
     ],
 )
 def test_claims_are_read_per_sentence(answer: str, kinds: set[str]) -> None:
@@ -64,6 +72,8 @@ def test_a_claim_needs_a_successful_call_of_its_kind() -> None:
         ('```json\n{"name": "add_todo", "arguments": {"title": "x"}}\n```', ""),
         ('{"name": "add_todo", "arguments": {"title": "x"}}', ""),
         ("Sure<|im_end|>", "Sure"),
+        ('<function name="add_todo" arguments=\'{"title": "x"}\'/>', ""),
+        ('Okay <function=add_todo>{"title": "x"}</function>', "Okay"),
         ('Here is JSON: ```json\n{"a": 1}\n```', 'Here is JSON: ```json\n{"a": 1}\n```'),
         ("You have 2 todos.", "You have 2 todos."),
     ],
@@ -77,6 +87,24 @@ def test_the_truthful_answer_says_what_the_turn_did() -> None:
         truthful_answer(_turn("add_todo", {"todo": {"title": "Buy milk"}})) == 'Here is what I did: added "Buy milk".'
     )
     assert "nothing on your list was changed" in truthful_answer([])
+
+
+def test_the_truthful_answer_asks_what_a_tool_error_left_to_the_user() -> None:
+    candidates = [{"id": "a", "title": "Call mom"}, {"id": "b", "title": "Call dad"}]
+    ambiguous = _turn("update_todo", {"error": {"code": "ambiguous", "message": "…", "candidates": candidates}})
+    assert truthful_answer(ambiguous) == 'Which one do you mean: "Call mom" or "Call dad"?'
+    missing = _turn("delete_todo", {"error": {"code": "not_found", "message": "…", "closest": ["Gym at 7"]}})
+    assert truthful_answer(missing) == (
+        'I couldn\'t find that todo on your list, so nothing was changed (the closest: "Gym at 7").'
+    )
+    added = _turn("add_todo", {"todo": {"title": "Buy milk"}})
+    both = added + [{**item, "call_id": "c2"} for item in ambiguous]
+    assert (
+        truthful_answer(both)
+        == 'Here is what I did: added "Buy milk". Which one do you mean: "Call mom" or "Call dad"?'
+    )
+    invalid = _turn("add_todo", {"error": {"code": "invalid_argument", "message": "title is too long"}})
+    assert "nothing on your list was changed" in truthful_answer(invalid)  # the model's to mend, not the user's
 
 
 @pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 100])
@@ -154,3 +182,51 @@ def test_an_answer_naming_nothing_the_turn_changed_is_replaced_not_re_asked() ->
     assert review("I deleted Pay rent and the milk.", several) is None  # one title named is enough
     listed = _turn("list_todos", {"todos": [{"id": "a", "title": "Buy milk"}], "pagination": {}})
     assert review("You have 1 todo: Buy milk.", listed) is None  # nothing changed: nothing to name
+
+
+def test_a_reply_reciting_the_instructions_is_re_asked_but_the_list_of_what_it_can_do_may_be_said() -> None:
+    instructions = SPEC.instructions
+    found = review("Answer from tool results: name the todos you touched.", [], TOOLS, "thanks", instructions)
+    assert found is not None and found.problem == "recited" and found.tool_choice is None
+    # The capability list is in parentheses in the instructions: an answer to "what can you do?" says it.
+    assert (
+        review("I can add, list, complete, rename, re-date, delete and undo todos.", [], TOOLS, "help", instructions)
+        is None
+    )
+    assert review("Hi! How can I help with your todos today?", [], TOOLS, "hi", instructions) is None
+
+
+def test_a_placeholder_where_a_fact_belongs_is_re_asked_with_a_call_required() -> None:
+    found = review("Your name is [Your Name].", [], TOOLS, "what's my name?")
+    assert found is not None and found.problem == "placeholder" and found.tool_choice == "required"
+    assert review("Today is [Today's Date].", [], TOOLS, "what day is it?") is not None
+    # Brackets the user wrote are theirs, and brackets in a title are no slot.
+    assert (
+        review('Added "[URGENT] fix the roof".', _turn("add_todo", {"todo": {"title": "[URGENT] fix the roof"}}))
+        is None
+    )
+    assert review("Your note says [your name here].", [], TOOLS, "my note says [your name here]") is None
+
+
+def test_a_change_promised_but_not_made_is_re_asked_with_a_call_required() -> None:
+    found = review("I apologize for the confusion. Let's correct that.", [], TOOLS, "sorry, I meant almond milk")
+    assert found is not None and found.problem == "promised" and found.tool_choice == "required"
+    assert review("I'll add it now.", [], TOOLS, "add milk") is not None
+    assert review("Shall I add it to your list?", [], TOOLS, "milk") is None  # asking is no promise
+    renamed = _turn("update_todo", {"todo": {"title": "Almond milk"}})
+    assert review('Let me know if "Almond milk" needs anything else.', renamed) is None
+    assert review('Renamed it to "Almond milk". I\'ll add more if you like.', renamed) is None  # a change was made
+
+
+def test_a_todo_the_users_message_names_but_no_call_touched_is_re_asked_about() -> None:
+    known = {"1": "Buy milk", "2": "Buy bread", "3": "Call mom"}
+    milk = _turn("update_todo", {"todo": {"id": "1", "title": "Buy milk", "completed": True}})
+    found = review('Marked "Buy milk" as done.', milk, TOOLS, "got the milk and the bread, check both off", known=known)
+    assert found is not None and found.problem == "untouched" and '"Buy bread"' in found.note
+    assert found.tool_choice is None  # the model decides: the user may have named it for another reason
+    assert review('Marked "Buy milk" as done.', milk, TOOLS, "mark milk done", known=known) is None
+    renamed = _turn("update_todo", {"todo": {"id": "1", "title": "Bread rolls"}})
+    assert review('Renamed it to "Bread rolls".', renamed, TOOLS, "rename milk to bread rolls", known=known) is None
+    added = _turn("add_todo", {"todo": {"id": "9", "title": "Eggs"}})
+    assert review('Added "Eggs".', added, TOOLS, "add eggs", known={"1": "Buy eggs"}) is None
+    assert review("Hello!", [], TOOLS, "hi, what about the bread?", known=known) is None  # nothing changed

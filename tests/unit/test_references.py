@@ -151,6 +151,9 @@ async def test_an_empty_list_says_so(database: Database, user_id: uuid.UUID) -> 
         ("mark buy milk as done", "Buy milk", "Buy milk"),  # the user named it as precisely
         ("mark it done", "Call mom", "Call mom"),  # named another way: the model's reading stands
         ("the second one is done", "2", "Call dad"),  # a position is no guess at a title
+        ("number 1 is done", "1", "Call mom"),  # the user said the position
+        ("mark buy milk done", "3", "Buy milk"),  # the position the model read names what the user said
+        ("I rang her", "1", "Call mom"),  # named another way: the model's reading stands
         ("I rang mom", "Call mom", "Call mom"),  # the user's words fit one todo
         ("done with the mom call", "Call mom", "Call mom"),
     ],
@@ -167,6 +170,8 @@ async def test_a_models_title_stands_when_the_users_words_single_it_out(
     [
         ("mark the call as done", "Call mom"),  # "call" fits both calls: the model guessed mom
         ("delete the call todo", "Call dad"),
+        ("mark the call as done", "1"),  # a position the user never said, read off the snapshot: a guess too
+        ("delete the call todo", "#2"),
     ],
 )
 async def test_a_models_title_more_precise_than_the_users_words_is_ambiguous(

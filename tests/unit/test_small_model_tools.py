@@ -4,12 +4,14 @@ repeats its calls. Real turns (runtime, tools, database), with a scripted model.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from service import todos
 from service.agent.runtime import AgentRuntime
+from service.agent.tools import ALL_TOOLS
 from service.db import Database
 from tests.scripted_model import ModelSlot, scripted
 from tests.unit.test_turn_outcomes import models, runtime, stored
@@ -88,6 +90,20 @@ async def test_a_title_the_model_guessed_among_lookalikes_is_asked_about(
     assert await _titles(database, user_id) == {"Call mom": False, "Call dad": False}
 
 
+async def test_the_new_title_of_a_rename_is_not_taken_for_how_the_user_named_the_todo(
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+) -> None:
+    """ "the milk one" fits both milks; "buy" belongs to the new title, so "Buy milk" is the model's guess."""
+    await _seed(database, user_id, "Buy milk", "Buy oat milk")
+    models.model = scripted([[("update_todo", {"todo": "Buy milk", "title": "Buy cheese"})], "Which one?"])
+    result = await runtime.run_turn(user_id, "rename the milk one to buy cheese", None)
+    assert result.tool_results[0]["output"]["error"]["code"] == "ambiguous"
+    assert await _titles(database, user_id) == {"Buy milk": False, "Buy oat milk": False}
+    models.model = scripted([[("update_todo", {"todo": "Buy oat milk", "title": "Buy cheese"})], "Renamed."])
+    await runtime.run_turn(user_id, "rename buy oat milk to buy cheese", None)
+    assert await _titles(database, user_id) == {"Buy milk": False, "Buy cheese": False}
+
+
 async def test_a_model_repeating_its_call_gets_no_duplicate_and_the_turn_ends(
     runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
@@ -126,3 +142,27 @@ async def test_the_calls_of_one_response_run_in_the_order_written(
     result = await runtime.run_turn(user_id, "add tape, then delete tape", None)
     assert [r["output"].get("error") for r in result.tool_results] == [None, None]
     assert await _titles(database, user_id) == {}
+
+
+def test_the_schemas_a_model_reads_carry_no_pydantic_noise_and_optional_arguments_stay_optional() -> None:
+    """No `title` keys (a small model copied `add_todo_args` into its calls) and no `anyOf [type, null]`:
+    an optional argument is its plain type and not required; argument names called `title` stay."""
+    for tool in ALL_TOOLS.values():
+        text = json.dumps(tool.params_json_schema)
+        assert '"title": "' not in text and '"type": "null"' not in text and '"default"' not in text, tool.name
+    update = ALL_TOOLS["update_todo"].params_json_schema
+    assert update["required"] == ["todo"] and update["properties"]["title"]["type"] == "string"
+    assert update["properties"]["completed"] == {
+        "type": "boolean",
+        "description": update["properties"]["completed"]["description"],
+    }
+    assert "anyOf" in update["properties"]["todo"]  # one reference or a list: both types stay
+
+
+async def test_an_explicit_null_for_an_optional_argument_is_still_accepted(
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+) -> None:
+    await _seed(database, user_id, "Buy milk")
+    models.model = scripted([[("update_todo", {"todo": "milk", "completed": True, "title": None})], "Done."])
+    await runtime.run_turn(user_id, "milk is done", None)
+    assert await _titles(database, user_id) == {"Buy milk": True}
