@@ -36,7 +36,6 @@ from agents import (
     ModelSettings,
     OutputGuardrailTripwireTriggered,
     RunConfig,
-    RunContextWrapper,
     Runner,
     RunState,
     ToolExecutionConfig,
@@ -62,7 +61,7 @@ from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.agent.providers import FallbackModel, SettingsModelProvider, configured_model_name
 from service.agent.recheck import AnswerRecheck
 from service.agent.repeats import stop_when_repeating
-from service.agent.snapshot import Snapshot, read_snapshot, snapshot_item
+from service.agent.snapshot import Snapshot, read_snapshot, turn_facts_item
 from service.agent.spec import AgentSpec, load_spec
 from service.agent.tools import ALL_TOOLS
 from service.agent.truthful import truthful_answer
@@ -172,7 +171,7 @@ class AgentRuntime:
         self.own_words = own_words(self.spec)
         self.agent = Agent[TurnContext](
             name=self.spec.name,
-            instructions=self._instructions,
+            instructions=self.spec.instructions,  # static: the date comes with the turn (`turn_facts_item`)
             tools=approvals.with_approvals([ALL_TOOLS[name] for name in self.spec.tools], settings.agent_approval),
             model_settings=ModelSettings(
                 temperature=settings.agent_temperature
@@ -192,9 +191,6 @@ class AgentRuntime:
         self.run_hooks = TurnRunHooks()
         # Streamed turns run in tasks of their own, kept here so they are neither collected nor cut at shutdown.
         self._detached: set[asyncio.Task[None]] = set()
-
-    def _instructions(self, ctx: RunContextWrapper[TurnContext], _agent: Agent[TurnContext]) -> str:
-        return f"{self.spec.instructions}\n\n{current_date_line(ctx.context)}"
 
     async def _prepare(
         self, user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None
@@ -317,9 +313,9 @@ class AgentRuntime:
                 if resume is not None:
                     run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
                 else:
-                    # The snapshot comes last before the message, after everything a prompt cache can keep.
-                    snapshot = [snapshot_item(context.snapshot.text)] if context.snapshot else []
-                    turn_input = run_input = [*history, *snapshot, *user_items]
+                    # The date and snapshot come last before the message, after everything a prompt cache can keep.
+                    facts = turn_facts_item(current_date_line(context), context.snapshot)
+                    turn_input = run_input = [*history, facts, *user_items]
                 # What output_scope may let a reply name; tool outputs join as they come (SeenToolOutputs).
                 context.seen.extend(
                     [

@@ -64,8 +64,10 @@ async def test_model_gets_at_most_history_limit_items_and_no_orphans(
     assert result.response
 
     first_call = recorder.inputs[0]
-    assert len(first_call) <= 20  # history and this turn's message together
-    history = first_call[:-1]
+    facts = first_call[-2]  # the turn's date, a system message just before the user's, never stored
+    assert facts.get("role") == "system" and str(facts.get("content")).startswith("Current date: ")
+    assert len(first_call) - 1 <= 20  # history and this turn's message together
+    history = first_call[:-2]
     assert history[0].get("type") != "function_call_output"
     calls = {i["call_id"] for i in history if i.get("type") == "function_call"}
     outputs = {i["call_id"] for i in history if i.get("type") == "function_call_output"}

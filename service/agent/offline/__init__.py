@@ -12,7 +12,7 @@ It never guesses with data: a todo is changed only when the user's words pick it
 that `list_todos` returned this turn, and answers are written from tool outputs, not assumed.
 
 Same input, same output: no randomness and no clock ("today" is the `Current date:` line that the
-runtime appends to the instructions; `dateparser` counts from it).
+runtime sends before the user's message; `dateparser` counts from it).
 
 A message goes through one step per module, each depending only on those before it: `text`,
 `dates` and `vocabulary` (one table of words per intent) -> `conversation` (the SDK items as turns)

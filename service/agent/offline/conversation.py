@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from agents.items import TResponseInputItem
 
-from service.agent.offline.dates import today_from_instructions
+from service.agent.offline.dates import today_from
 
 _MUTATING_TOOLS = frozenset({"add_todo", "update_todo", "delete_todo"})
 
@@ -130,7 +130,7 @@ class Conversation:
 
 def read_conversation(instructions: str | None, items: Sequence[dict[str, Any]], tools: frozenset[str]) -> Conversation:
     turns = read_turns(items) or [Turn("")]
-    return Conversation(today_from_instructions(instructions), tools, tuple(turns))
+    return Conversation(today_from(instructions, items), tools, tuple(turns))
 
 
 def read_turns(items: Sequence[dict[str, Any]]) -> list[Turn]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import dateparser
 from dateutil.relativedelta import relativedelta
@@ -61,13 +63,17 @@ class DateMatch:
     end: int
 
 
-def today_from_instructions(instructions: str | None) -> date | None:
-    """Today, from the `Current date:` line the runtime appends to the instructions (never the clock)."""
-    match = _DATE_LINE_RE.search(instructions or "")
-    try:
-        return date.fromisoformat(match.group(1)) if match else None
-    except ValueError:
-        return None
+def today_from(instructions: str | None, items: Sequence[Mapping[str, Any]] = ()) -> date | None:
+    """Today, from the `Current date:` line of the turn (never the clock): the runtime sends it in a system
+    message before the user's; instructions that carry one are read too."""
+    notes = [str(i.get("content")) for i in items if i.get("role") == "system" and isinstance(i.get("content"), str)]
+    for text in [*reversed(notes), instructions or ""]:
+        if match := _DATE_LINE_RE.search(text):
+            try:
+                return date.fromisoformat(match.group(1))
+            except ValueError:
+                return None
+    return None
 
 
 def find_date(text: str, today: date | None) -> DateMatch | None:
