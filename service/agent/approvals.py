@@ -41,8 +41,9 @@ from service.todos import as_utc
 
 APPROVAL_MODES = ("bulk", "always", "never")
 
+# Worded so that a small model saying it back tells the user the truth (one said the old wording verbatim).
 REJECTED_OUTPUT = json.dumps(
-    {"error": {"code": "rejected", "message": "the user said no, so this was not done; tell them nothing changed"}}
+    {"error": {"code": "rejected", "message": "Not done: the user said no, so I didn't delete or change anything."}}
 )
 
 # A reply is a yes when it is an assent phrase, or holds an assent word and nothing but assent ("yes go

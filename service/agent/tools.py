@@ -42,7 +42,10 @@ def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
     if isinstance(exc, Ambiguous):
         return _dump({"error": {"code": exc.code, "message": exc.message, "candidates": exc.candidates}})
     if isinstance(exc, NoSuchTodo):
-        return _dump({"error": {"code": exc.code, "message": exc.message, "closest": exc.closest}})
+        message = exc.message
+        if getattr(ctx, "tool_name", "") == "update_todo":  # "remind me to X" read as a change to a todo X
+            message += "; if the user asked for a new todo, call add_todo"
+        return _dump({"error": {"code": exc.code, "message": message, "closest": exc.closest}})
     if isinstance(exc, ServiceError):
         return _error(exc.code, exc.message)
     if isinstance(exc, ModelBehaviorError):  # arguments off the schema: say what fits, so the model can retry
@@ -279,13 +282,13 @@ async def undo_last_turn(ctx: Ctx) -> str:
     one of those todos changed since; the error names it."""
     context = ctx.context
     if context.conversation_id is None:
-        return _error("not_found", "there is nothing to undo in this conversation")
+        return _error("not_found", "there is no recent change to undo in this conversation")
     async with context.db.session() as db:
         target = await changes.latest_turn_with_changes(
             db, context.user_id, context.conversation_id, exclude=context.message_id
         )
         if target is None:
-            return _error("not_found", "there is nothing to undo in this conversation")
+            return _error("not_found", "there is no recent change to undo in this conversation")
         undone = await changes.revert(db, context.user_id, message_id=target, origin=context.origin)
     return _dump({"undone": [_undone(change) for change in undone]})
 

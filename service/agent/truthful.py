@@ -45,6 +45,8 @@ def _describe_error(error: dict[str, Any]) -> list[str]:
             "I couldn't find that todo on your list, so nothing was changed"
             + (f" (the closest: {', '.join(closest)})." if closest else ".")
         ]
+    if error.get("code") in ("not_found", "rejected") and isinstance(error.get("message"), str):
+        return [error["message"].rstrip(".") + "."]  # "there is no recent change to undo …", written for users
     return []
 
 

@@ -110,7 +110,7 @@ async def test_a_todo_named_but_left_alone_is_re_asked_about_and_then_done(
         "Call mom": False,
     }
     assert any('names "Buy bread"' in note for note in _system_notes(fake.requests[2]))
-    assert fake.requests[2].get("tool_choice") in (None, "auto")  # the model decides whether to act
+    assert fake.requests[2]["tool_choice"] == "required"
 
 
 async def test_a_tool_error_the_model_cannot_put_into_words_is_answered_with_its_question(

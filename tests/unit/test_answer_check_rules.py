@@ -103,6 +103,8 @@ def test_the_truthful_answer_asks_what_a_tool_error_left_to_the_user() -> None:
         truthful_answer(both)
         == 'Here is what I did: added "Buy milk". Which one do you mean: "Call mom" or "Call dad"?'
     )
+    nothing = _turn("undo_last_turn", {"error": {"code": "not_found", "message": "there is no recent change to undo"}})
+    assert truthful_answer(nothing) == "There is no recent change to undo."
     invalid = _turn("add_todo", {"error": {"code": "invalid_argument", "message": "title is too long"}})
     assert "nothing on your list was changed" in truthful_answer(invalid)  # the model's to mend, not the user's
 
@@ -223,7 +225,7 @@ def test_a_todo_the_users_message_names_but_no_call_touched_is_re_asked_about() 
     milk = _turn("update_todo", {"todo": {"id": "1", "title": "Buy milk", "completed": True}})
     found = review('Marked "Buy milk" as done.', milk, TOOLS, "got the milk and the bread, check both off", known=known)
     assert found is not None and found.problem == "untouched" and '"Buy bread"' in found.note
-    assert found.tool_choice is None  # the model decides: the user may have named it for another reason
+    assert found.tool_choice == "required"  # left the choice, a small model only answers again
     assert review('Marked "Buy milk" as done.', milk, TOOLS, "mark milk done", known=known) is None
     renamed = _turn("update_todo", {"todo": {"id": "1", "title": "Bread rolls"}})
     assert review('Renamed it to "Bread rolls".', renamed, TOOLS, "rename milk to bread rolls", known=known) is None

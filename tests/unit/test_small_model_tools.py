@@ -166,3 +166,14 @@ async def test_an_explicit_null_for_an_optional_argument_is_still_accepted(
     models.model = scripted([[("update_todo", {"todo": "milk", "completed": True, "title": None})], "Done."])
     await runtime.run_turn(user_id, "milk is done", None)
     assert await _titles(database, user_id) == {"Buy milk": True}
+
+
+async def test_an_update_of_a_todo_that_is_not_there_points_the_model_to_add_todo(
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+) -> None:
+    """ "remind me to call the dentist" read as a change to a todo of that name: the error says what to call."""
+    models.model = scripted([[("update_todo", {"todo": "call the dentist", "completed": False})], "Not found."])
+    result = await runtime.run_turn(user_id, "remind me to call the dentist", None)
+    error = result.tool_results[0]["output"]["error"]
+    assert error["code"] == "not_found" and "call add_todo" in error["message"]
+    assert await _titles(database, user_id) == {}
