@@ -65,13 +65,17 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.dispose()
 
 
-@pytest.fixture
-async def user_id(database: Database) -> uuid.UUID:
+async def new_user(database: Database) -> uuid.UUID:
     new_id = uuid.uuid4()
     async with database.session() as db:
         db.add(User(id=new_id))
         await db.commit()
     return new_id
+
+
+@pytest.fixture
+async def user_id(database: Database) -> uuid.UUID:
+    return await new_user(database)
 
 
 @pytest.fixture

@@ -48,13 +48,17 @@ def tool_turn(n: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-async def memory(database: Database, user_id: uuid.UUID) -> AgentMessageSession:
+async def new_conversation(database: Database, user_id: uuid.UUID) -> AgentMessageSession:
     conversation = AgentSession(user_id=user_id, title="test")
     async with database.session() as db:
         db.add(conversation)
         await db.commit()
     return AgentMessageSession(database, user_id, conversation.id)
+
+
+@pytest.fixture
+async def memory(database: Database, user_id: uuid.UUID) -> AgentMessageSession:
+    return await new_conversation(database, user_id)
 
 
 def assert_no_orphans(items: list[dict[str, Any]]) -> None:

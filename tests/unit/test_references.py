@@ -11,8 +11,9 @@ import pytest
 
 from service.db import Database
 from service.errors import NotFound
-from service.models import Task, User, utcnow
+from service.models import Task, utcnow
 from service.references import Ambiguous, NoSuchTodo, resolve_todo
+from tests.conftest import new_user
 
 
 async def _seed(database: Database, user_id: uuid.UUID, *titles: str, done: tuple[str, ...] = ()) -> list[Task]:
@@ -29,11 +30,7 @@ async def _seed(database: Database, user_id: uuid.UUID, *titles: str, done: tupl
 
 @pytest.fixture
 async def bob(database: Database) -> uuid.UUID:
-    bob_id = uuid.uuid4()
-    async with database.session() as db:
-        db.add(User(id=bob_id))
-        await db.commit()
-    return bob_id
+    return await new_user(database)
 
 
 async def _resolve(database: Database, user_id: uuid.UUID, reference: str, **kwargs: Any) -> str:

@@ -21,26 +21,11 @@ from service.agent.memory import AgentMessageSession
 from service.agent.offline import OfflineModel
 from service.db import Database
 from service.errors import NotFound
-from service.models import AgentSession, User
-from tests.unit.test_memory import answer, call, output, user
+from service.models import AgentSession
+from tests.conftest import new_user
+from tests.unit.test_memory import answer, call, new_conversation, output, user
 
 T = TypeVar("T")
-
-
-async def new_conversation(database: Database, user_id: uuid.UUID) -> AgentMessageSession:
-    conversation = AgentSession(user_id=user_id, title="protocol")
-    async with database.session() as db:
-        db.add(conversation)
-        await db.commit()
-    return AgentMessageSession(database, user_id, conversation.id)
-
-
-async def new_user(database: Database) -> uuid.UUID:
-    user_id = uuid.uuid4()
-    async with database.session() as db:
-        db.add(User(id=user_id))
-        await db.commit()
-    return user_id
 
 
 @pytest.fixture
