@@ -237,6 +237,17 @@ def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return titles
 
 
+def candidates_offered(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The titles the turn's `ambiguous` tool errors offered for the user to choose from."""
+    titles: list[str] = []
+    for item in items:
+        output = tool_output(item) if item.get("type") == "function_call_output" else None
+        error = output.get("error") if isinstance(output, dict) else None
+        if isinstance(error, dict) and error.get("code") == "ambiguous":
+            titles += [str(c["title"]) for c in error.get("candidates") or [] if isinstance(c, dict) and c.get("title")]
+    return titles
+
+
 def tool_output(item: Mapping[str, Any]) -> Any:
     raw = item.get("output")
     try:
@@ -251,7 +262,7 @@ def tool_output(item: Mapping[str, Any]) -> Any:
 # the user needs the closest titles, not "I can't help").
 _REFUSAL_RE = re.compile(
     r"\b(?:sorry|unfortunately|apologi[sz]e)\b[^.!?]*\b(?:can(?:no|')?t|cannot|unable to|not able to)\s+"
-    r"(?:assist|help|comply|do that|fulfil|process|provide)",
+    r"(?:assist|help|comply|do that|fulfil|process|provide|bring (?:it |that |them )?back|undo|restore)",
     re.IGNORECASE,
 )
 
@@ -293,6 +304,14 @@ def review(
     if (named := answer.strip().strip("`'\".:").strip()) in tools:
         # The whole reply is a tool's name: the model meant to call it and wrote it out instead.
         return Review("unmade_call", f"Make the {named} call now instead of writing its name.", named)
+    if mentioned := sorted(tool for tool in tools if re.search(rf"\b{re.escape(tool)}\b", answer)):
+        # "You can call `list_todos` to see them": a user has no tools; the model has, and should use them.
+        return Review(
+            "tool_named",
+            "The user cannot call tools; only you can. Make the call yourself now, then answer in plain words "
+            "without naming any tool.",
+            mentioned[0] if len(mentioned) == 1 else "required",
+        )
     if strip_markup(answer) != answer.strip():
         return Review(
             "markup",
@@ -320,6 +339,11 @@ def review(
             "The user cannot see tool results. Answer again and write out the titles that list_todos "
             "returned, one per line.",
         )
+    offered = candidates_offered(items)
+    if offered and not any(title.casefold() in answer.casefold() for title in offered):
+        # "Which one did you mean?" names none of the todos the tool found: the user cannot choose. The
+        # truthful answer asks with the candidates.
+        return Review("candidates_unnamed", "", reask=False)
     done = succeeded(list(items))
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:

@@ -232,3 +232,24 @@ def test_a_todo_the_users_message_names_but_no_call_touched_is_re_asked_about() 
     added = _turn("add_todo", {"todo": {"id": "9", "title": "Eggs"}})
     assert review('Added "Eggs".', added, TOOLS, "add eggs", known={"1": "Buy eggs"}) is None
     assert review("Hello!", [], TOOLS, "hi, what about the bread?", known=known) is None  # nothing changed
+
+
+def test_an_answer_that_tells_the_user_to_call_a_tool_is_re_asked_with_that_tool() -> None:
+    found = review("To see them, you can call `list_todos` with no arguments.", [], TOOLS, "how many todos?")
+    assert found is not None and found.problem == "tool_named" and found.tool_choice == "list_todos"
+    both = review("Call list_todos, then update_todo.", [], TOOLS, "tick it off")
+    assert both is not None and both.tool_choice == "required"
+    assert review("You have 4 todos on your list.", [], TOOLS, "how many todos?") is None
+
+
+def test_an_answer_that_asks_which_todo_without_naming_the_candidates_is_replaced() -> None:
+    candidates = [{"id": "a", "title": "Email Tom"}, {"id": "b", "title": "Email Tina"}]
+    ambiguous = _turn("update_todo", {"error": {"code": "ambiguous", "message": "…", "candidates": candidates}})
+    found = review("Which of the two todos did you mean?", ambiguous, TOOLS, "I sent the email, tick it off")
+    assert found is not None and found.problem == "candidates_unnamed" and not found.reask
+    assert review("Do you mean Email Tom or Email Tina?", ambiguous, TOOLS, "I sent the email") is None
+
+
+def test_a_refusal_to_bring_a_todo_back_is_re_asked() -> None:
+    found = review("I'm sorry, but I can't bring back the recycling todo.", [], TOOLS, "oops, bring it back")
+    assert found is not None and found.problem == "refusal"
