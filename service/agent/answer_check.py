@@ -304,6 +304,12 @@ def review(
     if (named := answer.strip().strip("`'\".:").strip()) in tools:
         # The whole reply is a tool's name: the model meant to call it and wrote it out instead.
         return Review("unmade_call", f"Make the {named} call now instead of writing its name.", named)
+    if strip_markup(answer) != answer.strip():
+        return Review(
+            "markup",
+            "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
+            "call; then answer the user in plain words, without markup.",
+        )
     if mentioned := sorted(tool for tool in tools if re.search(rf"\b{re.escape(tool)}\b", answer)):
         # "You can call `list_todos` to see them": a user has no tools; the model has, and should use them.
         return Review(
@@ -311,12 +317,6 @@ def review(
             "The user cannot call tools; only you can. Make the call yourself now, then answer in plain words "
             "without naming any tool.",
             mentioned[0] if len(mentioned) == 1 else "required",
-        )
-    if strip_markup(answer) != answer.strip():
-        return Review(
-            "markup",
-            "Your reply contained tool-call markup instead of an answer. To use a tool, make a real tool "
-            "call; then answer the user in plain words, without markup.",
         )
     if _REFUSAL_RE.search(answer) and not succeeded(items):
         return Review(

@@ -53,6 +53,9 @@ class TurnContext:
     seen: list[str] = field(default_factory=list)
     # `output_scope`'s index of `seen`, rebuilt when `seen` grows (guardrails.seen_index).
     seen_cache: Any = field(default=None, repr=False, compare=False)
+    # What every turn's model is shown and holds no user's data (instructions, tool schemas), indexed once per
+    # runtime (guardrails.index_of) rather than with each turn's `seen`; it counts as seen.
+    seen_base: Any = field(default=None, repr=False, compare=False)
 
     @property
     def origin(self) -> Origin:

@@ -23,6 +23,7 @@ import json
 import re
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,34 +210,38 @@ class SeenIndex:
     ids: frozenset[uuid.UUID]
 
 
-def seen_index(context: TurnContext) -> SeenIndex:
-    """The index of what the turn saw, rebuilt only when `seen` has grown since the last check."""
-    cached = context.seen_cache
-    if isinstance(cached, SeenIndex) and cached.size == len(context.seen):
-        return cached
+def index_of(seen: Sequence[str]) -> SeenIndex:
+    """`seen` as `output_scope` consults it."""
     texts: list[str] = []
-    for raw in context.seen:
+    for raw in seen:
         texts.append(raw)
         if raw[:1] in "{[":  # a tool output: its strings as the model read them, unescaped
             with contextlib.suppress(ValueError):
                 texts.extend(_json_strings(json.loads(raw)))
     normal = "\n".join(_normal(t) for t in texts)
     ids = {u for t in texts for u in map(_as_uuid, UUID_RE.findall(t)) if u}
-    index = SeenIndex(len(context.seen), normal, frozenset(_WORD_RE.findall(normal)), frozenset(ids))
-    context.seen_cache = index
+    return SeenIndex(len(seen), normal, frozenset(_WORD_RE.findall(normal)), frozenset(ids))
+
+
+def seen_index(context: TurnContext) -> SeenIndex:
+    """The index of what the turn saw, rebuilt only when `seen` has grown since the last check."""
+    cached = context.seen_cache
+    if isinstance(cached, SeenIndex) and cached.size == len(context.seen):
+        return cached
+    context.seen_cache = index = index_of(context.seen)
     return index
 
 
-def _was_seen(phrase: str, index: SeenIndex) -> bool:
+def _was_seen(phrase: str, indexes: Sequence[SeenIndex]) -> bool:
     """Whether the turn saw `phrase`: verbatim (case and spacing aside), or every one of its words.
 
     Words suffice: a phrase made only of words the turn already saw tells the user nothing new, and
     models rephrase ("the milk one"); what must not pass is a name carrying words from elsewhere.
     """
     text = _normal(phrase).strip(_DECORATION)
-    if not text or text in index.text:
+    if not text or any(text in index.text for index in indexes):
         return True
-    return all(word in index.words for word in _WORD_RE.findall(text))
+    return all(any(word in index.words for index in indexes) for word in _WORD_RE.findall(text))
 
 
 def _list_line_title(line: str) -> str:
@@ -249,13 +254,15 @@ def names_unseen_data(context: TurnContext, text: str) -> bool:
     The stream applies it piece by piece (`OutputGate` never cuts through an id, a quotation or a
     list line), the output guardrail to the whole reply. Only this turn's own `seen` is consulted.
     """
-    index = seen_index(context)
+    # What every turn is shown (instructions, tool schemas) is indexed once per runtime; this turn's own part
+    # as it grows.
+    indexes = [seen_index(context), *([context.seen_base] if isinstance(context.seen_base, SeenIndex) else [])]
     ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
-    if ids - index.ids - {context.user_id}:
+    if ids - {context.user_id} - {u for index in indexes for u in index.ids}:
         return True
     quoted = [a or b for a, b in _QUOTED_RE.findall(text)]
     titles = [_list_line_title(line) for line in _LIST_LINE_RE.findall(text)]
-    return not all(_was_seen(phrase, index) for phrase in (*quoted, *titles))
+    return not all(_was_seen(phrase, indexes) for phrase in (*quoted, *titles))
 
 
 def item_texts(items: list[TResponseInputItem]) -> list[str]:
