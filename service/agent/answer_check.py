@@ -13,6 +13,7 @@ remark about earlier turns claims nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -220,10 +221,6 @@ def changed_todos(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]
     return todos
 
 
-def changed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
-    return [str(todo["title"]) for todo in changed_todos(items) if todo.get("title")]
-
-
 def listed_titles(items: Sequence[Mapping[str, Any]]) -> list[str]:
     """The titles the turn's last successful `list_todos` returned (the user sees none of them unless told)."""
     names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
@@ -347,8 +344,9 @@ def review(
     done = succeeded(list(items))
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
     if not unsupported:
-        touched = changed_titles(items)
-        if touched and request and (left := untouched(request, known, changed_todos(items))):
+        changed = changed_todos(items)
+        touched = [str(todo["title"]) for todo in changed if todo.get("title")]
+        if touched and request and (left := untouched(request, known, changed)):
             named = ", ".join(f'"{title}"' for title in left)
             return Review(
                 "untouched",
@@ -398,24 +396,35 @@ _PLACEHOLDER_RE = re.compile(
 _PARENTHESISED_RE = re.compile(r"\([^()]*\)")
 
 
-def recites(answer: str, instructions: str) -> bool:
-    """Most of the answer is runs of the instructions' words. Parenthesised text is left out of them: it
-    holds examples and the list of what the assistant can do, which an answer may say."""
-    said = _words(answer)
-    told = _words(_PARENTHESISED_RE.sub(" ", instructions))
-    runs = {tuple(told[i : i + _ECHO_WORDS]) for i in range(len(told) - _ECHO_WORDS + 1)}
+def _runs(words: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(words[i : i + _ECHO_WORDS]) for i in range(len(words) - _ECHO_WORDS + 1))
+
+
+def _covered(said: Sequence[str], runs: frozenset[tuple[str, ...]]) -> set[int]:
+    """The positions of `said` inside a run of `runs`."""
     covered: set[int] = set()
     for i in range(len(said) - _ECHO_WORDS + 1):
         if tuple(said[i : i + _ECHO_WORDS]) in runs:
             covered.update(range(i, i + _ECHO_WORDS))
-    return len(said) >= _ECHO_WORDS and len(covered) * 2 >= len(said)
+    return covered
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
+    # The same few instructions every turn: their runs are made once, not with each answer checked.
+    return _runs(_words(_PARENTHESISED_RE.sub(" ", instructions)))
+
+
+def recites(answer: str, instructions: str) -> bool:
+    """Most of the answer is runs of the instructions' words. Parenthesised text is left out of them: it
+    holds examples and the list of what the assistant can do, which an answer may say."""
+    said = _words(answer)
+    return len(said) >= _ECHO_WORDS and len(_covered(said, _instruction_runs(instructions))) * 2 >= len(said)
 
 
 def echoes(answer: str, note: str) -> bool:
     """The answer repeats a run of the corrective note: a small model parroting it is no answer either."""
-    said, told = answer.casefold().split(), note.casefold().split()
-    runs = {tuple(told[i : i + _ECHO_WORDS]) for i in range(len(told) - _ECHO_WORDS + 1)}
-    return any(tuple(said[i : i + _ECHO_WORDS]) in runs for i in range(len(said) - _ECHO_WORDS + 1))
+    return bool(_covered(answer.casefold().split(), _runs(note.casefold().split())))
 
 
 _OPENERS = {"<tool_call>": "</tool_call>", "<tool_response>": "</tool_response>", "<function_call>": "</function_call>"}

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.agent.snapshot import Snapshot
 from service.db import Database
 from service.todos import Origin
+
+if TYPE_CHECKING:
+    from service.agent.guardrails import SeenIndex
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class TurnContext:
     seen_cache: Any = field(default=None, repr=False, compare=False)
     # What every turn's model is shown and holds no user's data (instructions, tool schemas), indexed once per
     # runtime (guardrails.index_of) rather than with each turn's `seen`; it counts as seen.
-    seen_base: Any = field(default=None, repr=False, compare=False)
+    seen_base: SeenIndex | None = field(default=None, repr=False, compare=False)
 
     @property
     def origin(self) -> Origin:

@@ -256,9 +256,9 @@ def names_unseen_data(context: TurnContext, text: str) -> bool:
     """
     # What every turn is shown (instructions, tool schemas) is indexed once per runtime; this turn's own part
     # as it grows.
-    indexes = [seen_index(context), *([context.seen_base] if isinstance(context.seen_base, SeenIndex) else [])]
-    ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u}
-    if ids - {context.user_id} - {u for index in indexes for u in index.ids}:
+    indexes = [seen_index(context), *([context.seen_base] if context.seen_base else [])]
+    ids = {u for u in map(_as_uuid, UUID_RE.findall(text)) if u} - {context.user_id}
+    if any(not any(u in index.ids for index in indexes) for u in ids):
         return True
     quoted = [a or b for a, b in _QUOTED_RE.findall(text)]
     titles = [_list_line_title(line) for line in _LIST_LINE_RE.findall(text)]

@@ -29,10 +29,11 @@ log = logging.getLogger(__name__)
 class AnswerRecheck:
     """The re-ask, for one agent: built once per process, with the agent's variants that force a call."""
 
-    def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str], instructions: str = "") -> None:
+    def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str]) -> None:
         self.agent = agent
         self.tool_names = set(tool_names)
-        self.instructions = instructions
+        # What a reply must not merely recite; static (the date travels with the turn, not in them).
+        self.instructions = agent.instructions if isinstance(agent.instructions, str) else ""
         self._forcing: dict[str, Agent[TurnContext]] = {
             choice: agent.clone(model_settings=agent.model_settings.resolve(ModelSettings(tool_choice=choice)))
             for choice in ["required", *tool_names]
@@ -51,9 +52,9 @@ class AnswerRecheck:
         """
         context: TurnContext = run_options["context"]
         tools_done = tool_items(new_items)
-        titles = context.snapshot.titles if context.snapshot else None
+        known = context.snapshot.titles if context.snapshot else None
         found = answer_check.review(
-            answer, [dict(i) for i in new_items], self.tool_names, context.request, self.instructions, titles
+            answer, [dict(i) for i in new_items], self.tool_names, context.request, self.instructions, known
         )
         if found is None:
             return answer, new_items, []
@@ -80,7 +81,7 @@ class AnswerRecheck:
         if context.repeating:
             again: answer_check.Review | None = answer_check.Review("repeating", found.note)
         else:
-            again = answer_check.review(second, everything, self.tool_names, context.request, self.instructions, titles)
+            again = answer_check.review(second, everything, self.tool_names, context.request, self.instructions, known)
             if again is None and answer_check.echoes(second, found.note):
                 again = answer_check.Review("echo", found.note)
         if again is not None:

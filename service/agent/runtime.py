@@ -193,7 +193,7 @@ class AgentRuntime:
             hooks=TurnTracingHooks(),
             tool_use_behavior=stop_when_repeating,
         )
-        self.recheck = AnswerRecheck(self.agent, self.spec.tools, self.spec.instructions)
+        self.recheck = AnswerRecheck(self.agent, self.spec.tools)
         self.locks = ConversationLocks(database, settings.conversation_lock_timeout_s)
         self.approval_mode = settings.agent_approval
         self.approval_ttl_s = settings.agent_approval_ttl_s
@@ -330,16 +330,17 @@ class AgentRuntime:
                 turn_input: list[TResponseInputItem] = []
                 # The limit counts the new message too: the model's first call sees at most `history_limit` items.
                 history = await memory.get_items(limit=self.history_limit - 1)
+                date_line = current_date_line(context)
                 if resume is not None:
                     run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
                 else:
                     # The date and snapshot come last before the message, after everything a prompt cache can keep.
-                    facts = turn_facts_item(current_date_line(context), context.snapshot)
+                    facts = turn_facts_item(date_line, context.snapshot)
                     turn_input = run_input = [*history, facts, *user_items]
                 # What output_scope may let a reply name; tool outputs join as they come (SeenToolOutputs).
                 context.seen.extend(
                     [
-                        current_date_line(context),
+                        date_line,
                         str(conversation_id),
                         *([context.snapshot.text] if context.snapshot else []),
                         *item_texts([*history, *user_items]),
