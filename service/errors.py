@@ -46,30 +46,31 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
-class RateLimited(ServiceError):
-    status_code = 429
-    code = "rate_limited"
+class RetryLater(ServiceError):
+    """Refused for now: the client may try again after `retry_after_s` seconds, sent as `Retry-After`."""
+
+    template = "retry in {} s"
 
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"too many requests; retry in {retry_after_s} s")
+        super().__init__(self.template.format(retry_after_s))
         self.retry_after_s = retry_after_s
 
     def headers(self) -> dict[str, str] | None:
         return {"Retry-After": str(self.retry_after_s)}
 
 
-class Overloaded(ServiceError):
+class RateLimited(RetryLater):
+    status_code = 429
+    code = "rate_limited"
+    template = "too many requests; retry in {} s"
+
+
+class Overloaded(RetryLater):
     """This worker already runs as many turns as it may (`AGENT_MAX_INFLIGHT_TURNS`): come back shortly."""
 
     status_code = 503
     code = "overloaded"
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"the service is at capacity; retry in {retry_after_s} s")
-        self.retry_after_s = retry_after_s
-
-    def headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after_s)}
+    template = "the service is at capacity; retry in {} s"
 
 
 class ModelUnavailable(ServiceError):

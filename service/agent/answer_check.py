@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,8 @@ from service.matching import same_word
 from service.references import key_words
 
 MUTATING_TOOLS = {"add_todo", "update_todo", "delete_todo", "undo_last_turn"}
+CONFIRM_LINE = "Shall I go ahead? Reply yes or no."
+"""How the service's approval question ends (`approvals.question`)."""
 # What each kind of claim needs: a successful call of one of these tools in the same turn. A vague
 # "your list has been updated" is true after any change.
 SUPPORTED_BY = {
@@ -267,17 +269,25 @@ _REFUSAL_RE = re.compile(
 def review(
     answer: str,
     items: Sequence[Mapping[str, Any]],
-    tools: Collection[str] = (),
+    tools: Mapping[str, str] | None = None,
     request: str | None = None,
     instructions: str = "",
     known: Mapping[str, str] | None = None,
 ) -> Review | None:
     """None when the answer may stand; else what is wrong with it. `items`: the turn's new items;
-    `tools`: the names of the tools the model has; `request`: the user's message; `instructions`: the
+    `tools`: the model's tools, description by name; `request`: the user's message; `instructions`: the
     agent's own, which a small model sometimes says back instead of answering; `known`: the user's
     todos as the turn began (its snapshot), title by id."""
     if not answer.strip():
         return Review("empty", "Your reply was empty. Answer the user in plain words, or call a tool.")
+    if CONFIRM_LINE in answer:
+        # The service's own approval question, imitated from the history: nothing waits for the user's yes.
+        return Review(
+            "imitated_question",
+            "Nothing is waiting for the user's yes: only deleting several todos does, and the service asks that "
+            "itself. Do what the user asked with your tools now, then answer in plain words.",
+            "required",
+        )
     if instructions and recites(answer, instructions):
         return Review(
             "recited",
@@ -298,6 +308,16 @@ def review(
             "parroted",
             "Your reply only repeated the user's message. Do what it asks with your tools, or answer it.",
         )
+    done = succeeded(items)
+    if recited := [name for name, about in (tools or {}).items() if name not in done and recites(answer, about)]:
+        # "I hold your display name, timezone and preferences…": what the tool does, said instead of calling it.
+        return Review(
+            "recited_tool",
+            f"Your reply described the {recited[0]} tool instead of using it. Call {recited[0]} now, then answer "
+            "the user from its result in plain words.",
+            recited[0],
+        )
+    tools = tools or {}
     if (named := answer.strip().strip("`'\".:").strip()) in tools:
         # The whole reply is a tool's name: the model meant to call it and wrote it out instead.
         return Review("unmade_call", f"Make the {named} call now instead of writing its name.", named)
@@ -409,7 +429,7 @@ def _covered(said: Sequence[str], runs: frozenset[tuple[str, ...]]) -> set[int]:
     return covered
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
     # The same few instructions every turn: their runs are made once, not with each answer checked.
     return _runs(_words(_PARENTHESISED_RE.sub(" ", instructions)))

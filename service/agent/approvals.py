@@ -32,6 +32,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from agents import Agent, FunctionTool, RunContextWrapper, RunHooks, RunState
+from service.agent.answer_check import CONFIRM_LINE
 from service.agent.context import TurnContext
 from service.db import Database
 from service.errors import Conflict, NotFound, ServiceError
@@ -206,7 +207,7 @@ def question(calls: Sequence[dict[str, Any]]) -> str:
     what = f"delete {deletes} todos" if deletes == named and deletes > 1 else "make these changes"
     if named == 1:
         what = "do this"
-    return f"Before I {what}, please confirm:\n{lines}\nShall I go ahead? Reply yes or no."
+    return f"Before I {what}, please confirm:\n{lines}\n{CONFIRM_LINE}"
 
 
 def run_items(items: Sequence[RunItem]) -> list[TResponseInputItem]:

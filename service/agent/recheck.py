@@ -16,8 +16,8 @@ from typing import Any, cast
 import openai
 from agents.items import TResponseInputItem
 
-from agents import Agent, AgentsException, ModelSettings, OutputGuardrailTripwireTriggered, Runner
-from service.agent import answer_check
+from agents import Agent, AgentsException, FunctionTool, ModelSettings, OutputGuardrailTripwireTriggered, Runner
+from service.agent import answer_check, intent_check
 from service.agent.context import TurnContext
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS
 from service.agent.truthful import truthful_answer
@@ -31,13 +31,29 @@ class AnswerRecheck:
 
     def __init__(self, agent: Agent[TurnContext], tool_names: Sequence[str]) -> None:
         self.agent = agent
-        self.tool_names = set(tool_names)
+        # What each tool does, by name: a reply may say a tool's description back instead of calling it.
+        self.tools = {
+            tool.name: tool.description
+            for tool in agent.tools
+            if isinstance(tool, FunctionTool) and tool.name in tool_names
+        }
         # What a reply must not merely recite; static (the date travels with the turn, not in them).
         self.instructions = agent.instructions if isinstance(agent.instructions, str) else ""
         self._forcing: dict[str, Agent[TurnContext]] = {
             choice: agent.clone(model_settings=agent.model_settings.resolve(ModelSettings(tool_choice=choice)))
             for choice in ["required", *tool_names]
         }
+
+    def settled(self, answer: str, new_items: list[TResponseInputItem]) -> tuple[str, list[TResponseInputItem]]:
+        """A resumed run's answer (after the user's yes or no): not re-asked, since the run already did what
+        was approved, but one that is wrong ("I can't assist with that" after a no) is replaced by what the
+        turn really did."""
+        tools_done = tool_items(new_items)
+        found = answer_check.review(answer, [dict(i) for i in new_items], self.tools, instructions=self.instructions)
+        if found is None:
+            return answer, new_items
+        answer = truthful_answer([dict(i) for i in tools_done])
+        return answer, [*tools_done, assistant_message(answer)]
 
     async def checked(
         self,
@@ -53,9 +69,11 @@ class AnswerRecheck:
         context: TurnContext = run_options["context"]
         tools_done = tool_items(new_items)
         known = context.snapshot.titles if context.snapshot else None
-        found = answer_check.review(
-            answer, [dict(i) for i in new_items], self.tool_names, context.request, self.instructions, known
-        )
+        items = [dict(i) for i in new_items]
+        # What the user asked for first: a claim the model made up matters less than the call it left out.
+        found = intent_check.left_undone(
+            answer, [dict(i) for i in turn_input], items, context.today, context.snapshot
+        ) or answer_check.review(answer, items, self.tools, context.request, self.instructions, known)
         if found is None:
             return answer, new_items, []
         if not found.reask:
@@ -81,7 +99,7 @@ class AnswerRecheck:
         if context.repeating:
             again: answer_check.Review | None = answer_check.Review("repeating", found.note)
         else:
-            again = answer_check.review(second, everything, self.tool_names, context.request, self.instructions, known)
+            again = answer_check.review(second, everything, self.tools, context.request, self.instructions, known)
             if again is None and answer_check.echoes(second, found.note):
                 again = answer_check.Review("echo", found.note)
         if again is not None:

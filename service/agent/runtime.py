@@ -435,6 +435,8 @@ class AgentRuntime:
                     if stream and retried:
                         for event in tool_events(retried):
                             yield event
+                elif not using_stub and not context.guardrail_trips and not paused:
+                    answer, new_items = self.recheck.settled(answer, new_items)
                 trip = context.guardrail_trips[0] if context.guardrail_trips else None
                 if trip is not None:
                     yield TurnEvent("guardrail", {"name": trip.name, "message": trip.message})

@@ -56,6 +56,8 @@ class Snapshot:
     """What the model reads (`render`)."""
     titles: dict[str, str]
     """The todos it lists, title by id: what the answer check may find the user's message naming."""
+    completed: frozenset[str] = frozenset()
+    """The ids of those that are done."""
 
 
 async def read_snapshot(db: AsyncSession, user_id: uuid.UUID, limit: int = SNAPSHOT_MAX) -> Snapshot | None:
@@ -65,7 +67,11 @@ async def read_snapshot(db: AsyncSession, user_id: uuid.UUID, limit: int = SNAPS
     except Exception:
         log.warning("todo snapshot unavailable for this turn", exc_info=True)
         return None
-    return Snapshot(render(page.todos, page.total), {str(task.id): task.title for task in page.todos})
+    return Snapshot(
+        render(page.todos, page.total),
+        {str(task.id): task.title for task in page.todos},
+        frozenset(str(task.id) for task in page.todos if task.completed),
+    )
 
 
 def turn_facts_item(date_line: str, snapshot: Snapshot | None) -> TResponseInputItem:

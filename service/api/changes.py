@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service import changes
 from service.api.deps import CurrentUser, DbSession
-from service.api.schemas import ERROR_RESPONSES
+from service.api.schemas import ERROR_RESPONSES, Cursor
 from service.todos import MAX_PAGE, UtcDatetime
 
 CONFLICT = {**ERROR_RESPONSES[404], "description": "A todo changed since, or it was undone already: nothing was undone"}
@@ -54,7 +54,7 @@ async def list_changes(
     user_id: CurrentUser,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=256, description="`next_cursor` of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> ChangeList:
     """Every add, update and delete of your todos, by the agent or the REST API, newest first."""
     page, next_cursor = await changes.list_changes(db, user_id, limit=limit, cursor=cursor)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from service import conversations
 from service.agent.turn_items import parsed_json
 from service.api.deps import CurrentUser, DbSession
-from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN
+from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, Cursor
 from service.models import TITLE_MAX, AgentMessage
 from service.todos import MAX_PAGE, UtcDatetime
 
@@ -75,7 +75,7 @@ async def list_conversations(
     user_id: CurrentUser,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=256, description="`next_cursor` of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> ConversationList:
     """Most recently active first."""
     page, next_cursor = await conversations.list_conversations(db, user_id, limit=limit, cursor=cursor)

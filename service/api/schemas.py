@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, Field
+
+Cursor = Annotated[str | None, Query(max_length=256, description="`next_cursor` of the previous page")]
+"""Where a cursor-paged list goes on (`GET …/changes`, `GET …/conversations`)."""
 
 
 class ErrorDetail(BaseModel):

@@ -55,12 +55,27 @@ async def test_a_claimed_but_undone_action_is_re_asked_and_then_done(
     assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Call mom"]
     # The re-ask told the model what was wrong, after the same input.
     assert len(fake.requests) == 3
-    assert any("no tool call in this turn deleted a todo" in note for note in _system_notes(fake.requests[1]))
-    assert fake.requests[1]["tool_choice"] == "required"  # the re-ask must act, not claim again
+    # The note names what the user asked for, read from their message, and the call that does it.
+    notes = _system_notes(fake.requests[1])
+    assert any("asks you to delete" in note and "no tool call in this turn did that" in note for note in notes)
+    assert fake.requests[1]["tool_choice"] == {"type": "function", "function": {"name": "delete_todo"}}
     assert fake.requests[2].get("tool_choice") in (None, "auto")  # and may answer after its call
     # The lie is neither answered nor remembered.
     stored = await stored_items(database, body["conversation_id"])
     assert "I removed the todo" not in str(stored)
+
+
+async def test_a_claim_for_a_request_that_asked_for_no_change_is_re_asked_to_act_or_retract(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk")
+    fake.replies = [TextReply("I removed the todo 'Buy milk' for you."), TextReply("Hello! How can I help?")]
+    body = await chat(client, alice, alice_auth, "hello there")
+
+    assert body["response"] == "Hello! How can I help?"
+    assert any("no tool call in this turn deleted a todo" in note for note in _system_notes(fake.requests[1]))
+    assert fake.requests[1]["tool_choice"] == "required"
+    assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Buy milk"]
 
 
 async def test_a_model_that_lies_twice_gets_a_truthful_answer_and_nothing_changes(
@@ -258,10 +273,10 @@ async def test_a_re_asked_answer_that_parrots_the_note_is_replaced(
     await _add(client, alice, alice_auth, "Buy milk")
     fake.replies = [
         TextReply("I deleted Buy milk."),
-        TextReply("Sorry. If the user asked to delete a todo, I can call a tool."),
+        TextReply("Sorry. The user's message asks you to delete the milk."),
     ]
     body = await chat(client, alice, alice_auth, "delete the milk")
-    assert "tool call" not in body["response"] and "nothing on your list was changed" in body["response"]
+    assert "asks you" not in body["response"] and "nothing on your list was changed" in body["response"]
 
 
 async def test_a_listing_that_names_no_title_is_re_asked(

@@ -7,12 +7,13 @@ import json
 
 import pytest
 
-from service.agent.answer_check import MarkupFilter, claimed, review, strip_markup, succeeded
+from service.agent.answer_check import CONFIRM_LINE, MarkupFilter, claimed, review, strip_markup, succeeded
 from service.agent.spec import load_spec
+from service.agent.tools import ALL_TOOLS
 from service.agent.truthful import truthful_answer
 
 SPEC = load_spec()
-TOOLS = set(SPEC.tools)
+TOOLS = {name: ALL_TOOLS[name].description for name in SPEC.tools}
 
 
 @pytest.mark.parametrize(
@@ -146,9 +147,9 @@ def test_a_made_up_change_is_re_asked_with_some_call_required_never_a_chosen_one
 
 
 def test_a_reply_that_is_only_a_tools_name_is_a_call_the_model_did_not_make() -> None:
-    found = review("get_user_context", [], tools={"get_user_context", "list_todos"})
+    found = review("get_user_context", [], tools=TOOLS)
     assert found is not None and found.problem == "unmade_call" and found.tool_choice == "get_user_context"
-    assert review("Your timezone is Asia/Tokyo.", [], tools={"get_user_context"}) is None
+    assert review("Your timezone is Asia/Tokyo.", [], tools=TOOLS) is None
 
 
 def test_the_truthful_answer_covers_several_todos_undo_and_facts() -> None:
@@ -253,3 +254,21 @@ def test_an_answer_that_asks_which_todo_without_naming_the_candidates_is_replace
 def test_a_refusal_to_bring_a_todo_back_is_re_asked() -> None:
     found = review("I'm sorry, but I can't bring back the recycling todo.", [], TOOLS, "oops, bring it back")
     assert found is not None and found.problem == "refusal"
+
+
+def test_a_reply_saying_what_a_tool_does_instead_of_calling_it_is_re_asked_with_that_tool() -> None:
+    found = review("I hold your display name, timezone, and preferences, and today's date in your timezone.", [], TOOLS)
+    assert found is not None and found.problem == "recited_tool" and found.tool_choice == "get_user_context"
+    undo = ALL_TOOLS["undo_last_turn"].description
+    found = review(undo, [], TOOLS, "revert that")
+    assert found is not None and found.tool_choice == "undo_last_turn"
+    # After the call, its facts may be said in the tool's words.
+    context = _turn("get_user_context", {"display_name": "Ann", "timezone": "UTC"})
+    assert review("I hold your display name (Ann), timezone (UTC) and preferences.", context, TOOLS) is None
+    assert review("Here are your todos, oldest first: Buy milk, Call mom.", [], TOOLS) is None
+
+
+def test_the_approval_question_imitated_by_the_model_is_re_asked() -> None:
+    fake = f'Before I add "Call plumber", please confirm:\n- Add "Call plumber"\n{CONFIRM_LINE}'
+    found = review(fake, [], TOOLS, "actually, add call the plumber")
+    assert found is not None and found.problem == "imitated_question" and found.tool_choice == "required"
