@@ -54,6 +54,17 @@ async def latest_turn_with_changes(
     return row
 
 
+async def last_changed_todo(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> uuid.UUID | None:
+    """The todo the conversation's latest add or update (not undone) was about: what "it" means there."""
+    query = select(TodoChange.todo_id).where(
+        col(TodoChange.user_id) == user_id,
+        col(TodoChange.conversation_id) == conversation_id,
+        col(TodoChange.op).in_(("add", "update")),
+        col(TodoChange.reverted_at).is_(None),
+    )
+    return (await db.exec(query.order_by(col(TodoChange.created_at).desc()).limit(1))).first()
+
+
 async def _selected(
     db: AsyncSession, user_id: uuid.UUID, message_id: uuid.UUID | None, change_ids: Sequence[uuid.UUID] | None
 ) -> list[TodoChange]:

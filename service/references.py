@@ -91,6 +91,10 @@ def references_in(todo: Any) -> list[str]:
     return [str(reference) for reference in todo] if isinstance(todo, list) else [str(todo)]
 
 
+def is_position(reference: str) -> bool:
+    return bool(_POSITION_RE.match(reference))
+
+
 def key_words(text: str) -> frozenset[str]:
     return shared_key_words(text, _FILLER)
 

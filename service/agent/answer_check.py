@@ -335,7 +335,7 @@ def review(
             "without naming any tool.",
             mentioned[0] if len(mentioned) == 1 else "required",
         )
-    if _REFUSAL_RE.search(answer) and not succeeded(items):
+    if _REFUSAL_RE.search(answer) and not succeeded(items) & MUTATING_TOOLS:
         return Review(
             "refusal",
             "This request is about the user's own todo list, which your tools may read and change. Do "
@@ -357,9 +357,9 @@ def review(
             "returned, one per line.",
         )
     offered = candidates_offered(items)
-    if offered and not any(title.casefold() in answer.casefold() for title in offered):
-        # "Which one did you mean?" names none of the todos the tool found: the user cannot choose. The
-        # truthful answer asks with the candidates.
+    if offered and not all(title.casefold() in answer.casefold() for title in offered):
+        # "Which one did you mean?" (or 'I meant "Call mom".') leaves out todos the tool found: the user
+        # cannot choose among them. The truthful answer asks with every candidate.
         return Review("candidates_unnamed", "", reask=False)
     done = succeeded(list(items))
     unsupported = sorted(kind for kind in claimed(answer) if not SUPPORTED_BY[kind] & done)
@@ -375,9 +375,14 @@ def review(
                 # A small model answered in words again every time it was left the choice (9 of 9 re-asks recorded).
                 "required",
             )
-        if touched and not any(title.casefold() in answer.casefold() for title in touched):
-            # The list changed and the answer names none of it ("The plants need water."): the user is told
-            # what changed in the turn's own words, since a model that missed it once rarely finds it again.
+        heard = key_words(answer)
+        if touched and (
+            not any(title.casefold() in answer.casefold() for title in touched)
+            or not all(any(same_word(w, h) for w in key_words(title) for h in heard) for title in touched)
+        ):
+            # The list changed and the answer names none of it ("The plants need water."), or leaves out a todo
+            # it changed ("The piano lesson has been deleted." when the invoice was marked paid too): the user is
+            # told what changed in the turn's own words, since a model that missed it once rarely finds it again.
             return Review("unnamed", "", reask=False)
         return None
     forced = FORCED_TOOL.get(unsupported[0]) if len(unsupported) == 1 else None

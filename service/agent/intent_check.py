@@ -14,12 +14,17 @@ the check only ever adds a second chance, never a reply of its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from agents.items import TResponseInputItem
+
 from service.agent.answer_check import Review, changed_todos, tool_output
-from service.agent.offline.conversation import read_turns
+from service.agent.offline.answers import REPLIES
+from service.agent.offline.chatter import PRONOUN_RE
+from service.agent.offline.conversation import as_items, read_turns
 from service.agent.offline.intents import (
     Action_,
     AddIntent,
@@ -29,13 +34,14 @@ from service.agent.offline.intents import (
     Intent,
     ListIntent,
     MultiIntent,
+    ReplyIntent,
     UndoIntent,
 )
 from service.agent.offline.reading import understand
 from service.agent.offline.text import quoted
 from service.agent.snapshot import Snapshot
 from service.matching import same_word
-from service.references import key_words
+from service.references import is_position, key_words, references_in
 
 # A tool error that answers the request (the user must choose, or it does not exist, or said no): the
 # action was tried. Any other error (arguments off the schema) leaves it untried.
@@ -49,6 +55,11 @@ _CHANGE_WORDS = {
     "due": "change the due date of {ref}{to}",
     "describe": "change the description of {ref}{to}",
 }
+# A reference to every todo ("all of them", "everything"), as the reader leaves it in a change.
+_WHOLE_LIST_RE = re.compile(
+    r"^(?:all|every ?thing|every(?: single)? one|each(?: one)?)(?: of)?(?: them| these| those| my (?:todos|tasks))?$",
+    re.IGNORECASE,
+)
 _BULK_WORDS = {"complete": "mark every open todo as done", "reopen": "mark every done todo as not done"}
 _CONTEXT_TOPICS = {"name", "preferences", "all"}  # the date and timezone come with the turn's date line
 
@@ -67,57 +78,83 @@ def left_undone(
         return None
     intent = understand(turns, today)
     tried = _tried(new_items)
-    for tool, what in _actions(intent):
-        if tool not in tried:
+    for tool, what, named in _actions(intent):
+        if tool not in tried or (named and not any(same_word(w, t) for w in named for t in tried[tool])):
             return _reask(tool, what)
-    adds = [
-        part for part in (intent.parts if isinstance(intent, MultiIntent) else (intent,)) if isinstance(part, AddIntent)
-    ]
+    adds = [part for part in _parts(intent) if isinstance(part, AddIntent)]
     if adds and (left := _items_left([todo.title for part in adds for todo in part.todos], new_items)):
         return _reask("add_todo", f"add {quoted(left)} too (each its own todo, in `titles`)")
-    if isinstance(intent, BulkIntent) and intent.action in ("complete", "reopen") and snapshot:
-        return _rest_of_bulk(intent.action == "complete", new_items, snapshot)
+    if (action := _whole_list(intent)) and snapshot:
+        return _rest_of_bulk(action == "complete", new_items, snapshot)
     unlisted = snapshot and not any(title.casefold() in answer.casefold() for title in snapshot.titles.values())
     if isinstance(intent, ListIntent) and "list_todos" not in tried and snapshot and snapshot.titles and unlisted:
         return _reask("list_todos", "see their todos")
     return None
 
 
-def _actions(intent: Intent) -> list[tuple[str, str]]:
-    """(tool, what the user asked, in words) for each action of the message."""
-    actions: list[tuple[str, str]] = []
+def reply(turn_input: Sequence[TResponseInputItem], today: date) -> str | None:
+    """The offline model's answer to a message that asks for no action (help, a greeting, thanks), or None."""
+    turns = read_turns(as_items(list(turn_input)))
+    intent = understand(turns, today) if turns and turns[-1].user_text else None
+    return REPLIES[intent.kind] if isinstance(intent, ReplyIntent) else None
+
+
+def _actions(intent: Intent) -> list[tuple[str, str, frozenset[str]]]:
+    """(tool, what the user asked, in words, and the words naming its todo) for each action of the message;
+    no words where the todo is named by position, pronoun or "all": then any call of the tool tried it."""
+    actions: list[tuple[str, str, frozenset[str]]] = []
     for part in _parts(intent):
         if isinstance(part, AddIntent):
-            actions.append(("add_todo", f"add {quoted([todo.title for todo in part.todos])}"))
+            actions.append(("add_todo", f"add {quoted([todo.title for todo in part.todos])}", frozenset()))
         elif isinstance(part, ChangeIntent) and (tool := _CHANGE_TOOL.get(part.action, "update_todo")):
-            choice = part.choices[0]
-            to = f' to "{choice.value}"' if choice.value else ""
-            actions.append((tool, _CHANGE_WORDS[part.action].format(ref=f'"{choice.ref}"', to=to)))
+            ref, value = part.choices[0].ref, part.choices[0].value
+            to = f' to "{value}"' if value else ""
+            named = (
+                frozenset()
+                if is_position(ref) or PRONOUN_RE.match(ref) or _WHOLE_LIST_RE.match(ref)
+                else key_words(ref)
+            )
+            actions.append((tool, _CHANGE_WORDS[part.action].format(ref=f'"{ref}"', to=to), named))
         elif isinstance(part, BulkIntent) and part.action != "delete":  # several deletes wait for the user's yes
-            actions.append(("update_todo", _BULK_WORDS[part.action]))
+            actions.append(("update_todo", _BULK_WORDS[part.action], frozenset()))
         elif isinstance(part, UndoIntent):
-            actions.append(("undo_last_turn", "undo the last change"))
+            actions.append(("undo_last_turn", "undo the last change", frozenset()))
         elif isinstance(part, ContextIntent) and part.topic in _CONTEXT_TOPICS:
-            actions.append(("get_user_context", "tell them what you know about them"))
+            actions.append(("get_user_context", "tell them what you know about them", frozenset()))
     return actions
+
+
+def _whole_list(intent: Intent) -> str | None:
+    """ "complete" or "reopen" when the message does that to every todo ("tick off everything", "I've done
+    all of them"), else None."""
+    if isinstance(intent, BulkIntent) and intent.action != "delete":
+        return intent.action
+    if isinstance(intent, ChangeIntent) and intent.action in ("complete", "reopen"):
+        return intent.action if _WHOLE_LIST_RE.match(intent.choices[0].ref) else None
+    return None
 
 
 def _parts(intent: Intent) -> Sequence[Action_ | Intent]:
     return intent.parts if isinstance(intent, MultiIntent) else (intent,)
 
 
-def _tried(items: Sequence[Mapping[str, Any]]) -> set[str]:
-    """The tools the turn called with an outcome: a success, or an error the user is told about."""
-    names = {i["call_id"]: i["name"] for i in items if i.get("type") == "function_call"}
-    tried: set[str] = set()
+def _tried(items: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """The tools the turn called with an outcome (a success, or an error the user is told about), each with
+    the words of the todos it was called for and those it touched."""
+    calls = {i["call_id"]: i for i in items if i.get("type") == "function_call"}
+    tried: dict[str, set[str]] = {}
     for item in items:
-        if item.get("type") != "function_call_output" or item.get("call_id") not in names:
+        if item.get("type") != "function_call_output" or (call := calls.get(item.get("call_id", ""))) is None:
             continue
         output = tool_output(item)
         error = output.get("error") if isinstance(output, dict) else None
         answered = error is None or (isinstance(error, dict) and error.get("code") in _ANSWERED_ERRORS)
         if isinstance(output, dict) and answered:
-            tried.add(names[item["call_id"]])
+            arguments = tool_output({"output": call.get("arguments")})
+            asked = references_in(arguments.get("todo", "")) if isinstance(arguments, dict) else []
+            touched = [str(todo.get("title", "")) for todo in changed_todos([call, item])]
+            words = tried.setdefault(str(call["name"]), set())
+            words.update(*(key_words(text) for text in [*asked, *touched]))
     return tried
 
 

@@ -105,7 +105,9 @@ class AnswerRecheck:
         if again is not None:
             cleaned = answer_check.strip_markup(second)
             usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
-            second = cleaned if usable else truthful_answer(everything)
+            # A turn that made no call and asked for none ("what can you do?") gets the offline model's reply.
+            fallback = None if everything else intent_check.reply(turn_input, context.today)
+            second = cleaned if usable else fallback or truthful_answer(everything)
             log.info(
                 "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
             )

@@ -17,7 +17,10 @@ from agents import FunctionTool, ModelBehaviorError, RunContextWrapper, function
 from service import changes, todos
 from service.agent.context import TurnContext
 from service.agent.guardrails import tool_ownership
+from service.agent.offline.adds import corrected_title
+from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import date_value
+from service.agent.offline.reading import correction
 from service.agent.repeats import no_repeat
 from service.errors import InvalidArgument, ServiceError
 from service.models import Task
@@ -188,6 +191,8 @@ async def update_todo(
         prefer = None if completed is None else not completed
         # all found before any change
         targets = [await _resolve(db, turn, ref, prefer, new_title=title) for ref in references]
+        if title is not None:
+            title = _corrected(title, targets[0], turn)
         changed = [
             await todos.update_todo(
                 db,
@@ -239,7 +244,26 @@ async def _resolve(
     said = turn.request
     if said is not None and new_title:
         said = re.sub(re.escape(" ".join(new_title.split())), " ", " ".join(said.split()), flags=re.IGNORECASE)
+    if (pointer := PRONOUN_RE.match(" ".join(reference.split()))) and pointer["one"]:
+        # "Remove it", "no, make that Wednesday": a model passes the pronoun; it means the todo this
+        # conversation added or changed last.
+        recent = (
+            await changes.last_changed_todo(db, turn.user_id, turn.conversation_id) if turn.conversation_id else None
+        )
+        if recent is None:
+            raise NoSuchTodo(f'"{reference}" points back to a todo, and this conversation has changed none: name it')
+        return await todos.get_todo(db, turn.user_id, recent)
     return await resolve_todo(db, turn.user_id, reference, prefer_completed=prefer_completed, said=said)
+
+
+def _corrected(title: str, task: Task, turn: TurnContext) -> str:
+    """A rename to only the words the user corrected ("limes" for "no, limes" on "Buy lemons", "Sandra" for
+    "that should say Sandra") is the todo's title with them in place ("Buy limes"), as the offline reader
+    reads the correction: a small model passes the user's fragment as the whole new title."""
+    fix = correction(turn.request or "", turn.today)
+    if fix is None or " ".join(title.casefold().split()) != " ".join((fix.value or "").casefold().split()):
+        return title
+    return corrected_title(task.title, fix)
 
 
 def _distinct(tasks: list[Any]) -> list[Any]:

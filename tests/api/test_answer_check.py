@@ -328,3 +328,59 @@ async def test_a_turn_after_an_answer_the_service_wrote_goes_on(
     second = await chat(client, alice, alice_auth, "hi", first["conversation_id"])
     assert second["response"] == "Hello again."
     assert any("nothing on your list was changed" in str(m.get("content")) for m in fake.requests[-1]["messages"])
+
+
+async def test_it_means_the_todo_the_conversation_changed_last(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Call mom")
+    fake.replies = [
+        ToolCallReply("delete_todo", {"todo": "it"}),  # nothing changed in this conversation yet: not found
+        TextReply("Which todo do you mean?"),
+        ToolCallReply("add_todo", {"title": "Buy lemons"}),
+        TextReply('Added "Buy lemons".'),
+        # The fragment the user corrected, passed as the whole title: the rest of the title stays.
+        ToolCallReply("update_todo", {"todo": "that", "title": "limes"}),
+        TextReply('Renamed it to "Buy limes".'),
+    ]
+    first = await chat(client, alice, alice_auth, "remove it")
+    assert first["tool_results"][0]["output"]["error"]["code"] == "not_found"
+    conversation = (await chat(client, alice, alice_auth, "add buy lemons"))["conversation_id"]
+    await chat(client, alice, alice_auth, "no, limes", conversation)
+    assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Call mom", "Buy limes"]
+    # In another conversation, "that" is not this one's todo.
+    fake.replies = [ToolCallReply("delete_todo", {"todo": "that"}), TextReply("Which one?")]
+    other = await chat(client, alice, alice_auth, "delete that")
+    assert other["tool_results"][0]["output"]["error"]["code"] == "not_found"
+    assert len(await _todos(client, alice, alice_auth)) == 2
+
+
+async def test_a_rename_to_a_word_the_user_did_not_correct_is_taken_as_the_whole_title(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy bread", "Email Sarah about the rota")
+    fake.replies = [ToolCallReply("update_todo", {"todo": "bread", "title": "Sourdough"}), TextReply("Renamed.")]
+    await chat(client, alice, alice_auth, "rename buy bread to sourdough")
+    fake.replies = [ToolCallReply("update_todo", {"todo": "Sarah", "title": "Sandra"}), TextReply("Fixed.")]
+    await chat(client, alice, alice_auth, "that should say Sandra")
+    assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Sourdough", "Email Sandra about the rota"]
+
+
+async def test_a_question_naming_only_some_candidates_is_replaced_by_one_naming_all(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Call mom", "Call dad")
+    fake.replies = [
+        ToolCallReply("update_todo", {"todo": "Call mom", "completed": True}),
+        TextReply('I meant "Call mom".'),
+    ]
+    body = await chat(client, alice, alice_auth, "mark the call as done")
+    assert body["response"] == 'Which one do you mean: "Call mom" or "Call dad"?'
+
+
+async def test_a_help_question_the_model_fails_twice_gets_the_offline_models_answer(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    fake.replies = [TextReply("What can you do?"), TextReply("What can you do?")]
+    body = await chat(client, alice, alice_auth, "what can you do?")
+    assert "I can add todos" in body["response"] and "nothing on your list was changed" not in body["response"]

@@ -161,12 +161,16 @@ def test_the_truthful_answer_covers_several_todos_undo_and_facts() -> None:
     assert truthful_answer(context) == "Here is what I found: your name is Ada; your timezone is Europe/London."
 
 
-def test_a_refusal_after_a_failed_call_is_re_asked_but_not_after_a_successful_one() -> None:
+def test_a_refusal_after_a_failed_call_or_a_read_is_re_asked_but_not_after_a_change() -> None:
     failed = _turn("delete_todo", {"error": {"code": "not_found", "message": "no todo matches", "closest": ["Gym"]}})
     found = review("I'm sorry, but I can't assist with that.", failed)
     assert found is not None and found.problem == "refusal" and "titles it offers" in found.note
-    done = _turn("list_todos", {"todos": [], "pagination": {}})
-    assert review("Sorry, I can't help with more than that.", done) is None
+    # "anything left to do?" listed (nothing open) and refused: a reflex, re-asked.
+    read = _turn("list_todos", {"todos": [], "pagination": {}})
+    assert review("I'm sorry, but I can't assist with that.", read) is not None
+    # "add milk and email my boss": the add is done, the email is rightly refused.
+    added = _turn("add_todo", {"todo": {"id": "1", "title": "Milk"}})
+    assert review("Added Milk. Sorry, I can't help with sending an email.", added) is None
 
 
 def test_a_reply_that_only_repeats_the_users_message_is_no_answer() -> None:

@@ -95,3 +95,24 @@ def test_several_items_merged_into_one_todo_are_re_asked_for_the_rest() -> None:
     assert left_undone("Added.", request, whole, TODAY, None) is None
     short = _call("add_todo", {"todo": {"id": "1", "title": "Invoice"}}, title="Invoice")
     assert left_undone("Added.", [_user("add send the invoice to Globex")], short, TODAY, None) is None
+
+
+def test_all_of_them_said_as_a_deed_is_the_whole_list_too() -> None:
+    snapshot = _snapshot(("1", "Hang pictures", False), ("2", "Fix the gate", False))
+    one = _call("update_todo", {"todo": {"id": "1", "title": "Hang pictures", "completed": True}}, todo="1")
+    found = left_undone("Done.", [_user("I've done all of them")], one, TODAY, snapshot)
+    assert found is not None and found.problem == "bulk_left" and '"Fix the gate"' in found.note
+
+
+def test_an_action_whose_tool_ran_on_another_todo_is_still_undone() -> None:
+    request = [_user("scrap the pilates class and tick off the crossword")]
+    pilates = {"id": "1", "title": "Pilates class", "completed": True}
+    calls = [
+        *_call("update_todo", {"todo": pilates}, "c1", todo="Pilates class", completed=True),
+        *_call("delete_todo", {"deleted": {"id": "1", "title": "Pilates class"}}, "c2", todo="Pilates class"),
+    ]
+    found = left_undone("Done.", request, calls, TODAY, None)
+    assert found is not None and found.tool_choice == "update_todo" and "crossword" in found.note
+    crossword = {"id": "2", "title": "Finish the crossword", "completed": True}
+    done = [*calls, *_call("update_todo", {"todo": crossword}, "c3", todo="2", completed=True)]
+    assert left_undone("Done.", request, done, TODAY, None) is None

@@ -361,6 +361,19 @@ def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | 
     return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
 
 
+def correction(message: str, today: date | None) -> Choice | None:
+    """The new wording a message corrects a todo's title with, read from it alone ("not baguette,
+    croissants", "that should say Sandra", "no, limes"), or None."""
+    intent = parse_intent(message, today)
+    if isinstance(intent, ChangeIntent) and intent.action == "rename" and intent.choices[0].correction:
+        return intent.choices[0]
+    fix = _FIX_LEAD_RE.match(normalize(message))
+    value = fix["rest"].strip(" .!") if fix else ""
+    if not value or len(value.split()) > 6 or date_value(value, today):
+        return None
+    return Choice("that", value, correction=True)
+
+
 DEFAULT_PAGE = 50
 """What `list_todos` returns when no limit is given."""
 
