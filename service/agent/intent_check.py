@@ -86,8 +86,14 @@ def left_undone(
         return _reask("add_todo", f"add {quoted(left)} too (each its own todo, in `titles`)")
     if (action := _whole_list(intent)) and snapshot:
         return _rest_of_bulk(action == "complete", new_items, snapshot)
-    unlisted = snapshot and not any(title.casefold() in answer.casefold() for title in snapshot.titles.values())
-    if isinstance(intent, ListIntent) and "list_todos" not in tried and snapshot and snapshot.titles and unlisted:
+    # Answered from the snapshot is fine; naming none of its todos is no answer to "show my list".
+    if (
+        isinstance(intent, ListIntent)
+        and "list_todos" not in tried
+        and snapshot
+        and snapshot.titles
+        and not any(title.casefold() in answer.casefold() for title in snapshot.titles.values())
+    ):
         return _reask("list_todos", "see their todos")
     return None
 
