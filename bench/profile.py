@@ -206,11 +206,19 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
             def sdk_turns(agent: Any) -> Any:
                 async def run(count: int) -> None:
                     for _ in range(count):
+                        # What the output guardrail may let the answer name: the message, the tool outputs (hooks).
                         context = TurnContext(
-                            user_id=dataset.chat_user, db=runtime.database, today=datetime.now(UTC).date()
+                            user_id=dataset.chat_user,
+                            db=runtime.database,
+                            today=datetime.now(UTC).date(),
+                            seen=[data.CHAT_MESSAGE],
+                            seen_base=runtime.seen_base,
                         )
                         model = runtime.models.get_model(runtime.model_name)
-                        await Runner.run(agent, data.CHAT_MESSAGE, context=context, run_config=RunConfig(model=model))
+                        config = RunConfig(model=model)
+                        await Runner.run(
+                            agent, data.CHAT_MESSAGE, context=context, run_config=config, hooks=runtime.run_hooks
+                        )
 
                 return run
 
@@ -256,7 +264,7 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
             memory.AgentMessageSession.get_items = read  # type: ignore[method-assign]
             save = memory.AgentMessageSession.save_turn
 
-            async def no_save(self: Any, items: list[Any]) -> list[Any]:
+            async def no_save(self: Any, items: list[Any], last_id: Any = None) -> list[Any]:
                 values = [memory.message_values(dict(i), self.conversation_id, self.user_id) for i in items]
                 return [memory.StoredItem(seq=0, **{k: v[k] for k in memory._STORED}) for v in values]
 
@@ -269,7 +277,10 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
                 user_id: uuid.UUID, message: str, conversation_id: uuid.UUID | None, hooks: Any = None
             ) -> Any:
                 now = datetime.now(UTC)
-                return TurnResult(conversation_id or uuid.uuid4(), uuid.uuid4(), "ok", now, "offline", True, "0" * 32)
+                result = TurnResult(conversation_id or uuid.uuid4(), uuid.uuid4(), "ok", now, "offline", True, "0" * 32)
+                if hooks is not None:
+                    await hooks.on_done(result)  # gives the admission slot back, as a turn does
+                return result
 
             runtime.run_turn = canned
             await measure("HTTP, auth and the response only (no turn at all)")

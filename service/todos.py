@@ -179,11 +179,13 @@ async def list_todos(
     where = [col(Task.user_id) == user_id]
     if completed is not None:
         where.append(col(Task.completed) == completed)
-    total = await count_todos(db, user_id, completed)
-    rows = await db.exec(
-        select(Task).where(*where).order_by(col(Task.created_at), col(Task.id)).offset(offset).limit(limit)
-    )
-    return Page(todos=list(rows.all()), limit=limit, offset=offset, total=total)
+    query = select(Task).where(*where).order_by(col(Task.created_at), col(Task.id)).offset(offset).limit(limit)
+    rows = list((await db.exec(query)).all())
+    # A page that is not full and not past the end ends the list, so it counts it: most lists are one page,
+    # and the count is then a statement saved (a chat turn reads the list for its snapshot).
+    ends_list = len(rows) < limit and (rows or offset == 0)
+    total = offset + len(rows) if ends_list else await count_todos(db, user_id, completed)
+    return Page(todos=rows, limit=limit, offset=offset, total=total)
 
 
 async def get_todo(db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID) -> Task:

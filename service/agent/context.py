@@ -38,6 +38,8 @@ class TurnContext:
     against the user's own words (`service.references.resolve_todo`)."""
     guardrail_trips: list[GuardrailTrip] = field(default_factory=list)
     conversation_id: uuid.UUID | None = None
+    new_conversation: bool = False
+    """The conversation was created for this turn: it has no history and no paused run to read."""
     message_id: uuid.UUID = field(default_factory=uuid.uuid4)
     """The id the turn's answer will be stored under, allocated up front so that the tools' change-log
     rows carry it as they are written: a turn killed before it is stored still has its changes logged

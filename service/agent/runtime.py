@@ -218,16 +218,18 @@ class AgentRuntime:
         wants_snapshot = self.model_kind != "offline"
         snapshot: Snapshot | None = None
         if conversation_id is None:
-            async with self.database.session() as db:
+            async with self.database.session() as db:  # one transaction: the snapshot is read before the commit
                 user_timezone = (await get_context(db, user_id)).timezone
-                conversation_id = (await conversations.create_conversation(db, user_id, message)).id
                 if wants_snapshot:
                     snapshot = await read_snapshot(db, user_id)
+                conversation_id = (await conversations.create_conversation(db, user_id, message)).id
+            new_conversation = True
         else:
             async with self.database.reader() as db:  # one query: the conversation is the user's, and their timezone
                 user_timezone = await conversations.timezone_for_turn(db, user_id, conversation_id)
                 if wants_snapshot:
                     snapshot = await read_snapshot(db, user_id)
+            new_conversation = False
         timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
         context = TurnContext(
@@ -240,6 +242,7 @@ class AgentRuntime:
             conversation_id=conversation_id,
             approval_mode=self.approval_mode,
             seen_base=self.seen_base,
+            new_conversation=new_conversation,
         )
         return conversation_id, context
 
@@ -323,13 +326,14 @@ class AgentRuntime:
         ) as turn:
             async with self.locks.hold(conversation_id):
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-                if resume is None and message is not None:
+                # A conversation made for this turn has nothing to read yet: two queries fewer on a first message.
+                if resume is None and message is not None and not context.new_conversation:
                     resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)
                 user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []
                 run_input: list[TResponseInputItem] | RunState[Any, Any]
                 turn_input: list[TResponseInputItem] = []
                 # The limit counts the new message too: the model's first call sees at most `history_limit` items.
-                history = await memory.get_items(limit=self.history_limit - 1)
+                history = [] if context.new_conversation else await memory.get_items(limit=self.history_limit - 1)
                 date_line = current_date_line(context)
                 if resume is not None:
                     run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)

@@ -17,12 +17,24 @@ from service.models import Task, TodoCount, User
 
 
 async def _totals(database: Database, user_id: uuid.UUID) -> tuple[int, int, int]:
+    """Pages of one todo: a full page reads its total from `todo_counts` (a short one counts its own rows)."""
     async with database.session() as db:
         return (
-            (await todos.list_todos(db, user_id)).total,
-            (await todos.list_todos(db, user_id, completed=True)).total,
-            (await todos.list_todos(db, user_id, completed=False)).total,
+            (await todos.list_todos(db, user_id, limit=1)).total,
+            (await todos.list_todos(db, user_id, completed=True, limit=1)).total,
+            (await todos.list_todos(db, user_id, completed=False, limit=1)).total,
         )
+
+
+async def test_every_page_has_the_same_total(database: Database, user_id: uuid.UUID) -> None:
+    """Full pages read the counts, the last page counts itself, a page past the end reads the counts again."""
+    async with database.session() as db:
+        for n in range(5):
+            await todos.add_todo(db, user_id, title=f"todo {n}")
+        pages = [await todos.list_todos(db, user_id, limit=2, offset=offset) for offset in (0, 2, 4, 6)]
+        done = [await todos.list_todos(db, user_id, completed=True, limit=2, offset=offset) for offset in (0, 2)]
+    assert [(len(p.todos), p.total) for p in pages] == [(2, 5), (2, 5), (1, 5), (0, 5)]
+    assert [(len(p.todos), p.total) for p in done] == [(0, 0), (0, 0)]
 
 
 async def test_totals_follow_every_write(database: Database, user_id: uuid.UUID) -> None:

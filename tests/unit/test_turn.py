@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+
 from agents import ModelResponse
+from service.agent import snapshot
 from service.agent.memory import AgentMessageSession
 from service.agent.offline import OfflineModel
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
 from service.models import AgentSession
-from tests.scripted_model import ModelSlot
+from tests.scripted_model import ModelSlot, scripted
 
 
 class RecordingModel(OfflineModel):
@@ -74,3 +78,33 @@ async def test_model_gets_at_most_history_limit_items_and_no_orphans(
     assert calls == outputs
     assert first_call[-1] == {"role": "user", "content": "hello"}
     assert len(await memory.get_items()) == 62  # the greeting turn added its message and answer
+
+
+async def test_a_first_message_goes_on_when_the_snapshot_cannot_be_read(
+    database: Database, database_url: str, user_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot is read inside the transaction that creates the conversation; its failure (here a
+    statement that fails, which aborts a PostgreSQL transaction) must not take the conversation with it."""
+
+    async def failing_list(db: Any, *_args: Any, **_kwargs: Any) -> Any:
+        await db.exec(text("SELECT * FROM no_such_table"))
+
+    monkeypatch.setattr(snapshot.todos, "list_todos", failing_list)
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        model_provider="openai-compatible",
+        openai_base_url="http://127.0.0.1:9/v1",
+        agent_model="scripted",
+    )
+    model = scripted(["Hello! What shall I add?"])
+    runtime = AgentRuntime(settings, database, model_provider=ModelSlot(model))
+
+    result = await runtime.run_turn(user_id, "hi", None)
+
+    assert result.response == "Hello! What shall I add?" and not result.using_stub
+    [call] = model.calls
+    assert isinstance(call.input, list) and len(call.input) == 2  # the date (no list) and the message: no history
+    assert call.input[0]["content"].startswith("Current date: ") and "todo list" not in call.input[0]["content"]
+    stored = await AgentMessageSession(database, user_id, result.conversation_id).get_items()
+    assert [item.get("role") for item in stored] == ["user", "assistant"]
