@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import logging
 import os
 import re
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import Any
 
 from agents.items import TResponseStreamEvent
@@ -57,6 +53,7 @@ from sqlalchemy.engine import Engine
 from agents import AgentHooks, Model, ModelResponse, RunContextWrapper, Tool
 from service import __version__
 from service.config import Settings
+from service.logs import configure_logging
 
 SERVICE_NAME = "todo-agent-service"
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -356,54 +353,3 @@ class ChatSpanModel(Model):
                 if isinstance(event, ResponseCompletedEvent) and event.response.usage is not None:
                     self._record(invocation, event.response.output, event.response.usage)
                 yield event
-
-
-# Logs: `LoggingInstrumentor` puts the trace ids on each record ("0" outside any span).
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]: %(message)s"
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line, for log pipelines in production; trace ids only on records made inside a span."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if (trace_id := getattr(record, "otelTraceID", "0")) != "0":
-            entry.update(trace_id=trace_id, span_id=getattr(record, "otelSpanID", "0"))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-class _StderrHandler(logging.Handler):
-    """Writes to whatever `sys.stderr` is at the time (test runners swap it), like logging's last resort."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-            sys.stderr.flush()
-        except Exception:
-            self.handleError(record)
-
-
-def configure_logging(settings: Settings) -> None:
-    """Logs with trace ids: JSON in production, one readable line a record in dev.
-
-    One handler on the root logger (its format follows the latest settings); uvicorn's loggers are
-    routed to it so access logs are structured too. Other handlers (a test runner's) are left alone.
-    """
-    root = logging.getLogger()
-    handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
-    if handler is None:
-        root.addHandler(handler := _StderrHandler())
-    no_trace = {"otelTraceID": "0", "otelSpanID": "0"}  # for records made before the instrumentation
-    handler.setFormatter(
-        JsonFormatter() if settings.env == "production" else logging.Formatter(TEXT_FORMAT, defaults=no_trace)
-    )
-    for name in ("uvicorn", "uvicorn.access"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True

@@ -9,7 +9,7 @@ import pytest
 from opentelemetry import trace
 
 from service.config import Settings
-from service.telemetry import configure_logging
+from service.logs import configure_logging
 from tests.api.conftest import TEST_SECRET
 from tests.telemetry.assertions import assert_includes
 from tests.telemetry.conftest import SpanRecorder
@@ -26,7 +26,7 @@ def test_production_logs_are_json_with_trace_ids(recorder: SpanRecorder, capsys:
     configure_logging(settings("production"))
     try:
         with tracer.start_as_current_span("work") as span:
-            log.warning("turn for %s", "conversation 7")
+            log.warning("turn for %s", "conversation 7", extra={"conversation_id": "7"})
         try:
             raise ValueError("boom")
         except ValueError:
@@ -44,6 +44,7 @@ def test_production_logs_are_json_with_trace_ids(recorder: SpanRecorder, capsys:
             "message": "turn for conversation 7",
             "trace_id": f"{context.trace_id:032x}",
             "span_id": f"{context.span_id:016x}",
+            "conversation_id": "7",  # a record's `extra` fields are fields of its line
         },
     )
     assert inside["timestamp"].endswith("+00:00")
