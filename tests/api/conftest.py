@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from agents import ModelProvider
@@ -16,6 +17,7 @@ from service.app import create_app
 from service.auth import mint_token
 from service.config import Settings
 from service.db import Database
+from tests.fake_llm import FAKE_PROVIDER, FakeLLM
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -29,6 +31,13 @@ def app_settings(database_url: str, **overrides: Any) -> Settings:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return app_settings(database_url)
+
+
+@pytest.fixture
+def fake_provider_settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
+    """Settings whose model is the scripted OpenAI-compatible `fake`, over real HTTP. A module takes them with
+    `from tests.api.conftest import fake_provider_settings as settings`."""
+    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
 
 
 @pytest.fixture
@@ -77,3 +86,12 @@ def alice_auth(make_token, alice: uuid.UUID) -> dict[str, str]:
 @pytest.fixture
 def bob_auth(make_token, bob: uuid.UUID) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(bob)}"}
+
+
+@pytest.fixture
+async def bobs_todo(client: httpx.AsyncClient, bob: uuid.UUID, bob_auth: dict[str, str]) -> dict[str, Any]:
+    """A todo on Bob's list, for the tests that Alice's turns never reveal or touch it."""
+    created = await client.post(f"/api/{bob}/todos", json={"title": "Plan the surprise party"}, headers=bob_auth)
+    assert created.status_code == 201, created.text
+    todo: dict[str, Any] = created.json()
+    return todo

@@ -9,20 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from service.agent import snapshot
-from service.config import Settings
 from service.db import Database
-from tests.api.conftest import app_settings
+from tests.api.conftest import fake_provider_settings as settings  # noqa: F401  (the model is `fake`)
 from tests.api.helpers import chat, parse_sse
 from tests.api.test_openai_compatible_provider import stored_items
-from tests.fake_llm import FAKE_PROVIDER, FakeLLM, TextReply, ToolCallReply
-
-
-@pytest.fixture
-def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
+from tests.fake_llm import FakeLLM, TextReply, ToolCallReply
 
 
 async def _add(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], *titles: str) -> None:

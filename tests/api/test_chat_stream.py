@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import httpx
 import httpx2
 import openai
 import pytest
+import uvicorn
 from sqlmodel import col, select
 
 from service.agent.offline import OfflineModel
@@ -278,20 +280,25 @@ async def test_turns_of_one_conversation_do_not_interleave(
     assert kinds == ["message", "function_call", "function_call_output", "message"] * 2
 
 
-@pytest.fixture
-def paced_model() -> ModelSlot:
-    """A slow offline model for an app of the test's own: time to disconnect mid-turn."""
-    return ModelSlot(PacedModel(pause_s=0.05))
+@asynccontextmanager
+async def slow_app(settings: Settings) -> AsyncIterator[tuple[uvicorn.Server, httpx.AsyncClient]]:
+    """An app of the test's own with a slow offline model, on a real socket (time to disconnect mid-turn),
+    and a client of it; the block's exit waits for the server to finish."""
+    app = create_app(settings, model_provider=ModelSlot(PacedModel(pause_s=0.05)))
+    async with serve_asgi(app) as (server, base_url), httpx.AsyncClient(base_url=base_url) as http:
+        yield server, http
 
 
-async def read_until(response: httpx.Response, event: str) -> Events:
-    """The stream's events up to the first `event`, leaving the rest of the turn unread."""
-    text = ""
-    async for line in response.aiter_lines():
-        text += line + "\n"
-        events, _ = parse_sse(text)
-        if line == "" and events and events[-1][0] == event:
-            return events
+async def add_milk_and_leave_on(http: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], event: str) -> Events:
+    """Streams a turn that adds a todo and disconnects on its first `event`; the events up to that one."""
+    url = f"/api/{user}/chat/stream"
+    async with http.stream("POST", url, json={"message": "add buy milk"}, headers=auth) as response:
+        text = ""
+        async for line in response.aiter_lines():
+            text += line + "\n"
+            events, _ = parse_sse(text)
+            if line == "" and events and events[-1][0] == event:
+                return events
     raise AssertionError(f"no {event} event in {text}")
 
 
@@ -304,15 +311,10 @@ async def wait_for_rows(database: Database, conversation_id: str, count: int) ->
 
 
 async def test_a_client_that_disconnects_mid_turn_leaves_the_whole_turn_stored(
-    paced_model: ModelSlot, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+    settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:
-    async with (
-        serve_asgi(create_app(settings, model_provider=paced_model)) as (_, base_url),
-        httpx.AsyncClient(base_url=base_url) as http,
-    ):
-        url = f"/api/{alice}/chat/stream"
-        async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
-            events = await read_until(response, "tool_call")
+    async with slow_app(settings) as (_, http):
+        events = await add_milk_and_leave_on(http, alice, alice_auth, "tool_call")
         # Gone after the tool call: the answer was still being written, and nothing was stored yet.
         conversation_id = events[0][1]["conversation_id"]
         assert await stored_turns(database, conversation_id) == []
@@ -336,15 +338,10 @@ async def test_a_client_that_disconnects_mid_turn_leaves_the_whole_turn_stored(
 
 
 async def test_shutdown_waits_for_a_turn_whose_client_left(
-    paced_model: ModelSlot, settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
+    settings: Settings, database: Database, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:
-    async with (
-        serve_asgi(create_app(settings, model_provider=paced_model)) as (server, base_url),
-        httpx.AsyncClient(base_url=base_url) as http,
-    ):
-        url = f"/api/{alice}/chat/stream"
-        async with http.stream("POST", url, json={"message": "add buy milk"}, headers=alice_auth) as response:
-            events = await read_until(response, "conversation")
+    async with slow_app(settings) as (server, http):
+        events = await add_milk_and_leave_on(http, alice, alice_auth, "conversation")
         server.should_exit = True  # stopped at once; the block's exit waits for the server to finish
     conversation_id = events[0][1]["conversation_id"]
     assert [kind for _, kind, _, _ in await stored_turns(database, conversation_id)] == [

@@ -6,18 +6,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
-import uvicorn
 
-from service.config import Settings
-from tests.api.conftest import app_settings
+from tests.api.conftest import fake_provider_settings as settings  # noqa: F401  (the model is `fake`)
 from tests.api.helpers import assert_error
-from tests.fake_llm import FAKE_PROVIDER, ErrorReply, FakeLLM, ToolCallReply
-
-
-@pytest.fixture
-def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
+from tests.fake_llm import ErrorReply, FakeLLM, ToolCallReply
 
 
 async def test_a_turn_failing_after_its_tool_ran_reverts_the_change_and_logs_both(

@@ -43,35 +43,16 @@ def model_provider() -> ModelSlot:
     return ModelSlot()
 
 
-async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
-    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
-) -> None:
-    """Issue 13 item 5: storing the turn hit the foreign key of the deleted conversation: a 500."""
+async def delete_the_conversation_mid_turn(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot, endpoint: str
+) -> tuple[str, httpx.Response]:
+    """A second turn of a conversation through `endpoint`, held at the model while the conversation is
+    deleted; the conversation's id and the turn's response."""
     conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
     model = model_provider.model = GatedModel()
     turn = asyncio.create_task(
         client.post(
-            f"/api/{alice}/chat", json={"message": "add buy milk", "conversation_id": conversation}, headers=alice_auth
-        )
-    )
-    await asyncio.wait_for(model.called.wait(), 10)
-    deleted = await client.delete(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
-    assert deleted.status_code == 204, deleted.text
-    model.gate.set()
-
-    assert_error(await turn, 404, "not_found")
-    gone = await client.get(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
-    assert_error(gone, 404, "not_found")
-
-
-async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_error_event(
-    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
-) -> None:
-    conversation = (await chat(client, alice, alice_auth, "hello"))["conversation_id"]
-    model = model_provider.model = GatedModel()
-    turn = asyncio.create_task(
-        client.post(
-            f"/api/{alice}/chat/stream",
+            f"/api/{alice}/{endpoint}",
             json={"message": "add buy milk", "conversation_id": conversation},
             headers=alice_auth,
         )
@@ -80,8 +61,25 @@ async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_e
     deleted = await client.delete(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
     assert deleted.status_code == 204, deleted.text
     model.gate.set()
+    return conversation, await turn
 
-    response = await turn
+
+async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
+) -> None:
+    """Issue 13 item 5: storing the turn hit the foreign key of the deleted conversation: a 500."""
+    conversation, response = await delete_the_conversation_mid_turn(client, alice, alice_auth, model_provider, "chat")
+
+    assert_error(response, 404, "not_found")
+    gone = await client.get(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
+    assert_error(gone, 404, "not_found")
+
+
+async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_error_event(
+    client: httpx.AsyncClient, app: FastAPI, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
+) -> None:
+    _, response = await delete_the_conversation_mid_turn(client, alice, alice_auth, model_provider, "chat/stream")
+
     events, _ = parse_sse(response.text)
     assert events[-1] == ("error", {"error": {"code": "not_found", "message": "no such conversation"}}), events
 

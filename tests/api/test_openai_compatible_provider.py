@@ -11,19 +11,13 @@ import pytest
 import uvicorn
 from sqlmodel import col, select
 
-from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage
-from tests.api.conftest import app_settings
+from tests.api.conftest import fake_provider_settings as settings  # noqa: F401  (the model is `fake`)
 from tests.api.helpers import chat, parse_sse
-from tests.fake_llm import FAKE_PROVIDER, ErrorReply, FakeLLM, TextReply, ToolCallReply
+from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply
 
 Events = list[tuple[str, Any]]
-
-
-@pytest.fixture
-def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
 
 
 async def stored_items(database: Database, conversation_id: str) -> list[dict[str, Any]]:
@@ -195,22 +189,20 @@ async def test_a_streamed_reply_the_output_guardrail_blocks_ends_in_the_refusal(
     client: httpx.AsyncClient,
     alice: uuid.UUID,
     alice_auth: dict[str, str],
-    bob: uuid.UUID,
-    bob_auth: dict[str, str],
+    bobs_todo: dict[str, Any],
     fake: FakeLLM,
     database: Database,
 ) -> None:
     """The deltas of a reply precede the output guardrail's verdict on it; the `guardrail` event then
     tells the client to replace them (the page does), and the blocked text is never stored."""
-    created = await client.post(f"/api/{bob}/todos", json={"title": "Secret plan"}, headers=bob_auth)
-    assert created.status_code == 201, created.text
-    fake.replies = [TextReply('You have "Secret plan" on your list.')]
+    secret = bobs_todo["title"]
+    fake.replies = [TextReply(f'You have "{secret}" on your list.')]
     events = await stream(client, alice, alice_auth, "what is on my list?")
 
     names = [name for name, _ in events]
     assert names[0] == "conversation" and names[-2:] == ["guardrail", "done"]
     guardrail, done = events[-2][1], events[-1][1]
     assert guardrail["name"] == "output_scope" and done["guardrail"] == guardrail
-    assert done["response"] == guardrail["message"] and "Secret plan" not in done["response"]
+    assert done["response"] == guardrail["message"] and secret not in done["response"]
     items = await stored_items(database, done["conversation_id"])
-    assert "Secret plan" not in str(items)
+    assert secret not in str(items)

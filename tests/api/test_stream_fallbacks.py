@@ -10,20 +10,12 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 
-from service.config import Settings
 from service.db import Database
-from tests.api.conftest import app_settings
+from tests.api.conftest import fake_provider_settings as settings  # noqa: F401  (the model is `fake`)
 from tests.api.helpers import parse_sse
 from tests.api.test_openai_compatible_provider import assert_consistent, stored_items
-from tests.fake_llm import FAKE_PROVIDER, FakeLLM, Reply, TextReply, ToolCallReply
-
-
-@pytest.fixture
-def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
+from tests.fake_llm import FakeLLM, Reply, TextReply, ToolCallReply
 
 
 async def test_a_plain_json_answer_to_a_streamed_call_still_completes_the_turn(

@@ -180,23 +180,24 @@ async def test_malformed_json_is_400_invalid_json(
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-async def test_todo_ids_must_be_uuids(
-    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], method: str
+@pytest.mark.parametrize(
+    ("todo_id", "status", "code"),
+    [("not-a-uuid", 422, "validation_error"), (str(uuid.uuid4()), 404, "not_found")],
+    ids=["not-a-uuid", "unknown"],
+)
+async def test_a_todo_id_must_be_a_uuid_of_an_existing_todo(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    method: str,
+    todo_id: str,
+    status: int,
+    code: str,
 ) -> None:
     response = await client.request(
-        method, f"/api/{alice}/todos/not-a-uuid", headers=alice_auth, json={} if method == "PATCH" else None
+        method, f"/api/{alice}/todos/{todo_id}", headers=alice_auth, json={} if method == "PATCH" else None
     )
-    assert_error(response, 422, "validation_error")
-
-
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-async def test_unknown_todo_is_404(
-    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], method: str
-) -> None:
-    response = await client.request(
-        method, f"/api/{alice}/todos/{uuid.uuid4()}", headers=alice_auth, json={} if method == "PATCH" else None
-    )
-    assert_error(response, 404, "not_found")
+    assert_error(response, status, code)
 
 
 async def test_openapi_documents_bodies_and_errors(client: httpx.AsyncClient) -> None:

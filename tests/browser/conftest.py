@@ -6,13 +6,15 @@ Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from agents import ModelProvider
+from service.__main__ import DEV_USER
 from service.app import create_app
 from service.config import Settings
 from service.db import Database
@@ -51,3 +53,18 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 760})
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    await context.close()
+
+
+@pytest.fixture
+def token(make_token: Callable[..., str]) -> str:  # noqa: F811
+    # The dev user of `make run`, so the screenshot shows what a first run shows.
+    return make_token(DEV_USER, timedelta(hours=1))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
-
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from service.__main__ import DEV_USER
 from tests.browser.conftest import needs_chromium
@@ -16,20 +12,6 @@ from tests.browser.test_chat_page import say
 pytestmark = needs_chromium
 
 FINISHED = ("Buy milk", "Pay rent")
-
-
-@pytest.fixture
-def token(make_token: Callable[..., str]) -> str:
-    return make_token(DEV_USER, timedelta(hours=1))
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 760})
-    page = await context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    await context.close()
 
 
 async def _seed(base_url: str, token: str) -> None:

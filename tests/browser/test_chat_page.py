@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,21 +47,6 @@ def model_provider() -> ModelSlot:
 def paced_model(model_provider: ModelSlot) -> None:
     """Deltas far enough apart for the page to draw each one."""
     model_provider.model = PacedModel(pause_s=0.04)
-
-
-@pytest.fixture
-def token(make_token: Callable[..., str]) -> str:
-    # The dev user of `make run`, so the screenshot shows what a first run shows.
-    return make_token(DEV_USER, timedelta(hours=1))
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 760})
-    page = await context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    await context.close()
 
 
 def collect_dialogs(page: Page) -> list[str]:

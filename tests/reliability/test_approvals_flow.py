@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from service.db import Database
 from service.models import AgentMessage, TodoChange
+from tests.api.helpers import chat
 from tests.fake_llm import FakeLLM, TextReply, ToolCallReply
 from tests.live_server import serve_asgi
 from tests.reliability.service_process import auth_headers, running_service
@@ -56,17 +57,6 @@ async def _todos(http: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str])
     return todos
 
 
-async def _chat(
-    http: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation: str | None = None
-) -> dict[str, Any]:
-    response = await http.post(
-        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation}, headers=auth
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _comparable(todos: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(t["id"], t["title"], t["completed"], t["created_at"]) for t in todos]
 
@@ -87,11 +77,11 @@ async def test_newcomer_deletes_finished_todos_says_yes_then_undoes_everything(
         async with httpx.AsyncClient(base_url=service.base_url, timeout=60) as http:
             before = await _seed(http, user, auth)
 
-            paused = await _chat(http, user, auth, "delete everything I've finished")
+            paused = await chat(http, user, auth, "delete everything I've finished")
             _assert_asks_about_every_finished_todo(paused)
             assert len(await _todos(http, user, auth)) == 4  # nothing deleted before the yes
 
-            done = await _chat(http, user, auth, "yes", paused["conversation_id"])
+            done = await chat(http, user, auth, "yes", paused["conversation_id"])
             assert done["status"] == "completed" and done["approvals"] == []
             assert [t["title"] for t in await _todos(http, user, auth)] == [OPEN]
 
@@ -113,9 +103,9 @@ async def test_a_paused_turn_survives_a_restart_of_the_service(any_database_url:
     with running_service(tmp_path, settings) as first:
         async with httpx.AsyncClient(base_url=first.base_url, timeout=60) as http:
             await _seed(http, user, auth)
-            paused = await _chat(http, user, auth, "delete everything I've finished")
+            paused = await chat(http, user, auth, "delete everything I've finished")
             _assert_asks_about_every_finished_todo(paused)
-            also_paused = await _chat(http, user, auth, "clear my list")  # a second conversation, for the route
+            also_paused = await chat(http, user, auth, "clear my list")  # a second conversation, for the route
             assert also_paused["status"] == "awaiting_approval"
 
     with running_service(tmp_path, settings) as second:  # a new process: only the database remembers
@@ -127,7 +117,7 @@ async def test_a_paused_turn_survives_a_restart_of_the_service(any_database_url:
             assert rejected.json()["status"] == "completed"
             assert len(await _todos(http, user, auth)) == 4
 
-            done = await _chat(http, user, auth, "yes", paused["conversation_id"])
+            done = await chat(http, user, auth, "yes", paused["conversation_id"])
             assert sorted(c["name"] for c in done["tool_calls"]) == ["delete_todo"] * 3
             assert [t["title"] for t in await _todos(http, user, auth)] == [OPEN]
 
@@ -179,7 +169,7 @@ async def test_a_turn_killed_between_its_tool_call_and_its_storage_has_its_chang
         }
         with running_service(tmp_path, settings) as service:
             async with httpx.AsyncClient(base_url=service.base_url, timeout=60) as http:
-                conversation = (await _chat(http, user, auth, "hello"))["conversation_id"]  # a text answer
+                conversation = (await chat(http, user, auth, "hello"))["conversation_id"]  # a text answer
                 turn = asyncio.create_task(
                     http.post(
                         f"/api/{user}/chat",

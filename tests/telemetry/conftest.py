@@ -22,6 +22,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures shared with the API te
     app,
     bob,
     bob_auth,
+    bobs_todo,
     client,
     make_token,
     model_provider,

@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from service.config import Settings
-from tests.api.conftest import app_settings
+from tests.api.conftest import fake_provider_settings as settings  # noqa: F401  (the model is `fake`)
 from tests.api.helpers import chat, parse_sse
-from tests.fake_llm import FAKE_PROVIDER, ErrorReply, FakeLLM, TextReply, ToolCallReply
+from tests.fake_llm import ErrorReply, FakeLLM, TextReply, ToolCallReply
 from tests.telemetry.assertions import assert_includes, assert_no_content, attributes, one_trace
 from tests.telemetry.conftest import SpanRecorder
 from tests.telemetry.trace_tree import shape
 
+AlicesTurn = Callable[[str], Awaitable[tuple[dict[str, Any], list[ReadableSpan]]]]
+
 
 @pytest.fixture
-def settings(database_url: str, fake: FakeLLM, fake_server: uvicorn.Server) -> Settings:
-    return app_settings(database_url, **FAKE_PROVIDER, openai_base_url=fake.base_url)
+def alices_turn(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], spans: SpanRecorder
+) -> AlicesTurn:
+    """`await alices_turn(message)`: a turn of Alice's through `POST /chat` that must succeed; its body and the
+    spans of that request alone, not of any set-up before it."""
+
+    async def turn(message: str) -> tuple[dict[str, Any], list[ReadableSpan]]:
+        spans.take()
+        body = await chat(client, alice, alice_auth, message)
+        return body, spans.take()
+
+    return turn
 
 
-async def test_provider_model_calls(
-    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, spans: SpanRecorder
-) -> None:
+async def test_provider_model_calls(alices_turn: AlicesTurn, fake: FakeLLM) -> None:
     fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk.")]
-    body = await chat(client, alice, alice_auth, "add buy milk")
+    body, finished = await alices_turn("add buy milk")
 
-    finished = spans.take()
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
@@ -68,18 +78,12 @@ async def test_provider_model_calls(
 
 
 async def test_a_provider_failure_with_fallback(
-    client: httpx.AsyncClient,
-    alice: uuid.UUID,
-    alice_auth: dict[str, str],
-    fake: FakeLLM,
-    spans: SpanRecorder,
-    capsys: pytest.CaptureFixture[str],
+    alices_turn: AlicesTurn, fake: FakeLLM, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), ErrorReply(500)]
-    body = await chat(client, alice, alice_auth, "add buy milk")
+    body, finished = await alices_turn("add buy milk")
     assert body["using_stub"] is True
 
-    finished = spans.take()
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
@@ -129,25 +133,13 @@ async def test_a_provider_error_without_fallback_fails_the_turn_span(
     assert server.status.status_code is StatusCode.ERROR and server.kind is SpanKind.SERVER
 
 
-async def test_a_tool_guardrail_trip(
-    client: httpx.AsyncClient,
-    alice: uuid.UUID,
-    alice_auth: dict[str, str],
-    bob: uuid.UUID,
-    bob_auth: dict[str, str],
-    fake: FakeLLM,
-    spans: SpanRecorder,
-) -> None:
-    created = await client.post(f"/api/{bob}/todos", json={"title": "Bob's secret"}, headers=bob_auth)
-    bobs_todo = created.json()["id"]
+async def test_a_tool_guardrail_trip(alices_turn: AlicesTurn, bobs_todo: dict[str, Any], fake: FakeLLM) -> None:
     fake.replies = [
-        ToolCallReply("update_todo", {"todo": bobs_todo, "completed": True}),
+        ToolCallReply("update_todo", {"todo": bobs_todo["id"], "completed": True}),
         TextReply("I could not find that todo."),
     ]
-    spans.take()
-    body = await chat(client, alice, alice_auth, "tick off the first one")
+    body, finished = await alices_turn("tick off the first one")
 
-    finished = spans.take()
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",
@@ -178,22 +170,11 @@ async def test_a_streamed_provider_turn(
     assert attributes(model)["gen_ai.conversation.id"] == done["conversation_id"]
 
 
-async def test_an_output_guardrail_trip(
-    client: httpx.AsyncClient,
-    alice: uuid.UUID,
-    alice_auth: dict[str, str],
-    bob: uuid.UUID,
-    bob_auth: dict[str, str],
-    fake: FakeLLM,
-    spans: SpanRecorder,
-) -> None:
-    await client.post(f"/api/{bob}/todos", json={"title": "Plan the surprise party"}, headers=bob_auth)
-    fake.replies = [TextReply('You have one todo: "Plan the surprise party".')]
-    spans.take()
-    body = await chat(client, alice, alice_auth, "what is on my list?")
+async def test_an_output_guardrail_trip(alices_turn: AlicesTurn, bobs_todo: dict[str, Any], fake: FakeLLM) -> None:
+    fake.replies = [TextReply(f'You have one todo: "{bobs_todo["title"]}".')]
+    body, finished = await alices_turn("what is on my list?")
     assert body["guardrail"] == {"name": "output_scope", "message": body["response"]}
 
-    finished = spans.take()
     assert shape(finished) == [
         "POST /api/{user_id}/chat (SERVER)",
         "  invoke_agent todo_assistant (INTERNAL)",

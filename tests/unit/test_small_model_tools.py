@@ -9,6 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from service import todos
 from service.agent.runtime import AgentRuntime
 from service.agent.tools import ALL_TOOLS
@@ -40,23 +42,27 @@ async def test_one_update_call_completes_several_todos(
     assert await _titles(database, user_id) == {"Buy milk": True, "Buy bread": True, "Call mom": False}
 
 
-async def test_a_list_with_one_unknown_todo_changes_nothing(
-    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+@pytest.mark.parametrize(
+    ("arguments", "message", "code"),
+    [
+        ({"todo": ["milk", "gym"], "completed": True}, "milk and gym are done", "not_found"),
+        ({"todo": ["milk", "mom"], "title": "Same"}, "rename both", "invalid_argument"),
+    ],
+    ids=["one-todo-unknown", "one-title-for-several"],
+)
+async def test_a_refused_update_of_several_todos_changes_none_of_them(
+    runtime: AgentRuntime,
+    models: ModelSlot,
+    database: Database,
+    user_id: uuid.UUID,
+    arguments: dict[str, Any],
+    message: str,
+    code: str,
 ) -> None:
     await _seed(database, user_id, "Buy milk", "Call mom")
-    models.model = scripted([[("update_todo", {"todo": ["milk", "gym"], "completed": True})], "Hm."])
-    result = await runtime.run_turn(user_id, "milk and gym are done", None)
-    assert result.tool_results[0]["output"]["error"]["code"] == "not_found"
-    assert await _titles(database, user_id) == {"Buy milk": False, "Call mom": False}
-
-
-async def test_renaming_several_todos_to_one_title_is_refused(
-    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
-) -> None:
-    await _seed(database, user_id, "Buy milk", "Call mom")
-    models.model = scripted([[("update_todo", {"todo": ["milk", "mom"], "title": "Same"})], "Hm."])
-    result = await runtime.run_turn(user_id, "rename both", None)
-    assert result.tool_results[0]["output"]["error"]["code"] == "invalid_argument"
+    models.model = scripted([[("update_todo", arguments)], "Hm."])
+    result = await runtime.run_turn(user_id, message, None)
+    assert result.tool_results[0]["output"]["error"]["code"] == code
     assert await _titles(database, user_id) == {"Buy milk": False, "Call mom": False}
 
 

@@ -13,7 +13,7 @@ from service.agent.memory import AgentMessageSession
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
-from service.models import User
+from tests.conftest import new_user
 from tests.scripted_model import ModelSlot, scripted
 
 
@@ -35,10 +35,8 @@ async def stored(runtime: AgentRuntime, user_id: uuid.UUID, conversation_id: uui
 async def test_output_guardrail_blocks_another_users_title_and_id(
     runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
-    other = uuid.uuid4()
+    other = await new_user(database)
     async with database.session() as db:
-        db.add(User(id=other))
-        await db.commit()
         secret = await todos.add_todo(db, other, title="Surprise party for Ada")
     leaky = f'Your list: 1. "Surprise party for Ada" (id {secret.id})'
     models.model = scripted([[("list_todos", {"completed": None, "limit": None, "offset": None})], leaky])
@@ -55,10 +53,8 @@ async def test_output_guardrail_blocks_another_users_title_and_id(
 async def test_a_reply_naming_the_users_own_todo_passes(
     runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:
-    other = uuid.uuid4()
+    other = await new_user(database)
     async with database.session() as db:
-        db.add(User(id=other))
-        await db.commit()
         await todos.add_todo(db, other, title="Buy milk")  # the same title on both lists is not a leak
         mine = await todos.add_todo(db, user_id, title="Buy milk")
     # The reply names what this turn's own list_todos returned (output_scope judges against what it saw).
