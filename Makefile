@@ -14,7 +14,9 @@ install: $(UV)
 run: install  ## migrate and serve on $HOST:$PORT (SQLite under ./data/, offline model unless configured)
 	$(UV) run python -m service serve
 
-test: install test-sqlite test-postgres eval  ## the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set, then the evals
+test: install  ## the suite on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL (side by side), then the evals
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	$(MAKE) --no-print-directory eval
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(UV) run pytest $(PYTEST_ARGS) --junitxml=reports/pytest-sqlite.xml
