@@ -14,8 +14,13 @@ install: $(UV)
 run: install  ## migrate and serve on $HOST:$PORT (SQLite under ./data/, offline model unless configured)
 	$(UV) run python -m service serve
 
+# The two suites run side by side (each is one process): SQLite's output as it comes, PostgreSQL's when it ends.
 test: install  ## the suite on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL (side by side), then the evals
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+	@mkdir -p reports
+	@$(MAKE) --no-print-directory test-postgres > reports/pytest-postgres.log 2>&1 & postgres=$$!; \
+	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
+	wait $$postgres; pg=$$?; cat reports/pytest-postgres.log; \
+	test $$sqlite -eq 0 && test $$pg -eq 0
 	$(MAKE) --no-print-directory eval
 
 test-sqlite:

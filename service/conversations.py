@@ -34,9 +34,11 @@ def _derived_title(message: str | None) -> str | None:
     return title or None
 
 
-async def create_conversation(db: AsyncSession, user_id: uuid.UUID, first_message: str | None) -> AgentSession:
-    """A new conversation, titled after its first message."""
-    session = AgentSession(user_id=user_id, title=_derived_title(first_message))
+async def create_conversation(
+    db: AsyncSession, user_id: uuid.UUID, first_message: str | None, conversation_id: uuid.UUID | None = None
+) -> AgentSession:
+    """A new conversation, titled after its first message (with `conversation_id` if the caller chose it)."""
+    session = AgentSession(id=conversation_id or uuid.uuid4(), user_id=user_id, title=_derived_title(first_message))
     db.add(session)
     await db.commit()
     return session

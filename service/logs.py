@@ -32,6 +32,13 @@ class JsonLines(JsonFormatter):
         super().__init__(JSON_FIELDS, rename_fields=names, reserved_attrs=NOT_FIELDS, timestamp=True)
         self.json_ensure_ascii = False
 
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        # The library merges a record's `extra` last; an extra named like a core field must not replace it.
+        log_data.update({JSON_NAMES.get(field, field): record.__dict__.get(field) for field in JSON_FIELDS})
+        if "exc_info" in message_dict:
+            log_data["exception"] = message_dict["exc_info"]
+
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         if log_data.get("trace_id") in ("0", None):  # outside any span, or before the instrumentation
             for key in ("trace_id", "span_id"):

@@ -217,19 +217,16 @@ class AgentRuntime:
         # The offline model reads the list through its tools; only a real model gets the snapshot.
         wants_snapshot = self.model_kind != "offline"
         snapshot: Snapshot | None = None
-        if conversation_id is None:
-            async with self.database.session() as db:  # one transaction: the snapshot is read before the commit
+        # A new conversation gets its id here and is created once the turn holds its lock (`turn_events`).
+        new_conversation = conversation_id is None
+        conversation_id = conversation_id or uuid.uuid4()
+        async with self.database.reader() as db:
+            if new_conversation:
                 user_timezone = (await get_context(db, user_id)).timezone
-                if wants_snapshot:
-                    snapshot = await read_snapshot(db, user_id)
-                conversation_id = (await conversations.create_conversation(db, user_id, message)).id
-            new_conversation = True
-        else:
-            async with self.database.reader() as db:  # one query: the conversation is the user's, and their timezone
+            else:  # one query: the conversation is the user's, and their timezone
                 user_timezone = await conversations.timezone_for_turn(db, user_id, conversation_id)
-                if wants_snapshot:
-                    snapshot = await read_snapshot(db, user_id)
-            new_conversation = False
+            if wants_snapshot:
+                snapshot = await read_snapshot(db, user_id)
         timezone = user_timezone or "UTC"
         today = self.clock().astimezone(ZoneInfo(timezone)).date()
         context = TurnContext(
@@ -325,8 +322,12 @@ class AgentRuntime:
             user_id=context.user_id,
         ) as turn:
             async with self.locks.hold(conversation_id):
+                if context.new_conversation:
+                    # Created under the lock, so no other turn can reach it first: it has nothing to read yet,
+                    # no history and no paused run (two queries fewer on a first message).
+                    async with self.database.session() as db:
+                        await conversations.create_conversation(db, user_id, message, conversation_id)
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
-                # A conversation made for this turn has nothing to read yet: two queries fewer on a first message.
                 if resume is None and message is not None and not context.new_conversation:
                     resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)
                 user_items: list[TResponseInputItem] = [{"role": "user", "content": message}] if message else []

@@ -66,7 +66,6 @@ async def read_snapshot(db: AsyncSession, user_id: uuid.UUID, limit: int = SNAPS
         page = await todos.list_todos(db, user_id, limit=limit)
     except Exception:
         log.warning("todo snapshot unavailable for this turn", exc_info=True)
-        await db.rollback()  # the caller's transaction goes on (it has written nothing before the snapshot)
         return None
     return Snapshot(
         render(page.todos, page.total),

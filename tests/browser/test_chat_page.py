@@ -21,7 +21,10 @@ from tests.scripted_model import ModelSlot
 pytestmark = needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "reports" / "browser" / "chat-page.png"
+# One folder per database: `make test` runs the SQLite and PostgreSQL suites at the same time.
+SCREENSHOT = (
+    ROOT / "reports" / "browser" / ("postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite") / "chat-page.png"
+)
 README_SCREENSHOT = ROOT / "docs" / "screenshot.png"
 
 # Records every text the newest answer bubble shows, so a test can tell a streamed answer from a pasted one.

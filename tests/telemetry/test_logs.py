@@ -26,11 +26,12 @@ def test_production_logs_are_json_with_trace_ids(recorder: SpanRecorder, capsys:
     configure_logging(settings("production"))
     try:
         with tracer.start_as_current_span("work") as span:
-            log.warning("turn for %s", "conversation 7", extra={"conversation_id": "7"})
+            # An extra named like a core field does not replace it.
+            log.warning("turn for %s", "conversation 7", extra={"conversation_id": "7", "level": "DEBUG"})
         try:
             raise ValueError("boom")
         except ValueError:
-            log.exception("outside any span")
+            log.exception("outside any span", extra={"trace_id": "forged", "exception": "none"})
     finally:
         configure_logging(settings("dev"))
 

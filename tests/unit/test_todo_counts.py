@@ -1,4 +1,5 @@
-"""`list_todos` reads its `total` from `todo_counts`, which database triggers keep exact (migration 0003).
+"""`list_todos` reads its `total` from `todo_counts`, which database triggers keep exact (migration 0003),
+whenever its page is full (a shorter page ends the list and counts its own rows).
 
 The triggers count every write to `tasks`, whatever makes it: the domain functions, a bulk insert, a
 plain UPDATE or DELETE, a user deleted with all their todos.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from service.agent.offline import OfflineModel
 from service.agent.runtime import AgentRuntime
 from service.config import Settings
 from service.db import Database
+from service.errors import NotFound
 from service.models import AgentSession
 from tests.scripted_model import ModelSlot, scripted
 
@@ -108,3 +112,39 @@ async def test_a_first_message_goes_on_when_the_snapshot_cannot_be_read(
     assert call.input[0]["content"].startswith("Current date: ") and "todo list" not in call.input[0]["content"]
     stored = await AgentMessageSession(database, user_id, result.conversation_id).get_items()
     assert [item.get("role") for item in stored] == ["user", "assistant"]
+
+
+async def test_a_new_conversation_exists_only_once_its_first_turn_holds_the_lock(
+    database: Database, database_url: str, user_id: uuid.UUID
+) -> None:
+    """The first turn reads no history and no paused run: that is only right if no other turn can reach the
+    conversation before it. A streamed turn names its conversation at once; until that turn holds the
+    conversation's lock, the conversation does not exist, so another turn on it is `not_found`."""
+    settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")
+    runtime = AgentRuntime(settings, database)
+    hold, go = runtime.locks.hold, asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def held_back(conversation_id: uuid.UUID) -> AsyncIterator[None]:
+        await go.wait()
+        async with hold(conversation_id):
+            yield
+
+    runtime.locks.hold = held_back  # type: ignore[method-assign]
+    events = await runtime.stream_turn(user_id, "add buy milk", None)
+    first = await anext(events)
+    conversation_id = uuid.UUID(first.data["conversation_id"])  # type: ignore[index]
+
+    with pytest.raises(NotFound):
+        await runtime.run_turn(user_id, "add buy eggs", conversation_id)
+    go.set()
+    done = [event async for event in events][-1]
+    assert done.type == "done"
+
+    later = await runtime.run_turn(user_id, "what is on my list?", conversation_id)
+    assert "milk" in later.response.lower()
+    stored = await AgentMessageSession(database, user_id, conversation_id).get_items()
+    assert [item.get("content") for item in stored if item.get("role") == "user"] == [
+        "add buy milk",
+        "what is on my list?",
+    ]
