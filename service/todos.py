@@ -183,7 +183,7 @@ async def list_todos(
     rows = list((await db.exec(query)).all())
     # A page that is not full and not past the end ends the list, so it counts it: most lists are one page,
     # and the count is then a statement saved (a chat turn reads the list for its snapshot).
-    ends_list = len(rows) < limit and (rows or offset == 0)
+    ends_list = len(rows) < limit and (bool(rows) or offset == 0)
     total = offset + len(rows) if ends_list else await count_todos(db, user_id, completed)
     return Page(todos=rows, limit=limit, offset=offset, total=total)
 
