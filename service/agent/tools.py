@@ -186,6 +186,7 @@ async def update_todo(
         raise InvalidArgument("rename one todo at a time")
     turn = ctx.context
     due = _due_date(due_date, turn.today)
+    undated = _says_no_date(due_date)
     async with turn.db.session() as db:
         # Marking done means the open one of two same-titled todos, and reopening the done one.
         prefer = None if completed is None else not completed
@@ -202,6 +203,7 @@ async def update_todo(
                 description=description,
                 completed=completed,
                 due_date=due,
+                clear_due_date=undated,
                 origin=turn.origin,
             )
             for task in _distinct(targets)
@@ -271,10 +273,19 @@ def _distinct(tasks: list[Any]) -> list[Any]:
     return list({task.id: task for task in tasks}.values())
 
 
+# A due date given as one of these removes it ("remove the deadline on X"). Not "" or "null": a small model
+# writes those for an argument it means to leave alone.
+NO_DUE_DATE = frozenset({"none", "no date", "no due date", "no deadline"})
+
+
+def _says_no_date(value: str | None) -> bool:
+    return value is not None and " ".join(value.lower().split()) in NO_DUE_DATE
+
+
 def _due_date(value: str | None, today: date) -> str | None:
     """A due date as YYYY-MM-DD, from a date or the user's words ("friday", "in 3 days"), read against the
     turn's date: a small model copies words faithfully but counts weekdays badly."""
-    if value is None or not value.strip():
+    if value is None or not value.strip() or _says_no_date(value):
         return None
     with contextlib.suppress(InvalidArgument):
         return todos.parse_due_date(value).isoformat()  # type: ignore[union-attr]

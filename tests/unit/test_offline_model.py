@@ -141,6 +141,21 @@ async def test_add_a_todo(chat: Chat) -> None:
     assert outcome.answer == 'Added "Buy milk".'
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "good morning :) please add book flights",
+        "could you add book flights to my list? Cheers",
+        "yo add book flights lol",
+        "Hey, hope you're well. When you get a chance, could you add 'book flights' to my list? Thanks!",
+    ],
+)
+async def test_greetings_smileys_and_sign_offs_are_no_part_of_the_title(chat: Chat, message: str) -> None:
+    outcome = await chat.say(message)
+    assert outcome.names == ["add_todo"]
+    assert await titles(chat.context) == [("Book flights", False)]
+
+
 async def test_remind_me_tomorrow_sets_the_due_date(chat: Chat) -> None:
     outcome = await chat.say("remind me to call mom tomorrow")
     assert outcome.args("add_todo") == [{"title": "Call mom", "description": None, "due_date": "2026-11-25"}]
@@ -327,6 +342,26 @@ async def test_move_the_due_date_and_edit_the_description(chat: Chat) -> None:
     assert noted.args("update_todo")[0]["description"] == "include the Q3 numbers"
     report = (await stored(chat.context))[0]
     assert (report["due_date"], report["description"]) == ("2026-11-27", "include the Q3 numbers")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "remove the deadline on go to the gym",
+        "delete the due date from the gym one",
+        "the gym one doesn't need a due date",
+        "take the deadline off go to the gym",
+    ],
+)
+async def test_taking_a_due_date_away_keeps_the_todo(chat: Chat, message: str) -> None:
+    await seed(chat.context, "Go to the gym", "Buy milk", due_date="2026-11-27")
+    outcome = await chat.say(message)
+    assert outcome.names == ["list_todos", "update_todo"]
+    assert [(todo["title"], todo["due_date"]) for todo in await stored(chat.context)] == [
+        ("Go to the gym", None),
+        ("Buy milk", "2026-11-27"),
+    ]
+    assert outcome.answer == '"Go to the gym" has no due date now.'
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,10 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("mark butter and sugar done", [("complete", "butter and sugar")]),  # one change of two todos
         ("lose the skis one, not doing that this year", [("delete", "the skis one")]),  # the remark is no todo
         ("undo please, my mistake", [("UndoIntent",)]),
+        ("mark off pay rent and add pay council tax", [("complete", "pay rent"), ("add", "Pay council tax")]),
+        ("never mind the haircut", [("delete", "the haircut")]),
+        ("feed the cat isn't done actually", [("reopen", "feed the cat")]),
+        ("remove the deadline on go to the gym", [("due", "go to the gym")]),  # the date goes, not the todo
     ],
 )
 def test_a_message_is_read_as_its_actions(message: str, actions: list[tuple[str, ...]]) -> None:

@@ -75,6 +75,18 @@ async def test_a_due_date_in_the_users_words_is_read_against_the_turns_date(
     assert result.tool_results[0]["output"]["todo"]["due_date"] == "2026-11-27"  # Tuesday the 24th -> Friday
 
 
+async def test_a_due_date_of_none_removes_it_and_an_empty_one_keeps_it(
+    runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
+) -> None:
+    async with database.session() as db:
+        await todos.add_todos(db, user_id, titles=["Gym", "Report"], due_date="2026-11-27")
+    models.model = scripted(
+        [[("update_todo", {"todo": "gym", "due_date": "None"}), ("update_todo", {"todo": "report", "due_date": ""})], "Ok."]
+    )
+    result = await runtime.run_turn(user_id, "the gym needs no deadline", None)
+    assert [r["output"]["todo"]["due_date"] for r in result.tool_results] == [None, "2026-11-27"]
+
+
 async def test_a_due_date_that_is_no_date_is_an_error_the_model_can_act_on(
     runtime: AgentRuntime, models: ModelSlot, database: Database, user_id: uuid.UUID
 ) -> None:

@@ -155,8 +155,10 @@ def _change_phrases(call: PastCall, before: Mapping[str, Todo]) -> list[tuple[st
         phrases.append(("sentence", f'Renamed "{old.title}" to "{todo.title}".'))
     if args.get("completed") is not None:
         phrases.append(("completed" if todo.completed else "reopened", f'"{todo.title}"'))
-    if args.get("due_date") is not None:
-        phrases.append(("sentence", f'"{todo.title}" is now due {describe_day(todo.due_date or "")}.'))
+    if args.get("due_date") is not None and todo.due_date:
+        phrases.append(("sentence", f'"{todo.title}" is now due {describe_day(todo.due_date)}.'))
+    elif args.get("due_date") is not None:
+        phrases.append(("sentence", f'"{todo.title}" has no due date now.'))
     if args.get("description") is not None:
         phrases.append(("sentence", f'Updated the notes on "{todo.title}": {(todo.description or "").rstrip(".")}.'))
     return phrases or [("sentence", f'Updated "{todo.title}".')]

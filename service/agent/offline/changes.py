@@ -37,7 +37,7 @@ _STATE_RES["reopen"] = patterns(
     rf"^(?:{verbs('reopen')})\s+(?P<ref>.+?)(?:\s+as\s+(?:{DONE_RE}))?$",
     rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?(?:{OPEN_RE})(?: again)?$",
     r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
-    r"(?:done|finished|complete|completed|sorted)(?: yet| after all)?$",
+    r"(?:done|finished|complete|completed|sorted)(?: yet| after all| actually| really)*$",
     r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
     r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
     r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
@@ -57,7 +57,7 @@ _STATE_RES["complete"] = patterns(
 _STATE_RES["delete"] = patterns(
     rf"^(?:{verbs('delete')})\s+(?P<ref>.+?)$",
     r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
-    r"^forget(?: about)?\s+(?P<ref>.+)$",
+    r"^(?:forget|never ?mind)(?: about)?\s+(?P<ref>.+)$",
     r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
     r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
     r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
@@ -141,12 +141,19 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
+_UNDATE_RES = patterns(*TABLES["due"]["clear"])
+NO_DUE_DATE = "none"
+"""The due date that removes one: update_todo reads it so (`tools.NO_DUE_DATE`)."""
 _INSTEAD_RE = re.compile(r"\s+instead$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
 
 def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | None:
-    """ "move X to Friday", "push X back to next week", "X is due tomorrow"."""
+    """ "move X to Friday", "push X back to next week", "X is due tomorrow", "remove the deadline on X"."""
+    for pattern in _UNDATE_RES:
+        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
+            # "remove its deadline": `expand` has read "its" as "it is"
+            return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, NO_DUE_DATE),))
     for pattern in _DUE_STATEMENT_RES:
         if (match := pattern.match(text)) and (day := date_value(match["date"], today)):
             return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))

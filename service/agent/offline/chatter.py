@@ -23,7 +23,9 @@ _LEADING_FILLER_RE = re.compile(
     rf"|(?:{_FILLERS['agreeing']})(?=\s*[,.!;:-]))\b[\s,!.:;-]*",
     re.I,
 )
-_TRAILING_FILLER_RE = re.compile(rf"(?:[\s,]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
+# After the request's own "?" too: "could you add X to my list? Cheers".
+_TRAILING_FILLER_RE = re.compile(rf"(?:[\s,.!?]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
+_EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticons'])})(?=\s|$)", re.I)
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
@@ -52,6 +54,7 @@ def _corrected(word: str) -> str:
 def strip_fillers(text: str) -> tuple[str, bool]:
     """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
     greeted = False
+    text = _EMOTICON_RE.sub("", text).strip()
     while match := _LEADING_FILLER_RE.match(text):
         greeted = greeted or bool(match["greet"])
         text = text[match.end() :]
