@@ -81,7 +81,10 @@ async def test_a_due_date_of_none_removes_it_and_an_empty_one_keeps_it(
     async with database.session() as db:
         await todos.add_todos(db, user_id, titles=["Gym", "Report"], due_date="2026-11-27")
     models.model = scripted(
-        [[("update_todo", {"todo": "gym", "due_date": "None"}), ("update_todo", {"todo": "report", "due_date": ""})], "Ok."]
+        [
+            [("update_todo", {"todo": "gym", "due_date": "None"}), ("update_todo", {"todo": "report", "due_date": ""})],
+            "Ok.",
+        ]
     )
     result = await runtime.run_turn(user_id, "the gym needs no deadline", None)
     assert [r["output"]["todo"]["due_date"] for r in result.tool_results] == [None, "2026-11-27"]
