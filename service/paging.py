@@ -28,9 +28,11 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, row_id = json.loads(raw)
+        if not isinstance(moment, str) or not isinstance(row_id, str):
+            raise TypeError("a cursor holds two strings")
         # Stored timestamps are UTC; SQLite compares them as text, so the bound value must be UTC too.
         return as_utc(datetime.fromisoformat(moment)).astimezone(UTC), uuid.UUID(row_id)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # OverflowError: year 1 or 9999 moved out of range by UTC
         raise InvalidArgument("malformed cursor; pass next_cursor from the previous page unchanged") from None
 
 

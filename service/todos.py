@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -279,6 +280,11 @@ async def delete_todo(
 ) -> Task:
     task = await get_todo(db, user_id, todo_id)
     log_change(db, user_id, "delete", task.id, logged(task), None, origin)
-    await db.delete(task)
+    # A statement whose row count tells whether this request deleted it: the ORM's delete only warns when
+    # a concurrent request got there first, and both would answer 204 and log a deletion.
+    deleted = await db.exec(delete(Task).where(col(Task.id) == task.id, col(Task.user_id) == user_id))
+    if deleted.rowcount != 1:
+        await db.rollback()
+        raise NotFound("no such todo")
     await db.commit()
     return task

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import ServiceError
@@ -34,6 +35,7 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 
 _DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+_RACES = (IntegrityError, StaleDataError)
 
 
 def error_for(exc: Exception) -> tuple[int, str, str]:
@@ -46,9 +48,10 @@ def error_for(exc: Exception) -> tuple[int, str, str]:
         return exc.status_code, exc.code, exc.message
     if isinstance(exc, _DATABASE_DOWN):
         return 503, "unavailable", "the database is unavailable; try again shortly"
-    if isinstance(exc, IntegrityError):
-        # A write raced a change to what it refers to (e.g. a conversation deleted meanwhile): the
-        # request is fine, the state moved on. A 500 would read as our bug; retrying may well succeed.
+    if isinstance(exc, _RACES):
+        # A write raced a change to what it refers to (e.g. a conversation deleted meanwhile, or a todo
+        # deleted between its read and its update): the request is fine, the state moved on. A 500 would
+        # read as our bug; retrying may well succeed.
         return 409, "conflict", "the data changed while this request ran; try again"
     return 500, "internal", "internal error"
 
@@ -61,6 +64,10 @@ def log_failure(request: Request, exc: Exception) -> None:
         # One line, no traceback: during an outage every request fails the same known way.
         cause = type(getattr(exc, "orig", None) or exc).__name__
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, cause)
+        return
+    if isinstance(exc, _RACES):  # expected under concurrent writes: one line, no traceback
+        cause = type(getattr(exc, "orig", None) or exc).__name__  # not its text: that holds the row's values
+        log.warning("concurrent change on %s %s: %s", request.method, request.url.path, cause)
         return
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
 
@@ -93,6 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(IntegrityError)
+    @app.exception_handler(StaleDataError)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> JSONResponse:

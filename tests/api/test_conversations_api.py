@@ -126,6 +126,9 @@ def _b64(raw: bytes) -> str:
         _b64(json.dumps(["yesterday", str(uuid.uuid4())]).encode()),
         _b64(json.dumps(["2026-11-20T09:30:00+00:00", "not-a-uuid"]).encode()),
         _b64(b"\xff\xfe"),
+        _b64(json.dumps(["2026-01-01T00:00:00", 5]).encode()),  # an id that is no string
+        _b64(json.dumps([20260101, str(uuid.uuid4())]).encode()),
+        _b64(json.dumps(["0001-01-01T00:00:00+05:00", str(uuid.uuid4())]).encode()),  # before year 1 in UTC
     ],
 )
 async def test_malformed_cursor_is_400(

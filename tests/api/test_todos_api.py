@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -212,3 +213,31 @@ async def test_openapi_documents_bodies_and_errors(client: httpx.AsyncClient) ->
     assert {"type": "null"} in changes["properties"]["due_date"]["anyOf"]
     listed = spec["paths"]["/api/{user_id}/todos"]["get"]["responses"]["200"]["content"]["application/json"]
     assert listed["schema"] == {"$ref": "#/components/schemas/TodoList"}
+
+
+async def test_concurrent_deletes_of_one_todo_delete_it_once(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    todo = (await client.post(f"/api/{alice}/todos", json={"title": "Water the plants"}, headers=alice_auth)).json()
+    url = f"/api/{alice}/todos/{todo['id']}"
+    answers = await asyncio.gather(*(client.delete(url, headers=alice_auth) for _ in range(6)))
+    assert sorted(r.status_code for r in answers) == [204] + [404] * 5
+    for response in answers[1:]:
+        if response.status_code != 204:
+            assert_error(response, 404, "not_found")
+    changes = (await client.get(f"/api/{alice}/changes", headers=alice_auth)).json()["changes"]
+    assert [change["op"] for change in changes] == ["delete", "add"]  # one deletion logged, not one per request
+
+
+async def test_an_update_racing_a_delete_is_answered_without_a_server_error(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    todo = (await client.post(f"/api/{alice}/todos", json={"title": "Water the plants"}, headers=alice_auth)).json()
+    url = f"/api/{alice}/todos/{todo['id']}"
+    answers = await asyncio.gather(
+        *(client.patch(url, json={"completed": True}, headers=alice_auth) for _ in range(4)),
+        *(client.delete(url, headers=alice_auth) for _ in range(4)),
+    )
+    assert {r.status_code for r in answers} <= {200, 204, 404, 409}
+    assert sum(r.status_code == 204 for r in answers) == 1
+    assert (await client.get(url, headers=alice_auth)).status_code == 404
