@@ -450,7 +450,11 @@ class AgentRuntime:
                     fallback_reason=fallback_reason,
                     guardrails_tripped=[t.name for t in context.guardrail_trips],
                 )
-                rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
+                try:
+                    rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
+                except Exception:  # e.g. the conversation was deleted meanwhile: the turn is not stored,
+                    await changes.discard_turn(self.database, context.user_id, context.origin)  # nor its changes
+                    raise
                 if state is not None:
                     # After the question is stored: a crash in between leaves a question nobody can approve
                     # (a later "yes" is then a plain message), never a pending run the user was not asked about.

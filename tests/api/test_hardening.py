@@ -73,6 +73,8 @@ async def test_deleting_a_conversation_while_its_turn_runs_is_not_found(
     assert_error(response, 404, "not_found")
     gone = await client.get(f"/api/{alice}/conversations/{conversation}", headers=alice_auth)
     assert_error(gone, 404, "not_found")
+    # The turn is not stored, so its tool's change is undone with it (a probe found the milk kept).
+    assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"] == []
 
 
 async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_error_event(
@@ -82,6 +84,8 @@ async def test_deleting_a_conversation_while_its_streamed_turn_runs_ends_in_an_e
 
     events, _ = parse_sse(response.text)
     assert events[-1] == ("error", {"error": {"code": "not_found", "message": "no such conversation"}}), events
+    assert any(name == "tool_result" for name, _ in events)  # the tool ran before the turn failed
+    assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"] == []
 
 
 async def test_api_responses_are_nosniff_and_no_store(
