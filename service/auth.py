@@ -14,6 +14,7 @@ import jwt
 from service.config import Settings
 from service.errors import Unauthorized
 from service.jwks import JwksCache
+from service.models import EMAIL_MAX
 
 HS_ALGORITHMS = ["HS256"]
 JWKS_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
@@ -79,7 +80,9 @@ class Authenticator:
         if user_id is None:
             raise Unauthorized("token subject must be a UUID")
         email = claims.get("email")
-        return Principal(user_id=user_id, email=email if isinstance(email, str) else None)
+        # Only what the column can hold: a longer or NUL-bearing claim would fail every request of this user.
+        usable = isinstance(email, str) and len(email) <= EMAIL_MAX and "\x00" not in email
+        return Principal(user_id=user_id, email=email if usable else None)
 
 
 def _is_number(value: object) -> bool:

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
+EMAIL_MAX = 320  # the longest address RFC 5321 allows
 
 # JSONB on Postgres (indexable, compact), plain JSON text elsewhere.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
@@ -35,7 +36,7 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: uuid.UUID = Field(primary_key=True)
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
     display_name: str | None = Field(default=None, max_length=200)
     created_at: datetime = _timestamp()
 

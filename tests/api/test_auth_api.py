@@ -15,6 +15,7 @@ import pytest
 
 from service.config import Settings
 from service.db import Database
+from service.models import User
 from tests.api.helpers import assert_error, seed_conversation
 
 # One call per router and method, each with a body that would succeed with a valid token.
@@ -160,3 +161,18 @@ async def test_alice_cannot_reach_bobs_conversation(
             assert secret not in response.text
     bobs = (await client.get(f"/api/{bob}/conversations/{conversation}", headers=bob_auth)).json()
     assert bobs["title"] == "Bob's private plans" and len(bobs["messages"]) == 4
+
+
+@pytest.mark.parametrize("email", ["a" * 310 + "@example.com", "alice\x00@example.com", "alice@example.com"])
+async def test_an_email_claim_the_users_table_cannot_hold_is_left_out(
+    client: httpx.AsyncClient, settings: Settings, database: Database, email: str
+) -> None:
+    user = uuid.uuid4()
+    assert settings.auth_jwt_secret
+    token = jwt.encode({**_claims(user), "email": email}, settings.auth_jwt_secret, "HS256")
+    for _ in range(2):  # the first request creates the user; the second finds it
+        response = await client.get(f"/api/{user}/todos", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+    async with database.reader() as db:
+        stored = await db.get(User, user)
+    assert stored is not None and stored.email == (email if email == "alice@example.com" else None)
