@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.api import sse
 from service.api.chat import STREAM_EVENT_SCHEMA, ChatResponse, _chat_response, _event_stream
@@ -27,12 +27,23 @@ class Decision(BaseModel):
     approve: bool
 
 
+# As many as a turn may pause on: "delete everything" pauses one call per todo, and the page sends them all.
+MAX_DECISIONS = 1000
+
+
 class Decisions(BaseModel):
     """One decision per waiting call; a waiting call left out is rejected."""
 
     model_config = ConfigDict(extra="forbid")
 
-    decisions: list[Decision] = Field(min_length=1, max_length=100)
+    decisions: list[Decision] = Field(min_length=1, max_length=MAX_DECISIONS)
+
+    @field_validator("decisions")
+    @classmethod
+    def _one_each(cls, decisions: list[Decision]) -> list[Decision]:
+        if len({decision.id for decision in decisions}) != len(decisions):
+            raise ValueError("each approval id may be decided once")  # which of two would count is a guess
+        return decisions
 
 
 def _decided(body: Decisions) -> dict[str, bool]:

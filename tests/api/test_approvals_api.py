@@ -113,4 +113,10 @@ async def test_foreign_unknown_and_malformed_decisions(
     assert_error(await client.post(url, json=unknown, headers=alice_auth), 404, "not_found")
     assert_error(await client.post(url, json={"decisions": []}, headers=alice_auth), 422, "validation_error")
     assert_error(await client.post(url, json={"decisions": [{"id": "x"}]}, headers=alice_auth), 422, "validation_error")
+    first = paused["approvals"][0]["id"]
+    both_ways = {"decisions": [{"id": first, "approve": True}, {"id": first, "approve": False}]}
+    message = assert_error(await client.post(url, json=both_ways, headers=alice_auth), 422, "validation_error")
+    assert "once" in message
+    many = {"decisions": [{"id": f"call_{n}", "approve": False} for n in range(150)]}  # a bulk pause may be that big
+    assert_error(await client.post(url, json=many, headers=alice_auth), 404, "not_found")
     assert len(await _titles(client, alice, alice_auth)) == 4
