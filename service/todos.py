@@ -7,6 +7,7 @@ the change log never disagrees with the list; `origin` says which chat turn made
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -116,7 +117,9 @@ def _no_nul(text: str, field: str) -> str:
 
 def clean_title(title: str) -> str:
     title = " ".join(_no_nul(title, "title").split())
-    if not title:
+    # Only invisible format characters (a zero-width space, a BOM) is as empty as whitespace; inside a
+    # title they stay (a zero-width joiner makes one emoji of several).
+    if all(unicodedata.category(char) == "Cf" for char in title.replace(" ", "")):
         raise InvalidArgument("title must not be empty")
     if len(title) > TITLE_MAX:
         raise InvalidArgument(f"title must be at most {TITLE_MAX} characters")

@@ -140,6 +140,7 @@ async def test_list_rejects_bad_query(
         ({"title": ""}, 422, "validation_error"),
         ({"title": "x" * 201}, 422, "validation_error"),
         ({"title": "   "}, 400, "invalid_argument"),  # passes the schema, refused by the domain
+        ({"title": "\u200b \ufeff"}, 400, "invalid_argument"),  # only invisible characters
         ({}, 422, "validation_error"),
         ({"title": "ok", "due_date": "2026-02-30"}, 422, "validation_error"),
         ({"title": "ok", "due_date": "next tuesday"}, 422, "validation_error"),
@@ -161,6 +162,14 @@ async def test_create_rejects_bad_bodies(
     assert_error(await client.post(f"/api/{alice}/todos", json=body, headers=alice_auth), status, code)
     listed = (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()
     assert listed["pagination"]["total"] == 0
+
+
+async def test_a_title_joining_emoji_with_invisible_joiners_is_kept(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467 dinner"
+    created = await client.post(f"/api/{alice}/todos", json={"title": family}, headers=alice_auth)
+    assert created.status_code == 201 and created.json()["title"] == family
 
 
 async def test_longest_title_is_accepted(
