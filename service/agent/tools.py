@@ -275,11 +275,11 @@ def _distinct(tasks: list[Any]) -> list[Any]:
 
 # A due date given as one of these removes it ("remove the deadline on X"). Not "" or "null": a small model
 # writes those for an argument it means to leave alone.
-NO_DUE_DATE = frozenset({"none", "no date", "no due date", "no deadline"})
+NO_DUE_DATE_WORDS = frozenset({"none", "no date", "no due date", "no deadline"})
 
 
 def _says_no_date(value: str | None) -> bool:
-    return value is not None and " ".join(value.lower().split()) in NO_DUE_DATE
+    return value is not None and " ".join(value.lower().split()) in NO_DUE_DATE_WORDS
 
 
 def _due_date(value: str | None, today: date) -> str | None:

@@ -142,8 +142,8 @@ _DUE_STATEMENT_RES = patterns(
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
 _UNDATE_RES = patterns(*TABLES["due"]["clear"])
-NO_DUE_DATE = "none"
-"""The due date that removes one: update_todo reads it so (`tools.NO_DUE_DATE`)."""
+UNDATED = "none"
+"""The due date that removes one: update_todo reads it so (one of `tools.NO_DUE_DATE_WORDS`)."""
 _INSTEAD_RE = re.compile(r"\s+instead$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
@@ -153,7 +153,7 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
     for pattern in _UNDATE_RES:
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             # "remove its deadline": `expand` has read "its" as "it is"
-            return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, NO_DUE_DATE),))
+            return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, UNDATED),))
     for pattern in _DUE_STATEMENT_RES:
         if (match := pattern.match(text)) and (day := date_value(match["date"], today)):
             return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))
