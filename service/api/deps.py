@@ -23,7 +23,7 @@ KNOWN_USERS_MAX = 10_000
 _bearer = HTTPBearer(auto_error=False, description="A JWT whose `sub` is the user's UUID")
 
 
-def get_database(state: State) -> Database:
+async def get_database(state: State) -> Database:  # async: no threadpool hop (see get_state)
     return state.database
 
 

@@ -46,7 +46,8 @@ class AppState:
         return state
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: FastAPI would run a plain `def` dependency in its threadpool, a thread hop on every request.
     return AppState.of(request.app)
 
 
