@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,13 +35,18 @@ def _derived_title(message: str | None) -> str | None:
 
 
 async def create_conversation(
-    db: AsyncSession, user_id: uuid.UUID, first_message: str | None, conversation_id: uuid.UUID | None = None
-) -> AgentSession:
-    """A new conversation, titled after its first message (with `conversation_id` if the caller chose it)."""
-    session = AgentSession(id=conversation_id or uuid.uuid4(), user_id=user_id, title=_derived_title(first_message))
-    db.add(session)
-    await db.commit()
-    return session
+    db: AsyncSession, user_id: uuid.UUID, first_message: str | None, conversation_id: uuid.UUID
+) -> None:
+    """Adds a conversation titled after its first message to the caller's transaction (which commits it).
+
+    A chat turn creates its new conversation in the transaction that stores the turn's items, so the
+    conversation exists only once its first turn is stored whole: no other turn can reach it before.
+    One Core INSERT: an ORM object and its flush would cost several times as much on every first message.
+    """
+    now = utcnow()
+    title = _derived_title(first_message)
+    values = {"id": conversation_id, "user_id": user_id, "title": title, "created_at": now, "updated_at": now}
+    await db.exec(insert(AgentSession).values(**values))
 
 
 async def get_conversation(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> AgentSession:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -55,3 +56,23 @@ class ModelSlot(ModelProvider):
 
     def get_model(self, model_name: str | None) -> Model:
         return self.model
+
+
+class GatedModel(OfflineModel):
+    """The offline model, holding its first answer until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.called = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
+        self.called.set()
+        await self.gate.wait()
+        return await super().get_response(*args, **kwargs)
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> Any:
+        self.called.set()
+        await self.gate.wait()
+        async for event in super().stream_response(*args, **kwargs):
+            yield event

@@ -19,6 +19,7 @@ from sqlalchemy import Table, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
+from service import conversations
 from service.db import Database
 from service.errors import NotFound
 from service.models import AgentMessage, AgentSession, utcnow
@@ -161,13 +162,17 @@ class AgentMessageSession:
     async def add_items(self, items: list[TResponseInputItem]) -> None:
         await self.save_turn(items)
 
-    async def save_turn(self, items: list[TResponseInputItem], last_id: uuid.UUID | None = None) -> list[StoredItem]:
-        """Store a turn's items in one transaction and touch the conversation; returns what was stored.
+    async def save_turn(
+        self, items: list[TResponseInputItem], last_id: uuid.UUID | None = None, *, first_turn: bool = False
+    ) -> list[StoredItem]:
+        """Store a turn's items in one transaction with their conversation's row; returns what was stored.
 
-        The conversation is touched first, by the UPDATE that also proves it exists and is this user's:
-        the memory holds that line itself rather than trusting its caller. The UPDATE also locks the row,
-        so a concurrent delete of the conversation waits for the turn (and then removes it with the rest);
-        a delete that came first makes this `NotFound`. Then one multi-row INSERT (numbered by the
+        `first_turn`: the conversation is new, and is created here, titled after the turn's first item (the
+        user's message); until this commits nobody can find it, so it never exists without its first turn.
+        Otherwise the conversation is touched first, by the UPDATE that also proves it exists and is this
+        user's: the memory holds that line itself rather than trusting its caller. The UPDATE also locks the
+        row, so a concurrent delete of the conversation waits for the turn (and then removes it with the
+        rest); a delete that came first makes this `NotFound`. Then one multi-row INSERT (numbered by the
         database, in order), without ORM objects.
         `last_id` is the id the last item (the answer) gets: the turn allocated it before its tools ran.
         """
@@ -186,13 +191,17 @@ class AgentMessageSession:
             .returning(col(AgentSession.id))
         )
         async with self._database.session() as db:
-            if (await db.exec(touch)).first() is None:
-                raise NotFound("no such conversation")
             try:
+                if first_turn:
+                    first_message = values[0]["content"]
+                    await conversations.create_conversation(db, self.user_id, first_message, self.conversation_id)
+                elif (await db.exec(touch)).first() is None:
+                    raise NotFound("no such conversation")
                 seqs = (await db.exec(insert_rows, params=values)).scalars().all()
                 await db.commit()
             except IntegrityError:
-                # The conversation went between the UPDATE and the INSERT (SQLite has no row lock to hold it).
+                # The conversation went between the UPDATE and the INSERT (SQLite has no row lock to hold it),
+                # or, for a first turn, its user did.
                 raise NotFound("no such conversation") from None
         return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
 

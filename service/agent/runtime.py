@@ -13,6 +13,7 @@ the run: a failed run leaves no half turn, and a fallback run stores the user's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -321,12 +322,9 @@ class AgentRuntime:
             conversation_id=conversation_id,
             user_id=context.user_id,
         ) as turn:
-            async with self.locks.hold(conversation_id):
-                if context.new_conversation:
-                    # Created under the lock, so no other turn can reach it first: it has nothing to read yet,
-                    # no history and no paused run (two queries fewer on a first message).
-                    async with self.database.session() as db:
-                        await conversations.create_conversation(db, user_id, message, conversation_id)
+            # A new conversation is stored with its first turn (`save_turn`): until then no other turn can reach
+            # it, so it needs no lock, and has no history or paused run to read.
+            async with contextlib.nullcontext() if context.new_conversation else self.locks.hold(conversation_id):
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
                 if resume is None and message is not None and not context.new_conversation:
                     resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)
@@ -336,8 +334,11 @@ class AgentRuntime:
                 # The limit counts the new message too: the model's first call sees at most `history_limit` items.
                 history = [] if context.new_conversation else await memory.get_items(limit=self.history_limit - 1)
                 date_line = current_date_line(context)
+                # An agent object of the turn's own: the SDK checks each run's tools against every other run
+                # of the same object, a scan as long as the number of turns in flight (the SDK's own advice).
+                agent = copy.copy(self.agent)
                 if resume is not None:
-                    run_input = await approvals.restore(self.agent, resume.approval, context, resume.decisions)
+                    run_input = await approvals.restore(agent, resume.approval, context, resume.decisions)
                 else:
                     # The date and snapshot come last before the message, after everything a prompt cache can keep.
                     facts = turn_facts_item(date_line, context.snapshot)
@@ -364,7 +365,7 @@ class AgentRuntime:
                 try:
                     result: RunResultBase
                     if stream:
-                        result = Runner.run_streamed(self.agent, run_input, **run_options)
+                        result = Runner.run_streamed(agent, run_input, **run_options)
                         names: dict[str, str] = {}
                         for call in resume.approval.calls if resume else ():  # their calls came before the pause
                             names[call["id"]] = call["tool"]
@@ -384,7 +385,7 @@ class AgentRuntime:
                         if rest := markup.feed(await gate.flush()) + markup.flush():
                             yield TurnEvent("delta", {"text": rest})
                     else:
-                        result = await Runner.run(self.agent, run_input, **run_options)
+                        result = await Runner.run(agent, run_input, **run_options)
                     new_items = approvals.run_items(result.new_items)
                     answer = str(result.final_output)
                     if interrupted := list(result.interruptions):
@@ -451,7 +452,9 @@ class AgentRuntime:
                     guardrails_tripped=[t.name for t in context.guardrail_trips],
                 )
                 try:
-                    rows = await memory.save_turn([*user_items, *new_items], last_id=context.message_id)
+                    rows = await memory.save_turn(
+                        [*user_items, *new_items], last_id=context.message_id, first_turn=context.new_conversation
+                    )
                 except Exception:  # e.g. the conversation was deleted meanwhile: the turn is not stored,
                     await changes.discard_turn(self.database, context.user_id, context.origin)  # nor its changes
                     raise

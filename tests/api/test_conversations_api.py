@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from service import conversations
 from service.db import Database
@@ -220,13 +220,15 @@ async def test_conversation_ids_must_be_uuids_and_exist(
 
 async def test_create_conversation_shortens_a_derived_title(database: Database, alice: uuid.UUID) -> None:
     """The chat turn titles a conversation after its first message, which may be far too long."""
+    ids = {"long": uuid.uuid4(), "blank": uuid.uuid4(), "untitled": uuid.uuid4()}
     async with database.session() as db:
         await ensure_user(db, alice)
-        long = await conversations.create_conversation(db, alice, "  remind me " + "very " * 100 + "much ")
-        blank = await conversations.create_conversation(db, alice, " \n ")
-        untitled = await conversations.create_conversation(db, alice, None)
-        stored = (await db.exec(select(AgentSession).where(col(AgentSession.id) == long.id))).one()
-    assert long.title is not None and len(long.title) == conversations.DERIVED_TITLE_CHARS
-    assert long.title.startswith("remind me very")
-    assert long.title.endswith("…") and stored.title == long.title
-    assert blank.title is None and untitled.title is None
+        await conversations.create_conversation(db, alice, "  remind me " + "very " * 100 + "much ", ids["long"])
+        await conversations.create_conversation(db, alice, " \n ", ids["blank"])
+        await conversations.create_conversation(db, alice, None, ids["untitled"])
+        await db.commit()
+        stored = {row.id: row.title for row in (await db.exec(select(AgentSession))).all()}
+    long = stored[ids["long"]]
+    assert long is not None and len(long) == conversations.DERIVED_TITLE_CHARS
+    assert long.startswith("remind me very") and long.endswith("…")
+    assert stored[ids["blank"]] is None and stored[ids["untitled"]] is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -12,29 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.agent.offline import OfflineModel
 from tests.api.helpers import assert_error, chat, parse_sse
-from tests.scripted_model import ModelSlot
-
-
-class GatedModel(OfflineModel):
-    """The offline model, holding its first answer until the test opens the gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.called = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
-        self.called.set()
-        await self.gate.wait()
-        return await super().get_response(*args, **kwargs)
-
-    async def stream_response(self, *args: Any, **kwargs: Any) -> Any:
-        self.called.set()
-        await self.gate.wait()
-        async for event in super().stream_response(*args, **kwargs):
-            yield event
+from tests.scripted_model import GatedModel, ModelSlot
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from service.config import Settings
 from service.db import Database
 from service.errors import NotFound
 from service.models import AgentSession
-from tests.scripted_model import ModelSlot, scripted
+from tests.scripted_model import GatedModel, ModelSlot, scripted
 
 
 class RecordingModel(OfflineModel):
@@ -114,30 +112,25 @@ async def test_a_first_message_goes_on_when_the_snapshot_cannot_be_read(
     assert [item.get("role") for item in stored] == ["user", "assistant"]
 
 
-async def test_a_new_conversation_exists_only_once_its_first_turn_holds_the_lock(
+async def test_a_new_conversation_exists_only_once_its_first_turn_is_stored(
     database: Database, database_url: str, user_id: uuid.UUID
 ) -> None:
-    """The first turn reads no history and no paused run: that is only right if no other turn can reach the
-    conversation before it. A streamed turn names its conversation at once; until that turn holds the
-    conversation's lock, the conversation does not exist, so another turn on it is `not_found`."""
+    """The first turn takes no lock and reads no history and no paused run: that is only right if no other
+    turn can reach the conversation before it. A streamed turn names its conversation at once; until that
+    turn is stored, the conversation does not exist, so another turn on it is `not_found`."""
     settings = Settings(_env_file=None, database_url=database_url, model_provider="offline")
-    runtime = AgentRuntime(settings, database)
-    hold, go = runtime.locks.hold, asyncio.Event()
-
-    @contextlib.asynccontextmanager
-    async def held_back(conversation_id: uuid.UUID) -> AsyncIterator[None]:
-        await go.wait()
-        async with hold(conversation_id):
-            yield
-
-    runtime.locks.hold = held_back  # type: ignore[method-assign]
+    model = GatedModel()
+    runtime = AgentRuntime(settings, database, model_provider=ModelSlot(model))
     events = await runtime.stream_turn(user_id, "add buy milk", None)
     first = await anext(events)
     conversation_id = uuid.UUID(first.data["conversation_id"])  # type: ignore[index]
+    await asyncio.wait_for(model.called.wait(), 10)  # the first turn is at its model
 
     with pytest.raises(NotFound):
         await runtime.run_turn(user_id, "add buy eggs", conversation_id)
-    go.set()
+    async with database.session() as db:
+        assert await db.get(AgentSession, conversation_id) is None
+    model.gate.set()
     done = [event async for event in events][-1]
     assert done.type == "done"
 
