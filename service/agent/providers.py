@@ -17,6 +17,7 @@ import openai
 from agents.items import TResponseStreamEvent
 
 from agents import Model, ModelProvider, ModelResponse, OpenAIChatCompletionsModel, OpenAIResponsesModel
+from service.agent import chat_requests
 from service.agent.offline import OfflineModel
 from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from service.agent.offline.model import stream_events
@@ -144,6 +145,8 @@ class SettingsModelProvider(ModelProvider):
     def _primary_model(self, client: openai.AsyncOpenAI, name: str) -> Model:
         if name not in self._primary:
             model_class = OpenAIResponsesModel if self.kind == "openai" else OpenAIChatCompletionsModel
+            if model_class is OpenAIChatCompletionsModel:
+                chat_requests.install()
             self._primary[name] = self._wrap(model_class(model=name, openai_client=client))
         return self._primary[name]
 
