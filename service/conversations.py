@@ -41,7 +41,7 @@ async def create_conversation(
 
     A chat turn creates its new conversation in the transaction that stores the turn's items, so the
     conversation exists only once its first turn is stored whole: no other turn can reach it before.
-    One Core INSERT: an ORM object and its flush would cost several times as much on every first message.
+    One Core INSERT: an ORM object and its flush cost about twice as much (docs/performance.md).
     """
     now = utcnow()
     title = _derived_title(first_message)

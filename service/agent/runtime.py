@@ -218,7 +218,7 @@ class AgentRuntime:
         # The offline model reads the list through its tools; only a real model gets the snapshot.
         wants_snapshot = self.model_kind != "offline"
         snapshot: Snapshot | None = None
-        # A new conversation gets its id here and is created once the turn holds its lock (`turn_events`).
+        # A new conversation gets its id here and is created with its first turn, when that is stored (`save_turn`).
         new_conversation = conversation_id is None
         conversation_id = conversation_id or uuid.uuid4()
         async with self.database.reader() as db:

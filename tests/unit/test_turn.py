@@ -85,8 +85,8 @@ async def test_model_gets_at_most_history_limit_items_and_no_orphans(
 async def test_a_first_message_goes_on_when_the_snapshot_cannot_be_read(
     database: Database, database_url: str, user_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The snapshot is read inside the transaction that creates the conversation; its failure (here a
-    statement that fails, which aborts a PostgreSQL transaction) must not take the conversation with it."""
+    """The snapshot is read before the turn runs, with the user's timezone; its failure (here a statement that
+    fails, which aborts a PostgreSQL transaction) must not take the first message or its conversation with it."""
 
     async def failing_list(db: Any, *_args: Any, **_kwargs: Any) -> Any:
         await db.exec(text("SELECT * FROM no_such_table"))
