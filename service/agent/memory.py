@@ -17,6 +17,7 @@ from agents.items import TResponseInputItem
 from agents.memory import SessionSettings
 from sqlalchemy import Table, func, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlmodel import col, delete, select
 
 from service import conversations
@@ -184,18 +185,12 @@ class AgentMessageSession:
         # The table, not the entity: an ORM insert would split the rows by which columns are null.
         table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
         insert_rows = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
-        touch = (
-            update(AgentSession)
-            .where(col(AgentSession.id) == self.conversation_id, col(AgentSession.user_id) == self.user_id)
-            .values(updated_at=utcnow())
-            .returning(col(AgentSession.id))
-        )
         async with self._database.session() as db:
             try:
                 if first_turn:
                     first_message = values[0]["content"]
                     await conversations.create_conversation(db, self.user_id, first_message, self.conversation_id)
-                elif (await db.exec(touch)).first() is None:
+                elif (await db.exec(self._touch())).first() is None:
                     raise NotFound("no such conversation")
                 seqs = (await db.exec(insert_rows, params=values)).scalars().all()
                 await db.commit()
@@ -204,6 +199,15 @@ class AgentMessageSession:
                 # or, for a first turn, its user did.
                 raise NotFound("no such conversation") from None
         return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
+
+    def _touch(self) -> ReturningUpdate[tuple[uuid.UUID]]:
+        """The UPDATE of the conversation's `updated_at` that also proves it exists and is this user's."""
+        return (
+            update(AgentSession)
+            .where(col(AgentSession.id) == self.conversation_id, col(AgentSession.user_id) == self.user_id)
+            .values(updated_at=utcnow())
+            .returning(col(AgentSession.id))
+        )
 
     async def stored_call_ids(self) -> set[str]:
         """The call ids of the tool calls and outputs this conversation holds (a resumed run's are new)."""
