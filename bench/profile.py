@@ -34,6 +34,8 @@ from bench import data
 from bench.load import run_load
 from bench.otlp_sink import OtlpSink
 from bench.procs import free_port
+from service.__main__ import server_options
+from service.config import get_settings
 
 
 def main() -> None:
@@ -52,6 +54,7 @@ def main() -> None:
         metavar="DELAY",
         help="drive new-conversation turns through bench.fake_provider (OpenAI-compatible HTTP) with this delay",
     )
+    parser.add_argument("--stream", action="store_true", help="with --provider: the streamed turn (`/chat/stream`)")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-profile-"))
@@ -71,6 +74,9 @@ def main() -> None:
                     "AUTH_JWT_SECRET": data.SECRET,
                     "MODEL_PROVIDER": "offline",
                     "RATE_LIMIT_CHAT_PER_MINUTE": "0",
+                    # No in-flight limit: the warm-up's load ends with turns still running, and the
+                    # profile is of turns, not of refusals.
+                    "AGENT_MAX_INFLIGHT_TURNS": "0",
                     "BENCH_MODEL": args.model,
                 }
             )
@@ -93,7 +99,7 @@ def main() -> None:
                     if args.ablate:
                         asyncio.run(ablate(dataset, provider=True))
                     else:
-                        profile(args, dataset, user_targets("chat"))
+                        profile(args, dataset, user_targets("chat/stream" if args.stream else "chat"))
             elif args.ablate:
                 asyncio.run(ablate(dataset))
             else:
@@ -116,7 +122,8 @@ def profile(args: argparse.Namespace, dataset: data.Dataset, targets: list[Any] 
     cpu: list[float] = []
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(ours(), host="127.0.0.1", port=port, log_level="warning"))
+    options = server_options(get_settings()) | {"log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(ours(), host="127.0.0.1", port=port, **options))
     profiler = Profiler(async_mode="disabled")
     warm, done = threading.Event(), threading.Event()
     results: list[object] = []

@@ -1,8 +1,8 @@
 """`python -m bench.serve APP --port P --workers N`: one of `bench.apps` behind uvicorn.
 
-The same `uvicorn.run` call as `python -m service serve` (factory, workers, `log_level="info"`, so
-access logs are on, and uvicorn's `auto` loop and HTTP parser: uvloop and httptools), minus the
-migration, which the benchmark runs once beforehand.
+The same `uvicorn.run` call as `python -m service serve` (factory, workers, and its `server_options`:
+access logs on, the h11 parser with the header bound, the connection limit), for every app, so each is
+measured as the service is served; minus the migration, which the benchmark runs once beforehand.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
+
+from service.__main__ import server_options
+from service.config import get_settings
 
 APPS = ("ours", "hello", "alternative")
 
@@ -27,7 +30,7 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        **server_options(get_settings()),
     )
 
 
