@@ -17,6 +17,7 @@ from service.api.body_limit import BodySizeLimit
 from service.api.errors import install_error_handlers
 from service.api.headers import SecurityHeaders
 from service.api.state import AppState
+from service.api.turn_gate import TurnGate
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, model_provider: ModelProvider |
     )
     install_error_handlers(app)
     instrument_app(app)
+    app.add_middleware(TurnGate)  # innermost of the three: a body over the cap is refused without a slot
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # outermost of the two: the 413 gets the headers too
     app.include_router(health.router)

@@ -20,27 +20,13 @@ from service.api.deps import CurrentUser, chat_rate_limit
 from service.api.errors import error_for, log_failure
 from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, ErrorBody
 from service.api.state import State
+from service.api.turn_gate import turn_slot
 from service.idempotency import Claim, request_fingerprint
 
+TurnSlotDep = Annotated[TurnSlot, Depends(turn_slot)]
 
-async def admit_turn(state: State) -> AsyncIterator[TurnSlot]:
-    """A slot among the worker's in-flight turns, or 503 `overloaded` at once (before auth or any query).
-
-    The slot is given back when the request ends, unless the route handed it to the turn (`_hooks`),
-    whose end gives it back: a streamed turn outlives its request when the client leaves.
-    """
-    slot = state.admission.admit()
-    try:
-        yield slot
-    finally:
-        if not slot.handed_over:
-            slot.release()
-
-
-TurnSlotDep = Annotated[TurnSlot, Depends(admit_turn)]
-
-# Admission first: a refused turn costs no token check and no rate-limit write.
-router = APIRouter(tags=["chat"], dependencies=[Depends(admit_turn), Depends(chat_rate_limit)])
+# Admission is `TurnGate`'s, before routing: a refused turn costs no token check and no rate-limit write.
+router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)])
 
 MESSAGE_MAX = 10_000
 # Idle proxies commonly close a connection after 30-60 s; a turn waiting on a slow model can be quieter.

@@ -100,8 +100,10 @@ async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_noth
         # Admission comes before auth: a refused request learns nothing about its token either.
         anonymous = await http.post(f"/api/{bob}/chat", json={"message": "add bread"})
         assert_error(anonymous, 503, "overloaded")
-        # Other routes are not turns and are not limited.
+        # Other routes are not turns and are not limited, writes included.
         assert (await http.get(f"/api/{alice}/todos", headers=alice_auth)).status_code == 200
+        added = await http.post(f"/api/{alice}/todos", json={"title": "bread"}, headers=alice_auth)
+        assert added.status_code == 201, added.text
 
         gated.gate.set()
         assert (await plain).status_code == 200
