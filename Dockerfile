@@ -25,8 +25,9 @@ RUN mkdir -p /app/data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
-# h11 with a header-size bound and a connection limit (README, Security): HTTP_MAX_HEADER_BYTES, HTTP_LIMIT_CONCURRENCY.
-ENV HTTP_MAX_HEADER_BYTES=65536 HTTP_LIMIT_CONCURRENCY=1000
+# h11 with a header-size bound, a connection limit and a keep-alive longer than a load balancer's idle timeout
+# (README, Security and Settings): HTTP_MAX_HEADER_BYTES, HTTP_LIMIT_CONCURRENCY, HTTP_KEEP_ALIVE_S.
+ENV HTTP_MAX_HEADER_BYTES=65536 HTTP_LIMIT_CONCURRENCY=1000 HTTP_KEEP_ALIVE_S=75
 # `serve` migrates once, then starts its workers: one per core the container may use on PostgreSQL, one on
 # SQLite (see docs/performance.md, "Workers"); WEB_CONCURRENCY=N overrides it, e.g. under a CPU quota, which
 # the core count does not see. uvicorn's proxy headers are on by default (trusted from 127.0.0.1).

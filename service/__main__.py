@@ -74,6 +74,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "http": "h11",
         "h11_max_incomplete_event_size": settings.http_max_header_bytes,
         "limit_concurrency": settings.http_limit_concurrency,
+        "timeout_keep_alive": settings.http_keep_alive_s,
     }
 
 

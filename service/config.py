@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     http_max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
     # Connections plus in-flight requests per worker; beyond it uvicorn answers 503 at once.
     http_limit_concurrency: int = Field(default=1000, ge=10)
+    # How long an idle keep-alive connection stays open. Longer than the idle timeout of whatever sends the
+    # requests (httpx: 5 s, load balancers: 60 s), so that the client always closes it first: a server that
+    # closes it first may do so just as a request is sent on it, which the client sees as a reset.
+    http_keep_alive_s: int = Field(default=75, ge=1, le=3600)
 
     database_url: str = "sqlite+aiosqlite:///./data/app.db"
     migrate_on_start: bool = False
