@@ -11,13 +11,15 @@ turns waiting at once). These rows do, with `bench.fake_provider` in a process o
   tracing on, new-conversation turns ("add buy milk") round-robin over `USERS` users, at each
   concurrency of `CONCURRENCIES`, with the in-flight limit set to `INFLIGHT_LIMIT`.
 
-Each row is a closed loop of `c` clients: a warm-up of two turns' time, then a window of `window_s`
-seconds in which turns, latencies and the server's CPU are counted, then the requests still in
-flight are waited for (each must be answered, with at most `ANSWER_BOUND_S` of latency). A turn counts
-for the share of its lifetime inside the window (`Window.worked`); latencies are those of the turns
-ending in it. Ideal turns/s is `c / (2 * delay)`: two model calls a turn and nothing else. After each
-row of ours, the database is checked: every turn stored has exactly its four items (message, call,
-output, answer), and as many turns are stored as were answered 200.
+Each row is a closed loop of `c` clients, started one after another over one turn's model time
+(`2 * delay`) rather than all at once, which would keep them in step with every turn's steps arriving in
+one wave: a warm-up, then a window of `window_s` seconds in which turns, latencies and the server's CPU
+are counted, then the requests still in flight are waited for (each must be answered, with at most
+`ANSWER_BOUND_S` of latency). A turn counts for the share of its lifetime inside the window
+(`Window.worked`); latencies are those of the turns ending in it. Ideal turns/s is `c / (2 * delay)`:
+two model calls a turn and nothing else. After each row of ours, the database is checked: every turn
+stored has exactly its four items (message, call, output, answer), and as many turns are stored as were
+answered 200.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ async def drive(
     warm_s: float,
     window_s: float,
     stream: bool,
+    ramp_s: float = 0.0,
     on_window: Any = None,
 ) -> Window:
     """`concurrency` clients, each sending its next turn when the last one was answered; see the module doc.
@@ -169,8 +172,9 @@ async def drive(
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     tls = ssl.create_default_context()  # made once: each client making its own took 26 ms, 8 s for 300
 
-    async def client_loop() -> None:
+    async def client_loop(index: int) -> None:
         nonlocal counter
+        await asyncio.sleep(ramp_s * index / concurrency)
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=CLIENT_TIMEOUT_S, verify=tls) as client:
             while time.perf_counter() < window.window_end:
                 target = targets[counter % len(targets)]
@@ -185,7 +189,7 @@ async def drive(
         await asyncio.sleep(max(0.0, window.window_end - time.perf_counter()))
         on_window("end")
 
-    await asyncio.gather(at_window_edges(), *(client_loop() for _ in range(concurrency)))
+    await asyncio.gather(at_window_edges(), *(client_loop(i) for i in range(concurrency)))
     return window
 
 
@@ -271,7 +275,8 @@ async def floor_window(
         now = time.perf_counter()
         window.outcomes.append(Outcome(now, now - sent, status, False, status == 200))
 
-    async def client_loop() -> None:
+    async def client_loop(index: int) -> None:
+        await asyncio.sleep(2 * delay_s * index / concurrency)  # as `drive` is ramped by `ours_rows`
         while time.perf_counter() < window.window_end:
             await turn()
 
@@ -282,7 +287,7 @@ async def floor_window(
         cpu["end"] = time.process_time()
 
     try:
-        await asyncio.gather(edges(), *(client_loop() for _ in range(concurrency)))
+        await asyncio.gather(edges(), *(client_loop(i) for i in range(concurrency)))
     finally:
         await model._client.close()  # in this loop: closed later, by the collector, it would find no loop
         await database.dispose()
@@ -384,6 +389,7 @@ def ours_rows(bench: Any, url: str, sink: Any, provider_url: str, provider: Any,
                         warm_s=2 * delay_s + 1,
                         window_s=bench.provider_window_s,
                         stream=stream,
+                        ramp_s=2 * delay_s,
                         on_window=edge,
                     )
                 )
