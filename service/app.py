@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, model_provider: ModelProvider |
     instrument_app(app)
     app.add_middleware(TurnGate)  # innermost of the three: a body over the cap is refused without a slot
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost of the two: the 413 gets the headers too
+    app.add_middleware(SecurityHeaders)  # outermost of the three: the 413 and the 503 get the headers too
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", page.StaticAssets(directory=page.STATIC_DIR), name="static")

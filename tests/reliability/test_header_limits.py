@@ -1,4 +1,4 @@
-"""Oversized and slow request headers against the real server (issue 13 item 1), on 127.0.0.1 only.
+"""Oversized and slow headers (issue 13 item 1) and idle keep-alive connections, against the real server.
 
 Before: uvicorn parsed with httptools, which bounds no header, and nothing bounded connections:
 8 unfinished 40 MB headers took a worker from 187 to 541 MiB, and two 30 MB headers stalled `/healthz`
