@@ -55,6 +55,11 @@ CLIENT_TIMEOUT_S = 60.0  # longer than the bound, so a late answer is seen late 
 MESSAGE = data.CHAT_MESSAGE
 
 
+def start_spread_s(delay_s: float) -> float:
+    """Over how long a row's clients start, the floor's and ours: one turn's model time (module doc)."""
+    return 2 * delay_s
+
+
 @dataclass
 class Outcome:
     done_at: float
@@ -81,9 +86,9 @@ class Window:
     def worked(self) -> float:
         """Turns answered whole, each counted by the share of its lifetime inside the window.
 
-        Counting the turns that *end* in the window is off by up to one turn per client: the clients
-        start together and stay in step, so with 10 clients and 2.2 s turns an 8 s window holds 3 or 4
-        endings per client while 3.6 turns' work is done in it. CPU a turn and turns/s divide by this.
+        Counting the turns that *end* in the window is off by up to one turn per client when the clients
+        run in step: with 10 clients and 2.2 s turns an 8 s window holds 3 or 4 endings per client while
+        3.6 turns' work is done in it. CPU a turn and turns/s divide by this.
         """
         total = 0.0
         for o in self.outcomes:
@@ -276,7 +281,7 @@ async def floor_window(
         window.outcomes.append(Outcome(now, now - sent, status, False, status == 200))
 
     async def client_loop(index: int) -> None:
-        await asyncio.sleep(2 * delay_s * index / concurrency)  # as `drive` is ramped by `ours_rows`
+        await asyncio.sleep(start_spread_s(delay_s) * index / concurrency)
         while time.perf_counter() < window.window_end:
             await turn()
 
@@ -389,7 +394,7 @@ def ours_rows(bench: Any, url: str, sink: Any, provider_url: str, provider: Any,
                         warm_s=2 * delay_s + 1,
                         window_s=bench.provider_window_s,
                         stream=stream,
-                        ramp_s=2 * delay_s,
+                        ramp_s=start_spread_s(delay_s),
                         on_window=edge,
                     )
                 )
