@@ -271,7 +271,9 @@ async def ablate(dataset: data.Dataset, turns: int = 300, provider: bool = False
             memory.AgentMessageSession.get_items = read  # type: ignore[method-assign]
             save = memory.AgentMessageSession.save_turn
 
-            async def no_save(self: Any, items: list[Any], last_id: Any = None) -> list[Any]:
+            async def no_save(
+                self: Any, items: list[Any], last_id: Any = None, *, first_turn: bool = False
+            ) -> list[Any]:
                 values = [memory.message_values(dict(i), self.conversation_id, self.user_id) for i in items]
                 return [memory.StoredItem(seq=0, **{k: v[k] for k in memory._STORED}) for v in values]
 
