@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.agent.markup import strip_markup
 from service.matching import same_word
 from service.references import key_words
 
@@ -87,15 +88,6 @@ _NEGATION_RE = re.compile(
 _EARLIER_RE = re.compile(r"\b(?:earlier|before|previously|last time|already|yesterday|ago)\b", re.IGNORECASE)
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*")
 
-# Tool-call markup a chat template or a local server lets through as text.
-_MARKUP_RES = (
-    re.compile(r"<(tool_call|tool_response|function_call|tools)>.*?(?:</\1>|$)", re.IGNORECASE | re.DOTALL),
-    re.compile(r"</?(?:tool_call|tool_response|function_call|tools)>", re.IGNORECASE),
-    re.compile(r"<\|[a-z_]+\|>"),
-    # Other templates' function tags: `<function name="add_todo" arguments='{…}'/>`, `<function=…>…</function>`.
-    re.compile(r"<function(?:=[\w\-]+>.*?(?:</function>|$)|\s+name=[^>]*>(?:\s*</function>)?)", re.DOTALL),
-)
-
 
 @dataclass(frozen=True)
 class Review:
@@ -107,39 +99,6 @@ class Review:
     tool_choice: str | None = None
     reask: bool = True
     """False: the model is not asked again; the user gets what the turn really did (`service.agent.truthful`)."""
-
-
-def strip_markup(text: str) -> str:
-    """The answer without tool-call markup: tags and their contents, template tokens, and any call or tool
-    output written out as JSON (fenced or not) - a user never needs raw JSON from a todo assistant."""
-    for pattern in _MARKUP_RES:
-        text = pattern.sub("", text)
-    text = _EMPTY_FENCE_RE.sub("", _without_tool_json(text))
-    return text.strip()
-
-
-_TOOL_JSON_KEYS = {"name", "arguments", "parameters", "todo", "todos", "deleted", "undone", "error", "pagination"}
-_EMPTY_FENCE_RE = re.compile(r"```[a-z_]*\s*```")
-
-
-def _without_tool_json(text: str) -> str:
-    """`text` with every JSON object that reads as a tool call or a tool's output cut out."""
-    decoder = json.JSONDecoder()
-    kept: list[str] = []
-    position = 0
-    while (start := text.find("{", position)) >= 0:
-        try:
-            value, end = decoder.raw_decode(text, start)
-        except ValueError:
-            kept.append(text[position : start + 1])
-            position = start + 1
-            continue
-        kept.append(text[position:start])
-        if not (isinstance(value, dict) and value.keys() & _TOOL_JSON_KEYS):
-            kept.append(text[start:end])
-        position = end
-    kept.append(text[position:])
-    return "".join(kept)
 
 
 def claimed(answer: str) -> set[str]:
@@ -450,51 +409,3 @@ def recites(answer: str, instructions: str) -> bool:
 def echoes(answer: str, note: str) -> bool:
     """The answer repeats a run of the corrective note: a small model parroting it is no answer either."""
     return bool(_covered(answer.casefold().split(), _runs(note.casefold().split())))
-
-
-_OPENERS = {"<tool_call>": "</tool_call>", "<tool_response>": "</tool_response>", "<function_call>": "</function_call>"}
-_TOKEN_RE = re.compile(r"<\|[a-z_]+\|>")
-_LONGEST_TAG = max(map(len, [*_OPENERS, *_OPENERS.values()])) + 2
-
-
-class MarkupFilter:
-    """`strip_markup` for a streamed answer: text inside tool-call tags (and template tokens) is held back,
-    and a piece that may be the start of a tag waits for the next delta."""
-
-    def __init__(self) -> None:
-        self._pending = ""
-        self._closer: str | None = None
-
-    def feed(self, text: str) -> str:
-        self._pending += text
-        out: list[str] = []
-        while self._pending:
-            if self._closer is not None:
-                end = self._pending.find(self._closer)
-                if end < 0:
-                    self._pending = self._pending[-len(self._closer) :]  # the closer may be cut across deltas
-                    break
-                self._pending, self._closer = self._pending[end + len(self._closer) :], None
-                continue
-            start = self._pending.find("<")
-            if start < 0:
-                out.append(self._pending)
-                self._pending = ""
-                break
-            out.append(self._pending[:start])
-            self._pending = self._pending[start:]
-            opener = next((tag for tag in _OPENERS if self._pending.lower().startswith(tag)), None)
-            if opener:
-                self._pending, self._closer = self._pending[len(opener) :], _OPENERS[opener]
-            elif token := _TOKEN_RE.match(self._pending):
-                self._pending = self._pending[token.end() :]
-            elif len(self._pending) < _LONGEST_TAG and ">" not in self._pending:
-                break  # maybe a tag still being written
-            else:
-                out.append(self._pending[0])
-                self._pending = self._pending[1:]
-        return "".join(out)
-
-    def flush(self) -> str:
-        rest, self._pending = ("" if self._closer else self._pending), ""
-        return rest

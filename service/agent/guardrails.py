@@ -42,8 +42,8 @@ from agents import (
     output_guardrail,
     tool_input_guardrail,
 )
-from service.agent.answer_check import strip_markup
 from service.agent.context import TurnContext
+from service.agent.markup import strip_markup
 from service.db import Database
 from service.models import AgentSession, Task
 

@@ -20,6 +20,7 @@ from agents import Agent, AgentsException, FunctionTool, ModelSettings, OutputGu
 from service.agent import answer_check, intent_check
 from service.agent.context import TurnContext
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS
+from service.agent.markup import strip_markup
 from service.agent.truthful import truthful_answer
 from service.agent.turn_items import assistant_message, completed_tool_items, tool_items
 
@@ -103,7 +104,7 @@ class AnswerRecheck:
             if again is None and answer_check.echoes(second, found.note):
                 again = answer_check.Review("echo", found.note)
         if again is not None:
-            cleaned = answer_check.strip_markup(second)
+            cleaned = strip_markup(second)
             usable = again.problem == "markup" and cleaned and answer_check.review(cleaned, everything) is None
             # A turn that made no call and asked for none ("what can you do?") gets the offline model's reply.
             fallback = None if everything else intent_check.reply(turn_input, context.today)

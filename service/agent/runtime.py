@@ -44,7 +44,7 @@ from agents import (
     ToolExecutionConfig,
 )
 from service import changes, conversations
-from service.agent import answer_check, approvals
+from service.agent import approvals
 from service.agent.approvals import Resume
 from service.agent.context import TurnContext, current_date_line
 from service.agent.guardrails import (
@@ -59,6 +59,7 @@ from service.agent.guardrails import (
     user_scope,
 )
 from service.agent.locks import ConversationLocks
+from service.agent.markup import MarkupFilter
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.agent.offline import answers as offline_answers
 from service.agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
@@ -373,7 +374,7 @@ class AgentRuntime:
                                 "tool_call", {"id": call["id"], "name": call["tool"], "arguments": call["arguments"]}
                             )
                         gate = OutputGate(context)  # no line naming others' data reaches the client
-                        markup = answer_check.MarkupFilter()  # nor tool-call markup a local server lets through
+                        markup = MarkupFilter()  # nor tool-call markup a local server lets through
                         async for sdk_event in result.stream_events():
                             if (event := client_event(sdk_event, names)) is None:
                                 continue

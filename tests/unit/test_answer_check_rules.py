@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from service.agent.answer_check import CONFIRM_LINE, MarkupFilter, claimed, review, strip_markup, succeeded
+from service.agent.answer_check import CONFIRM_LINE, claimed, review, succeeded
+from service.agent.markup import MarkupFilter, strip_markup
 from service.agent.spec import load_spec
 from service.agent.tools import ALL_TOOLS
 from service.agent.truthful import truthful_answer
@@ -110,17 +111,37 @@ def test_the_truthful_answer_asks_what_a_tool_error_left_to_the_user() -> None:
     assert "nothing on your list was changed" in truthful_answer(invalid)  # the model's to mend, not the user's
 
 
+STREAMED_ANSWERS = [
+    'Sure.<tool_call>\n{"name": "add_todo", "arguments": {}}\n</tool_call> Added <b>milk</b>.<|im_end|> a < b',
+    'Okay <function=add_todo>{"title": "x"}</function> I added x.',
+    'On it. <function name="delete_todo" arguments=\'{"todo": "x"}\'/> Removed x.',
+    '<tools>[{"name": "list_todos"}]</tools>You have 2 todos.',
+    'Done. {"name": "update_todo", "arguments": {"todo": "milk", "completed": true}} Milk is ticked off.',
+    'Here: ```json\n{"todo": {"title": "Buy milk"}}\n``` Added Buy milk.',
+    'Write it as {"a": 1} if you like; 3 < 4 and {braces} stay.',
+]
+
+
 @pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 100])
-def test_a_streamed_answer_loses_its_markup_however_it_is_cut(cut: int) -> None:
-    text = 'Sure.<tool_call>\n{"name": "add_todo", "arguments": {}}\n</tool_call> Added <b>milk</b>.<|im_end|> a < b'
+@pytest.mark.parametrize("text", STREAMED_ANSWERS)
+def test_a_streamed_answer_reads_as_the_stored_one_however_it_is_cut(text: str, cut: int) -> None:
     stream = MarkupFilter()
-    out = "".join(stream.feed(text[i : i + cut]) for i in range(0, len(text), cut)) + stream.flush()
-    assert out == "Sure. Added <b>milk</b>. a < b"
+    pieces = [stream.feed(text[i : i + cut]) for i in range(0, len(text), cut)]
+    assert "".join(pieces) + stream.flush() == strip_markup(text)
+    assert not any(marker in "".join(pieces) for marker in ("<tool", "<function", "<|", '"arguments"', '"todo"'))
+
+
+def test_prose_streams_as_it_comes_and_a_tag_in_the_making_waits() -> None:
+    stream = MarkupFilter()
+    assert stream.feed("You have ") == "You have"  # the space waits for what follows it
+    assert stream.feed("2 todos.<tool_c") == " 2 todos."
+    assert stream.feed('all>{"name": "list_todos"}</tool_call> Anything else?') == " Anything else?"
+    assert stream.flush() == ""
 
 
 def test_an_unclosed_tool_call_at_the_end_of_a_stream_is_dropped() -> None:
     stream = MarkupFilter()
-    assert stream.feed('Okay <tool_call>{"name": "list_todos"') + stream.flush() == "Okay "
+    assert stream.feed('Okay <tool_call>{"name": "list_todos"') + stream.flush() == "Okay"
 
 
 def test_a_call_and_a_made_up_tool_output_written_into_prose_are_markup() -> None:
