@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import openai
 from agents.items import TResponseInputItem
 
-from agents import Agent, AgentsException, FunctionTool, ModelSettings, OutputGuardrailTripwireTriggered, Runner
-from service.agent import answer_check, intent_check
+from agents import (
+    Agent,
+    AgentsException,
+    FunctionTool,
+    ModelSettings,
+    OutputGuardrailTripwireTriggered,
+    Runner,
+    RunResult,
+)
+from service.agent import answer_check, approvals, intent_check
 from service.agent.context import TurnContext
 from service.agent.guardrails import OUTPUT_SCOPE, REFUSALS
 from service.agent.markup import strip_markup
@@ -25,6 +33,13 @@ from service.agent.truthful import truthful_answer
 from service.agent.turn_items import assistant_message, completed_tool_items, tool_items
 
 log = logging.getLogger(__name__)
+
+
+class Checked(NamedTuple):
+    answer: str
+    items: list[TResponseInputItem]  # the turn's items to keep
+    retried: Sequence[TResponseInputItem] = ()  # what the re-ask added, for a stream to report
+    paused: RunResult | None = None  # the re-ask's run, stopped at calls that wait for the user's yes
 
 
 class AnswerRecheck:
@@ -62,11 +77,8 @@ class AnswerRecheck:
         new_items: list[TResponseInputItem],
         turn_input: list[TResponseInputItem],
         run_options: dict[str, Any],
-    ) -> tuple[str, list[TResponseInputItem], list[TResponseInputItem]]:
-        """The answer and items to keep; a wrong answer is re-asked once, one still wrong replaced.
-
-        Returns the answer, the turn's items, and the items the re-ask added (for a stream to report).
-        """
+    ) -> Checked:
+        """The answer and items to keep; a wrong answer is re-asked once, one still wrong replaced."""
         context: TurnContext = run_options["context"]
         tools_done = tool_items(new_items)
         known = context.snapshot.titles if context.snapshot else None
@@ -76,24 +88,26 @@ class AnswerRecheck:
             answer, [dict(i) for i in turn_input], items, context.today, context.snapshot
         ) or answer_check.review(answer, items, self.tools, context.request, self.instructions, known)
         if found is None:
-            return answer, new_items, []
+            return Checked(answer, new_items)
         if not found.reask:
             log.info("answer check: %s; answering with what the turn did", found.problem)
             answer = truthful_answer([dict(i) for i in tools_done])
-            return answer, [*tools_done, assistant_message(answer)], []
+            return Checked(answer, [*tools_done, assistant_message(answer)])
         log.info("answer check: %s; re-asking the model once", found.problem)
         retry_input = [*turn_input, *tools_done, cast(TResponseInputItem, {"role": "system", "content": found.note})]
         agent = self._forcing.get(found.tool_choice or "", self.agent)
         try:
             result = await Runner.run(agent, retry_input, **run_options)
-            retried = [item.to_input_item() for item in result.new_items]
+            retried = approvals.run_items(result.new_items)
+            if result.interruptions:  # the re-ask made a call that waits for the user's yes: the turn asks
+                return Checked("", [*tools_done, *retried], tool_items(retried), result)
             second = str(result.final_output)
         except OutputGuardrailTripwireTriggered as exc:
             context.record_guardrail(OUTPUT_SCOPE, REFUSALS[OUTPUT_SCOPE])
             retried, second = list(completed_tool_items(exc)), REFUSALS[OUTPUT_SCOPE]
-            return second, [*tools_done, *retried, assistant_message(second)], retried
+            return Checked(second, [*tools_done, *retried, assistant_message(second)], retried)
         except (AgentsException, openai.APIError) as exc:
-            log.warning("the re-asked model call failed: %s", type(exc).__name__)
+            log.warning("the re-asked model call failed: %s: %s", type(exc).__name__, exc)
             retried, second = list(completed_tool_items(exc)) if isinstance(exc, AgentsException) else [], ""
         retried_tools = tool_items(retried)
         everything = [dict(i) for i in [*tools_done, *retried_tools]]
@@ -113,4 +127,4 @@ class AnswerRecheck:
                 "answer check: %s after the re-ask; answering %s", again.problem, "cleaned" if usable else "truthfully"
             )
             retried = [*retried_tools, assistant_message(second)]
-        return second, [*tools_done, *retried], retried_tools
+        return Checked(second, [*tools_done, *retried], retried_tools)

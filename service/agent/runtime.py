@@ -428,6 +428,18 @@ class AgentRuntime:
                     new_items.append(assistant_message(answer))
                 if resume is not None:  # a resumed run reports the whole run, the part stored at the pause too
                     new_items = approvals.new_since_pause(new_items, await memory.stored_call_ids())
+                fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
+                using_stub = self.model_kind == "offline" or fallback_reason is not None
+                if not using_stub and not context.guardrail_trips and resume is None and not interrupted:
+                    checked = await self.recheck.checked(answer, new_items, turn_input, run_options)
+                    answer, new_items = checked.answer, checked.items
+                    if stream and checked.retried:
+                        for event in tool_events(list(checked.retried)):
+                            yield event
+                    if checked.paused is not None:  # the re-ask made calls that wait for the user's yes
+                        interrupted, state = list(checked.paused.interruptions), checked.paused.to_state()
+                elif not using_stub and not context.guardrail_trips and not interrupted:
+                    answer, new_items = self.recheck.settled(answer, new_items)
                 if interrupted:
                     # Paused before any waiting call ran: keep what ran, and ask (the calls are in `state`).
                     paused = await approvals.describe(self.database, context.user_id, interrupted)
@@ -435,15 +447,6 @@ class AgentRuntime:
                     new_items = [*complete_pairs([dict(i) for i in new_items]), assistant_message(answer)]  # type: ignore[list-item]
                     if stream:
                         yield TurnEvent("delta", {"text": answer})
-                fallback_reason = model.fallback_reason if isinstance(model, FallbackModel) else None
-                using_stub = self.model_kind == "offline" or fallback_reason is not None
-                if not using_stub and not context.guardrail_trips and resume is None and not paused:
-                    answer, new_items, retried = await self.recheck.checked(answer, new_items, turn_input, run_options)
-                    if stream and retried:
-                        for event in tool_events(retried):
-                            yield event
-                elif not using_stub and not context.guardrail_trips and not paused:
-                    answer, new_items = self.recheck.settled(answer, new_items)
                 trip = context.guardrail_trips[0] if context.guardrail_trips else None
                 if trip is not None:
                     yield TurnEvent("guardrail", {"name": trip.name, "message": trip.message})

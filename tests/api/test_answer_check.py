@@ -377,3 +377,42 @@ async def test_a_help_question_the_model_fails_twice_gets_the_offline_models_ans
     fake.replies = [TextReply("What can you do?"), TextReply("What can you do?")]
     body = await chat(client, alice, alice_auth, "what can you do?")
     assert "I can add todos" in body["response"] and "nothing on your list was changed" not in body["response"]
+
+
+async def test_a_re_ask_that_deletes_several_todos_asks_for_the_users_yes_first(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM, database: Database
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk", "Call mom", "Pay rent")
+    fake.replies = [
+        TextReply("I removed the milk and mom todos."),  # the lie: no tool was called
+        ToolCallReply("delete_todo", {"todo": ["milk", "mom"]}),  # the re-ask's call: a bulk delete waits
+        TextReply("Deleted 'Buy milk' and 'Call mom'."),  # after the user's yes
+    ]
+    body = await chat(client, alice, alice_auth, "delete the milk and the mom todos")
+
+    assert body["status"] == "awaiting_approval", body
+    assert [a["tool"] for a in body["approvals"]] == ["delete_todo"]
+    assert "I removed" not in body["response"] and "Buy milk" in body["response"]
+    assert len(await _todos(client, alice, alice_auth)) == 3  # nothing deleted before the yes
+    assert "I removed" not in str(await stored_items(database, body["conversation_id"]))
+
+    done = await chat(client, alice, alice_auth, "yes", body["conversation_id"])
+    assert [t["title"] for t in await _todos(client, alice, alice_auth)] == ["Pay rent"]
+    assert done["response"] == "Deleted 'Buy milk' and 'Call mom'."
+
+
+async def test_a_streamed_re_ask_that_deletes_several_todos_ends_with_the_question(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk", "Call mom")
+    fake.replies = [TextReply("I removed both."), ToolCallReply("delete_todo", {"todo": ["milk", "mom"]})]
+    message = {"message": "delete the milk and the mom todos"}
+    response = await client.post(f"/api/{alice}/chat/stream", json=message, headers=alice_auth)
+    events, _ = parse_sse(response.text)
+
+    names = [name for name, _data in events]
+    assert names[-2:] == ["approval", "done"] and "tool_result" not in names  # nothing ran
+    done = events[-1][1]
+    assert done["status"] == "awaiting_approval" and done["response"].startswith("Before I delete 2 todos")
+    assert [a["tool"] for a in events[-2][1]["approvals"]] == ["delete_todo"]
+    assert len(await _todos(client, alice, alice_auth)) == 2
