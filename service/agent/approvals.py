@@ -157,8 +157,13 @@ def _call_id(item: ToolApprovalItem) -> str:
     return str(raw.get("call_id") if isinstance(raw, dict) else getattr(raw, "call_id", ""))
 
 
+# What a question says of a reference the tool would refuse, so the user is not asked to confirm a no-op.
+_UNRESOLVED = {"not_found": "no todo matches it", "ambiguous": "several todos match it"}
+
+
 def _summary(tool: str, titles: Sequence[str], arguments: dict[str, Any]) -> str:
-    named = ", ".join(f'"{title}"' for title in titles)
+    """`titles`: each todo the call names, already quoted (with why, when the tool would refuse it)."""
+    named = ", ".join(titles)
     if tool == "delete_todo":
         return f"Delete {named}"
     changes = []
@@ -183,9 +188,9 @@ async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolA
             titles = []
             for reference in references_in(arguments.get("todo", "")):
                 try:
-                    titles.append((await resolve_todo(db, user_id, reference)).title)
-                except ServiceError:
-                    titles.append(reference)  # the tool will answer not_found once it runs
+                    titles.append(f'"{(await resolve_todo(db, user_id, reference)).title}"')
+                except ServiceError as exc:  # the tool will answer the same error once it runs
+                    titles.append(f'"{reference}" ({_UNRESOLVED.get(exc.code, exc.message)})')
             described.append(
                 {
                     "id": _call_id(item),

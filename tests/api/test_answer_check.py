@@ -416,3 +416,16 @@ async def test_a_streamed_re_ask_that_deletes_several_todos_ends_with_the_questi
     assert done["status"] == "awaiting_approval" and done["response"].startswith("Before I delete 2 todos")
     assert [a["tool"] for a in events[-2][1]["approvals"]] == ["delete_todo"]
     assert len(await _todos(client, alice, alice_auth)) == 2
+
+
+async def test_an_approval_question_says_which_named_todos_the_delete_would_not_touch(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], fake: FakeLLM
+) -> None:
+    await _add(client, alice, alice_auth, "Buy milk", "Call mom", "Call dad")
+    fake.replies = [ToolCallReply("delete_todo", {"todo": ["milk", "trip", "call"]})]
+    body = await chat(client, alice, alice_auth, "delete milk, trip and call")
+
+    assert body["status"] == "awaiting_approval", body
+    summary = 'Delete "Buy milk", "trip" (no todo matches it), "call" (several todos match it)'
+    assert [a["summary"] for a in body["approvals"]] == [summary]
+    assert summary in body["response"]
