@@ -778,6 +778,10 @@ def test_text_chunks_rejoin_exactly() -> None:
         ("I must remember to buy a birthday card", [NewTodo("Buy a birthday card")]),
         ("Put a reminder to pay the gas bill by end of the month", [NewTodo("Pay the gas bill", None, "2026-11-30")]),
         ("create todo book restaurant for friday night", [NewTodo("Book restaurant", None, "2026-11-27")]),
+        ("could you jot down that I need to renew my passport", [NewTodo("Renew my passport")]),
+        ("add that we have to fix the fence", [NewTodo("Fix the fence")]),
+        ("put I should call the bank on my list", [NewTodo("Call the bank")]),
+        ("add need for speed", [NewTodo("Need for speed")]),  # no one states a need: a title as written
     ],
 )
 def test_parse_add(message: str, expected: list[NewTodo]) -> None:

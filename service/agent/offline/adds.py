@@ -42,6 +42,8 @@ NEED_RE = re.compile(
     re.I,
 )
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
+# An add wrapped around a need the user states: "jot down that I need to renew my passport".
+_STATED_NEED_RE = re.compile(r"^(?:that\s+)?(?=(?:i|we)\b)", re.I)
 _LIST_WRAPPER_RE = re.compile(
     r"\s*\b(?:to|on|onto|in|into)\s+(?:my|the|our)\s+(?:(?:todo|to-do|to do|shopping|task|grocery|daily|work"
     r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
@@ -82,6 +84,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         return None
     if _QUESTION_RE.match(body):
         return None  # "remind me what's on my list" is a question, not a todo
+    if _STATED_NEED_RE.match(body) and (need := NEED_RE.match(_STATED_NEED_RE.sub("", body))):
+        body = need["body"]
     todos = new_todos(body, today)
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
