@@ -782,6 +782,9 @@ def test_text_chunks_rejoin_exactly() -> None:
         ("add that we have to fix the fence", [NewTodo("Fix the fence")]),
         ("put I should call the bank on my list", [NewTodo("Call the bank")]),
         ("add need for speed", [NewTodo("Need for speed")]),  # no one states a need: a title as written
+        # a labelled description reads like a remark ("is worn"), but is the todo's description
+        ("add fix the sink, note: the washer is worn", [NewTodo("Fix the sink", "the washer is worn")]),
+        ("add fix the sink, with a note saying it leaks", [NewTodo("Fix the sink", "it leaks")]),
     ],
 )
 def test_parse_add(message: str, expected: list[NewTodo]) -> None:

@@ -49,10 +49,12 @@ _LIST_WRAPPER_RE = re.compile(
     r"|personal|reminders?)\s+)?(?:list|todos|todo|to-dos|to-do|tasks|reminders)\b",
     re.I,
 )
+# How a description is introduced: "with a note saying …", "description: …".
+_LABEL = r"(?:description|desc|notes?|details?|comments?)"
+_WITH_LABEL = rf"(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?{_LABEL}"
 _ADDED_DESCRIPTION_RES = patterns(
-    r"^(?P<title>.+?)[\s,;]+(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?(?:description|desc|notes?|details?"
-    r"|comments?)\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
-    r"^(?P<title>.+?)[\s,;]+(?:description|desc|notes?|details?)\s*[:=-]\s*(?P<desc>.+)$",
+    rf"^(?P<title>.+?)[\s,;]+{_WITH_LABEL}\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
+    rf"^(?P<title>.+?)[\s,;]+{_LABEL}\s*[:=-]\s*(?P<desc>.+)$",
     r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$",
     r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
     r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
@@ -134,12 +136,16 @@ def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
 
 
 def _is_aside(text: str) -> bool:
-    """A remark, an echo, or a date said of every item ("..., both tomorrow")."""
+    """A remark, an echo, or a date said of every item ("..., both tomorrow"); never a labelled
+    description ("..., note: the washer is worn" reads like a remark, but is the todo's description)."""
+    if _DESCRIPTION_LABEL_RE.match(text):
+        return False
     if (found := find_date(text, ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
         return True
     return is_echo(text) or is_remark(text, past=False)
 
 
+_DESCRIPTION_LABEL_RE = re.compile(rf"^(?:{_WITH_LABEL}|{_LABEL}\s*[:=-])", re.I)
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
 
 
