@@ -55,6 +55,11 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("never mind the haircut", [("delete", "the haircut")]),
         ("feed the cat isn't done actually", [("reopen", "feed the cat")]),
         ("remove the deadline on go to the gym", [("due", "go to the gym")]),  # the date goes, not the todo
+        # "it" is the todo the clause before changed; after a rename, by its new title
+        ("mark pay rent done and set it due friday", [("complete", "pay rent"), ("due", "pay rent")]),
+        ("tick off pay rent, then make it due monday", [("complete", "pay rent"), ("due", "pay rent")]),
+        ("rename buy milk to buy oat milk and mark it done", [("rename", "buy milk"), ("complete", "Buy oat milk")]),
+        ("got the milk and the bread, check both off", [("complete", "got the milk and the bread", "both")]),
     ],
 )
 def test_a_message_is_read_as_its_actions(message: str, actions: list[tuple[str, ...]]) -> None:

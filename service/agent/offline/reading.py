@@ -211,7 +211,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
     ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
     """
-    pieces = _pieces(text)
+    pieces = _with_antecedents(_pieces(text), today)
     if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
         return None
     units: list[Action_] = []
@@ -243,6 +243,30 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
 
 _MAX_ACTIONS = 8
 """More clauses than this are a story, not a list of actions (and each cut is read again)."""
+
+
+def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list[tuple[str, str]]:
+    """Each clause's "it" as the one todo the clause before it changes in another way: "mark pay rent done
+    and set it due friday" is two changes of pay rent. Plural pronouns ("check both off") and a change said
+    twice ("the printer is fixed, cross it off") are left to `parse_clauses`."""
+    out: list[tuple[str, str]] = []
+    for separator, piece in pieces:
+        before = _action(out[-1][1], today) if out and len(pieces) <= _MAX_ACTIONS else None
+        if isinstance(before, ChangeIntent) and len(before.choices) == 1:
+            # After a rename, the todo goes by its new title: "rename X to Y and mark it done".
+            named = (before.choices[0].value if before.action == "rename" else None) or before.choices[0].ref
+            intent = _read(piece, today)
+            if (
+                isinstance(intent, ChangeIntent)
+                and intent.action != before.action  # the same change said twice: "X is fixed, cross it off"
+                and len(intent.choices) == 1
+                and (pronoun := PRONOUN_RE.match(ref := intent.choices[0].ref))
+                and pronoun["one"]
+                and not PRONOUN_RE.match(named)
+            ):
+                piece = re.sub(rf"\b{re.escape(ref)}\b", named, piece, count=1, flags=re.I)
+        out.append((separator, piece))
+    return out
 
 
 def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> str | None:
