@@ -16,6 +16,7 @@ _MARKUP_RES = (
 )
 _TOOL_JSON_KEYS = {"name", "arguments", "parameters", "todo", "todos", "deleted", "undone", "error", "pagination"}
 _EMPTY_FENCE_RE = re.compile(r"```[a-z_]*\s*```")
+_MARKUP_CHARS = set("<{`")  # every rule above needs one of these
 # How long a stream holds back text that may still become markup: after a `<` with no `>` yet (a tag being
 # written), and after an unclosed `{` or code fence (a call or tool output written out as JSON, which takes
 # its fence with it). Past these, it is prose.
@@ -26,6 +27,8 @@ _JSON_WAIT = 4000
 def strip_markup(text: str) -> str:
     """The answer without tool-call markup: tags and their contents, template tokens, and any call or tool
     output written out as JSON (fenced or not) - a user never needs raw JSON from a todo assistant."""
+    if not _MARKUP_CHARS & set(text):  # most answers: no rule can apply (a stream cleans each delta's text so far)
+        return text.strip()
     for pattern in _MARKUP_RES:
         text = pattern.sub("", text)
     text = _EMPTY_FENCE_RE.sub("", _without_tool_json(text))
@@ -95,7 +98,7 @@ class MarkupFilter:
         return cut
 
     def _release(self, settled: str) -> str:
-        clean = strip_markup(settled) if "<" in settled or "{" in settled or "`" in settled else settled.strip()
+        clean = strip_markup(settled)
         if not clean.startswith(self._sent):
             # Cleaning the longer text changed what was already sent (rare: a fence closed around sent
             # text). Nothing more is streamed; the turn's `done` event carries the whole answer.

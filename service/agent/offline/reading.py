@@ -249,9 +249,11 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
     """Each clause's "it" as the one todo the clause before it changes in another way: "mark pay rent done
     and set it due friday" is two changes of pay rent. Plural pronouns ("check both off") and a change said
     twice ("the printer is fixed, cross it off") are left to `parse_clauses`."""
+    if len(pieces) > _MAX_ACTIONS:
+        return pieces
     out: list[tuple[str, str]] = []
+    before: Action_ | None = None  # the action of the clause before, as rewritten
     for separator, piece in pieces:
-        before = _action(out[-1][1], today) if out and len(pieces) <= _MAX_ACTIONS else None
         if isinstance(before, ChangeIntent) and len(before.choices) == 1:
             # After a rename, the todo goes by its new title: "rename X to Y and mark it done".
             named = (before.choices[0].value if before.action == "rename" else None) or before.choices[0].ref
@@ -266,6 +268,7 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
             ):
                 piece = re.sub(rf"\b{re.escape(ref)}\b", named, piece, count=1, flags=re.I)
         out.append((separator, piece))
+        before = _action(piece, today)
     return out
 
 
