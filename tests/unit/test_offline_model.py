@@ -345,6 +345,35 @@ async def test_move_the_due_date_and_edit_the_description(chat: Chat) -> None:
 
 
 @pytest.mark.parametrize(
+    ("message", "due"),
+    [
+        ("postpone the report by a week", "2026-12-07"),
+        ("push the report back two days", "2026-12-02"),
+        ("move the report a week later", "2026-12-07"),  # later than its date, not a week from today
+        ("bring the report forward 3 days", "2026-11-27"),
+        ("delay write report by a fortnight", "2026-12-14"),
+        ("move the report up a day", "2026-11-29"),
+        ("extend the report by another month", "2026-12-30"),
+    ],
+)
+async def test_a_due_date_moves_by_an_amount_from_the_date_it_has(chat: Chat, message: str, due: str) -> None:
+    await seed(chat.context, "Write report", due_date=date(2026, 11, 30))
+    moved = await chat.say(message)
+    assert [call["due_date"] for call in moved.args("update_todo")] == [due]
+    assert (await stored(chat.context))[0]["due_date"] == due
+
+
+async def test_moving_by_an_amount_a_todo_with_no_due_date_asks_when(chat: Chat) -> None:
+    await seed(chat.context, "Write report")
+    outcome = await chat.say("push the report back a week")
+    assert outcome.calls == [("list_todos", {"completed": None, "limit": None, "offset": None})]
+    assert outcome.answer == '"Write report" has no due date to move. When should it be due?'
+    assert (await stored(chat.context))[0]["due_date"] is None
+    moved = await chat.say("in a week")  # "in a week" is from today: a date, not a shift
+    assert moved.args("update_todo")[0]["due_date"] == "2026-12-01"
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "remove the deadline on go to the gym",
@@ -752,6 +781,7 @@ def test_text_chunks_rejoin_exactly() -> None:
         ("don't let me forget to pay rent by Friday", [NewTodo("Pay rent", None, "2026-11-27")]),
         ("dont forget to water the plants tonight", [NewTodo("Water the plants", None, "2026-11-24")]),
         ("new task: clean the garage", [NewTodo("Clean the garage")]),
+        ("shopping: apples, pears", [NewTodo("Apples"), NewTodo("Pears")]),  # a list's label heads what to add
         ("I need to book the vet", [NewTodo("Book the vet")]),
         ("would you mind adding water plants", [NewTodo("Water plants")]),
         ("add dentist on 2026-12-01", [NewTodo("Dentist", None, "2026-12-01")]),

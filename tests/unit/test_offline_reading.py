@@ -59,6 +59,7 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("mark pay rent done and set it due friday", [("complete", "pay rent"), ("due", "pay rent")]),
         ("tick off pay rent, then make it due monday", [("complete", "pay rent"), ("due", "pay rent")]),
         ("rename buy milk to buy oat milk and mark it done", [("rename", "buy milk"), ("complete", "Buy oat milk")]),
+        ("reopen pay rent and call it pay december rent", [("reopen", "pay rent"), ("rename", "pay rent")]),
         ("got the milk and the bread, check both off", [("complete", "got the milk and the bread", "both")]),
     ],
 )

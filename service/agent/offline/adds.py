@@ -26,7 +26,8 @@ _ADD_RE = re.compile(
     r"|remember(?: to| that i (?:need|have) to)"
     r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
-    r"|(?:new|another) (?:todo|to-do|task|item|reminder)|(?:todo|to-do|task|reminder|note to self)(?=\s*:))"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder)"
+    rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
     re.I,
 )

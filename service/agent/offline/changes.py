@@ -10,7 +10,7 @@ from datetime import date
 
 from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE, is_past
-from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date, find_shift
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import strip_all
@@ -141,6 +141,8 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
+_SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>.+)$", re.I)
+"""Moving a due date by an amount: the due verbs, and those only an amount makes one ("bring X forward a day")."""
 _UNDATE_RES = patterns(*TABLES["due"]["clear"])
 UNDATED = "none"
 """The due date that removes one: update_todo reads it so (one of `tools.NO_DUE_DATE_WORDS`)."""
@@ -154,6 +156,10 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             # "remove its deadline": `expand` has read "its" as "it is"
             return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, UNDATED),))
+    if (match := _SHIFT_VERB_RE.match(text)) and (shift := find_shift(match["body"])):
+        start, value = shift
+        ref = clean_ref(_REF_TAIL_RE.sub("", match["body"][:start]))
+        return ChangeIntent("due", (Choice(ref, value),)) if ref else None
     for pattern in _DUE_STATEMENT_RES:
         if (match := pattern.match(text)) and (day := date_value(match["date"], today)):
             return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))
@@ -177,6 +183,10 @@ _RENAME_RES = separated(
         r"\s+(?:to|as|into)\s+",
     ),
     (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
+    (  # "call it pay december rent", not "call it a day"
+        r"^(?:call|name|title)\s+(?P<body>(?:it|that|this|\"[^\"]+\")\s+(?!(?:a day|a night|quits|even|off)\b).+)$",
+        r"(?<=^it)\s+|(?<=^that)\s+|(?<=^this)\s+|(?<=\")\s+",
+    ),
     (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
 )
 _CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)

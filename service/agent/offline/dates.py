@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -129,6 +129,53 @@ def date_value(text: str, today: date | None) -> date | None:
     text = re.sub(r"^(?:to|for|until|till|on|by|due|as)\s+", "", text.strip(" .!?"), flags=re.I)
     found = find_date(text, today)
     return found.day if found and found.start == 0 and found.end == len(text) else None
+
+
+_SHIFT_COUNTS = {**_COUNTS, "another": 1, "a further": 1, "an extra": 1, "an additional": 1}
+_SHIFT_RE = re.compile(
+    r"(?:\s+(?P<particle>back|forward|ahead|out|up|on))?(?:\s+by|\s+for)?"
+    rf"\s+(?P<count>\d+|{alternation(_SHIFT_COUNTS)})\s+(?:more\s+|extra\s+)?(?P<unit>day|week|fortnight|month)s?"
+    r"(?:\s+(?P<dir>later|earlier|sooner|forward|back|ahead|out|on|more|extra))?$",
+    re.I,
+)
+_EARLIER = {"forward", "up", "earlier", "sooner"}
+_NOT_A_SHIFT_RE = re.compile(r"\b(?:in|within|to|until|till|from|every|each)$", re.I)
+"""Before the amount these make it a date counted from today ("in a week") or a repeat, not a move."""
+
+
+def find_shift(text: str) -> tuple[int, str] | None:
+    """An amount to move a due date by that ends `text` ("wash car back a week", "the dentist forward
+    2 days", "taxes by a fortnight"): where it starts and the shift as a value (`shifted` reads it)."""
+    match = _SHIFT_RE.search(text)
+    if match is None or _NOT_A_SHIFT_RE.search(text[: match.start()].rstrip()):
+        return None
+    count = match["count"].lower()
+    number = int(count) if count.isdigit() else _SHIFT_COUNTS[count]
+    unit = match["unit"].lower()
+    number, unit = (number * 14, "day") if unit == "fortnight" else (number, unit)
+    sign = "-" if {(match["particle"] or "").lower(), (match["dir"] or "").lower()} & _EARLIER else "+"
+    return match.start(), f"{sign}{number} {unit}s"
+
+
+_STEPS: dict[str, Callable[[int], relativedelta]] = {
+    "days": lambda n: relativedelta(days=n),
+    "weeks": lambda n: relativedelta(weeks=n),
+    "months": lambda n: relativedelta(months=n),  # "a month later" than 31 January is 28 February
+}
+_SHIFTED_RE = re.compile(r"^(?P<sign>[+-])(?P<number>\d+) (?P<unit>days|weeks|months)$")
+
+
+def shifted(value: str | None, due_date: str | None) -> str | None:
+    """The due date `value` moves to when it is a shift ("+7 days") of `due_date`: None when it is none,
+    or when there is no due date to move; any other value as it is."""
+    if value is None or not (match := _SHIFTED_RE.match(value)):
+        return value
+    try:
+        day = date.fromisoformat(due_date or "")
+    except ValueError:
+        return None
+    amount = int(match["number"]) * (-1 if match["sign"] == "-" else 1)
+    return (day + _STEPS[match["unit"]](amount)).isoformat()
 
 
 def describe_day(iso: str) -> str:

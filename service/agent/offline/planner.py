@@ -15,6 +15,7 @@ from service.agent.offline import answers
 from service.agent.offline.adds import corrected_title
 from service.agent.offline.chatter import REST_RE
 from service.agent.offline.conversation import Conversation, PastCall, Todo
+from service.agent.offline.dates import shifted
 from service.agent.offline.intents import (
     Action,
     Action_,
@@ -190,6 +191,8 @@ def _new_value(action: Action, choice: Choice, targets: Sequence[Todo]) -> str |
     """The value to set; a corrected wording keeps the todo's verb ("Buy eggs" -> "Buy a dozen eggs")."""
     if action == "rename" and choice.correction and choice.value and len(targets) == 1:
         return corrected_title(targets[0].title, choice)
+    if action == "due" and len(targets) == 1:  # "push it back a week": from the date it has
+        return shifted(choice.value, targets[0].due_date)
     return choice.value
 
 
@@ -208,6 +211,8 @@ def act(action: Action, value: str | None, targets: Sequence[Todo]) -> Plan:
     if len(targets) > 1:  # one new title, date or note for several todos is surely a misreading
         return Plan(answer=answers.which_one_answer("that", targets))
     target = targets[0]
+    if action == "due" and value is None:
+        return Plan(answer=f'"{target.title}" has no due date to move. When should it be due?')
     if action == "rename" and value == target.title:
         return Plan(answer=f'It\'s already called "{target.title}".')
     field = {"rename": "title", "due": "due_date", "describe": "description"}[action]

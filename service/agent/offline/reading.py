@@ -266,7 +266,8 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
                 and pronoun["one"]
                 and not PRONOUN_RE.match(named)
             ):
-                piece = re.sub(rf"\b{re.escape(ref)}\b", named, piece, count=1, flags=re.I)
+                # quoted, so that the title stays one reference beside the new value ("call it X")
+                piece = re.sub(rf"\b{re.escape(ref)}\b", f'"{named}"', piece, count=1, flags=re.I)
         out.append((separator, piece))
         before = _action(piece, today)
     return out
@@ -354,6 +355,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     message = normalize(turns[-1].user_text)
     reply, _ = strip_fillers(message)
     if (turns[-2].answer or "").rstrip().endswith("?"):
+        if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
+            return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
         return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
     if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
         return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
