@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark
-from service.agent.offline.dates import ANY_DAY, extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
 from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs
@@ -26,7 +26,7 @@ _ADD_RE = re.compile(
     r"|remember(?: to| that i (?:need|have) to)"
     r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
-    r"|(?:new|another) (?:todo|to-do|task|item|reminder)"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder)s?"
     rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
     re.I,
@@ -60,9 +60,9 @@ _ADDED_DESCRIPTION_RES = patterns(
     r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
     r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
-_ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|plus|as well as)\s+", re.I)
+_ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|\+|plus|as well as)\s+", re.I)
 _TITLE_LEAD_RE = re.compile(
-    r"^(?:(?:to|that|about|of|for|also|then|plus)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
+    r"^(?:(?:to|that|about|of|for|also|then|plus|(?:me|us) to)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
     r"(?:to|for|about|called|named|titled)\s+)+",
     re.I,
 )
@@ -106,6 +106,10 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
     """The todos in an add request: one with a description, or one per listed item."""
     body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()))
     body, aside_day = drop_asides(body, today)
+    whole = _QUOTED_TITLE_RE.match(body)
+    due = date_value(whole["rest"], today) if whole and whole["rest"] else None
+    if whole and (due or not whole["rest"]):  # what is quoted is the title, colons and all
+        return (NewTodo(clean_title(whole["title"]), None, _iso(due or aside_day)),)
     for pattern in _ADDED_DESCRIPTION_RES:
         if match := pattern.match(body):
             due, title = extract_date(match["title"], today)
@@ -122,6 +126,8 @@ _LIST_INTRO_RE = re.compile(
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
+_QUOTED_TITLE_RE = re.compile(r'^"(?P<title>[^"]+)"\s*(?P<rest>.*)$')
+"""One quoted title, and perhaps when it is due: 'add "Call Ben: re contract" tomorrow'."""
 
 
 def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
@@ -148,6 +154,7 @@ def _is_aside(text: str) -> bool:
 
 _DESCRIPTION_LABEL_RE = re.compile(rf"^(?:{_WITH_LABEL}|{_LABEL}\s*[:=-])", re.I)
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
+_EVERY |= {"it", "is", "they", "are", "needs", "need", "doing", "to", "be", "done", "has", "have", "should", "must"}
 
 
 _DISTRIBUTIVE_RE = re.compile(

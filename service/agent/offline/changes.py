@@ -28,7 +28,7 @@ from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
-    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well)$|'s (?:name|title)$",
+    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well|already)$|'s (?:name|title)$",
     re.I,
 )
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
@@ -182,11 +182,12 @@ _RENAME_RES = separated(
         r"(?:of|for|on)\s+(?P<body>.+)$",
         r"\s+(?:to|as|into)\s+",
     ),
-    (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
     (  # "call it pay december rent", not "call it a day"
-        r"^(?:call|name|title)\s+(?P<body>(?:it|that|this|\"[^\"]+\")\s+(?!(?:a day|a night|quits|even|off)\b).+)$",
+        r"^(?:call|name|title)\s+(?P<body>(?:it|that|this|\"[^\"]+\")\s+(?!(?:a day|a night|quits|even|off)\b).+?)"
+        r"(?:\s+instead)?$",
         r"(?<=^it)\s+|(?<=^that)\s+|(?<=^this)\s+|(?<=\")\s+",
     ),
+    (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
     (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
 )
 _CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)

@@ -26,6 +26,8 @@ _LEADING_FILLER_RE = re.compile(
 # After the request's own "?" too: "could you add X to my list? Cheers".
 _TRAILING_FILLER_RE = re.compile(rf"(?:[\s,.!?]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
 _EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticons'])})(?=\s|$)", re.I)
+# Emoji before the request ("🛒 add oat milk"); after a command they may be part of a title ("add 🎂 bake a cake").
+_LEADING_EMOJI_RE = re.compile(r"^[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
@@ -54,7 +56,7 @@ def _corrected(word: str) -> str:
 def strip_fillers(text: str) -> tuple[str, bool]:
     """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
     greeted = False
-    text = _EMOTICON_RE.sub("", text).strip()
+    text = _LEADING_EMOJI_RE.sub("", _EMOTICON_RE.sub("", text)).strip()
     while match := _LEADING_FILLER_RE.match(text):
         greeted = greeted or bool(match["greet"])
         text = text[match.end() :]

@@ -280,8 +280,13 @@ def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date |
         return None
     verb = clause[: clause.lower().index(ref)]
     shared = _action(f"{verb}{piece}", today) if verb.strip() else None
-    same = isinstance(shared, ChangeIntent) and shared.action == action.action and shared.choices[0].value is not None
-    return f"{verb}{piece}" if same else None
+    if not isinstance(shared, ChangeIntent) or shared.action != action.action or shared.choices[0].value is None:
+        return None
+    # Another todo names itself: "no rush on it" after "take the deadline off X" is a remark about X.
+    return None if _IT_RE.search(shared.choices[0].ref) else f"{verb}{piece}"
+
+
+_IT_RE = re.compile(r"\b(?:it|them)\b", re.I)
 
 
 def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
