@@ -271,9 +271,10 @@ async def update_todo(
         task.due_date = None
     elif due_date is not None:
         task.due_date = parse_due_date(due_date)
-    task.updated_at = utcnow()
-    db.add(task)
-    log_change(db, user_id, "update", task.id, before, logged(task), origin)
+    if logged(task) != before:  # a change that changes nothing is no new version, and no step for undo
+        task.updated_at = utcnow()
+        db.add(task)
+        log_change(db, user_id, "update", task.id, before, logged(task), origin)
     await db.commit()
     return task
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from service.api import sse
-from service.api.chat import STREAM_EVENT_SCHEMA, ChatResponse, _chat_response, _event_stream
+from service.api.chat import STREAM_EVENT_SCHEMA, ChatResponse, TurnSlotDep, _chat_response, _event_stream, _hooks
 from service.api.deps import CurrentUser, chat_rate_limit
 from service.api.schemas import ERROR_RESPONSES
 from service.api.state import State
@@ -24,7 +24,7 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200, description="An approval's id from the paused turn")
-    approve: bool
+    approve: StrictBool  # "yes" or 1 carry out no delete: only a JSON boolean decides
 
 
 # As many as a turn may pause on: "delete everything" pauses one call per todo, and the page sends them all.
@@ -51,13 +51,15 @@ def _decided(body: Decisions) -> dict[str, bool]:
 
 
 @router.post("/conversations/{conversation_id}/approvals", response_model=ChatResponse)
-async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State) -> ChatResponse:
+async def decide(
+    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State, slot: TurnSlotDep
+) -> ChatResponse:
     """Approve or reject the calls a turn paused on, and run the rest of that turn.
 
     404 for an unknown, expired or someone else's approval; 409 if it was decided already.
     """
     resume = await state.agent.decide(user_id, conversation_id, _decided(body))
-    return _chat_response(await state.agent.run_turn(user_id, None, conversation_id, resume=resume))
+    return _chat_response(await state.agent.run_turn(user_id, None, conversation_id, _hooks(None, slot), resume=resume))
 
 
 @router.post(
@@ -66,11 +68,11 @@ async def decide(conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUs
     responses={200: {"content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}}},
 )
 async def decide_stream(
-    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State, request: Request
+    conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State, request: Request, slot: TurnSlotDep
 ) -> StreamingResponse:
     """The same as `…/approvals`, the resumed turn streamed as server-sent events (as `/chat/stream`)."""
     resume = await state.agent.decide(user_id, conversation_id, _decided(body))
-    events = await state.agent.stream_turn(user_id, None, conversation_id, resume=resume)
+    events = await state.agent.stream_turn(user_id, None, conversation_id, _hooks(None, slot), resume=resume)
     first = await anext(events)
 
     async def all_events() -> Any:

@@ -22,8 +22,9 @@ from service.api.errors import error_response
 from service.api.state import AppState
 from service.errors import Overloaded
 
-# The routes that run a turn: `POST /api/{user_id}/chat` and `/chat/stream` (service.api.chat).
-TURN_PATH = re.compile(r"/api/[^/]+/chat(?:/stream)?")
+# The routes that run a turn: `POST /api/{user_id}/chat` and `/chat/stream` (service.api.chat), and the
+# resumed turn of `…/conversations/{id}/approvals` and `/approvals/stream` (service.api.approvals).
+TURN_PATH = re.compile(r"/api/[^/]+/(?:chat|conversations/[^/]+/approvals)(?:/stream)?")
 
 
 class TurnGate:

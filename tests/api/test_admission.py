@@ -58,6 +58,16 @@ def limited(database_url: str, limit: int) -> Settings:
     return app_settings(database_url, agent_max_inflight_turns=limit, rate_limit_chat_per_minute=0)
 
 
+_DECISIONS = {"decisions": [{"id": "call_1", "approve": True}]}
+_PAUSED = f"conversations/{uuid.uuid4()}/approvals"
+TURNS = [  # every route that runs a turn: a chat message, or the decisions that resume a paused turn
+    ("chat", {"message": "add bread"}),
+    ("chat/stream", {"message": "add bread"}),
+    (_PAUSED, _DECISIONS),
+    (f"{_PAUSED}/stream", _DECISIONS),
+]
+
+
 async def until(condition: Any) -> None:
     """Yield to the server until `condition()` holds; the bound only keeps a broken build from hanging."""
     async with asyncio.timeout(30):
@@ -90,8 +100,8 @@ async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_noth
         )
         await until(lambda: gated.waiting == 2)
 
-        for path in ("chat", "chat/stream"):
-            refused = await http.post(f"/api/{bob}/{path}", json={"message": "add bread"}, headers=bob_auth)
+        for path, body in TURNS:
+            refused = await http.post(f"/api/{bob}/{path}", json=body, headers=bob_auth)
             assert_error(refused, 503, "overloaded")
             assert refused.headers["retry-after"] == "1"
             assert refused.headers["content-type"].startswith("application/json")
@@ -116,7 +126,7 @@ async def test_turns_past_the_limit_get_a_fast_503_with_retry_after_and_run_noth
         await until(lambda: AppState.of(app).admission.inflight == 0)
         again = await http.post(f"/api/{bob}/chat", json={"message": "add bread"}, headers=bob_auth)
         assert again.status_code == 200, again.text
-    assert AppState.of(app).admission.rejected == 3
+    assert AppState.of(app).admission.rejected == len(TURNS) + 1
 
 
 async def test_a_streamed_turn_keeps_its_slot_after_its_client_leaves_until_it_ends(
@@ -153,6 +163,8 @@ async def test_failed_turns_give_their_slot_back(
         unknown = {"message": "add milk", "conversation_id": str(uuid.uuid4())}
         for path in ("chat", "chat/stream"):
             assert_error(await http.post(f"/api/{alice}/{path}", json=unknown, headers=alice_auth), 404, "not_found")
+        for path, body in TURNS[2:]:  # no such approval
+            assert_error(await http.post(f"/api/{alice}/{path}", json=body, headers=alice_auth), 404, "not_found")
         assert_error(await http.post(f"/api/{alice}/chat", json={"message": "add milk"}), 401, "unauthorized")
         assert AppState.of(app).admission.inflight == 0
         assert (

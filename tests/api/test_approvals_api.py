@@ -96,6 +96,7 @@ async def test_approvals_route_decides_each_call_and_a_second_decision_is_409(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "completed" and body["conversation_id"] == paused["conversation_id"]
+    assert "user said no" in body["response"] and ".." not in body["response"]  # each refusal one sentence
     assert len(await _titles(client, alice, alice_auth)) == 3
     assert first["summary"].removeprefix('Delete "').rstrip('"') not in await _titles(client, alice, alice_auth)
     assert_error(await client.post(url, json={"decisions": decisions}, headers=alice_auth), 409, "conflict")
@@ -113,6 +114,9 @@ async def test_foreign_unknown_and_malformed_decisions(
     assert_error(await client.post(url, json=unknown, headers=alice_auth), 404, "not_found")
     assert_error(await client.post(url, json={"decisions": []}, headers=alice_auth), 422, "validation_error")
     assert_error(await client.post(url, json={"decisions": [{"id": "x"}]}, headers=alice_auth), 422, "validation_error")
+    for loose in ("yes", "true", 1, "1"):  # only a JSON boolean decides: these would otherwise carry out deletes
+        said = {"decisions": [{"id": a["id"], "approve": loose} for a in paused["approvals"]]}
+        assert_error(await client.post(url, json=said, headers=alice_auth), 422, "validation_error")
     first = paused["approvals"][0]["id"]
     both_ways = {"decisions": [{"id": first, "approve": True}, {"id": first, "approve": False}]}
     message = assert_error(await client.post(url, json=both_ways, headers=alice_auth), 422, "validation_error")

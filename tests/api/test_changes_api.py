@@ -96,6 +96,20 @@ async def test_revert_of_a_todo_changed_since_is_409_naming_it_and_reverts_nothi
     assert {t["id"] for t in await _todos(client, alice, alice_auth)} == {milk["id"], bread["id"]}
 
 
+async def test_a_patch_that_changes_nothing_is_no_change_and_does_not_block_undo(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    milk = (await client.post(f"/api/{alice}/todos", json={"title": "Milk"}, headers=alice_auth)).json()
+    url = f"/api/{alice}/todos/{milk['id']}"
+    for same in ({}, {"title": "Milk"}, {"completed": False, "due_date": None}):
+        response = await client.patch(url, json=same, headers=alice_auth)
+        assert response.status_code == 200 and response.json() == milk, response.text
+    (add,) = (await _changes(client, alice, alice_auth))["changes"]
+    response = await client.post(f"/api/{alice}/changes/revert", json={"change_ids": [add["id"]]}, headers=alice_auth)
+    assert response.status_code == 200, response.text
+    assert await _todos(client, alice, alice_auth) == []
+
+
 async def test_revert_bad_input_and_other_users_changes(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], bob: uuid.UUID, bob_auth: dict[str, str]
 ) -> None:

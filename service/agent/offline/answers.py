@@ -170,7 +170,7 @@ def _failure(call: PastCall, before: Mapping[str, Todo]) -> str:
     title = call.arguments.get("title") if call.name == "add_todo" else known.title if known else None
     title = f"{title[:57]}..." if isinstance(title, str) and len(title) > 60 else title
     what = f'"{title}"' if title else "that todo"
-    return f"I couldn't {verb} {what}: {call.error}."
+    return f"I couldn't {verb} {what}: {(call.error or '').rstrip('.')}."
 
 
 def _open_after(conv: Conversation) -> int | None:
