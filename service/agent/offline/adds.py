@@ -18,7 +18,7 @@ from service.matching import same_word, stem, words
 _ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
 _ADD_RE = re.compile(
     rf"^(?:(?:{_ADD_VERBS})"
-    r"(?: (?:a|an|another|one more|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
+    r"(?: (?:a|an|another|one more|one|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
     r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
     r"(?: (?:to|for|that says|saying|called|named|titled|about))?"
@@ -26,7 +26,8 @@ _ADD_RE = re.compile(
     r"|remember(?: to| that i (?:need|have) to)"
     r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
-    r"|(?:new|another) (?:todo|to-do|task|item|reminder)s?"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder|one)s?"
+    r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them)(?: on| down| in)?(?=\s*:)"
     rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
     re.I,
@@ -39,7 +40,7 @@ _PUT_RE = re.compile(
 NEED_RE = re.compile(
     r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
     r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
-    r"|plan to|intend to)\s+(?P<body>.+)$",
+    r"|plan to|intend to)(?:\s*:)?\s+(?P<body>.+)$",
     re.I,
 )
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
@@ -67,7 +68,8 @@ _TITLE_LEAD_RE = re.compile(
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more))+$|[\s.,;:!?]+$", re.I
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead))+$|[\s.,;:!?]+$",
+    re.I,
 )
 
 
@@ -114,7 +116,7 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
         if match := pattern.match(body):
             due, title = extract_date(match["title"], today)
             title = clean_title(title)
-            description = match["desc"].strip()
+            description = match["desc"].strip().strip("\"'").strip()
             return (NewTodo(title, description, _iso(due or aside_day)),) if title and description else ()
     return tuple(NewTodo(title, None, _iso(due or aside_day)) for title, due in split_items(body, today) if title)
 
@@ -153,8 +155,9 @@ def _is_aside(text: str) -> bool:
 
 
 _DESCRIPTION_LABEL_RE = re.compile(rf"^(?:{_WITH_LABEL}|{_LABEL}\s*[:=-])", re.I)
-_EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for"}
-_EVERY |= {"it", "is", "they", "are", "needs", "need", "doing", "to", "be", "done", "has", "have", "should", "must"}
+# The words around a date said of every item: "both tomorrow", "needs doing by Friday", "for the friday".
+_EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for", "the", "it", "is"}
+_EVERY |= {"they", "are", "needs", "need", "doing", "to", "be", "done", "has", "have", "should", "must"}
 
 
 _DISTRIBUTIVE_RE = re.compile(

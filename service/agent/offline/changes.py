@@ -135,10 +135,11 @@ _DUE_VERB_RE = re.compile(
 )
 _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
+    r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",
-    r"^(?P<ref>.+?)\s+(?:is|are|should be|will be|needs to be done|has to be done)\s+(?:now\s+)?(?:done\s+)?"
+    r"^(?P<ref>.+?)(?:'s|\s+(?:is|are|should be|will be|needs to be done|has to be done))\s+(?:now\s+)?(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
 _SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>.+)$", re.I)
@@ -210,6 +211,8 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     if day := date_value(last.value or "", today):
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
+    if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
+        return ChangeIntent("due", (replace(last, value=shift[1]),))
     if re.fullmatch(DONE_RE, last.value or "", re.I):
         return ChangeIntent("complete", (Choice(last.ref),))
     if re.fullmatch(OPEN_RE, last.value or "", re.I):

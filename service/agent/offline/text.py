@@ -20,7 +20,9 @@ _CONTRACTIONS = (
     (re.compile(r"\b(i|we|you|they)'ll\b", re.I), r"\1 will"),
     (re.compile(r"\b(i|we|you|they)'d\b", re.I), r"\1 would"),
     (
-        re.compile(r"\b(it|that|this|what|there|here|everything|nothing|something|who|which|where)'?s\b", re.I),
+        re.compile(
+            r"\b(it|that|this|what|there|here|everything|nothing|something|who|which|where|when|how)'?s\b", re.I
+        ),
         r"\1 is",
     ),
 )
