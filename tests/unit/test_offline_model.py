@@ -465,6 +465,15 @@ async def test_no_match_says_so_and_shows_the_list(chat: Chat) -> None:
     assert len(await titles(chat.context)) == 2
 
 
+@pytest.mark.parametrize(
+    ("message", "done"), [("mark 'walk the dog' as done", None), ("got the dog food", "Buy dog food")]
+)
+async def test_another_errand_on_the_same_thing_is_another_todo(chat: Chat, message: str, done: str | None) -> None:
+    await seed(chat.context, "Buy dog food", "Feed the cat")
+    await chat.say(message)
+    assert await titles(chat.context) == [("Buy dog food", done is not None), ("Feed the cat", False)]
+
+
 async def test_a_statement_that_matches_nothing_changes_nothing(chat: Chat) -> None:
     await seed(chat.context, "Call mom", "Call dad")
     outcome = await chat.say("I called the bank")

@@ -19,7 +19,7 @@ from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
 from service.agent.offline.reading import understand
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
-from service.agent.offline.vocabulary import WEAK_STEMS, vocab
+from service.agent.offline.vocabulary import ERRAND_VERBS, WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
 from service.matching import key_words as shared_key_words
 
@@ -106,6 +106,8 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
             continue
         matched = {word for word in wanted if any(same_word(word, other) for other in title)}
         coverage = len(matched) / len(wanted)
+        if coverage < 1 and _other_errand(text, todo.title):
+            continue  # "walk the dog" is not "Buy dog food": the same dog, another errand
         telling = bool(matched - WEAK_STEMS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
@@ -118,6 +120,16 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     if len(best) > 1:
         return _ask_which(text, best)
     return Resolution(todos=tuple(best), quality=quality)
+
+
+_ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS - vocab("done_statement", "standing_in"))
+
+
+def _other_errand(reference: str, title: str) -> bool:
+    """Both start with an errand verb, and not the same one (nor one that stands for any)."""
+    said, titled = words(reference)[:1], words(title)[:1]
+    verbs = [stem(word[0]) for word in (said, titled) if word]
+    return len(verbs) == 2 and all(verb in _ERRAND_STEMS for verb in verbs) and not same_word(*verbs)
 
 
 def key_words(text: str) -> frozenset[str]:
