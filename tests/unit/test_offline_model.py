@@ -212,6 +212,18 @@ async def test_add_then_actually_remove_it(chat: Chat) -> None:
     assert outcome.answer == 'Deleted "Eggs".'
 
 
+async def test_todos_found_by_what_they_mention_and_both_of_them_then(chat: Chat) -> None:
+    await seed(chat.context, "Renew car insurance", "Call mum", "Wash the car")
+    found = await chat.say("do I have anything to do with the car?")
+    assert found.names == ["list_todos"]
+    assert found.answer == '2 todos about "the car":\n1. Renew car insurance\n2. Wash the car'
+    ticked = await chat.say("tick both of them off")
+    assert [name for name in ticked.names if name != "list_todos"] == ["update_todo", "update_todo"]
+    assert await titles(chat.context) == [("Renew car insurance", True), ("Call mum", False), ("Wash the car", True)]
+    nothing = await chat.say("is there anything about the dentist on there?")
+    assert nothing.answer == 'Nothing on your list mentions "the dentist".'
+
+
 async def test_list_pending_and_done_and_empty(chat: Chat) -> None:
     empty = await chat.say("what's on my list?")
     assert empty.answer == "Your todo list is empty. Want me to add something?"
@@ -975,6 +987,11 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("page 2", ListIntent(more=True, page=2)),
         ("shwo my tsaks", ListIntent()),
         ("lsit everything", ListIntent()),
+        ("what car stuff do I have?", ListIntent(search="car")),
+        ("anything with mum in it?", ListIntent(search="mum")),
+        ("any todos about work?", ListIntent(search="work")),
+        ("search for milk", ListIntent(search="milk")),
+        ("is there anything on my list?", ListIntent()),  # the list itself, not a search for "my list"
     ],
 )
 def test_parse_lists_and_pages_in_other_words(message: str, expected: object) -> None:

@@ -12,6 +12,8 @@ from service.agent.offline.conversation import Conversation, PastCall, Todo, sna
 from service.agent.offline.dates import describe_day
 from service.agent.offline.intents import BulkAction, Intent, ListIntent, ReplyKind, Topic
 from service.agent.offline.text import join_items, plural, quoted
+from service.agent.offline.vocabulary import vocab
+from service.matching import key_words, same_word
 
 CAPABILITIES = (
     "I can add todos (with notes and due dates), show your list (all, open or done), mark todos done or "
@@ -50,8 +52,25 @@ _MANY_CHANGED = {"added": "Added {n} todos: {}.", "completed": "Marked {n} todos
 
 
 def visible(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
-    """The todos a list answer shows: those due in the asked-for window, or else all listed."""
+    """The todos a list answer shows: those about what was searched for, or those due in the asked-for
+    window, or else all listed."""
+    if isinstance(intent, ListIntent) and intent.search:
+        return about(intent.search, todos)
     return due_in_window(intent, todos) or list(todos)
+
+
+_SEARCH_STOPWORDS = vocab("references", "stopwords")
+
+
+def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
+    """The todos whose title or notes mention a word of `search` (stems alike: "cars" finds "Car wash")."""
+    wanted = key_words(search, _SEARCH_STOPWORDS)
+
+    def mentions(todo: Todo) -> bool:
+        said = key_words(f"{todo.title} {todo.description or ''}", frozenset())
+        return any(same_word(word, other) for word in wanted for other in said)
+
+    return [todo for todo in todos if mentions(todo)]
 
 
 def due_in_window(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
@@ -64,7 +83,11 @@ def due_in_window(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
 
 def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
     shown = visible(intent, todos)
-    if intent.due_label and due_in_window(intent, todos):
+    if intent.search and not shown:
+        return f'Nothing on your list mentions "{intent.search}".'
+    if intent.search:
+        header = f'{plural(len(shown), "todo")} about "{intent.search}":'
+    elif intent.due_label and due_in_window(intent, todos):
         header = f"Due {intent.due_label}: {plural(len(shown), 'open todo')}."
     elif intent.due_label and shown:
         header = f"Nothing is due {intent.due_label}. All your open todos ({len(shown)}):"

@@ -44,6 +44,8 @@ class ListIntent:
     more: bool = False
     """ "Next page", "show more": the page after the list shown last, which `understand` works out."""
     page: int | None = None
+    search: str | None = None
+    """The words the user looks for ("the dentist"): only todos that mention one of them are shown."""
 
 
 @dataclass(frozen=True)

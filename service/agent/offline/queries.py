@@ -107,6 +107,19 @@ def _count(text: str | None) -> int | None:
     return number(text) if text else None
 
 
+_SEARCH_RES = tuple(re.compile(pattern, re.I) for pattern in TABLES["list"]["search"])
+
+
+def parse_search(text: str) -> ListIntent | None:
+    """ "anything about the dentist on there?", "what car stuff do I have?": the todos about something."""
+    for pattern in _SEARCH_RES:
+        if match := pattern.match(text.rstrip(" ?.!")):
+            what = match["what"].strip(" \"'")
+            # "anything with a due date?", "anything on my list?" ask for the list itself
+            return None if set(words(what)) <= _LIST_VOCAB | {"date", "deadline"} else ListIntent(search=what)
+    return None
+
+
 def parse_list(text: str, today: date | None) -> ListIntent | None:
     """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
     if (more := parse_more(text)) is not None:

@@ -33,7 +33,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile
+from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile, parse_search
 from service.agent.offline.text import expand, normalize, strip_all
 from service.agent.offline.vocabulary import starts_command
 
@@ -110,6 +110,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("add", parse_add),
     ("profile", lambda text, _: parse_profile(expand(text))),
     ("bulk", lambda text, _: parse_bulk(expand(text))),  # "mark everything done" before "mark X done"
+    ("search", lambda text, _: parse_search(expand(text))),  # "anything about the car?" before the list's words
     ("list", lambda text, today: parse_list(expand(text), today)),
     ("status", lambda text, _: changes.parse_status(expand(text))),  # "is X done?" asks, changes nothing
     ("due", lambda text, today: changes.parse_due(expand(text), today)),
