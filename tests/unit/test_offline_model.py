@@ -486,6 +486,15 @@ async def test_another_errand_on_the_same_thing_is_another_todo(chat: Chat, mess
     assert await titles(chat.context) == [("Buy dog food", done is not None), ("Feed the cat", False)]
 
 
+@pytest.mark.parametrize("fix", ["no sorry, I meant the dentist one", "oops, the dentist one"])
+async def test_i_meant_another_todo_moves_the_change_to_it(chat: Chat, fix: str) -> None:
+    await seed(chat.context, "Book vet appointment", "Book dentist appointment")
+    await chat.say("mark the vet one as done")
+    outcome = await chat.say(fix)  # not a rename of the vet todo to "Book the dentist one"
+    assert outcome.answer == 'Reopened "Book vet appointment". Marked "Book dentist appointment" as done.'
+    assert await titles(chat.context) == [("Book vet appointment", False), ("Book dentist appointment", True)]
+
+
 async def test_a_statement_that_matches_nothing_changes_nothing(chat: Chat) -> None:
     await seed(chat.context, "Call mom", "Call dad")
     outcome = await chat.say("I called the bank")

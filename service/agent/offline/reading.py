@@ -35,7 +35,8 @@ from service.agent.offline.intents import (
 )
 from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile, parse_search
 from service.agent.offline.text import expand, normalize, strip_all
-from service.agent.offline.vocabulary import starts_command
+from service.agent.offline.vocabulary import WEAK_STEMS, starts_command, vocab
+from service.matching import key_words, same_word
 
 
 @functools.lru_cache(maxsize=512)
@@ -342,6 +343,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return _next_page(intent, turns, today)
     if len(turns) < 2:
         return intent
+    if retargeted := _retargeted(intent, turns, today):
+        return retargeted
     continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
     if continues_add and (added := _added_more(intent, turns, today)):
         return added
@@ -395,6 +398,31 @@ def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | 
     if day := date_value(value, today):
         return ChangeIntent("due", (Choice("that", day.isoformat()),))
     return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
+
+
+_UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
+_REF_STOPWORDS = vocab("references", "stopwords")
+
+
+def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | None:
+    """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
+    of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
+    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    if isinstance(intent, ChangeIntent) and intent.action == "rename" and PRONOUN_RE.match(intent.choices[0].ref):
+        meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
+    elif intent == ReplyIntent("unclear") and fix:
+        meant = fix["rest"]  # "no, the dentist one"
+    else:
+        return None
+    previous = understand(turns[:-1], today)
+    if not isinstance(previous, ChangeIntent) or previous.action not in _UNDONE or not (done := turns[-2].changed):
+        return None
+    wanted = key_words(meant, _REF_STOPWORDS) - WEAK_STEMS
+    others = [todo for todo in turns[-2].listing() if todo.id not in {changed.id for changed in done}]
+    if not wanted or not any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set())):
+        return None
+    taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))
+    return MultiIntent((taken_back, ChangeIntent(previous.action, (Choice(changes.clean_ref(meant)),))))
 
 
 def correction(message: str, today: date | None) -> Choice | None:
