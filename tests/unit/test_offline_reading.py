@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from service.agent.offline.conversation import PastCall, Turn
-from service.agent.offline.intents import AddIntent, ChangeIntent, Intent, MultiIntent, NewTodo, UndoIntent
+from service.agent.offline.intents import AddIntent, ChangeIntent, Choice, Intent, MultiIntent, NewTodo, UndoIntent
 from service.agent.offline.reading import parse_intent, understand
 
 TODAY = date(2026, 11, 24)  # a Tuesday
@@ -105,3 +105,12 @@ def test_and_more_after_an_add_shares_its_verb() -> None:
 
 def test_undo_is_its_own_intent_whatever_came_before() -> None:
     assert understand([_added("add buy milk", "Buy milk"), Turn("hang on, bring that back")], TODAY) == UndoIntent()
+
+
+def test_just_one_of_the_todos_we_asked_about_is_that_change_of_it() -> None:
+    asked = Turn("remove the receipts and the flyers", answer="Before I delete 2 todos, please confirm: ...")
+    intent = understand([asked, Turn("actually no, just the receipts one")], TODAY)
+    assert intent == ChangeIntent("delete", (Choice("the receipts one"),))
+    deleted = {"todo": {"id": "t1", "title": "Shred receipts", "completed": False}}
+    done = Turn("remove the receipts and the flyers", [PastCall("c1", "delete_todo", {"todo": "t1"}, deleted)])
+    assert understand([done, Turn("just the receipts one")], TODAY) != intent  # after the change nothing is narrowed

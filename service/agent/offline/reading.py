@@ -332,6 +332,11 @@ def _action(text: str, today: date | None) -> Action_ | None:
 _YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
 _CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
 _CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+_ONLY_RE = re.compile(
+    r"^(?:(?:actually|no|nope|wait|sorry|oh|hmm|ok|okay)\b[\s,.!-]*)*(?:just|only)\s+(?P<ref>.+?)(?:,?\s+(?:then|please|instead))?$",
+    re.I,
+)
+"""Fewer of the todos we asked about: "actually no, just the receipts one" (after "Shall I delete both?")."""
 
 
 def understand(turns: Sequence[Turn], today: date | None) -> Intent:
@@ -363,6 +368,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return intent
     message = normalize(turns[-1].user_text)
     reply, _ = strip_fillers(message)
+    if (only := _ONLY_RE.match(message.rstrip(" .!"))) and not turns[-2].changed:  # "no, just the receipts one" to our question
+        return ChangeIntent(previous.action, (Choice(changes.clean_ref(only["ref"]), previous.choices[0].value),))
     if (turns[-2].answer or "").rstrip().endswith("?"):
         if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
             return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
