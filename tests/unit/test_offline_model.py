@@ -495,6 +495,15 @@ async def test_i_meant_another_todo_moves_the_change_to_it(chat: Chat, fix: str)
     assert await titles(chat.context) == [("Book vet appointment", False), ("Book dentist appointment", True)]
 
 
+async def test_only_a_verb_in_common_with_several_todos_asks_which(chat: Chat) -> None:
+    await seed(chat.context, "Call mum about Sunday", "Call the bank about card", "Buy bread")
+    asked = await chat.say("made the call, mark it done")
+    assert asked.answer.startswith('More than one todo matches "made the call"')
+    picked = await chat.say("the bank one")
+    assert picked.answer.startswith('Marked "Call the bank about card" as done.')
+    assert [done for _, done in await titles(chat.context)] == [False, True, False]
+
+
 async def test_a_statement_that_matches_nothing_changes_nothing(chat: Chat) -> None:
     await seed(chat.context, "Call mom", "Call dad")
     outcome = await chat.say("I called the bank")

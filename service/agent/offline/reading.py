@@ -368,7 +368,9 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return intent
     message = normalize(turns[-1].user_text)
     reply, _ = strip_fillers(message)
-    if (only := _ONLY_RE.match(message.rstrip(" .!"))) and not turns[-2].changed:  # "no, just the receipts one" to our question
+    if (only := _ONLY_RE.match(message.rstrip(" .!"))) and not turns[
+        -2
+    ].changed:  # "no, just the receipts one" to our question
         return ChangeIntent(previous.action, (Choice(changes.clean_ref(only["ref"]), previous.choices[0].value),))
     if (turns[-2].answer or "").rstrip().endswith("?"):
         if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due

@@ -113,6 +113,14 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
             scored.setdefault((coverage, len(wanted & title)), []).append(todo)
     if not scored:
+        # Only a verb like "call" in common ("made the call"): not enough to pick one, enough to ask among several.
+        weak = [
+            todo
+            for todo in todos
+            if not wanted - WEAK_STEMS and any(same_word(w, o) for w in wanted for o in key_words(todo.title))
+        ]
+        if len(weak) > 1 and not strict:
+            return _ask_which(text, weak)
         return Resolution(problem=answers.no_match_answer(text, todos))
     best_score = max(scored)
     best = _prefer_by_state(scored[best_score], action)
