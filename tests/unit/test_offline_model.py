@@ -1133,6 +1133,11 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
             [NewTodo("Pay the gas bill", None, "2026-11-27")],
         ),
         ("actually never mind, add 'book a taxi' instead", [NewTodo("Book a taxi")]),
+        ("dentist checkup on the 14th, stick it on there pls", [NewTodo("Dentist checkup", None, "2026-12-14")]),
+        (
+            "for tomorrow: call the vet; print boarding passes",
+            [NewTodo("Call the vet", None, "2026-11-25"), NewTodo("Print boarding passes", None, "2026-11-25")],
+        ),
         # an aside that only says when is the todo's due date, not a second todo
         (
             "new task - submit expense report, needs doing by end of the month",

@@ -76,8 +76,9 @@ _TITLE_TAIL_RE = re.compile(
 def parse_add(text: str, today: date | None) -> Intent | None:
     """ "add X", "remind me to X", "put X and Y on my list", "I need to X"; None if not an add."""
     if (lead := find_date(text, today)) and lead.start == 0 and (rest := text[lead.end :].strip(" ,")):
-        later = parse_add(rest, today)  # "tomorrow I need to pick up the prescription"
-        if isinstance(later, AddIntent) and not any(todo.due_date for todo in later.todos):
+        # "tomorrow I need to pick up the prescription"; "for tomorrow: call the vet; print the passes" heads a list
+        later = AddIntent(new_todos(rest[1:], today)) if rest.startswith(":") else parse_add(rest, today)
+        if isinstance(later, AddIntent) and later.todos and not any(todo.due_date for todo in later.todos):
             return AddIntent(tuple(replace(todo, due_date=lead.day.isoformat()) for todo in later.todos))
     if match := _ADD_RE.match(text):
         body = match["body"]
@@ -93,6 +94,20 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         body = need["body"]
     todos = new_todos(body, today)
     return AddIntent(todos) if todos else ReplyIntent("need_title")
+
+
+_ADDING_WORDS = frozenset(
+    {"add", "put", "stick", "pop", "jot", "write", "note", "throw", "chuck", "save", "record", "log"}
+)
+
+
+def parse_echoed_add(text: str, today: date | None) -> AddIntent | None:
+    """ "dentist checkup on the 14th, stick it on there": what comes before an echo that adds is the todo."""
+    *before, last = _CLAUSE_CUT_RE.split(text)
+    if not before or not is_echo(last) or not set(words(last)) & _ADDING_WORDS:
+        return None
+    todos = new_todos(", ".join(before), today)
+    return AddIntent(todos) if todos else None
 
 
 def offer_add(text: str, today: date | None) -> OfferAddIntent | None:

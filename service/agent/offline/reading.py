@@ -14,7 +14,7 @@ from datetime import date
 
 from service.agent.guardrails import scope_violation
 from service.agent.offline import changes
-from service.agent.offline.adds import NEED_RE, new_todos, offer_add, parse_add
+from service.agent.offline.adds import NEED_RE, new_todos, offer_add, parse_add, parse_echoed_add
 from service.agent.offline.chatter import PRONOUN_RE, correct_typos, is_echo, is_remark, parse_small_talk, strip_fillers
 from service.agent.offline.conversation import Turn
 from service.agent.offline.dates import date_value
@@ -60,6 +60,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         parse_actions(request, today)
         or parse_message(request, today)
         or parse_small_talk(request)
+        or parse_echoed_add(request, today)
         or offer_add(request, today)
         or single_request(request, today)
         or parse_request(correct_typos(request), today)
