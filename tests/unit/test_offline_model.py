@@ -504,6 +504,14 @@ async def test_only_a_verb_in_common_with_several_todos_asks_which(chat: Chat) -
     assert [done for _, done in await titles(chat.context)] == [False, True, False]
 
 
+async def test_a_todo_named_by_its_id(chat: Chat) -> None:
+    await seed(chat.context, "Buy milk", "Call mom")
+    milk = (await stored(chat.context))[0]["id"]
+    outcome = await chat.say(f"mark {milk} as done")
+    assert outcome.answer.startswith('Marked "Buy milk" as done.')
+    assert await titles(chat.context) == [("Buy milk", True), ("Call mom", False)]
+
+
 async def test_a_statement_that_matches_nothing_changes_nothing(chat: Chat) -> None:
     await seed(chat.context, "Call mom", "Call dad")
     outcome = await chat.say("I called the bank")

@@ -67,6 +67,9 @@ def resolve(
     text: str, todos: Sequence[Todo], refs: RefContext, action: Action, *, strict: bool = False, split: bool = True
 ) -> Resolution:
     """The todos the user's words pick out of `todos` (the current list)."""
+    by_id = [todo for todo in todos if todo.id.lower() == text.strip().lower()]  # a todo's id, as the tools take
+    if by_id:
+        return Resolution(todos=tuple(by_id), quality=2)
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
     if (found := _by_place(text, todos, refs)) is not None:
