@@ -59,9 +59,12 @@ _ASSENT = {
     "go", "ahead", "do", "it", "them", "that", "please", "delete", "remove", "clear", "all", "for", "thanks",
     "thank", "you", "of", "course", "right", "away", "sounds", "good", "great", "just",
 }  # fmt: skip
-_NO_PHRASES = {"do not", "keep them", "never mind", "don't do it", "leave them"}
+_NO_PHRASES = {"do not", "keep them", "never mind", "don't do it", "leave them", "leave it"}
 _NO_WORDS = {"no", "n", "nope", "nah", "cancel", "stop", "don't", "dont", "reject", "abort", "nevermind"}
-_DISSENT = {"do", "not", "thanks", "thank", "you", "keep", "them", "it", "never", "mind", "please", "that", "wait"}
+_DISSENT = {
+    "do", "not", "thanks", "thank", "you", "keep", "them", "it", "never", "mind", "please", "that", "wait", "leave",
+    "actually", "alone", "changed", "my", "on", "second", "thought", "thoughts",
+}  # fmt: skip
 
 
 def reply_decision(message: str) -> bool | None:

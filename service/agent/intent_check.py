@@ -1,6 +1,6 @@
 """What the user's message asked for that a real model's turn left undone, and the note that re-asks it.
 
-The request is read by the offline model's reader (`offline.reading.understand`), the one home for what
+The request is read by the offline model's reader (`offline.followups.understand`), the one home for what
 a message means. A small model does the first of two actions and stops ("delete the train tickets one.
 Also add print boarding passes."), reads "remind me to call the dentist" as a change to a todo that does
 not exist, answers "revert that" with the undo tool's description, or completes one todo of "I've done
@@ -25,6 +25,7 @@ from service.agent.answer_check import Review, changed_todos, tool_output
 from service.agent.offline.answers import REPLIES
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import as_items, read_turns
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action_,
     AddIntent,
@@ -37,7 +38,6 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.reading import understand
 from service.agent.offline.text import quoted
 from service.agent.snapshot import Snapshot
 from service.matching import same_word

@@ -20,7 +20,7 @@ from service.agent.guardrails import tool_ownership
 from service.agent.offline.adds import corrected_title
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import date_value
-from service.agent.offline.reading import correction
+from service.agent.offline.followups import correction
 from service.agent.repeats import no_repeat
 from service.errors import InvalidArgument, ServiceError
 from service.models import Task

@@ -15,7 +15,20 @@ def test_assent_approves(reply: str) -> None:
     assert reply_decision(reply) is True
 
 
-@pytest.mark.parametrize("reply", ["no", "no thanks", "no, don't", "keep them", "never mind", "cancel", "do not"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "no",
+        "no thanks",
+        "no, don't",
+        "keep them",
+        "never mind",
+        "cancel",
+        "do not",
+        "nah leave it actually",
+        "leave it",
+    ],
+)
 def test_dissent_rejects(reply: str) -> None:
     assert reply_decision(reply) is False
 

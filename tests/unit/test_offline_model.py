@@ -212,6 +212,23 @@ async def test_add_then_actually_remove_it(chat: Chat) -> None:
     assert outcome.answer == 'Deleted "Eggs".'
 
 
+async def test_a_kind_of_todo_is_found_by_its_words_or_else_the_whole_list_shows(chat: Chat) -> None:
+    await seed(chat.context, "Buy light bulbs", "Submit expense report", "Order printer ink")
+    found = await chat.say("what shopping have I got left to do?")
+    assert found.answer == '2 todos about "shopping":\n1. Buy light bulbs\n2. Order printer ink'
+    await chat.say("picked up both of those, check them off")
+    assert [done for _, done in await titles(chat.context)] == [True, False, True]
+    await chat.say("delete buy light bulbs and order printer ink")
+    assert "Submit expense report" in (await chat.say("show my shopping list")).answer  # none says it is shopping
+
+
+async def test_add_it_then_adds_the_todo_that_was_not_there(chat: Chat) -> None:
+    await seed(chat.context, "Buy milk")
+    await chat.say("tick off cancel netflix")
+    await chat.say("oh I never added it? add it then")
+    assert await titles(chat.context) == [("Buy milk", False), ("Cancel netflix", False)]
+
+
 async def test_todos_found_by_what_they_mention_and_both_of_them_then(chat: Chat) -> None:
     await seed(chat.context, "Renew car insurance", "Call mum", "Wash the car")
     found = await chat.say("do I have anything to do with the car?")
@@ -1018,6 +1035,9 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("any todos about work?", ListIntent(search="work")),
         ("search for milk", ListIntent(search="milk")),
         ("is there anything on my list?", ListIntent()),  # the list itself, not a search for "my list"
+        ("What's coming up this week?", ListIntent(False, None, date(2026, 11, 29), "this week")),
+        ("Morning! What's still on my plate at the moment?", ListIntent(completed=False)),
+        ("mark everything as done, what a day \U0001f605", BulkIntent("complete", False)),
     ],
 )
 def test_parse_lists_and_pages_in_other_words(message: str, expected: object) -> None:
@@ -1146,6 +1166,15 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
             "for tomorrow: call the vet; print boarding passes",
             [NewTodo("Call the vet", None, "2026-11-25"), NewTodo("Print boarding passes", None, "2026-11-25")],
         ),
+        (
+            "can u add eggs, oat milk and bin bags to the list ta",
+            [NewTodo("Eggs"), NewTodo("Oat milk"), NewTodo("Bin bags")],
+        ),
+        (
+            "pls add 'Buy present for Sam' for thursday \U0001f381\U0001f64f",
+            [NewTodo("Buy present for Sam", None, "2026-11-26")],
+        ),
+        ("ADD CALL THE BANK ABOUT THE MORTGAGE", [NewTodo("Call the bank about the mortgage")]),
         # an aside that only says when is the todo's due date, not a second todo
         (
             "new task - submit expense report, needs doing by end of the month",
@@ -1171,6 +1200,9 @@ def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo])
         ("actually make that a dozen eggs", "rename", "that", "a dozen eggs"),
         ("when is it due again?", "status", "it", None),
         ("un-tick the last one please", "reopen", "the last one", None),
+        ("make it again not finished", "reopen", "it", None),  # its state, not a new title
+        ("make that one due end of the working week", "due", "that one", "2026-11-27"),
+        ("the 2nd one's done now", "complete", "the 2nd one", None),
         ("set the dentist for the 2nd of december", "due", "the dentist", "2026-12-02"),
         ("the tax return's due on 15 January actually, can you put that in", "due", "the tax return", "2027-01-15"),
         ("hmm, make it a day earlier", "due", "it", "-1 days"),  # a shift of its date (the planner applies it)

@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 
 from service.agent.offline.conversation import PastCall, Turn
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import AddIntent, ChangeIntent, Choice, Intent, MultiIntent, NewTodo, UndoIntent
-from service.agent.offline.reading import parse_intent, understand
+from service.agent.offline.reading import parse_intent
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 

@@ -231,6 +231,8 @@ def clean_title(text: str) -> str:
     """A title as a person would write it: no "to ..." lead-in, no quotes, first letter capitalised."""
     text = strip_all(_TITLE_TAIL_RE, _TITLE_LEAD_RE.sub("", text.strip()))
     text = text.strip().strip("\"'").strip()
+    if text.isupper() and len(text) > 5:  # "CALL THE BANK ABOUT THE MORTGAGE" was shouted, not an acronym
+        text = text.lower()
     return text[:1].upper() + text[1:]
 
 

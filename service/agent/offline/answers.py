@@ -11,6 +11,7 @@ from typing import Any
 from service.agent.offline.conversation import Conversation, PastCall, Todo, snapshots
 from service.agent.offline.dates import describe_day
 from service.agent.offline.intents import BulkAction, Intent, ListIntent, ReplyKind, Topic
+from service.agent.offline.queries import TOPICS
 from service.agent.offline.text import join_items, plural, quoted
 from service.agent.offline.vocabulary import vocab
 from service.matching import key_words, same_word
@@ -54,8 +55,10 @@ _MANY_CHANGED = {"added": "Added {n} todos: {}.", "completed": "Marked {n} todos
 def visible(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
     """The todos a list answer shows: those about what was searched for, or those due in the asked-for
     window, or else all listed."""
-    if isinstance(intent, ListIntent) and intent.search:
-        return about(intent.search, todos)
+    if isinstance(intent, ListIntent) and intent.search and (found := about(intent.search, todos)):
+        return found
+    if isinstance(intent, ListIntent) and intent.search and intent.search.lower() not in TOPICS:
+        return []  # a kind of todo none says it is ("my shopping list" of "Milk", "Eggs"): the whole list
     return due_in_window(intent, todos) or list(todos)
 
 
@@ -63,8 +66,9 @@ _SEARCH_STOPWORDS = vocab("references", "stopwords")
 
 
 def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
-    """The todos whose title or notes mention a word of `search` (stems alike: "cars" finds "Car wash")."""
-    wanted = key_words(search, _SEARCH_STOPWORDS)
+    """The todos whose title or notes mention a word of `search` (stems alike: "cars" finds "Car wash"), or of
+    the kind it names ("shopping": "buy", "order", ...)."""
+    wanted = key_words(" ".join(TOPICS.get(search.lower(), [search])), _SEARCH_STOPWORDS)
 
     def mentions(todo: Todo) -> bool:
         said = key_words(f"{todo.title} {todo.description or ''}", frozenset())
@@ -85,12 +89,12 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
     shown = visible(intent, todos)
     if intent.search and not shown:
         return f'Nothing on your list mentions "{intent.search}".'
-    if intent.search:
+    if intent.search and len(shown) < len(todos):
         header = f'{plural(len(shown), "todo")} about "{intent.search}":'
     elif intent.due_label and due_in_window(intent, todos):
-        header = f"Due {intent.due_label}: {plural(len(shown), 'open todo')}."
+        header = f"{_due_words(intent.due_label).capitalize()}: {plural(len(shown), 'open todo')}."
     elif intent.due_label and shown:
-        header = f"Nothing is due {intent.due_label}. All your open todos ({len(shown)}):"
+        header = f"Nothing is {_due_words(intent.due_label)}. All your open todos ({len(shown)}):"
     elif not shown:
         return {
             None: "Your todo list is empty. Want me to add something?",
@@ -106,6 +110,11 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
         header = f"You have {plural(len(shown), 'open todo')}:"
     lines = [f"{index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(shown, 1)]
     return "\n".join([header, *lines])
+
+
+def _due_words(label: str) -> str:
+    """ "due tomorrow", but "overdue" (not "due overdue")."""
+    return label if label == "overdue" else f"due {label}"
 
 
 _PAGE_NOUNS = {None: "todos", False: "open todos", True: "completed todos"}

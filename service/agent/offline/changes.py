@@ -49,7 +49,8 @@ _STATE_RES["complete"] = patterns(
     rf"^(?:{verbs('complete')}|did|done)(?:\s*[:-]\s*|\s+)(?P<ref>.+?)$",
     r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
     r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
-    r"^(?P<ref>.+?)\s+(?:is|are|was|has been|have been|got)?\s*(?:now |all |both |finally |already |been )*(?:done"
+    r"^(?P<ref>.+?)(?:'s\s+|\s+(?:is|are|was|has been|have been|got)?\s*)"
+    r"(?:now |all |both |finally |already |been )*(?:done"
     r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
     r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
     r"(?: too| as well)?$",
@@ -73,12 +74,18 @@ def clean_ref(text: str) -> str:
 _SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
 
 
+_ONTO_LIST_RE = re.compile(r"\b(?:to|onto|into) (?:my|the|our) (?:\w+ )?list$", re.I)
+"""Where an add puts things: "bin bags to the list" is no delete."""
+
+
 def parse_state_change(text: str) -> ChangeIntent | None:
     """ "reopen X", "X is done", "get rid of X"."""
     for action, table in _STATE_RES.items():
         for pattern in table:
             if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
-                return ChangeIntent(action, (Choice(ref),))
+                return (
+                    None if action == "delete" and _ONTO_LIST_RE.search(ref) else ChangeIntent(action, (Choice(ref),))
+                )
     return None
 
 
@@ -192,8 +199,11 @@ _RENAME_RES = separated(
     (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
 )
 _CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)
-_MAKE_THAT_RE = re.compile(r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!due\b).+)$", re.I)
+_MAKE_THAT_RE = re.compile(
+    r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!(?:one )?due\b).+)$", re.I
+)
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
+_AGAIN_RE = re.compile(r"^(?:(?:again|back|as|to|be)\s+)+|\s+(?:again|now)$", re.I)
 _CHANGE_SEPARATOR = rf"\s+to (?:say|read)\s+|{_SAYS_SEPARATOR}|\s+(?:to|into|with)\s+|\s*->\s*"
 
 
@@ -213,9 +223,10 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
         return ChangeIntent("due", (replace(last, value=shift[1]),))
-    if re.fullmatch(DONE_RE, last.value or "", re.I):
+    state = _AGAIN_RE.sub("", last.value or "")  # "make it again not finished": its state, not a new title
+    if re.fullmatch(DONE_RE, state, re.I):
         return ChangeIntent("complete", (Choice(last.ref),))
-    if re.fullmatch(OPEN_RE, last.value or "", re.I):
+    if re.fullmatch(OPEN_RE, state, re.I):
         return ChangeIntent("reopen", (Choice(last.ref),))
     if not made:  # "change 4 to 6": only the words named change, whether a whole title or a part of it
         choices = tuple(replace(choice, correction=True, replaces=choice.ref) for choice in choices)

@@ -15,6 +15,7 @@ _HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$",
 _GREETING_WORDS = vocab("small_talk", "greeting")
 _GREETING_CORE = vocab("small_talk", "greeting_core")
 _THANKS_WORDS = vocab("small_talk", "thanks")
+_EXCLAMATION_RE = re.compile("|".join(TABLES["small_talk"]["exclamations"]), re.I)
 _BYE_WORDS = vocab("small_talk", "bye")
 _ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | vocab("small_talk", "ack")
 _FILLERS = {kind: "|".join(TABLES["small_talk"][kind]) for kind in ("greetings", "leading", "agreeing", "trailing")}
@@ -26,8 +27,10 @@ _LEADING_FILLER_RE = re.compile(
 # After the request's own "?" too: "could you add X to my list? Cheers".
 _TRAILING_FILLER_RE = re.compile(rf"(?:[\s,.!?]+(?:{_FILLERS['trailing']}))+[\s.!?]*$|[\s.!?]+$", re.I)
 _EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticons'])})(?=\s|$)", re.I)
-# Emoji before the request ("🛒 add oat milk"); after a command they may be part of a title ("add 🎂 bake a cake").
-_LEADING_EMOJI_RE = re.compile(r"^[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+")
+# Emoji around the request ("🛒 add oat milk", "... for thursday 🎁🙏"); after a command they may be part of a
+# title ("add 🎂 bake a cake").
+_EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+"
+_OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
@@ -56,7 +59,7 @@ def _corrected(word: str) -> str:
 def strip_fillers(text: str) -> tuple[str, bool]:
     """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
     greeted = False
-    text = _LEADING_EMOJI_RE.sub("", _EMOTICON_RE.sub("", text)).strip()
+    text = _OUTER_EMOJI_RE.sub("", _EMOTICON_RE.sub("", text)).strip()
     while match := _LEADING_FILLER_RE.match(text):
         greeted = greeted or bool(match["greet"])
         text = text[match.end() :]
@@ -67,6 +70,8 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
     """Greetings, thanks, goodbyes, "ok" and help: the whole message is one of those."""
     if _HELP_RE.match(text):
         return ReplyIntent("help")
+    if _EXCLAMATION_RE.fullmatch(text.strip(" !.")):
+        return ReplyIntent("ack")
     ordered = words(expand(text))
     tokens = set(ordered)
     if not tokens or ordered[0] in {"is", "are", "was", "did", "have", "has"}:  # "is it done?" asks something

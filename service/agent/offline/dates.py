@@ -38,7 +38,7 @@ _DATE_RE = re.compile(
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
     r"|(?P<nextweek>next week)"
-    r"|(?P<endweek>(?:the )?end of (?:the |this )?week)"
+    r"|(?P<endweek>(?:the )?end of (?:the |this )?(?:working |work |business )?week)"
     r"|(?P<nextmonth>next month)"
     r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
     rf"|in (?P<count>\d+|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"

@@ -16,6 +16,7 @@ from service.agent.offline.adds import corrected_title
 from service.agent.offline.chatter import REST_RE
 from service.agent.offline.conversation import Conversation, PastCall, Todo
 from service.agent.offline.dates import shifted
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action,
     Action_,
@@ -31,7 +32,6 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.reading import understand
 from service.agent.offline.references import choose, key_words, ref_context
 from service.agent.offline.text import quoted
 

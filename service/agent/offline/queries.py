@@ -77,6 +77,8 @@ def _bulk_delete_filter(bag: set[str]) -> bool | None:
     return None
 
 
+TOPICS: dict[str, list[str]] = TABLES["list"]["topics"]
+"""Kinds of todo a list question may ask about, each with the words its todos say."""
 _LIST_SIGNALS = vocab("list", "signals")
 _LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | vocab("list", "words")
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
@@ -145,6 +147,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):
         return None
     phrase = " ".join(tokens)
+    if topic := next((word for word in tokens if word in TOPICS), None):  # "what shopping have I got left?"
+        return ListIntent(completed=False if bag & _OPEN_WORDS else None, search=topic)
     negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"}  # "is everything done?": show what is not
     if bag & _INCLUSIVE_WORDS:  # "all my todos, including the done ones"
         return ListIntent()

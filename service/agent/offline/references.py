@@ -16,8 +16,8 @@ from datetime import date
 from service.agent.offline import answers
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
+from service.agent.offline.followups import understand
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
-from service.agent.offline.reading import understand
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import ERRAND_VERBS, WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
@@ -27,7 +27,7 @@ _REF_STOPWORDS = vocab("references", "stopwords")
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
-    r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|number |num |item |todo |task |entry )?(?P<number>\d{1,3})"
+    r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|nr\.? ?|numb?e?r |num |item |todo |task |entry )?(?P<number>\d{1,3})"
     rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
     re.I,
 )

@@ -1,0 +1,201 @@
+"""Reading the latest message in the context of the conversation: an answer to the question we asked
+("the second one", "yes"), more of the same ("and eggs"), a correction of what was just done ("no, limes",
+"I meant the dentist one"), the next page. `reading` reads a message on its own; this reads it in turn."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from service.agent.offline import changes
+from service.agent.offline.adds import clean_title, new_todos
+from service.agent.offline.chatter import PRONOUN_RE, parse_small_talk, strip_fillers
+from service.agent.offline.conversation import Turn
+from service.agent.offline.dates import date_value
+from service.agent.offline.intents import (
+    Action,
+    AddIntent,
+    ChangeIntent,
+    Choice,
+    Intent,
+    ListIntent,
+    MultiIntent,
+    OfferAddIntent,
+    ReplyIntent,
+)
+from service.agent.offline.reading import parse_intent
+from service.agent.offline.text import normalize, strip_all
+from service.agent.offline.vocabulary import WEAK_STEMS, vocab
+from service.matching import key_words, same_word
+
+_YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
+_CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
+_CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+_ONLY_RE = re.compile(
+    r"^(?:(?:actually|no|nope|wait|sorry|oh|hmm|ok|okay)\b[\s,.!-]*)*(?:just|only)\s+(?P<ref>.+?)(?:,?\s+(?:then|please|instead))?$",
+    re.I,
+)
+"""Fewer of the todos we asked about: "actually no, just the receipts one" (after "Shall I delete both?")."""
+
+
+def understand(turns: Sequence[Turn], today: date | None) -> Intent:
+    """The latest message's intent. A bare reference ("the second one", "mom") answers the question
+    our previous answer asked; "and the milk too" repeats the previous change for another todo;
+    "yes" accepts our offer to add something."""
+    intent = parse_intent(turns[-1].user_text, today)
+    if isinstance(intent, ListIntent) and intent.more:
+        return _next_page(intent, turns, today)
+    if len(turns) < 2:
+        return intent
+    if retargeted := _retargeted(intent, turns, today):
+        return retargeted
+    if isinstance(intent, AddIntent) and (named := _add_what_was_missing(intent, turns, today)):
+        return named
+    continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
+    if continues_add and (added := _added_more(intent, turns, today)):
+        return added
+    if continues_add and (fixed := _fixed_wording(turns, today)):
+        return fixed
+    if not isinstance(intent, ReplyIntent):
+        return intent
+    previous = understand(turns[:-1], today)
+    if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
+        previous = _asked_about(previous, turns[-2].answer or "")
+    if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
+        return AddIntent(previous.todos) if _YES_RE.match(normalize(turns[-1].user_text)) else ReplyIntent("declined")
+    if intent.kind != "unclear":
+        return intent
+    if not isinstance(previous, ChangeIntent):
+        return intent
+    message = normalize(turns[-1].user_text)
+    reply, _ = strip_fillers(message)
+    if (only := _ONLY_RE.match(message.rstrip(" .!"))) and not turns[
+        -2
+    ].changed:  # "no, just the receipts one" to our question
+        return ChangeIntent(previous.action, (Choice(changes.clean_ref(only["ref"]), previous.choices[0].value),))
+    if (turns[-2].answer or "").rstrip().endswith("?"):
+        if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
+            return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
+        return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
+    if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
+        return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
+    return intent
+
+
+def _asked_about(intent: MultiIntent, answer: str) -> Intent:
+    """The change whose reference our answer quoted in its question ("which one?"), else the whole."""
+    for part in intent.parts:
+        if not isinstance(part, ChangeIntent):
+            continue
+        asked = (f'{lead} "{part.choices[0].ref.lower()}"' for lead in ("matches", "mean by"))
+        if any(question in answer.lower() for question in asked):
+            return part
+    return intent
+
+
+_FIX_LEAD_RE = re.compile(
+    r"^(?:(?:no|nope|sorry|oops|whoops|wait|actually|oh|hang on|hold on)\b[\s,!.:;-]+)+(?:i meant\s+)?(?P<rest>.+)$",
+    re.I,
+)
+
+
+def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
+    """ "add buy apples" - "no, pears": a short correction right after an add rewords (or re-dates) it."""
+    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    if fix is None or not turns[-2].changed or not isinstance(understand(turns[:-1], today), AddIntent):
+        return None
+    value = fix["rest"].strip(" .!")
+    if day := date_value(value, today):
+        return ChangeIntent("due", (Choice("that", day.isoformat()),))
+    return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
+
+
+_THEN_RE = re.compile(r"\s+(?:then|too|anyway|instead|after all)$", re.I)
+
+
+def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
+    """ "tick off cancel netflix" (no such todo) - "add it then": the todo that was not there."""
+    todo = intent.todos[0]
+    if len(intent.todos) > 1 or not PRONOUN_RE.match(_THEN_RE.sub("", todo.title)) or turns[-2].changed:
+        return None
+    previous = understand(turns[:-1], today)
+    if not isinstance(previous, ChangeIntent) or PRONOUN_RE.match(ref := previous.choices[0].ref):
+        return None
+    return AddIntent((replace(todo, title=clean_title(ref)),))
+
+
+_UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
+_REF_STOPWORDS = vocab("references", "stopwords")
+
+
+def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | None:
+    """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
+    of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
+    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    if isinstance(intent, ChangeIntent) and intent.action == "rename" and PRONOUN_RE.match(intent.choices[0].ref):
+        meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
+    elif intent == ReplyIntent("unclear") and fix:
+        meant = fix["rest"]  # "no, the dentist one"
+    else:
+        return None
+    previous = understand(turns[:-1], today)
+    if not isinstance(previous, ChangeIntent) or previous.action not in _UNDONE or not (done := turns[-2].changed):
+        return None
+    wanted = key_words(meant, _REF_STOPWORDS) - WEAK_STEMS
+    others = [todo for todo in turns[-2].listing() if todo.id not in {changed.id for changed in done}]
+    if not wanted or not any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set())):
+        return None
+    taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))
+    return MultiIntent((taken_back, ChangeIntent(previous.action, (Choice(changes.clean_ref(meant)),))))
+
+
+def correction(message: str, today: date | None) -> Choice | None:
+    """The new wording a message corrects a todo's title with, read from it alone ("not baguette,
+    croissants", "that should say Sandra", "no, limes"), or None."""
+    intent = parse_intent(message, today)
+    if isinstance(intent, ChangeIntent) and intent.action == "rename" and intent.choices[0].correction:
+        return intent.choices[0]
+    fix = _FIX_LEAD_RE.match(normalize(message))
+    value = fix["rest"].strip(" .!") if fix else ""
+    if not value or len(value.split()) > 6 or date_value(value, today):
+        return None
+    return Choice("that", value, correction=True)
+
+
+DEFAULT_PAGE = 50
+"""What `list_todos` returns when no limit is given."""
+
+
+def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) -> ListIntent:
+    """ "Next page" after a list: the same filter, from where the last page shown ended."""
+    for index in reversed(range(len(turns) - 1)):
+        if not turns[index].is_listing:
+            continue
+        shown = understand(turns[: index + 1], today)
+        if not isinstance(shown, ListIntent):
+            continue  # a listing to find a todo to change, not to show
+        size = intent.limit or shown.limit
+        if intent.page is not None:
+            offset = (intent.page - 1) * (size or DEFAULT_PAGE)
+        else:
+            offset = (shown.offset or 0) + len(turns[index].listing())
+        return replace(shown, limit=size or DEFAULT_PAGE, offset=offset, more=False, page=None)
+    return ListIntent(limit=intent.limit)  # nothing shown yet: show the list
+
+
+def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
+    """ "add apples" - "and pears": more of the same kind, right after an add."""
+    message = normalize(turns[-1].user_text)
+    if not _CONTINUATION_RE.search(message) or not turns[-2].changed:
+        return None
+    if not isinstance(previous := understand(turns[:-1], today), AddIntent):
+        return None
+    if isinstance(intent, OfferAddIntent):
+        return AddIntent(intent.todos)
+    body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
+    if not body or parse_small_talk(body):  # not "thanks too"
+        return None
+    todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]  # "buy milk" - "and eggs": "Buy eggs"
+    return AddIntent(todos) if todos else None
