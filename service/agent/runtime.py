@@ -316,16 +316,16 @@ class AgentRuntime:
         `message` is None when the turn only resumes a paused run (`resume`, from the approvals route).
         """
         conversation_id, context = await self._prepare(user_id, message or "", conversation_id)
-        yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
-        with agent_turn(
-            agent_name=self.spec.name,
-            model=self.model_name,
-            conversation_id=conversation_id,
-            user_id=context.user_id,
-        ) as turn:
-            # A new conversation is stored with its first turn (`save_turn`): until then no other turn can reach
-            # it, so it needs no lock, and has no history or paused run to read.
-            async with contextlib.nullcontext() if context.new_conversation else self.locks.hold(conversation_id):
+        # A new conversation is stored with its first turn (`save_turn`): until then no other turn can reach it, so
+        # it needs no lock. The lock comes before the first event: a busy conversation is a 409 before a stream.
+        async with contextlib.nullcontext() if context.new_conversation else self.locks.hold(conversation_id):
+            yield TurnEvent("conversation", {"conversation_id": str(conversation_id)})
+            with agent_turn(
+                agent_name=self.spec.name,
+                model=self.model_name,
+                conversation_id=conversation_id,
+                user_id=context.user_id,
+            ) as turn:
                 memory = AgentMessageSession(self.database, context.user_id, conversation_id)
                 if resume is None and message is not None and not context.new_conversation:
                     resume = await approvals.answer_to_pending(self.database, user_id, conversation_id, message)

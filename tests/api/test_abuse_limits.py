@@ -119,10 +119,12 @@ async def test_a_second_turn_on_a_busy_conversation_gets_409(
 ) -> None:
     first = (await client.post(f"/api/{alice}/chat", json={"message": "hi"}, headers=alice_auth)).json()
     conversation = uuid.UUID(first["conversation_id"])
+    again = {"message": "hi again", "conversation_id": str(conversation)}
     async with AppState.of(app).agent.locks.hold(conversation):  # a turn in progress
-        busy = await client.post(
-            f"/api/{alice}/chat", json={"message": "hi again", "conversation_id": str(conversation)}, headers=alice_auth
-        )
+        busy = await client.post(f"/api/{alice}/chat", json=again, headers=alice_auth)
+        # streamed, the same answer before the stream starts (as for an unknown conversation), not an error event
+        busy_stream = await client.post(f"/api/{alice}/chat/stream", json=again, headers=alice_auth)
         other = await client.post(f"/api/{alice}/chat", json={"message": "hello"}, headers=alice_auth)
-    assert busy.status_code == 409 and busy.json()["error"]["code"] == "conflict"
+    for refused in (busy, busy_stream):
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
     assert other.status_code == 200  # other conversations do not wait
