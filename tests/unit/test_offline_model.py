@@ -399,6 +399,20 @@ async def test_a_remark_after_taking_a_due_date_away_names_no_other_todo(chat: C
     assert (await stored(chat.context))[0]["due_date"] is None
 
 
+async def test_take_it_off_after_the_deadline_goes_is_the_deadline_not_the_todo(chat: Chat) -> None:
+    await seed(chat.context, "Mow the lawn", due_date=date(2026, 11, 30))
+    outcome = await chat.say("the lawn doesn't need a deadline anymore, take it off")
+    assert [name for name in outcome.names if name != "list_todos"] == ["update_todo"]
+    assert [(todo["title"], todo["due_date"]) for todo in await stored(chat.context)] == [("Mow the lawn", None)]
+
+
+async def test_something_to_add_is_asked_for_then_added(chat: Chat) -> None:
+    asked = await chat.say("can you put something on my list for me?")
+    assert asked.calls == [] and asked.answer.startswith("What should I add?")
+    await chat.say("water the tomatoes")
+    assert await titles(chat.context) == [("Water the tomatoes", False)]
+
+
 async def test_moving_by_an_amount_a_todo_with_no_due_date_asks_when(chat: Chat) -> None:
     await seed(chat.context, "Write report")
     outcome = await chat.say("push the report back a week")
@@ -1038,6 +1052,10 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("What's coming up this week?", ListIntent(False, None, date(2026, 11, 29), "this week")),
         ("Morning! What's still on my plate at the moment?", ListIntent(completed=False)),
         ("mark everything as done, what a day \U0001f605", BulkIntent("complete", False)),
+        ("whats due tmrw?", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
+        ("wot do i still need 2 do", ListIntent(completed=False)),
+        ("What did I finish already? Need it for my weekly update to my manager.", ListIntent(completed=True)),
+        ("did I finish everything?", ListIntent(completed=False)),  # what is left
     ],
 )
 def test_parse_lists_and_pages_in_other_words(message: str, expected: object) -> None:
@@ -1175,6 +1193,12 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
             [NewTodo("Buy present for Sam", None, "2026-11-26")],
         ),
         ("ADD CALL THE BANK ABOUT THE MORTGAGE", [NewTodo("Call the bank about the mortgage")]),
+        ("I need that you put in my list: call the vet", [NewTodo("Call the vet")]),
+        ("add pick up dry cleaning tomorow", [NewTodo("Pick up dry cleaning", None, "2026-11-25")]),
+        (
+            "Kindly add one task: call the electrician tomorrow morning itself.",
+            [NewTodo("Call the electrician", None, "2026-11-25")],
+        ),
         # an aside that only says when is the todo's due date, not a second todo
         (
             "new task - submit expense report, needs doing by end of the month",
@@ -1204,6 +1228,14 @@ def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo])
         ("make that one due end of the working week", "due", "that one", "2026-11-27"),
         ("the 2nd one's done now", "complete", "the 2nd one", None),
         ("set the dentist for the 2nd of december", "due", "the dentist", "2026-12-02"),
+        (
+            "set the due date on file taxes to Dec 15",
+            "due",
+            "file taxes",
+            "2026-12-15",
+        ),  # "on file" is no profile question
+        ("and make it due on the 30th", "due", "it", "2026-11-30"),
+        ("plese mark the laundy as done thx", "complete", "the laundy", None),
         ("the tax return's due on 15 January actually, can you put that in", "due", "the tax return", "2027-01-15"),
         ("hmm, make it a day earlier", "due", "it", "-1 days"),  # a shift of its date (the planner applies it)
         ("when's the car service due again?", "status", "the car service", None),

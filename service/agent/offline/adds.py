@@ -12,7 +12,7 @@ from service.agent.offline.chatter import is_echo, is_remark
 from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
-from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs
+from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs, vocab
 from service.matching import same_word, stem, words
 
 _ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
@@ -28,6 +28,7 @@ _ADD_RE = re.compile(
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
     r"|(?:new|another) (?:todo|to-do|task|item|reminder|one)s?"
     r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them)(?: on| down| in)?(?=\s*:)"
+    r"|(?:put|stick|pop|write|jot|add)(?: (?:it|this|these))? (?:in|on|to|into|onto) (?:my|the) (?:\w+ )?list(?=\s*:)"
     rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
     re.I,
@@ -43,6 +44,8 @@ NEED_RE = re.compile(
     r"|plan to|intend to)(?:\s*:)?\s+(?P<body>.+)$",
     re.I,
 )
+_PLACEHOLDERS = vocab("add", "placeholders")
+_POINTING_RE = re.compile(r"^(?:it|that|this|them|those|these)\b", re.I)
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
 # An add wrapped around a need the user states: "jot down that I need to renew my passport".
 _STATED_NEED_RE = re.compile(r"^(?:that\s+)?(?=(?:i|we)\b)", re.I)
@@ -68,7 +71,8 @@ _TITLE_LEAD_RE = re.compile(
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead))+$|[\s.,;:!?]+$",
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself"
+    r"|on (?:the|my) way(?: home| back)?))+$|[\s.,;:!?-]+$",
     re.I,
 )
 
@@ -84,8 +88,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         body = match["body"]
     elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):
         body = f"{match['body']} {match['rest']}"
-    elif match := NEED_RE.match(text):
-        body = match["body"]
+    elif (match := NEED_RE.match(text)) and not _POINTING_RE.match(match["body"]):
+        body = match["body"]  # "need it for my report" needs something already said, adds nothing
     else:
         return None
     if _QUESTION_RE.match(body):
@@ -93,7 +97,9 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     if _STATED_NEED_RE.match(body) and (need := NEED_RE.match(_STATED_NEED_RE.sub("", body))):
         body = need["body"]
     todos = new_todos(body, today)
-    return AddIntent(todos) if todos else ReplyIntent("need_title")
+    if not todos or (len(todos) == 1 and todos[0].title.lower() in _PLACEHOLDERS):  # "put something on my list"
+        return ReplyIntent("need_title")
+    return AddIntent(todos)
 
 
 _ADDING_WORDS = frozenset(

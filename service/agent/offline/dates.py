@@ -30,10 +30,13 @@ _MONTH_RE = (
 )
 _WEEKDAY_RE = alternation(_WEEKDAYS)
 _COUNT_RE = alternation(_COUNTS)
+_TOMORROW_SPELLINGS = r"tmrw|tmr|tomm?orr?o?w|2morr?ow?"
+_TOMORROW_SPELLINGS_RE = re.compile(rf"\b(?:{_TOMORROW_SPELLINGS})\b", re.I)
 _DATE_RE = re.compile(
     r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) ))?"
     r"\b(?:(?P<iso>\d{4}-\d{2}-\d{2})"
-    r"|(?P<rel>(?:the )?day after tomorrow|tomorrow|tmrw|today|tonight|later today|this (?:morning|afternoon|evening)"
+    rf"|(?P<rel>(?:the )?day after tomorrow|tomorrow|{_TOMORROW_SPELLINGS}|today|tonight|later today"
+    r"|this (?:morning|afternoon|evening)"
     r"|(?:the )?end of (?:the )?day|eod|close of business|cob)"
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
@@ -126,9 +129,13 @@ def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
 
 def date_value(text: str, today: date | None) -> date | None:
     """`text` read as nothing but a date ("to Friday", "2026-12-01"), else None."""
-    text = re.sub(r"^(?:to|for|until|till|on|by|due|as)\s+", "", text.strip(" .!?"), flags=re.I)
-    found = find_date(text, today)
-    return found.day if found and found.start == 0 and found.end == len(text) else None
+    text = text.strip(" .!?")
+    # With its preposition first: "on the 30th" is a date where a bare "the 30th" may be a position.
+    for phrase in (text, re.sub(r"^(?:to|for|until|till|on|by|due|as)\s+", "", text, flags=re.I)):
+        found = find_date(phrase, today)
+        if found and found.start == 0 and found.end == len(phrase):
+            return found.day
+    return None
 
 
 _SHIFT_COUNTS = {**_COUNTS, "another": 1, "a further": 1, "an extra": 1, "an additional": 1}
@@ -213,8 +220,10 @@ def _spoken(match: re.Match[str]) -> str:
     """The phrase as `dateparser` reads it: counts as digits ("a couple of weeks" -> "2 weeks")."""
     count, unit = match["count"] or match["count2"], match["unit"] or match["unit2"]
     if count is None:
-        return re.sub(r"\b(?:on|by|for|before|until|till|due|the|of|morning|afternoon|evening|night)\b|tmrw",
-                      lambda word: "tomorrow" if word[0] == "tmrw" else "", match[0], flags=re.I)  # fmt: skip
+        spoken = _TOMORROW_SPELLINGS_RE.sub("tomorrow", match[0])
+        return re.sub(
+            r"\b(?:on|by|for|before|until|till|due|the|of|morning|afternoon|evening|night)\b", "", spoken, flags=re.I
+        )
     number = int(count) if count.isdigit() else _COUNTS[count.lower()]
     days, unit = (number * 14, "day") if unit.lower() == "fortnight" else (number, unit.lower())
     start = "from tomorrow" if (match["from"] or "").lower() == "tomorrow" else "from now"

@@ -58,6 +58,9 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return added
     if continues_add and (fixed := _fixed_wording(turns, today)):
         return fixed
+    if continues_add and understand(turns[:-1], today) == ReplyIntent("need_title"):  # we asked what to add
+        todos = new_todos(strip_fillers(normalize(turns[-1].user_text))[0], today)
+        return AddIntent(todos) if todos else intent
     if not isinstance(intent, ReplyIntent):
         return intent
     previous = understand(turns[:-1], today)

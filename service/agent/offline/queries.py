@@ -137,7 +137,7 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
 def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     tokens = words(re.sub(r"\bto[- ]do\b(?=[- ]?(?:list|items?)\b)|\bto-do\b", "todo", text, flags=re.I))
     bag = set(tokens)
-    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do"})
+    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
@@ -149,7 +149,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     phrase = " ".join(tokens)
     if topic := next((word for word in tokens if word in TOPICS), None):  # "what shopping have I got left?"
         return ListIntent(completed=False if bag & _OPEN_WORDS else None, search=topic)
-    negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"}  # "is everything done?": show what is not
+    # "is everything done?", "did I finish everything?": show what is not
+    negated = bool(bag & _NEGATIONS) or tokens[0] in {"is", "are"} or (tokens[0] == "did" and "everything" in bag)
     if bag & _INCLUSIVE_WORDS:  # "all my todos, including the done ones"
         return ListIntent()
     if bag & DONE_WORDS and not negated and not bag & _OPEN_WORDS and " to do" not in phrase:
@@ -168,7 +169,7 @@ def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | 
     sunday = today + timedelta(days=6 - today.weekday())
     if bag & {"overdue", "late"} or "past due" in phrase:
         return None, today - timedelta(days=1), "overdue"
-    if "tomorrow" in bag:
+    if bag & {"tomorrow", "tmrw", "tmr"}:
         tomorrow = today + timedelta(days=1)
         return tomorrow, tomorrow, "tomorrow"
     if "next week" in phrase:

@@ -174,6 +174,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             context.append(clause)
         else:
             return None
+    asked = [(part, intent) for part, intent in asked if not any(_removes_the_date_again(i, intent) for _, i in asked)]
     if not asked:
         return None
     # Commands before statements ("trip is cancelled" names its todo first; a command starts with its verb).
@@ -263,12 +264,19 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
                 and (pronoun := PRONOUN_RE.match(ref := intent.choices[0].ref))
                 and pronoun["one"]
                 and not PRONOUN_RE.match(named)
+                and not _removes_the_date_again(before, intent)
             ):
                 # quoted, so that the title stays one reference beside the new value ("call it X")
                 piece = re.sub(rf"\b{re.escape(ref)}\b", f'"{named}"', piece, count=1, flags=re.I)
         out.append((separator, piece))
         before = _action(piece, today)
     return out
+
+
+def _removes_the_date_again(undate: ChangeIntent, removal: ChangeIntent) -> bool:
+    """ "X doesn't need a deadline anymore, take it off": "it" is the deadline, not the todo."""
+    undated = undate.action == "due" and undate.choices[0].value == changes.UNDATED
+    return undated and removal.action == "delete" and all(PRONOUN_RE.match(choice.ref) for choice in removal.choices)
 
 
 def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> str | None:

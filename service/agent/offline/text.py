@@ -25,6 +25,12 @@ _CONTRACTIONS = (
         ),
         r"\1 is",
     ),
+    # and text-speak
+    (re.compile(r"\bwot\b", re.I), "what"),
+    (re.compile(r"\b(?:u|ya)\b(?!-)", re.I), "you"),
+    (re.compile(r"\bur\b", re.I), "your"),
+    (re.compile(r"\b2 (?=do\b)", re.I), "to "),
+    (re.compile(r"(?<=\bneed )2\b", re.I), "to"),
 )
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -74,7 +80,8 @@ def _is_list_line(line: str, bulleted: bool) -> bool:
 
 
 def expand(text: str) -> str:
-    """Spell contractions out ("isn't" -> "is not") so one pattern covers both ways of writing.
+    """Spell contractions and text-speak out ("isn't" -> "is not", "wot" -> "what") so one pattern covers
+    both ways of writing.
 
     Titles are taken from the unexpanded text, so they keep the user's spelling.
     """
