@@ -1194,6 +1194,19 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
         ),
         ("ADD CALL THE BANK ABOUT THE MORTGAGE", [NewTodo("Call the bank about the mortgage")]),
         ("I need that you put in my list: call the vet", [NewTodo("Call the vet")]),
+        (
+            "stick 'clean out the gutters' on the list for this weekend mate",
+            [NewTodo("Clean out the gutters", None, "2026-11-28")],
+        ),
+        (
+            "New todo: Book vet for Biscuit. Note: she's due her booster, vet is closed on Mondays",
+            [NewTodo("Book vet for Biscuit", "she's due her booster, vet is closed on Mondays")],
+        ),
+        (
+            "Please to add in my list: buy gift for Meera, her birthday is coming on 5 December",
+            [NewTodo("Buy gift for Meera", None, "2026-12-05")],
+        ),
+        ("add one, two and three", [NewTodo("One"), NewTodo("Two"), NewTodo("Three")]),  # "one" is no article here
         ("add pick up dry cleaning tomorow", [NewTodo("Pick up dry cleaning", None, "2026-11-25")]),
         (
             "Kindly add one task: call the electrician tomorrow morning itself.",
@@ -1236,6 +1249,21 @@ def test_parse_adds_said_around_the_edges(message: str, expected: list[NewTodo])
         ),  # "on file" is no profile question
         ("and make it due on the 30th", "due", "it", "2026-11-30"),
         ("plese mark the laundy as done thx", "complete", "the laundy", None),
+        ("oops, I ticked the Raj contract one by mistake, it's not actually done yet", "reopen", "it", None),
+        (
+            "I don't need to renew the library card anymore, my uni gives me one for free",
+            "delete",
+            "renew the library card",
+            None,
+        ),
+        (
+            "Would you mind terribly taking the council one off my list altogether? Ta.",
+            "delete",
+            "the council one",
+            None,
+        ),
+        ("actually the slides can wait till friday", "due", "the slides", "2026-11-27"),
+        ("bin that last one", "delete", "that last one", None),
         ("the tax return's due on 15 January actually, can you put that in", "due", "the tax return", "2027-01-15"),
         ("hmm, make it a day earlier", "due", "it", "-1 days"),  # a shift of its date (the planner applies it)
         ("when's the car service due again?", "status", "the car service", None),

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark
-from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
 from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs, vocab
@@ -18,7 +18,8 @@ from service.matching import same_word, stem, words
 _ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
 _ADD_RE = re.compile(
     rf"^(?:(?:{_ADD_VERBS})"
-    r"(?: (?:a|an|another|one more|one|the|some))?(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
+    r"(?: (?:a|an|another|one more|the|some|one(?= (?:new )?(?:todo|to-do|task|item|reminder|entry|note)))(?=\s))?"
+    r"(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
     r"|(?:make|making) (?:a|an|another) (?:new )?(?:todo|to-do|task|item|reminder|note)"
     r"(?: (?:to|for|that says|saying|called|named|titled|about))?"
@@ -127,12 +128,10 @@ def offer_add(text: str, today: date | None) -> OfferAddIntent | None:
 
 def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
     """The todos in an add request: one with a description, or one per listed item."""
-    body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()))
+    body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()).lstrip(" :"))
     body, aside_day = drop_asides(body, today)
-    whole = _QUOTED_TITLE_RE.match(body)
-    due = date_value(whole["rest"], today) if whole and whole["rest"] else None
-    if whole and (due or not whole["rest"]):  # what is quoted is the title, colons and all
-        return (NewTodo(clean_title(whole["title"]), None, _iso(due or aside_day)),)
+    if quoted := _quoted_todo(body, today):
+        return (replace(quoted, due_date=quoted.due_date or _iso(aside_day)),)
     for pattern in _ADDED_DESCRIPTION_RES:
         if match := pattern.match(body):
             due, title = extract_date(match["title"], today)
@@ -149,15 +148,32 @@ _LIST_INTRO_RE = re.compile(
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
-_QUOTED_TITLE_RE = re.compile(r'^"(?P<title>[^"]+)"\s*(?P<rest>.*)$')
-"""One quoted title, and perhaps when it is due: 'add "Call Ben: re contract" tomorrow'."""
+_QUOTED_RE = re.compile(r"(?<!\w)([\"'])(?P<title>[^\"]+?)\1(?!\w)")
+_REST_DESCRIPTION_RE = re.compile(
+    rf"(?:{_WITH_LABEL}|\b{_LABEL})\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$", re.I
+)
+
+
+def _quoted_todo(body: str, today: date | None) -> NewTodo | None:
+    """A request that starts with one quoted title: what is quoted is the title, colons and all; the rest
+    may say when it is due and give a note ('"Call Ben: re contract" for friday, note: the draft')."""
+    quoted = list(_QUOTED_RE.finditer(body))
+    if len(quoted) != 1 or quoted[0].start() != 0:
+        return None
+    rest = body[quoted[0].end() :]
+    described = _REST_DESCRIPTION_RE.search(rest)
+    due = find_date(rest[: described.start()] if described else rest, today)
+    description = described["desc"].strip(" \"'") if described else None
+    return NewTodo(clean_title(quoted[0]["title"]), description or None, _iso(due.day if due else None))
 
 
 def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:
     """Cut the clauses that are no items from an add: remarks ("we ran out") and echoes ("put it on
     the list"). A date they carry ("it's due Friday") still counts for the todos."""
     segments = _CLAUSE_CUT_RE.split(body)
-    kept = [segments[0]] + [segment for segment in segments[1:] if not _is_aside(segment)]
+    # After a note's label everything is the note: "..., note: she's due her booster, the vet shuts on Mondays".
+    noted = next((i for i, segment in enumerate(segments) if _NOTE_LABEL_RE.search(segment)), len(segments))
+    kept = [segments[0]] + [segment for i, segment in enumerate(segments[1:], 1) if i > noted or not _is_aside(segment)]
     if len(kept) == len(segments):
         return body, None
     asides = [segment for segment in segments[1:] if _is_aside(segment)]
@@ -176,6 +192,7 @@ def _is_aside(text: str) -> bool:
 
 
 _DESCRIPTION_LABEL_RE = re.compile(rf"^(?:{_WITH_LABEL}|{_LABEL}\s*[:=-])", re.I)
+_NOTE_LABEL_RE = re.compile(rf"(?:{_WITH_LABEL}|\b{_LABEL}\s*[:=-])", re.I)
 # The words around a date said of every item: "both tomorrow", "needs doing by Friday", "for the friday".
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for", "the", "it", "is"}
 _EVERY |= {"they", "are", "needs", "need", "doing", "to", "be", "done", "has", "have", "should", "must"}

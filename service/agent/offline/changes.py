@@ -28,7 +28,8 @@ from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
-    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well|already)$|'s (?:name|title)$",
+    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well|already|yesterday|today|this morning"
+    r"|last night|earlier|just now)$|'s (?:name|title)$",
     re.I,
 )
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
@@ -57,7 +58,8 @@ _STATE_RES["complete"] = patterns(
 )
 _STATE_RES["delete"] = patterns(
     rf"^(?:{verbs('delete')})\s+(?P<ref>.+?)$",
-    r"^take\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?$",
+    r"^tak(?:e|ing)\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?"
+    r"(?: altogether| completely| for good)?$",
     r"^(?:forget|never ?mind)(?: about)?\s+(?P<ref>.+)$",
     r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
     r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
@@ -143,6 +145,7 @@ _DUE_VERB_RE = re.compile(
 _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
+    r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",
@@ -310,6 +313,7 @@ _PASSIVE_RE = re.compile(
 """The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
 taken out" is "taken out the bins"."""
 _NOT_COMPLETION = vocab("done_statement", "not_deeds")
+_BY_MISTAKE_RE = re.compile(r"\b(?:by mistake|by accident|accidentally|mistakenly|wrongly|in error)\b", re.I)
 """Past verbs that tell of something other than a chore done."""
 
 
@@ -319,6 +323,8 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
     answer says so and nothing changes.
     """
+    if _BY_MISTAKE_RE.search(text):
+        return None  # "I ticked X by mistake" tells of a slip, not a deed
     passive = _PASSIVE_RE.match(text)
     if passive and is_past(words(passive["verb"])[0]) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
         text = f"{passive['verb']} {passive['ref']}"  # a request ("send X saying Y is broken") tells no deed

@@ -140,6 +140,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
+    if re.search(r"\b(?:the|that|this)(?: \w+)? one (?:is|s)\b", " ".join(tokens)):  # "the top one's done": a todo
+        return None
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
         return None  # "all of them are done now" tells, about the todos just seen
     if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:

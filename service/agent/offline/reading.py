@@ -222,7 +222,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if _action(piece, today) is None and (shared := _sharing_verb(buffer, current, piece, today)):
             piece = shared  # "move the dentist to friday and the haircut to saturday"
         following = _action(piece, today)
-        aside = is_remark(piece) or parse_small_talk(piece) is not None
+        aside = is_remark(piece) or parse_small_talk(piece) is not None or bool(_TOLD_RE.match(piece))
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
             dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
             continue
@@ -240,6 +240,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     return MultiIntent((*units, current)) if units else current
 
 
+_TOLD_RE = re.compile(r"^(?:my|our|his|her|their|your)\s+\S+(?:\s+\S+){2,}$", re.I)
+"""After a change, a clause about someone's something tells why ("..., my uni gives me one for free")."""
 _MAX_ACTIONS = 8
 """More clauses than this are a story, not a list of actions (and each cut is read again)."""
 

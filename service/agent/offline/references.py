@@ -26,8 +26,9 @@ from service.matching import key_words as shared_key_words
 _REF_STOPWORDS = vocab("references", "stopwords")
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
-    rf"^(?:the |my )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
-    r"(?: (?:on|in) (?:the|my) list)?|(?:#|no\.? ?|nr\.? ?|numb?e?r |num |item |todo |task |entry )?(?P<number>\d{1,3})"
+    rf"^(?:the |my |that |this )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
+    r"(?: (?:on|in) (?:the|my) list)?(?: (?:you|i) (?:listed|showed(?: me)?|mentioned|said|gave me|read out))?"
+    r"|(?:#|no\.? ?|nr\.? ?|numb?e?r |num |item |todo |task |entry )?(?P<number>\d{1,3})"
     rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
     re.I,
 )
