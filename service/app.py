@@ -14,7 +14,7 @@ from service.admission import TurnAdmission
 from service.agent.runtime import AgentRuntime
 from service.api import approvals, changes, chat, context, conversations, health, page, todos
 from service.api.body_limit import BodySizeLimit
-from service.api.errors import install_error_handlers
+from service.api.errors import UnhandledErrors, install_error_handlers
 from service.api.headers import SecurityHeaders
 from service.api.state import AppState
 from service.api.turn_gate import TurnGate
@@ -70,9 +70,10 @@ def create_app(settings: Settings | None = None, model_provider: ModelProvider |
     )
     install_error_handlers(app)
     instrument_app(app)
-    app.add_middleware(TurnGate)  # innermost of the three: a body over the cap is refused without a slot
+    app.add_middleware(UnhandledErrors)  # innermost: an unexpected failure is a 500 the others see as any answer
+    app.add_middleware(TurnGate)  # a body over the cap is refused without a slot
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost of the three: the 413 and the 503 get the headers too
+    app.add_middleware(SecurityHeaders)  # outermost: the 413, the 503 and the 500 get the headers too
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", page.StaticAssets(directory=page.STATIC_DIR), name="static")

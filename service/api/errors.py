@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import ServiceError
 
@@ -79,6 +80,35 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     first = errors[0] if errors else {}
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "request"
     return 422, "validation_error", f"{where}: {first.get('msg', 'invalid value')}"
+
+
+class UnhandledErrors:
+    """ASGI middleware: an unexpected exception becomes the JSON 500 here, inside the other middleware, so the
+    500 carries the security headers like every answer, and is not raised on, so the server keeps the
+    connection. (Starlette's catch-all handler runs outside all middleware and re-raises.) A failure after
+    the response started (a stream) is raised on: its status is sent already."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if started:
+                raise
+            log_failure(Request(scope), exc)
+            await error_response(*error_for(exc))(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

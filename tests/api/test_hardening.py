@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import todos as todos_domain
 from tests.api.helpers import assert_error, chat, parse_sse
 from tests.scripted_model import GatedModel, ModelSlot
 
@@ -83,6 +84,24 @@ async def test_api_responses_are_nosniff_and_no_store(
         assert response.headers["cache-control"] == "no-store", response.request.url
     health = await client.get("/healthz")
     assert health.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_unexpected_failure_is_a_json_500_with_the_headers_and_the_connection_kept(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A red-team probe: an unexpected exception reached Starlette's outermost handler, whose 500 had neither
+    `nosniff` nor `no-store`, and which raised on, so the server dropped the keep-alive connection (here, the
+    ASGI client would raise)."""
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("internal detail that must not leak")
+
+    monkeypatch.setattr(todos_domain, "list_todos", broken)
+    response = await client.get(f"/api/{alice}/todos", headers=alice_auth)
+    assert_error(response, 500, "internal")
+    assert "internal detail" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_a_failing_rollback_after_a_read_does_not_break_the_response(

@@ -383,6 +383,7 @@ async def test_move_the_due_date_and_edit_the_description(chat: Chat) -> None:
         ("delay write report by a fortnight", "2026-12-14"),
         ("move the report up a day", "2026-11-29"),
         ("extend the report by another month", "2026-12-30"),
+        ("move the report to a day later", "2026-12-01"),  # later than its date, though "to" comes first
     ],
 )
 async def test_a_due_date_moves_by_an_amount_from_the_date_it_has(chat: Chat, message: str, due: str) -> None:
@@ -411,6 +412,20 @@ async def test_something_to_add_is_asked_for_then_added(chat: Chat) -> None:
     assert asked.calls == [] and asked.answer.startswith("What should I add?")
     await chat.say("water the tomatoes")
     assert await titles(chat.context) == [("Water the tomatoes", False)]
+
+
+@pytest.mark.parametrize(
+    ("message", "due"),
+    [
+        ("push the report back 99999999999999999999 days", date(2026, 11, 30)),
+        ("push the report back a week", date(9999, 12, 31)),
+    ],
+)
+async def test_a_move_past_the_calendar_changes_nothing_and_says_so(chat: Chat, message: str, due: date) -> None:
+    await seed(chat.context, "Write report", due_date=due)
+    outcome = await chat.say(message)  # an OverflowError made this a 500
+    assert [name for name in outcome.names if name != "list_todos"] == []
+    assert (await stored(chat.context))[0]["due_date"] == due.isoformat()
 
 
 async def test_moving_by_an_amount_a_todo_with_no_due_date_asks_when(chat: Chat) -> None:

@@ -44,8 +44,9 @@ _DATE_RE = re.compile(
     r"|(?P<endweek>(?:the )?end of (?:the |this )?(?:working |work |business )?week)"
     r"|(?P<nextmonth>next month)"
     r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
-    rf"|in (?P<count>\d+|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
-    rf"|(?P<count2>\d+|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s? (?:from (?P<from>now|today|tomorrow)|later)"
+    rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
+    rf"|(?P<count2>\d{{1,4}}|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s?"
+    r" (?:from (?P<from>now|today|tomorrow)|later)"
     rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?: (?:morning|afternoon|evening|night))?"
     rf"|(?:the )?(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?P<month2>{_MONTH_RE}) (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>\d{{4}}))?"
@@ -141,7 +142,7 @@ def date_value(text: str, today: date | None) -> date | None:
 _SHIFT_COUNTS = {**_COUNTS, "another": 1, "a further": 1, "an extra": 1, "an additional": 1}
 _SHIFT_RE = re.compile(
     r"(?:\s+(?P<particle>back|forward|ahead|out|up|on))?(?:\s+by|\s+for)?"
-    rf"\s+(?P<count>\d+|{alternation(_SHIFT_COUNTS)})\s+(?:more\s+|extra\s+)?(?P<unit>day|week|fortnight|month)s?"
+    rf"\s+(?P<count>\d{{1,4}}|{alternation(_SHIFT_COUNTS)})\s+(?:more\s+|extra\s+)?(?P<unit>day|week|fortnight|month)s?"
     r"(?:\s+(?P<dir>later|earlier|sooner|forward|back|ahead|out|on|more|extra))?$",
     re.I,
 )
@@ -154,7 +155,8 @@ def find_shift(text: str) -> tuple[int, str] | None:
     """An amount to move a due date by that ends `text` ("wash car back a week", "the dentist forward
     2 days", "taxes by a fortnight"): where it starts and the shift as a value (`shifted` reads it)."""
     match = _SHIFT_RE.search(text)
-    if match is None or _NOT_A_SHIFT_RE.search(text[: match.start()].rstrip()):
+    directed = match is not None and (match["particle"] or match["dir"])  # "to a day later" is from its date
+    if match is None or (not directed and _NOT_A_SHIFT_RE.search(text[: match.start()].rstrip())):
         return None
     count = match["count"].lower()
     number = int(count) if count.isdigit() else _SHIFT_COUNTS[count]
@@ -174,7 +176,7 @@ _SHIFTED_RE = re.compile(r"^(?P<sign>[+-])(?P<number>\d+) (?P<unit>days|weeks|mo
 
 def shifted(value: str | None, due_date: str | None) -> str | None:
     """The due date `value` moves to when it is a shift ("+7 days") of `due_date`: None when it is none,
-    or when there is no due date to move; any other value as it is."""
+    when there is no due date to move or no calendar date to move it to; any other value as it is."""
     if value is None or not (match := _SHIFTED_RE.match(value)):
         return value
     try:
@@ -182,7 +184,10 @@ def shifted(value: str | None, due_date: str | None) -> str | None:
     except ValueError:
         return None
     amount = int(match["number"]) * (-1 if match["sign"] == "-" else 1)
-    return (day + _STEPS[match["unit"]](amount)).isoformat()
+    try:
+        return (day + _STEPS[match["unit"]](amount)).isoformat()
+    except (OverflowError, ValueError):  # past year 9999 (or before year 1): no date to move to
+        return None
 
 
 def describe_day(iso: str) -> str:

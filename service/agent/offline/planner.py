@@ -211,6 +211,8 @@ def act(action: Action, value: str | None, targets: Sequence[Todo]) -> Plan:
     if len(targets) > 1:  # one new title, date or note for several todos is surely a misreading
         return Plan(answer=answers.which_one_answer("that", targets))
     target = targets[0]
+    if action == "due" and value is None and target.due_date:
+        return Plan(answer=f'I can\'t move "{target.title}" that far. When should it be due?')
     if action == "due" and value is None:
         return Plan(answer=f'"{target.title}" has no due date to move. When should it be due?')
     if action == "rename" and value == target.title:
