@@ -93,31 +93,20 @@ def _title(change: TodoChange) -> str:
 
 
 async def _changed_since(db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid.UUID, TodoChange]) -> list[str]:
-    """Titles of the todos whose state is no longer what the newest selected change left."""
-    selected_ids = {change.id for change in newest.values()}
-    later = (
-        await db.exec(
-            select(TodoChange).where(
-                col(TodoChange.user_id) == user_id,
-                col(TodoChange.todo_id).in_(list(newest)),
-                col(TodoChange.reverted_at).is_(None),
-            )
-        )
-    ).all()
-    stale = {
-        row.todo_id
-        for row in later
-        if row.id not in selected_ids and as_utc(row.created_at) > as_utc(newest[row.todo_id].created_at)
-    }
+    """Titles, as they are now, of the todos whose state is no longer what the newest selected change left.
+
+    The state decides, not the log rows after it: a later change that was undone since, or one made and
+    made back, leaves the todo as the selected change left it, and undoing that change is safe."""
     tasks = {t.id: t for t in (await db.exec(select(Task).where(col(Task.id).in_(list(newest))))).all()}
+    stale = []
     for todo_id, change in newest.items():
         task = tasks.get(todo_id)
         now = logged(task) if task is not None and task.user_id == user_id else None
         if (now is None) != (change.after is None) or (
             now is not None and change.after is not None and any(now[k] != change.after.get(k) for k in _CONTENT)
         ):
-            stale.add(todo_id)
-    return [_title(newest[todo_id]) for todo_id in newest if todo_id in stale]
+            stale.append(str(now["title"]) if now else _title(change))
+    return stale
 
 
 def _restored(user_id: uuid.UUID, before: dict[str, Any]) -> Task:

@@ -92,8 +92,23 @@ async def test_revert_of_a_todo_changed_since_is_409_naming_it_and_reverts_nothi
         f"/api/{alice}/changes/revert", json={"change_ids": [c["id"] for c in adds]}, headers=alice_auth
     )
     message = assert_error(response, 409, "conflict")
-    assert "Milk" in message and "Bread" not in message
+    assert '"Oat milk"' in message and "Bread" not in message  # named as it is now, not as it was
     assert {t["id"] for t in await _todos(client, alice, alice_auth)} == {milk["id"], bread["id"]}
+
+
+async def test_undoing_a_later_change_first_then_the_earlier_one(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """A red-team probe: after B was undone, the undo's own log rows made A "changed since" (409) forever."""
+    milk = (await client.post(f"/api/{alice}/todos", json={"title": "Milk"}, headers=alice_auth)).json()
+    await client.patch(f"/api/{alice}/todos/{milk['id']}", json={"completed": True}, headers=alice_auth)
+    update, add = (await _changes(client, alice, alice_auth))["changes"]
+    for change in (update, add):
+        response = await client.post(
+            f"/api/{alice}/changes/revert", json={"change_ids": [change["id"]]}, headers=alice_auth
+        )
+        assert response.status_code == 200, response.text
+    assert await _todos(client, alice, alice_auth) == []
 
 
 async def test_a_patch_that_changes_nothing_is_no_change_and_does_not_block_undo(
