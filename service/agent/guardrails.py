@@ -349,8 +349,9 @@ class OutputGate:
 
 @output_guardrail(name=OUTPUT_SCOPE)
 async def output_scope(ctx: RunContextWrapper[TurnContext], _agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
-    # Tool-call markup never reaches the user (the answer check removes it or re-asks), so it is not judged.
-    tripped = names_unseen_data(ctx.context, strip_markup(str(output)))
+    # Tool-call markup never reaches the user (the answer check removes it or re-asks), so it is not judged; but
+    # markup-like text may be a todo's own title (the offline model's list), which only the whole reply shows.
+    tripped = names_unseen_data(ctx.context, str(output)) and names_unseen_data(ctx.context, strip_markup(str(output)))
     return GuardrailFunctionOutput(output_info={"tripped": tripped}, tripwire_triggered=tripped)
 
 

@@ -58,9 +58,11 @@ def _without_tool_json(text: str) -> str:
 class MarkupFilter:
     """`strip_markup` for a streamed answer. The text so far is cleaned as a whole, by the same rules as the
     stored answer; what may still turn out to be markup (an open tag, a JSON object not yet closed) waits
-    for the next delta, and `flush` releases the rest."""
+    for the next delta, and `flush` releases the rest. Not `active` for the offline model's answers: they are
+    ours, and markup-like text in them is a todo's title, which the stored answer keeps too."""
 
-    def __init__(self) -> None:
+    def __init__(self, active: bool = True) -> None:
+        self._active = active
         self._raw = ""
         self._sent = ""
         self._scanned = 0  # how far `_raw` was read for braces
@@ -68,11 +70,13 @@ class MarkupFilter:
         self._opened = -1  # where the outermost unclosed `{` is, or -1
 
     def feed(self, text: str) -> str:
+        if not self._active:
+            return text
         self._raw += text
         return self._release(self._raw[: self._undecided_from()])
 
     def flush(self) -> str:
-        return self._release(self._raw)
+        return self._release(self._raw) if self._active else ""
 
     def _undecided_from(self) -> int:
         """Where the text may still become markup; everything before it is settled."""

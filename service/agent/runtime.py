@@ -374,7 +374,7 @@ class AgentRuntime:
                                 "tool_call", {"id": call["id"], "name": call["tool"], "arguments": call["arguments"]}
                             )
                         gate = OutputGate(context)  # no line naming others' data reaches the client
-                        markup = MarkupFilter()  # nor tool-call markup a local server lets through
+                        markup = MarkupFilter(self.model_kind != "offline")  # nor markup a local server lets through
                         async for sdk_event in result.stream_events():
                             if (event := client_event(sdk_event, names)) is None:
                                 continue

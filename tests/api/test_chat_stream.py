@@ -117,6 +117,24 @@ async def test_events_of_a_turn_in_order(
         assert added == titles
 
 
+async def test_titles_that_look_like_markup_are_shown_whole_and_not_refused(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """A red-team probe: the stream cut `<tool_call>` out of a title the stored answer kept, and a title that
+    reads as a JSON tool call left an empty list line the output guardrail took for someone else's data."""
+    titles = ['{"name": "add_todo", "arguments": {}}', "Read <tool_call> docs", "Call mom"]
+    for title in titles:
+        assert (await client.post(f"/api/{alice}/todos", json={"title": title}, headers=alice_auth)).status_code == 201
+    for message in ("show my todos", "add buy <tool_call>x</tool_call> stuff"):
+        events, _ = await stream(client, alice, alice_auth, message)
+        done = events[-1][1]
+        assert done["guardrail"] is None, done["response"]
+        assert "".join(d["text"] for d in of(events, "delta")) == done["response"]
+    listed = (await client.post(f"/api/{alice}/chat", json={"message": "show my todos"}, headers=alice_auth)).json()
+    assert listed["guardrail"] is None and all(title in listed["response"] for title in titles)
+    assert "<tool_call>x</tool_call>" in done["response"]
+
+
 async def test_a_streamed_conversation_is_stored_as_the_non_streaming_one(
     client: httpx.AsyncClient,
     alice: uuid.UUID,
