@@ -55,7 +55,7 @@ def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
         tool = ALL_TOOLS.get(getattr(ctx, "tool_name", ""))
         return _error("invalid_argument", f"the arguments do not fit this tool; {_parameters(tool)}")
     log.exception("tool failed", exc_info=exc)
-    return _error("internal", "the todo store failed; tell the user to try again")
+    return _error("internal", "the todo store failed, so nothing changed; please try again")  # said to the user as is
 
 
 def _parameters(tool: FunctionTool | None) -> str:

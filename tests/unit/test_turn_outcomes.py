@@ -75,7 +75,8 @@ async def test_a_raising_tool_gives_the_model_a_short_error_and_the_turn_complet
     models.model = scripted([[("list_todos", {"completed": None, "limit": None, "offset": None})], "Sorry."])
     result = await runtime.run_turn(user_id, "show my todos", None)
     output = result.tool_results[0]["output"]
-    assert output == {"error": {"code": "internal", "message": "the todo store failed; tell the user to try again"}}
+    failed = "the todo store failed, so nothing changed; please try again"  # words a user may be told as they are
+    assert output == {"error": {"code": "internal", "message": failed}}
     assert "hunter2" not in json.dumps(await stored(runtime, user_id, result.conversation_id))
     assert result.response == "Sorry."
 
