@@ -1222,6 +1222,19 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
             [NewTodo("Buy gift for Meera", None, "2026-12-05")],
         ),
         ("add one, two and three", [NewTodo("One"), NewTodo("Two"), NewTodo("Three")]),  # "one" is no article here
+        # in a comma list of actions a date at the end is the last one's; of bare items, every item's
+        (
+            "add buy milk, call mom and book dentist next friday",
+            [NewTodo("Buy milk"), NewTodo("Call mom"), NewTodo("Book dentist", None, "2026-12-04")],
+        ),
+        (
+            "add buy milk, then book dentist on friday",
+            [NewTodo("Buy milk"), NewTodo("Book dentist", None, "2026-11-27")],
+        ),
+        (
+            "add milk, eggs and bread tomorrow",
+            [NewTodo(item, None, "2026-11-25") for item in ("Milk", "Eggs", "Bread")],
+        ),
         ("add pick up dry cleaning tomorow", [NewTodo("Pick up dry cleaning", None, "2026-11-25")]),
         (
             "Kindly add one task: call the electrician tomorrow morning itself.",

@@ -65,7 +65,10 @@ _ADDED_DESCRIPTION_RES = patterns(
     r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
     r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
-_ITEM_SEPARATOR_RE = re.compile(r"\s*[,;]\s*(?:and\s+|&\s*|or\s+)?|\s+(?:and also|and|&|\+|plus|as well as)\s+", re.I)
+_ITEM_SEPARATOR_RE = re.compile(
+    r"\s*[,;]\s*(?:(?:and |and then |then |also )\s*|&\s*|or\s+)?|\s+(?:and also|and then|and|&|\+|plus|as well as)\s+",
+    re.I,
+)
 _TITLE_LEAD_RE = re.compile(
     r"^(?:(?:to|that|about|of|for|also|then|plus|(?:me|us) to)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
     r"(?:to|for|about|called|named|titled)\s+)+",
@@ -214,7 +217,8 @@ def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
     all single words ("milk and eggs") or all phrases ("buy milk and call mom"), or when each later
     part starts a new action ("milk and call mom"), or is a short object for a verb like "buy" to
     share. A date that only the last part carries applies to every part ("call mom and email dad
-    tomorrow").
+    tomorrow", "milk, eggs and bread tomorrow"), except in a comma list of actions, where it is the last
+    one's ("buy milk, call mom and book the dentist next friday").
     """
     parts = [part for part in _ITEM_SEPARATOR_RE.split(body) if part and part.strip() and not is_echo(part)]
     listed = "," in body or ";" in body
@@ -225,7 +229,8 @@ def split_items(body: str, today: date | None) -> list[tuple[str, date | None]]:
     if len(parts) < 2 or (not listed and len(sizes) > 1):
         due, rest = extract_date(body, today)
         return [(clean_title(rest), due)]
-    shared = dated[-1][0] if all(due is None for due, _ in dated[:-1]) else None
+    own_dates = ("," in body or ";" in body) and _starts_actions(parts)
+    shared = dated[-1][0] if all(due is None for due, _ in dated[:-1]) and not own_dates else None
     return [(clean_title(rest), due or shared) for due, rest in dated]
 
 
