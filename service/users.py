@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,13 +28,16 @@ async def get_context(db: AsyncSession, user_id: uuid.UUID) -> UserContext:
     return await db.get(UserContext, user_id) or UserContext(user_id=user_id, preferences={})
 
 
+# The IANA names, read once at import (not on the event loop); "localtime" and "Factory" are files of this
+# machine's zone database, not zones a user lives in, and "posix/…", "right/…" copies are not listed.
+_IANA_NAMES = frozenset(available_timezones()) - {"localtime", "Factory"}
+
+
 def valid_timezone(name: str | None) -> str | None:
     if name is None:
         return None
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder of zones ("Europe") raises OSError with tzdata
-        raise InvalidArgument(f"unknown timezone {name!r}; use an IANA name like Europe/London") from None
+    if name not in _IANA_NAMES:
+        raise InvalidArgument(f"unknown timezone {name!r}; use an IANA name like Europe/London")
     return name
 
 
