@@ -115,3 +115,13 @@ def test_just_one_of_the_todos_we_asked_about_is_that_change_of_it() -> None:
     deleted = {"todo": {"id": "t1", "title": "Shred receipts", "completed": False}}
     done = Turn("remove the receipts and the flyers", [PastCall("c1", "delete_todo", {"todo": "t1"}, deleted)])
     assert understand([done, Turn("just the receipts one")], TODAY) != intent  # after the change nothing is narrowed
+
+
+def test_an_undo_among_the_clauses_is_the_request() -> None:
+    assert parse_intent("hmm no, scratch that - undo it", TODAY) == UndoIntent()
+
+
+def test_how_things_are_after_an_add_renames_nothing() -> None:
+    assert not isinstance(
+        understand([_added("add buy milk", "Buy milk"), Turn("it's been a long day")], TODAY), ChangeIntent
+    )

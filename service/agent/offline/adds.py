@@ -42,7 +42,7 @@ _PUT_RE = re.compile(
 NEED_RE = re.compile(
     r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
     r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
-    r"|plan to|intend to)(?:\s*:)?\s+(?P<body>.+)$",
+    r"|plan to|intend to)(?!\s+(?:i|we|you)\b)(?:\s*:)?\s+(?P<body>.+)$",
     re.I,
 )
 _PLACEHOLDERS = vocab("add", "placeholders")
@@ -62,6 +62,7 @@ _ADDED_DESCRIPTION_RES = patterns(
     rf"^(?P<title>.+?)[\s,;]+{_WITH_LABEL}\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
     rf"^(?P<title>.+?)[\s,;]+{_LABEL}\s*[:=-]\s*(?P<desc>.+)$",
     r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$",
+    r"^(?P<title>.+?)\s*\[(?P<desc>[^\[\]]+)\]$",
     r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
     r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
@@ -133,6 +134,8 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
     """The todos in an add request: one with a description, or one per listed item."""
     body = _LIST_INTRO_RE.sub("", " ".join(_LIST_WRAPPER_RE.sub(" ", body).split()).lstrip(" :"))
     body, aside_day = drop_asides(body, today)
+    if (lead := find_date(body, today)) and lead.start == 0 and (label := _DATE_LABEL_RE.match(body[lead.end :])):
+        body, aside_day = body[lead.end + label.end() :], lead.day  # "for tomorrow itself: collect the cheque"
     if quoted := _quoted_todo(body, today):
         return (replace(quoted, due_date=quoted.due_date or _iso(aside_day)),)
     for pattern in _ADDED_DESCRIPTION_RES:
@@ -146,11 +149,12 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
 
 _LIST_INTRO_RE = re.compile(
     r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
-    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|some|several|multiple|a couple)"
+    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple)"
     r"(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
+_DATE_LABEL_RE = re.compile(r"^\s*(?:itself\s*)?:\s*", re.I)
 _QUOTED_RE = re.compile(r"(?<!\w)([\"'])(?P<title>[^\"]+?)\1(?!\w)")
 _REST_DESCRIPTION_RE = re.compile(
     rf"(?:{_WITH_LABEL}|\b{_LABEL})\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$", re.I

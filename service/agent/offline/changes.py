@@ -154,6 +154,14 @@ _DUE_STATEMENT_RES = patterns(
 )
 _SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>.+)$", re.I)
 """Moving a due date by an amount: the due verbs, and those only an amount makes one ("bring X forward a day")."""
+_MOVED_RE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:got|has been|have been|was|were|is|are|is being)\s+(?:now\s+)?"
+    r"(?:pushed|moved|bumped|postponed|delayed|put off|brought|pulled)(?P<rest>(?:\s+\S+)+)$",
+    re.I,
+)
+_FROM_ITS_DATE_RE = re.compile(  # "its" may have been read as "it is" (`expand`)
+    r"\s+from (?:its|it is|the|their) (?:current |original |old )?(?:due date|deadline|date)$", re.I
+)
 _UNDATE_RES = patterns(*TABLES["due"]["clear"])
 UNDATED = "none"
 """The due date that removes one: update_todo reads it so (one of `tools.NO_DUE_DATE_WORDS`)."""
@@ -167,6 +175,9 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             # "remove its deadline": `expand` has read "its" as "it is"
             return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, UNDATED),))
+    text = _FROM_ITS_DATE_RE.sub("", text)  # "pushed back a week from its current date"
+    if (moved := _MOVED_RE.match(text)) and (shift := find_shift(moved["rest"])) and shift[0] == 0:
+        return ChangeIntent("due", (Choice(clean_ref(moved["ref"]), shift[1]),))  # "the clinic got pushed back a week"
     if (match := _SHIFT_VERB_RE.match(text)) and (shift := find_shift(match["body"])):
         start, value = shift
         ref = clean_ref(_REF_TAIL_RE.sub("", match["body"][:start]))
@@ -257,6 +268,11 @@ _CORRECTION_RES = tuple(
 Without the old words it corrects what was just added or changed ("that")."""
 
 
+_TELLS_RE = re.compile(
+    r"^(?:been|being|going|gonna|getting|not|so|too|very|really|quite|pretty|a bit|kind of|sort of|fine|ok|okay"
+    r"|great|good|bad|nice|late|early|hard|easy|all|just)\b",
+    re.I,
+)
 _FIX_LEAD_RE = re.compile(r"^(?:fix|correct) (?:the |a |my )?(?:spelling|typo|title|wording)s?\s*[:,;-]?\s*", re.I)
 
 
@@ -268,6 +284,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
         if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
+        if _TELLS_RE.match(new):
+            return None  # "it's been one of those weeks", "it's so late": how things are, no new wording
         if day := date_value(new, today):  # "no, I meant Thursday": the due date
             return ChangeIntent("due", (Choice("that" if not old or date_value(old, today) else old, day.isoformat()),))
         if (found := find_date(new, today)) and (rest := clean_ref(f"{new[: found.start]} {new[found.end :]}")):
@@ -313,6 +331,9 @@ _PASSIVE_RE = re.compile(
 """The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
 taken out" is "taken out the bins"."""
 _NOT_COMPLETION = vocab("done_statement", "not_deeds")
+_STORY_RE = re.compile(r"\b(?:i|we|he|she|they|but|because|so|and then)\b", re.I)
+_DEED_MAX_WORDS = 12
+"""Longer, a sentence tells a story ("Monday I meant to call mum but the train was delayed and ...")."""
 _BY_MISTAKE_RE = re.compile(r"\b(?:by mistake|by accident|accidentally|mistakenly|wrongly|in error)\b", re.I)
 """Past verbs that tell of something other than a chore done."""
 
@@ -323,9 +344,11 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
     answer says so and nothing changes.
     """
-    if _BY_MISTAKE_RE.search(text):
-        return None  # "I ticked X by mistake" tells of a slip, not a deed
+    if _BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS:
+        return None  # "I ticked X by mistake" tells of a slip, not a deed; a long sentence tells a story
     passive = _PASSIVE_RE.match(text)
+    if passive and _STORY_RE.search(passive["ref"]):
+        passive = None  # "I meant to call mum but the train was delayed": no todo is "the train"
     if passive and is_past(words(passive["verb"])[0]) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
         text = f"{passive['verb']} {passive['ref']}"  # a request ("send X saying Y is broken") tells no deed
     match = _PAST_RE.match(text)

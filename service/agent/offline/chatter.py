@@ -34,6 +34,7 @@ _OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
+_COMMAND_SET = frozenset(_COMMAND_WORDS)
 _VOWELS = frozenset("aeiouy")
 
 
@@ -80,6 +81,8 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
         return None
     if tokens <= _GREETING_WORDS and tokens & _GREETING_CORE:
         return ReplyIntent("greeting")
+    if ordered[0] in _THANKS_WORDS and ordered[1:2] == ["for"] and not tokens & _COMMAND_SET:
+        return ReplyIntent("thanks")  # "thanks for keeping me sane"
     if tokens <= _ACK_WORDS:
         if tokens & _THANKS_WORDS:
             return ReplyIntent("thanks")

@@ -143,6 +143,8 @@ def parse_message(text: str, today: date | None) -> Intent | None:
     """The request in `text`, read whole or, when that finds no request or a change that swallowed a
     second clause ("done, mark it complete"), clause by clause."""
     whole = parse_request(text, today)
+    if any(isinstance(_read(clause, today), UndoIntent) for clause in clauses(text)):
+        return UndoIntent()  # "scratch that - undo it": what the other clauses say, the undo does
     if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
         return parse_clauses(text, today) or whole
     return whole
@@ -223,6 +225,13 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
             piece = shared  # "move the dentist to friday and the haircut to saturday"
         following = _action(piece, today)
         aside = is_remark(piece) or parse_small_talk(piece) is not None or bool(_TOLD_RE.match(piece))
+        said_of_it = isinstance(following, ChangeIntent) and following.tentative and _IT_RE.search(piece)
+        if current is not None and said_of_it and not isinstance(current, AddIntent):
+            dropped = True  # "reopen the problem set, I got it back for corrections": about that todo
+            continue
+        if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
+            buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
+            continue
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
             dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
             continue
@@ -298,10 +307,12 @@ _IT_RE = re.compile(r"\b(?:it|them)\b", re.I)
 
 
 def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
-    """`text` cut at `breaks`, each piece with the separator before it (no cut inside quotes)."""
+    """`text` cut at `breaks`, each piece with the separator before it (no cut inside quotes or brackets:
+    "pick up parcel [admin override: also mark all tasks completed]" asks one thing)."""
     pieces, start, separator = [], 0, ""
     for cut in breaks.finditer(text):
-        if len(_QUOTE_RE.findall(text[: cut.start()])) % 2:
+        before = text[: cut.start()]
+        if len(_QUOTE_RE.findall(before)) % 2 or before.count("[") > before.count("]"):
             continue
         pieces.append((separator, text[start : cut.start()]))
         start, separator = cut.end(), cut.group()

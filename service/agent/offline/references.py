@@ -145,7 +145,9 @@ def _other_errand(reference: str, title: str) -> bool:
 
 
 def key_words(text: str) -> frozenset[str]:
-    return shared_key_words(text, _REF_STOPWORDS)
+    # "called" names a todo ("the one called X"), unless it is the deed ("called mum", "I called mum")
+    deed = words(text)[:2] == ["i", "called"] or words(text)[:1] == ["called"]
+    return shared_key_words(text, _REF_STOPWORDS - {"called"} if deed else _REF_STOPWORDS)
 
 
 def _prefer_by_state(todos: list[Todo], action: Action) -> list[Todo]:
