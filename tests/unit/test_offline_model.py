@@ -222,6 +222,22 @@ async def test_a_kind_of_todo_is_found_by_its_words_or_else_the_whole_list_shows
     assert "Submit expense report" in (await chat.say("show my shopping list")).answer  # none says it is shopping
 
 
+async def test_and_another_on_the_same_day_takes_that_date(chat: Chat) -> None:
+    await chat.say("add call the bank on monday")
+    await chat.say("and renew gym membership, same day")
+    assert [(todo["title"], todo["due_date"]) for todo in await stored(chat.context)] == [
+        ("Call the bank", "2026-11-30"),
+        ("Renew gym membership", "2026-11-30"),
+    ]
+
+
+async def test_the_top_ones_done_after_a_list_is_that_todo(chat: Chat) -> None:
+    await seed(chat.context, "Defrost freezer", "Call Aunt Jo")
+    await chat.say("what's outstanding?")
+    await chat.say("and the top one's done")  # read as "show the first done todo" before
+    assert await titles(chat.context) == [("Defrost freezer", True), ("Call Aunt Jo", False)]
+
+
 async def test_add_it_then_adds_the_todo_that_was_not_there(chat: Chat) -> None:
     await seed(chat.context, "Buy milk")
     await chat.say("tick off cancel netflix")

@@ -115,6 +115,7 @@ def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | 
     return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
 
 
+_SAME_DAY_RE = re.compile(r",?\s*(?:on |for |due )?(?:the )?same (?:day|date|time|deadline)(?: too| as well)?", re.I)
 _THEN_RE = re.compile(r"\s+(?:then|too|anyway|instead|after all)$", re.I)
 
 
@@ -200,5 +201,10 @@ def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> Ad
     body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
     if not body or parse_small_talk(body):  # not "thanks too"
         return None
+    if same := _SAME_DAY_RE.search(body):  # "and renew gym membership, same day": the day of the todo before
+        body = f"{body[: same.start()]}{body[same.end() :]}".strip(" ,")
+        todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]
+        dated = tuple(replace(todo, due_date=previous.todos[-1].due_date) for todo in todos)
+        return AddIntent(dated) if dated else None
     todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]  # "buy milk" - "and eggs": "Buy eggs"
     return AddIntent(todos) if todos else None

@@ -84,6 +84,7 @@ _LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | vocab("list", "words")
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
 
 
+_ONE_OF_THEM_RE = re.compile(r"\b(?:the|that|this)(?: \w+)? one(?:'s| is)\b", re.I)
 _LIMIT_RE = re.compile(
     rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
     r"|(?P<bare>\d{1,3})(?= (?:\w+ )?(?:todos?|tasks?|items?|things|ones|entries)\b))\b",
@@ -126,6 +127,8 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
     if (more := parse_more(text)) is not None:
         return more
+    if _ONE_OF_THEM_RE.search(text):  # "the top one's done" tells of a todo
+        return None
     if not (limit := _LIMIT_RE.search(text)):
         return _parse_list_words(text, today)
     rest = f"{text[: limit.start()]} {text[limit.end() :]}"
@@ -139,8 +142,6 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     bag = set(tokens)
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
-        return None
-    if re.search(r"\b(?:the|that|this)(?: \w+)? one (?:is|s)\b", " ".join(tokens)):  # "the top one's done": a todo
         return None
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
         return None  # "all of them are done now" tells, about the todos just seen
