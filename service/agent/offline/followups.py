@@ -196,15 +196,15 @@ def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> Ad
         return None
     if not isinstance(previous := understand(turns[:-1], today), AddIntent):
         return None
-    if isinstance(intent, OfferAddIntent):
-        return AddIntent(intent.todos)
     body, _ = strip_fillers(strip_all(_CONTINUATION_RE, message, " ,.!"))
-    if not body or parse_small_talk(body):  # not "thanks too"
-        return None
     if same := _SAME_DAY_RE.search(body):  # "and renew gym membership, same day": the day of the todo before
         body = f"{body[: same.start()]}{body[same.end() :]}".strip(" ,")
         todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]
         dated = tuple(replace(todo, due_date=previous.todos[-1].due_date) for todo in todos)
         return AddIntent(dated) if dated else None
+    if isinstance(intent, OfferAddIntent):
+        return AddIntent(intent.todos)
+    if not body or parse_small_talk(body):  # not "thanks too"
+        return None
     todos = new_todos(f"{previous.todos[-1].title}, {body}", today)[1:]  # "buy milk" - "and eggs": "Buy eggs"
     return AddIntent(todos) if todos else None
