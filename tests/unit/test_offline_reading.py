@@ -125,3 +125,8 @@ def test_how_things_are_after_an_add_renames_nothing() -> None:
     assert not isinstance(
         understand([_added("add buy milk", "Buy milk"), Turn("it's been a long day")], TODAY), ChangeIntent
     )
+
+
+def test_oh_and_also_after_an_add_is_more_of_it() -> None:
+    intent = understand([_added("add call the vet", "Call the vet"), Turn("oh, and also book a car service")], TODAY)
+    assert intent == AddIntent((NewTodo("Book a car service"),))

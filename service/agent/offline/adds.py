@@ -28,7 +28,9 @@ _ADD_RE = re.compile(
     r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
     r"|(?:new|another) (?:todo|to-do|task|item|reminder|one)s?"
-    r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them)(?: on| down| in)?(?=\s*:)"
+    r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them|this|that)(?: on| down| in)?"
+    r"(?: for me)?(?=\s*:)"
+    rf"|(?:(?:a few|some|several|\d+|{alternation(NUMBER_WORDS)}) )?(?:things|items|todos|tasks) to add(?=\s*:)"
     r"|(?:put|stick|pop|write|jot|add)(?: (?:it|this|these))? (?:in|on|to|into|onto) (?:my|the) (?:\w+ )?list(?=\s*:)"
     rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
@@ -149,7 +151,8 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
 
 _LIST_INTRO_RE = re.compile(
     r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
-    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple)"
+    rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple"
+    r"|(?:this|that|these|it) down(?: for me)?)"
     r"(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
     re.I,
 )

@@ -76,6 +76,8 @@ def clean_ref(text: str) -> str:
 _SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
 
 
+_BIN_THINGS_RE = re.compile(r"^bin\s+(?!(?:the|that|this|it|my|those|these|them|all|every)\b)\w+s\b", re.I)
+"""A thing, not a delete: "bin bags", "bin liners" (a delete says which: "bin the bags", "bin it")."""
 _ONTO_LIST_RE = re.compile(r"\b(?:to|onto|into) (?:my|the|our) (?:\w+ )?list$", re.I)
 """Where an add puts things: "bin bags to the list" is no delete."""
 
@@ -85,9 +87,9 @@ def parse_state_change(text: str) -> ChangeIntent | None:
     for action, table in _STATE_RES.items():
         for pattern in table:
             if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
-                return (
-                    None if action == "delete" and _ONTO_LIST_RE.search(ref) else ChangeIntent(action, (Choice(ref),))
-                )
+                if action == "delete" and (_ONTO_LIST_RE.search(ref) or _BIN_THINGS_RE.match(text)):
+                    return None  # where an add puts things ("... to the list"), or a thing ("bin bags")
+                return ChangeIntent(action, (Choice(ref),))
     return None
 
 
@@ -149,7 +151,8 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",
-    r"^(?P<ref>.+?)(?:'s|\s+(?:is|are|should be|will be|needs to be done|has to be done))\s+(?:now\s+)?(?:done\s+)?"
+    r"^(?P<ref>.+?)(?:'s|\s+(?:is|are|should be|will be|needs to be done|has to be done))\s+(?:now\s+|actually\s+)?"
+    r"(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
 )
 _SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>.+)$", re.I)

@@ -115,6 +115,7 @@ def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | 
     return ChangeIntent("rename", (Choice("that", value, correction=True),)) if len(value.split()) <= 6 else None
 
 
+_INTERJECTION_RE = re.compile(r"^(?:oh|ah|ok(?:ay)?|right|um+|hmm+|wait)\W+", re.I)
 _SAME_DAY_RE = re.compile(r",?\s*(?:on |for |due )?(?:the )?same (?:day|date|time|deadline)(?: too| as well)?", re.I)
 _THEN_RE = re.compile(r"\s+(?:then|too|anyway|instead|after all)$", re.I)
 
@@ -191,7 +192,7 @@ def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) ->
 
 def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
     """ "add apples" - "and pears": more of the same kind, right after an add."""
-    message = normalize(turns[-1].user_text)
+    message = _INTERJECTION_RE.sub("", normalize(turns[-1].user_text))  # "oh, and also ..."
     if not _CONTINUATION_RE.search(message) or not turns[-2].changed:
         return None
     if not isinstance(previous := understand(turns[:-1], today), AddIntent):

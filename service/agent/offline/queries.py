@@ -170,8 +170,10 @@ def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | 
     if today is None:
         return None
     sunday = today + timedelta(days=6 - today.weekday())
-    if bag & {"overdue", "late"} or "past due" in phrase:
+    if bag & {"overdue", "late", "missed"} or re.search(r"\bpast (?:due|its|the|their) (?:deadline|due date)", phrase):
         return None, today - timedelta(days=1), "overdue"
+    if "next few days" in phrase or "coming days" in phrase:
+        return None, today + timedelta(days=3), "in the next few days"
     if bag & {"tomorrow", "tmrw", "tmr"}:
         tomorrow = today + timedelta(days=1)
         return tomorrow, tomorrow, "tomorrow"

@@ -27,6 +27,7 @@ _REF_STOPWORDS = vocab("references", "stopwords")
 _ORDINAL_RE = alternation(ORDINALS)
 _POSITION_RE = re.compile(
     rf"^(?:the |my |that |this )?(?:(?P<ordinal>{_ORDINAL_RE})(?: (?:one|todo|task|item|entry|thing))?"
+    r"(?: of (?:those|them|these|the list))?"
     r"(?: (?:on|in) (?:the|my) list)?(?: (?:you|i) (?:listed|showed(?: me)?|mentioned|said|gave me|read out))?"
     r"|(?:#|no\.? ?|nr\.? ?|numb?e?r |num |item |todo |task |entry )?(?P<number>\d{1,3})"
     rf"|(?:number|item|todo|task) (?P<word>{alternation(NUMBER_WORDS)}))$",
