@@ -92,9 +92,6 @@ class UnhandledErrors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         started = False
 
         async def watched(message: Message) -> None:
@@ -105,7 +102,7 @@ class UnhandledErrors:
         try:
             await self.app(scope, receive, watched)
         except Exception as exc:
-            if started:
+            if started or scope["type"] != "http":  # lifespan and websocket failures are not answers
                 raise
             log_failure(Request(scope), exc)
             await error_response(*error_for(exc))(scope, receive, send)
