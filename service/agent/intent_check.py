@@ -25,6 +25,7 @@ from service.agent.answer_check import Review, changed_todos, tool_output
 from service.agent.offline.answers import REPLIES
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import as_items, read_turns
+from service.agent.offline.dates import shift_words
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action_,
@@ -114,7 +115,7 @@ def _actions(intent: Intent) -> list[tuple[str, str, frozenset[str]]]:
             actions.append(("add_todo", f"add {quoted([todo.title for todo in part.todos])}", frozenset()))
         elif isinstance(part, ChangeIntent) and (tool := _CHANGE_TOOL.get(part.action, "update_todo")):
             ref, value = part.choices[0].ref, part.choices[0].value
-            to = f' to "{value}"' if value else ""
+            to = f" {moved}" if (moved := shift_words(value)) else f' to "{value}"' if value else ""
             named = (
                 frozenset()
                 if is_position(ref) or PRONOUN_RE.match(ref) or _WHOLE_LIST_RE.match(ref)

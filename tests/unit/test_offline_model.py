@@ -238,6 +238,16 @@ async def test_the_top_ones_done_after_a_list_is_that_todo(chat: Chat) -> None:
     assert await titles(chat.context) == [("Defrost freezer", True), ("Call Aunt Jo", False)]
 
 
+@pytest.mark.parametrize(
+    "message", ["call that plumber tomorrow", "name it after grandma", "trip is cancelled, so cancel it"]
+)
+async def test_after_an_add_these_neither_rename_nor_undo_it(chat: Chat, message: str) -> None:
+    await chat.say("add buy milk")
+    outcome = await chat.say(message)
+    assert not {"update_todo", "undo_last_turn", "delete_todo"} & set(outcome.names)
+    assert await titles(chat.context) == [("Buy milk", False)]
+
+
 async def test_add_it_then_adds_the_todo_that_was_not_there(chat: Chat) -> None:
     await seed(chat.context, "Buy milk")
     await chat.say("tick off cancel netflix")
@@ -1091,6 +1101,9 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("What did I finish already? Need it for my weekly update to my manager.", ListIntent(completed=True)),
         ("did I finish everything?", ListIntent(completed=False)),  # what is left
         ("which ones have I already knocked off?", ListIntent(completed=True)),
+        ("anything past due?", ListIntent(False, None, date(2026, 11, 23), "overdue")),
+        ("for tomorrow: what's due?", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
+        ("tasks: show me", ListIntent()),
         (
             "What's coming due in the next few days?",
             ListIntent(False, None, date(2026, 11, 27), "in the next few days"),
@@ -1252,6 +1265,12 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
         ),
         ("Kindly add one task for tomorrow itself: collect cheque", [NewTodo("Collect cheque", None, "2026-11-25")]),
         ("Could you jot this down for me: renew passport", [NewTodo("Renew passport")]),
+        # a review of this session's rules: each of these went wrong on the way
+        ('add "milk" and eggs', [NewTodo("Milk"), NewTodo("Eggs")]),
+        ("add buy milk, and then call mom", [NewTodo("Buy milk"), NewTodo("Call mom")]),
+        ("add a new one: call mom", [NewTodo("Call mom")]),
+        ("add PAY HMRC VAT", [NewTodo("PAY HMRC VAT")]),
+        ("I need to move the car", [NewTodo("Move the car")]),
         (
             "Three things to add: batteries, lightbulbs, bin bags",
             [NewTodo(t) for t in ("Batteries", "Lightbulbs", "Bin bags")],

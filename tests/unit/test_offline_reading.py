@@ -130,3 +130,20 @@ def test_how_things_are_after_an_add_renames_nothing() -> None:
 def test_oh_and_also_after_an_add_is_more_of_it() -> None:
     intent = understand([_added("add call the vet", "Call the vet"), Turn("oh, and also book a car service")], TODAY)
     assert intent == AddIntent((NewTodo("Book a car service"),))
+
+
+def test_a_conversation_is_read_in_one_pass_not_once_per_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each reading of a message read the turns before it twice when it was unclear: 2^n readings for n turns."""
+    from service.agent.offline import followups
+
+    calls = 0
+    read = followups.understand
+
+    def counted(turns: list[Turn], today: date | None) -> object:
+        nonlocal calls
+        calls += 1
+        return read(turns, today)
+
+    monkeypatch.setattr(followups, "understand", counted)
+    followups.understand([Turn("hmm blah") for _ in range(16)], TODAY)
+    assert calls <= 2 * 16

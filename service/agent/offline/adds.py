@@ -48,6 +48,17 @@ NEED_RE = re.compile(
     re.I,
 )
 _PLACEHOLDERS = vocab("add", "placeholders")
+_LABEL_HEAD_RE = re.compile(rf"^(?:{alternation(TABLES['add']['labels'])})(?: list)?\s*:", re.I)
+
+
+def _asks(body: str) -> bool:
+    """A question or a command after a label or a date ("tasks: show me"), not an item to add."""
+    return bool(_QUESTION_RE.match(body) or _COMMAND_HEAD_RE.match(body))
+
+
+_COMMAND_HEAD_RE = re.compile(
+    r"^(?:show|list|display|see|view|delete|remove|clear|mark|tick|is|are|did|do|does)\b", re.I
+)
 _POINTING_RE = re.compile(r"^(?:it|that|this|them|those|these)\b", re.I)
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
 # An add wrapped around a need the user states: "jot down that I need to renew my passport".
@@ -69,7 +80,7 @@ _ADDED_DESCRIPTION_RES = patterns(
     r"^(?P<title>.+?)\s+-{1,2}\s+(?P<desc>.+)$",
 )
 _ITEM_SEPARATOR_RE = re.compile(
-    r"\s*[,;]\s*(?:(?:and |and then |then |also )\s*|&\s*|or\s+)?|\s+(?:and also|and then|and|&|\+|plus|as well as)\s+",
+    r"\s*[,;]\s*(?:(?:and then |and |then |also )\s*|&\s*|or\s+)?|\s+(?:and also|and then|and|&|\+|plus|as well as)\s+",
     re.I,
 )
 _TITLE_LEAD_RE = re.compile(
@@ -88,7 +99,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     """ "add X", "remind me to X", "put X and Y on my list", "I need to X"; None if not an add."""
     if (lead := find_date(text, today)) and lead.start == 0 and (rest := text[lead.end :].strip(" ,")):
         # "tomorrow I need to pick up the prescription"; "for tomorrow: call the vet; print the passes" heads a list
-        later = AddIntent(new_todos(rest[1:], today)) if rest.startswith(":") else parse_add(rest, today)
+        listed = rest.startswith(":") and not _asks(rest[1:].strip())  # "for tomorrow: what's due?" asks
+        later = AddIntent(new_todos(rest[1:], today)) if listed else parse_add(rest, today)
         if isinstance(later, AddIntent) and later.todos and not any(todo.due_date for todo in later.todos):
             return AddIntent(tuple(replace(todo, due_date=lead.day.isoformat()) for todo in later.todos))
     if match := _ADD_RE.match(text):
@@ -99,14 +111,18 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         body = match["body"]  # "need it for my report" needs something already said, adds nothing
     else:
         return None
-    if _QUESTION_RE.match(body):
-        return None  # "remind me what's on my list" is a question, not a todo
+    if _QUESTION_RE.match(body) or (_LABEL_HEAD_RE.match(text) and _asks(body)):
+        return None  # "remind me what's on my list", "tasks: show me" ask, add nothing
     if _STATED_NEED_RE.match(body) and (need := NEED_RE.match(_STATED_NEED_RE.sub("", body))):
         body = need["body"]
     todos = new_todos(body, today)
-    if not todos or (len(todos) == 1 and todos[0].title.lower() in _PLACEHOLDERS):  # "put something on my list"
-        return ReplyIntent("need_title")
-    return AddIntent(todos)
+    if len(todos) == 1 and todos[0].title.lower() in _PLACEHOLDERS:
+        # "put something on my list" asks what; in "add a new one: call mom" the todo is what follows
+        described = todos[0].description
+        if not described:
+            return ReplyIntent("need_title")
+        return AddIntent((replace(todos[0], title=clean_title(described), description=None),))
+    return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
 _ADDING_WORDS = frozenset(
@@ -172,6 +188,8 @@ def _quoted_todo(body: str, today: date | None) -> NewTodo | None:
         return None
     rest = body[quoted[0].end() :]
     described = _REST_DESCRIPTION_RE.search(rest)
+    if _ITEM_SEPARATOR_RE.search(rest[: described.start()] if described else rest):
+        return None  # more items follow: add "milk" and eggs
     due = find_date(rest[: described.start()] if described else rest, today)
     description = described["desc"].strip(" \"'") if described else None
     return NewTodo(clean_title(quoted[0]["title"]), description or None, _iso(due.day if due else None))
@@ -266,7 +284,7 @@ def clean_title(text: str) -> str:
     """A title as a person would write it: no "to ..." lead-in, no quotes, first letter capitalised."""
     text = strip_all(_TITLE_TAIL_RE, _TITLE_LEAD_RE.sub("", text.strip()))
     text = text.strip().strip("\"'").strip()
-    if text.isupper() and len(text) > 5:  # "CALL THE BANK ABOUT THE MORTGAGE" was shouted, not an acronym
+    if text.isupper() and len(text.split()) >= 4:  # "CALL THE BANK ABOUT THE MORTGAGE" is shouted; "PAY HMRC VAT"?
         text = text.lower()
     return text[:1].upper() + text[1:]
 

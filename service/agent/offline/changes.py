@@ -159,7 +159,7 @@ _SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>
 """Moving a due date by an amount: the due verbs, and those only an amount makes one ("bring X forward a day")."""
 _MOVED_RE = re.compile(
     r"^(?P<ref>.+?)\s+(?:got|has been|have been|was|were|is|are|is being)\s+(?:now\s+)?"
-    r"(?:pushed|moved|bumped|postponed|delayed|put off|brought|pulled)(?P<rest>(?:\s+\S+)+)$",
+    r"(?:pushed|moved|bumped|postponed|put off|brought|pulled)(?P<rest>(?:\s+\S+)+)$",
     re.I,
 )
 _FROM_ITS_DATE_RE = re.compile(  # "its" may have been read as "it is" (`expand`)
@@ -208,9 +208,9 @@ _RENAME_RES = separated(
         r"\s+(?:to|as|into)\s+",
     ),
     (  # "call it pay december rent", not "call it a day"
-        r"^(?:call|name|title)\s+(?P<body>(?:it|that|this|\"[^\"]+\")\s+(?!(?:a day|a night|quits|even|off)\b).+?)"
-        r"(?:\s+instead)?$",
-        r"(?<=^it)\s+|(?<=^that)\s+|(?<=^this)\s+|(?<=\")\s+",
+        r"^(?:call|name|title)\s+(?P<body>(?:it|\"[^\"]+\")\s+"
+        r"(?!(?:a day|a night|quits|even|off|after|back|up|in|out|over|on)\b).+?)(?:\s+instead)?$",
+        r"(?<=^it)\s+|(?<=\")\s+",
     ),
     (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
     (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
@@ -273,7 +273,7 @@ Without the old words it corrects what was just added or changed ("that")."""
 
 _TELLS_RE = re.compile(
     r"^(?:been|being|going|gonna|getting|not|so|too|very|really|quite|pretty|a bit|kind of|sort of|fine|ok|okay"
-    r"|great|good|bad|nice|late|early|hard|easy|all|just)\b",
+    r"|great|good|bad|nice|late|early|hard|easy)\b",
     re.I,
 )
 _FIX_LEAD_RE = re.compile(r"^(?:fix|correct) (?:the |a |my )?(?:spelling|typo|title|wording)s?\s*[:,;-]?\s*", re.I)

@@ -174,6 +174,14 @@ _STEPS: dict[str, Callable[[int], relativedelta]] = {
 _SHIFTED_RE = re.compile(r"^(?P<sign>[+-])(?P<number>\d+) (?P<unit>days|weeks|months)$")
 
 
+def shift_words(value: str | None) -> str | None:
+    """A shift value in words ("+7 days" -> "7 days later", "-1 weeks" -> "1 week earlier"), else None."""
+    if value is None or not (match := _SHIFTED_RE.match(value)):
+        return None
+    unit = match["unit"].removesuffix("s") if match["number"] == "1" else match["unit"]
+    return f"{match['number']} {unit} {'earlier' if match['sign'] == '-' else 'later'}"
+
+
 def shifted(value: str | None, due_date: str | None) -> str | None:
     """The due date `value` moves to when it is a shift ("+7 days") of `due_date`: None when it is none,
     when there is no due date to move or no calendar date to move it to; any other value as it is."""

@@ -58,12 +58,14 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return added
     if continues_add and (fixed := _fixed_wording(turns, today)):
         return fixed
-    if continues_add and understand(turns[:-1], today) == ReplyIntent("need_title"):  # we asked what to add
+    if not isinstance(intent, ReplyIntent | OfferAddIntent):
+        return intent
+    previous = understand(turns[:-1], today)  # once: each reading of a turn reads the turns before it
+    if continues_add and previous == ReplyIntent("need_title"):  # we asked what to add
         todos = new_todos(strip_fillers(normalize(turns[-1].user_text))[0], today)
         return AddIntent(todos) if todos else intent
     if not isinstance(intent, ReplyIntent):
         return intent
-    previous = understand(turns[:-1], today)
     if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
         previous = _asked_about(previous, turns[-2].answer or "")
     if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):

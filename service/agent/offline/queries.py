@@ -110,6 +110,8 @@ def _count(text: str | None) -> int | None:
     return number(text) if text else None
 
 
+_COMMANDS = vocab("small_talk", "commands")
+"""Words a misspelling may have been corrected to ("what more" read as "what move"): no search for them."""
 _SEARCH_RES = tuple(re.compile(pattern, re.I) for pattern in TABLES["list"]["search"])
 
 
@@ -119,7 +121,8 @@ def parse_search(text: str) -> ListIntent | None:
         if match := pattern.match(text.rstrip(" ?.!")):
             what = match["what"].strip(" \"'")
             # "anything with a due date?", "anything on my list?" ask for the list itself
-            return None if set(words(what)) <= _LIST_VOCAB | {"date", "deadline"} else ListIntent(search=what)
+            generic = _LIST_VOCAB | _COMMANDS | {"date", "deadline", "more", "else", "other", "others"}
+            return None if set(words(what)) <= generic else ListIntent(search=what)
     return None
 
 
@@ -170,7 +173,8 @@ def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | 
     if today is None:
         return None
     sunday = today + timedelta(days=6 - today.weekday())
-    if bag & {"overdue", "late", "missed"} or re.search(r"\bpast (?:due|its|the|their) (?:deadline|due date)", phrase):
+    past_due = re.search(r"\bpast (?:due\b|(?:its|the|their) (?:deadline|due date))", phrase)
+    if bag & {"overdue", "late", "missed"} or past_due:
         return None, today - timedelta(days=1), "overdue"
     if "next few days" in phrase or "coming days" in phrase:
         return None, today + timedelta(days=3), "in the next few days"

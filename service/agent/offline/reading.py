@@ -143,7 +143,7 @@ def parse_message(text: str, today: date | None) -> Intent | None:
     """The request in `text`, read whole or, when that finds no request or a change that swallowed a
     second clause ("done, mark it complete"), clause by clause."""
     whole = parse_request(text, today)
-    if any(isinstance(_read(clause, today), UndoIntent) for clause in clauses(text)):
+    if any(_UNDO_WORD_RE.search(clause) and isinstance(_read(clause, today), UndoIntent) for clause in clauses(text)):
         return UndoIntent()  # "scratch that - undo it": what the other clauses say, the undo does
     if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
         return parse_clauses(text, today) or whole
@@ -249,7 +249,13 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     return MultiIntent((*units, current)) if units else current
 
 
-_TOLD_RE = re.compile(r"^(?:my|our|his|her|their|your)\s+\S+(?:\s+\S+){2,}$", re.I)
+_UNDO_WORD_RE = re.compile(r"\b(?:undo|revert|roll ?back)\b", re.I)
+"""An undo said in so many words ("so cancel it" may be a delete)."""
+_TOLD_RE = re.compile(
+    r"^(?:my|our|his|her|their|your)\s+\w+\s+(?:\w+\s+)?(?:is|are|was|were|has|have|had|gives|gave|does|did|says|said"
+    r"|wants|needs|got|sent|paid|made|told|will|can|would)\b",
+    re.I,
+)
 """After a change, a clause about someone's something tells why ("..., my uni gives me one for free")."""
 _MAX_ACTIONS = 8
 """More clauses than this are a story, not a list of actions (and each cut is read again)."""

@@ -27,7 +27,7 @@ _CONTRACTIONS = (
     ),
     # and text-speak
     (re.compile(r"\bwot\b", re.I), "what"),
-    (re.compile(r"\b(?:u|ya)\b(?!-)", re.I), "you"),
+    (re.compile(r"\b(can|could|would|will|do|did|are|r|if|thank) (?:u|ya)\b", re.I), r"\1 you"),
     (re.compile(r"\bur\b", re.I), "your"),
     (re.compile(r"\b2 (?=do\b)", re.I), "to "),
     (re.compile(r"(?<=\bneed )2\b", re.I), "to"),
