@@ -239,13 +239,31 @@ async def test_the_top_ones_done_after_a_list_is_that_todo(chat: Chat) -> None:
 
 
 @pytest.mark.parametrize(
-    "message", ["call that plumber tomorrow", "name it after grandma", "trip is cancelled, so cancel it"]
+    "message",
+    [
+        "call that plumber tomorrow",
+        "name it after grandma",
+        "trip is cancelled, so cancel it",
+        "call it quick",
+        "call it tomorrow",
+        "shopping: done",
+        "another one done",
+    ],
 )
 async def test_after_an_add_these_neither_rename_nor_undo_it(chat: Chat, message: str) -> None:
     await chat.say("add buy milk")
     outcome = await chat.say(message)
     assert not {"update_todo", "undo_last_turn", "delete_todo"} & set(outcome.names)
     assert await titles(chat.context) == [("Buy milk", False)]
+
+
+async def test_yes_please_add_it_accepts_the_offer_and_a_hedge_adds_nothing(chat: Chat) -> None:
+    await chat.say("call mom")  # offered, not added
+    await chat.say("yes please, add it")
+    assert await titles(chat.context) == [("Call mom", False)]  # not a todo "Yes"
+    await chat.say("put something on my list")
+    await chat.say("hmm let me think")
+    assert await titles(chat.context) == [("Call mom", False)]
 
 
 async def test_add_it_then_adds_the_todo_that_was_not_there(chat: Chat) -> None:
@@ -1271,6 +1289,10 @@ async def test_a_long_message_with_one_request_in_it(chat: Chat) -> None:
         ("add a new one: call mom", [NewTodo("Call mom")]),
         ("add PAY HMRC VAT", [NewTodo("PAY HMRC VAT")]),
         ("I need to move the car", [NewTodo("Move the car")]),
+        # a second review: words after a quoted title are its own; a need of "that report" is one
+        ('add "buy flowers" for mum', [NewTodo("Buy flowers for mum")]),
+        ("add 'Upgrade Docker' then", [NewTodo("Upgrade Docker")]),
+        ("I need that report by friday", [NewTodo("Report", None, "2026-11-27")]),
         (
             "Three things to add: batteries, lightbulbs, bin bags",
             [NewTodo(t) for t in ("Batteries", "Lightbulbs", "Bin bags")],

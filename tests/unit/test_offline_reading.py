@@ -147,3 +147,12 @@ def test_a_conversation_is_read_in_one_pass_not_once_per_path(monkeypatch: pytes
     monkeypatch.setattr(followups, "understand", counted)
     followups.understand([Turn("hmm blah") for _ in range(16)], TODAY)
     assert calls <= 2 * 16
+
+
+def test_a_title_with_a_backslash_is_no_pattern() -> None:
+    intent = parse_intent(r"tick off backup D:\docs and make it due monday", TODAY)  # raised re.error
+    assert isinstance(intent, MultiIntent) and [part.action for part in intent.parts] == ["complete", "due"]  # type: ignore[union-attr]
+
+
+def test_an_undo_after_an_action_in_one_message_is_no_undo_of_the_turn_before() -> None:
+    assert parse_intent("rename milk to oat milk. actually revert that", TODAY) != UndoIntent()

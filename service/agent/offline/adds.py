@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.chatter import is_echo, is_remark
+from service.agent.offline.chatter import is_echo, is_remark, parse_small_talk
 from service.agent.offline.dates import ANY_DAY, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
@@ -27,7 +27,7 @@ _ADD_RE = re.compile(
     r"|remember(?: to| that i (?:need|have) to)"
     r"|(?:do not|don'?t) (?:let me )?forget(?: to| about)?"
     r"|(?:put|set|pop|create|add) (?:in )?(?:a|an) (?:reminder|todo|task|note)(?: (?:to|for|about|that))?"
-    r"|(?:new|another) (?:todo|to-do|task|item|reminder|one)s?"
+    r"|(?:new|another) (?:todo|to-do|task|item|reminder)s?|new one(?=\s*:)"
     r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them|this|that)(?: on| down| in)?"
     r"(?: for me)?(?=\s*:)"
     rf"|(?:(?:a few|some|several|\d+|{alternation(NUMBER_WORDS)}) )?(?:things|items|todos|tasks) to add(?=\s*:)"
@@ -52,14 +52,25 @@ _LABEL_HEAD_RE = re.compile(rf"^(?:{alternation(TABLES['add']['labels'])})(?: li
 
 
 def _asks(body: str) -> bool:
-    """A question or a command after a label or a date ("tasks: show me"), not an item to add."""
-    return bool(_QUESTION_RE.match(body) or _COMMAND_HEAD_RE.match(body))
+    """A question, a command or a state after a label or a date ("tasks: show me", "shopping: done"), not an
+    item to add."""
+    return bool(_QUESTION_RE.match(body) or _COMMAND_HEAD_RE.match(body) or set(words(body)) <= _NO_ITEM_WORDS)
+
+
+# Words after a quoted title that are no part of it: sign-offs, where it goes, "then", "too".
+_SIGN_OFF_WORDS = {"mate", "hon", "please", "pls", "plz", "thanks", "thank", "you", "ta", "cheers", "x", "down", "on"}
+_SIGN_OFF_WORDS |= {"the", "list", "my", "to", "in", "it", "then", "now", "too", "also", "instead", "as", "well"}
+_NO_ITEM_WORDS = (
+    vocab("list", "signals") | vocab("list", "words") | vocab("complete", "done") | vocab("bulk", "generic")
+) | {"nothing", "sorted", "can", "you", "left"}
 
 
 _COMMAND_HEAD_RE = re.compile(
     r"^(?:show|list|display|see|view|delete|remove|clear|mark|tick|is|are|did|do|does)\b", re.I
 )
-_POINTING_RE = re.compile(r"^(?:it|that|this|them|those|these)\b", re.I)
+_POINTING_RE = re.compile(
+    r"^(?:it|them)\b|^(?:that|this|these|those)(?:$|\s+(?:for|to|by|because|now|back|done|again)\b)", re.I
+)
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
 # An add wrapped around a need the user states: "jot down that I need to renew my passport".
 _STATED_NEED_RE = re.compile(r"^(?:that\s+)?(?=(?:i|we)\b)", re.I)
@@ -125,6 +136,7 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
+_AGREES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok|okay|fine|great|sounds good|that is all|that's all)\b", re.I)
 _ADDING_WORDS = frozenset(
     {"add", "put", "stick", "pop", "jot", "write", "note", "throw", "chuck", "save", "record", "log"}
 )
@@ -133,7 +145,10 @@ _ADDING_WORDS = frozenset(
 def parse_echoed_add(text: str, today: date | None) -> AddIntent | None:
     """ "dentist checkup on the 14th, stick it on there": what comes before an echo that adds is the todo."""
     *before, last = _CLAUSE_CUT_RE.split(text)
-    if not before or not is_echo(last) or not set(words(last)) & _ADDING_WORDS:
+    said = ", ".join(before)
+    if not before or not is_echo(last) or not set(words(last)) & _ADDING_WORDS or _AGREES_RE.match(said):
+        return None  # "yes please, add it" accepts an offer
+    if parse_small_talk(said):
         return None
     todos = new_todos(", ".join(before), today)
     return AddIntent(todos) if todos else None
@@ -188,11 +203,16 @@ def _quoted_todo(body: str, today: date | None) -> NewTodo | None:
         return None
     rest = body[quoted[0].end() :]
     described = _REST_DESCRIPTION_RE.search(rest)
-    if _ITEM_SEPARATOR_RE.search(rest[: described.start()] if described else rest):
+    before_note = rest[: described.start()] if described else rest
+    if _ITEM_SEPARATOR_RE.search(before_note):
         return None  # more items follow: add "milk" and eggs
-    due = find_date(rest[: described.start()] if described else rest, today)
+    due = find_date(before_note, today)
+    undated = f"{before_note[: due.start]} {before_note[due.end :]}" if due else before_note
+    title = quoted[0]["title"]
+    if set(words(undated)) - _SIGN_OFF_WORDS:  # 'add "buy flowers" for mum': the words after it are the title's too
+        title = f"{title} {undated.strip()}"
     description = described["desc"].strip(" \"'") if described else None
-    return NewTodo(clean_title(quoted[0]["title"]), description or None, _iso(due.day if due else None))
+    return NewTodo(clean_title(title), description or None, _iso(due.day if due else None))
 
 
 def drop_asides(body: str, today: date | None) -> tuple[str, date | None]:

@@ -220,6 +220,7 @@ _MAKE_THAT_RE = re.compile(
     r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!(?:one )?due\b).+)$", re.I
 )
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
+_STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _AGAIN_RE = re.compile(r"^(?:(?:again|back|as|to|be)\s+)+|\s+(?:again|now)$", re.I)
 _CHANGE_SEPARATOR = rf"\s+to (?:say|read)\s+|{_SAYS_SEPARATOR}|\s+(?:to|into|with)\s+|\s*->\s*"
 
@@ -229,6 +230,9 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     decides the kind of change: "change X to Friday" moves the due date, "change X to done" completes it."""
     for pattern, separator in _RENAME_RES:
         if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
+            said = choices[-1].value or ""
+            if PRONOUN_RE.match(choices[-1].ref) and (date_value(said, today) or _STATE_OR_WORD_RE.fullmatch(said)):
+                return None  # "call it done", "call it tomorrow", "call it quick": no new title
             # "that should say Sara" corrects what was just added: its verb stays
             return _renamed(tuple(replace(choice, correction=bool(PRONOUN_RE.match(choice.ref))) for choice in choices))
     if made := _MAKE_THAT_RE.match(text):

@@ -81,7 +81,12 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
         return None
     if tokens <= _GREETING_WORDS and tokens & _GREETING_CORE:
         return ReplyIntent("greeting")
-    if ordered[0] in _THANKS_WORDS and ordered[1:2] == ["for"] and not tokens & _COMMAND_SET:
+    if (
+        ordered[0] in _THANKS_WORDS
+        and ordered[1:2] == ["for"]
+        and len(ordered) <= 6
+        and not re.search(r"[.!?;,]\s*\S", text)
+    ):
         return ReplyIntent("thanks")  # "thanks for keeping me sane"
     if tokens <= _ACK_WORDS:
         if tokens & _THANKS_WORDS:

@@ -61,8 +61,9 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if not isinstance(intent, ReplyIntent | OfferAddIntent):
         return intent
     previous = understand(turns[:-1], today)  # once: each reading of a turn reads the turns before it
-    if continues_add and previous == ReplyIntent("need_title"):  # we asked what to add
-        todos = new_todos(strip_fillers(normalize(turns[-1].user_text))[0], today)
+    reply = strip_fillers(normalize(turns[-1].user_text))[0]
+    if continues_add and previous == ReplyIntent("need_title") and not _HEDGE_RE.match(reply):  # we asked what
+        todos = new_todos(reply, today)
         return AddIntent(todos) if todos else intent
     if not isinstance(intent, ReplyIntent):
         return intent
@@ -133,6 +134,12 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
     return AddIntent((replace(todo, title=clean_title(ref)),))
 
 
+_HEDGE_RE = re.compile(
+    r"^(?:hmm+|um+|uh+|let me|give me|i (?:do not|don't) know|dunno|not sure|no idea|wait|hold on|nothing"
+    r"|never ?mind|i am not sure|i'm not sure)\b",
+    re.I,
+)
+_MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
 _REF_STOPWORDS = vocab("references", "stopwords")
 
@@ -141,7 +148,8 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
     of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
     fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
-    if isinstance(intent, ChangeIntent) and intent.action == "rename" and PRONOUN_RE.match(intent.choices[0].ref):
+    renamed = isinstance(intent, ChangeIntent) and intent.action == "rename" and PRONOUN_RE.match(intent.choices[0].ref)
+    if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(turns[-1].user_text):
         meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
     elif intent == ReplyIntent("unclear") and fix:
         meant = fix["rest"]  # "no, the dentist one"

@@ -143,8 +143,13 @@ def parse_message(text: str, today: date | None) -> Intent | None:
     """The request in `text`, read whole or, when that finds no request or a change that swallowed a
     second clause ("done, mark it complete"), clause by clause."""
     whole = parse_request(text, today)
-    if any(_UNDO_WORD_RE.search(clause) and isinstance(_read(clause, today), UndoIntent) for clause in clauses(text)):
-        return UndoIntent()  # "scratch that - undo it": what the other clauses say, the undo does
+    readings = [(clause, _read(clause, today)) for clause in clauses(text)]
+    if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
+        isinstance(intent, UndoIntent | ReplyIntent | None)
+        or (isinstance(intent, ChangeIntent) and all(PRONOUN_RE.match(choice.ref) for choice in intent.choices))
+        for _, intent in readings
+    ):
+        return UndoIntent()  # "scratch that - undo it"; not "add milk, actually undo that" (that asks nothing done)
     if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
         return parse_clauses(text, today) or whole
     return whole
@@ -284,7 +289,8 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
                 and not _removes_the_date_again(before, intent)
             ):
                 # quoted, so that the title stays one reference beside the new value ("call it X")
-                piece = re.sub(rf"\b{re.escape(ref)}\b", f'"{named}"', piece, count=1, flags=re.I)
+                title = f'"{named}"'.replace("\\", "\\\\")  # a replacement reads "\\d" in a title as an escape
+                piece = re.sub(rf"\b{re.escape(ref)}\b", title, piece, count=1, flags=re.I)
         out.append((separator, piece))
         before = _action(piece, today)
     return out
