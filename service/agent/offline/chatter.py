@@ -34,7 +34,6 @@ _OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
-_COMMAND_SET = frozenset(_COMMAND_WORDS)
 _VOWELS = frozenset("aeiouy")
 
 
