@@ -57,17 +57,11 @@ def _asks(body: str) -> bool:
     return bool(_QUESTION_RE.match(body) or _COMMAND_HEAD_RE.match(body) or set(words(body)) <= _NO_ITEM_WORDS)
 
 
-# Words after a quoted title that are no part of it: sign-offs, where it goes, "then", "too".
-_SIGN_OFF_WORDS = {"mate", "hon", "please", "pls", "plz", "thanks", "thank", "you", "ta", "cheers", "x", "down", "on"}
-_SIGN_OFF_WORDS |= {"the", "list", "my", "to", "in", "it", "then", "now", "too", "also", "instead", "as", "well"}
+_SIGN_OFF_WORDS = vocab("add", "after_quote")
 _NO_ITEM_WORDS = (
     vocab("list", "signals") | vocab("list", "words") | vocab("complete", "done") | vocab("bulk", "generic")
-) | {"nothing", "sorted", "can", "you", "left"}
-
-
-_COMMAND_HEAD_RE = re.compile(
-    r"^(?:show|list|display|see|view|delete|remove|clear|mark|tick|is|are|did|do|does)\b", re.I
-)
+) | vocab("add", "not_items")
+_COMMAND_HEAD_RE = re.compile(rf"^(?:{alternation(TABLES['add']['asking_heads'])})\b", re.I)
 _POINTING_RE = re.compile(
     r"^(?:it|them)\b|^(?:that|this|these|those)(?:$|\s+(?:for|to|by|because|now|back|done|again)\b)", re.I
 )
@@ -136,10 +130,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
-_AGREES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok|okay|fine|great|sounds good|that is all|that's all)\b", re.I)
-_ADDING_WORDS = frozenset(
-    {"add", "put", "stick", "pop", "jot", "write", "note", "throw", "chuck", "save", "record", "log"}
-)
+_AGREES_RE = re.compile(rf"^(?:{alternation(TABLES['add']['accepting'])})\b", re.I)
+_ADDING_WORDS = vocab("add", "echo_verbs")
 
 
 def parse_echoed_add(text: str, today: date | None) -> AddIntent | None:

@@ -13,7 +13,7 @@ from service.agent.offline.chatter import PRONOUN_RE, is_past
 from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date, find_shift
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
-from service.agent.offline.text import strip_all
+from service.agent.offline.text import alternation, strip_all
 from service.agent.offline.vocabulary import (
     DONE_RE,
     ERRAND_VERBS,
@@ -275,11 +275,7 @@ _CORRECTION_RES = tuple(
 Without the old words it corrects what was just added or changed ("that")."""
 
 
-_TELLS_RE = re.compile(
-    r"^(?:been|being|going|gonna|getting|not|so|too|very|really|quite|pretty|a bit|kind of|sort of|fine|ok|okay"
-    r"|great|good|bad|nice|late|early|hard|easy)\b",
-    re.I,
-)
+_TELLS_RE = re.compile(rf"^(?:{alternation(TABLES['remarks']['states'])})\b", re.I)
 _FIX_LEAD_RE = re.compile(r"^(?:fix|correct) (?:the |a |my )?(?:spelling|typo|title|wording)s?\s*[:,;-]?\s*", re.I)
 
 
@@ -338,7 +334,7 @@ _PASSIVE_RE = re.compile(
 """The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
 taken out" is "taken out the bins"."""
 _NOT_COMPLETION = vocab("done_statement", "not_deeds")
-_STORY_RE = re.compile(r"\b(?:i|we|he|she|they|but|because|so|and then)\b", re.I)
+_STORY_RE = re.compile(rf"\b(?:{alternation(TABLES['done_statement']['story'])})\b", re.I)
 _DEED_MAX_WORDS = 12
 """Longer, a sentence tells a story ("Monday I meant to call mum but the train was delayed and ...")."""
 _BY_MISTAKE_RE = re.compile(r"\b(?:by mistake|by accident|accidentally|mistakenly|wrongly|in error)\b", re.I)

@@ -27,7 +27,7 @@ from service.agent.offline.intents import (
 )
 from service.agent.offline.reading import parse_intent
 from service.agent.offline.text import normalize, strip_all
-from service.agent.offline.vocabulary import WEAK_STEMS, vocab
+from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
 from service.matching import key_words, same_word
 
 _YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
@@ -134,11 +134,7 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
     return AddIntent((replace(todo, title=clean_title(ref)),))
 
 
-_HEDGE_RE = re.compile(
-    r"^(?:hmm+|um+|uh+|let me|give me|i (?:do not|don't) know|dunno|not sure|no idea|wait|hold on|nothing"
-    r"|never ?mind|i am not sure|i'm not sure)\b",
-    re.I,
-)
+_HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
 _REF_STOPWORDS = vocab("references", "stopwords")
