@@ -316,8 +316,19 @@ async def test_what_is_due_today_shows_due_and_overdue_todos(chat: Chat) -> None
     await seed(chat.context, "Book flights", due_date="2026-12-10")
     outcome = await chat.say("what do I have to do today?")
     assert outcome.answer == (
-        "Due today: 2 open todos.\n1. Pay rent (due Monday 2026-11-23)\n2. Buy milk (due Tuesday 2026-11-24)"
+        "Due today or overdue: 2 open todos.\n1. Pay rent (due Monday 2026-11-23)\n2. Buy milk (due Tuesday 2026-11-24)"
     )
+
+
+async def test_the_todos_with_no_due_date_are_asked_for_and_a_pointed_one_loses_its_date(chat: Chat) -> None:
+    await seed(chat.context, "Pay rent", due_date="2026-11-23")
+    await seed(chat.context, "Buy milk")
+    outcome = await chat.say("which ones don't have a date yet?")
+    assert outcome.answer == "1 open todo with no due date:\n1. Buy milk"
+    await chat.say("set pay rent due friday")
+    outcome = await chat.say("actually no due date on that one")
+    assert [call["due_date"] for call in outcome.args("update_todo")] == ["none"]
+    assert "Pay rent" in outcome.answer
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1122,6 +1133,23 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("anything past due?", ListIntent(False, None, date(2026, 11, 23), "overdue")),
         ("for tomorrow: what's due?", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
         ("tasks: show me", ListIntent()),
+        ("is anything due in december?", ListIntent(False, date(2026, 12, 1), date(2026, 12, 31), "in December")),
+        (
+            "do I have anything for the weekend?",
+            ListIntent(False, date(2026, 11, 28), date(2026, 11, 29), "this weekend"),
+        ),
+        (
+            "have I got anything on Friday?",
+            ListIntent(False, date(2026, 11, 27), date(2026, 11, 27), "Friday 2026-11-27"),
+        ),
+        ("what's on for the rest of this week?", ListIntent(False, None, date(2026, 11, 29), "this week")),
+        ("am I behind on anything?", ListIntent(False, None, date(2026, 11, 23), "overdue")),
+        ("what have I actually finished so far?", ListIntent(completed=True)),
+        ("what should I tackle next?", ListIntent(completed=False)),
+        ("is there something on my list for Sam?", ListIntent(search="Sam")),
+        ("got anything for tomorrow?", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
+        ("which ones don't have a date yet?", ListIntent(False, undated=True)),
+        ("anything without a deadline?", ListIntent(False, undated=True)),
         (
             "What's coming due in the next few days?",
             ListIntent(False, None, date(2026, 11, 27), "in the next few days"),

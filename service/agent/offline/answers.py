@@ -59,6 +59,8 @@ def visible(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
         return found
     if isinstance(intent, ListIntent) and intent.search and intent.search.lower() not in TOPICS:
         return []  # a kind of todo none says it is ("my shopping list" of "Milk", "Eggs"): the whole list
+    if isinstance(intent, ListIntent) and intent.undated:
+        return [todo for todo in todos if not todo.due_date]
     return due_in_window(intent, todos) or list(todos)
 
 
@@ -89,10 +91,17 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
     shown = visible(intent, todos)
     if intent.search and not shown:
         return f'Nothing on your list mentions "{intent.search}".'
+    if intent.undated and not shown:
+        return "Every open todo has a due date." if todos else "Nothing left to do - you have no open todos."
+    if intent.undated:
+        return "\n".join([f"{plural(len(shown), 'open todo')} with no due date:", *_lines(shown, intent)])
     if intent.search and len(shown) < len(todos):
         header = f'{plural(len(shown), "todo")} about "{intent.search}":'
     elif intent.due_label and due_in_window(intent, todos):
-        header = f"{_due_words(intent.due_label).capitalize()}: {plural(len(shown), 'open todo')}."
+        today = intent.due_until.isoformat() if intent.due_until else ""
+        late = intent.due_label == "today" and any(todo.due_date and todo.due_date < today for todo in shown)
+        label = "due today or overdue" if late else _due_words(intent.due_label)  # "today" shows what is late too
+        header = f"{label.capitalize()}: {plural(len(shown), 'open todo')}."
     elif intent.due_label and shown:
         header = f"Nothing is {_due_words(intent.due_label)}. All your open todos ({len(shown)}):"
     elif not shown:
@@ -108,8 +117,11 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
         header = f"You've completed {plural(len(shown), 'todo')}:"
     else:
         header = f"You have {plural(len(shown), 'open todo')}:"
-    lines = [f"{index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(shown, 1)]
-    return "\n".join([header, *lines])
+    return "\n".join([header, *_lines(shown, intent)])
+
+
+def _lines(shown: Sequence[Todo], intent: ListIntent) -> list[str]:
+    return [f"{index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(shown, 1)]
 
 
 def _due_words(label: str) -> str:

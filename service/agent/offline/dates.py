@@ -119,6 +119,49 @@ def _ends_with_the_day(text: str, match: re.Match[str], end_of_text: int) -> boo
     return match.end() == end_of_text and text[: match.start()].lower().endswith("to ") and "the" in match[0].lower()
 
 
+@dataclass(frozen=True)
+class DateWindow:
+    """The days a question asks about ("anything due in December?"), and where it says so."""
+
+    first: date
+    last: date
+    label: str
+    start: int
+    end: int
+
+
+_WINDOW_RE = re.compile(
+    r"(?:\b(?:in|for|during|over|on|at|by|of)\s+)?\b(?:(?:the\s+)?rest of\s+)?(?:(?P<this>this|next) month"
+    rf"|(?<=\s)(?P<month>{_MONTH_RE})(?!\s+\d)|(?P<which>this |the |next )?weekend)\b",
+    re.I,
+)
+"""A month ("in december": a bare "may" is a verb, so a month needs a word before it), or the weekend."""
+
+
+def find_window(text: str, today: date | None) -> DateWindow | None:
+    """The span of days a question asks about: a month, the weekend (Saturday and Sunday), or one day."""
+    if today is None:
+        return None
+    if not (match := _WINDOW_RE.search(text)) or (match["month"] and not match[0].lower().startswith(_PREPOSITIONS)):
+        if (found := find_date(text, today)) is None:
+            return None
+        return DateWindow(found.day, found.day, describe_day(found.day.isoformat()), found.start, found.end)
+    if match["month"] or match["this"]:
+        month = datetime.strptime(match["month"][:3], "%b").month if match["month"] else today.month
+        first = date(today.year + (month < today.month), month, 1)
+        if (match["this"] or "").lower() == "next":
+            first += relativedelta(months=1)
+        return DateWindow(first, first + relativedelta(months=1, days=-1), f"in {first:%B}", *match.span())
+    saturday = today + timedelta(days=5 - today.weekday() - 7 * (today.weekday() == 6))
+    label = "next weekend" if (match["which"] or "").strip().lower() == "next" else "this weekend"
+    if label == "next weekend":
+        saturday += timedelta(days=7)
+    return DateWindow(saturday, saturday + timedelta(days=1), label, *match.span())
+
+
+_PREPOSITIONS = ("in", "for", "during", "over", "on", "at", "by", "of")
+
+
 def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
     """Split a date phrase off a title: ("call mom tomorrow") -> (tomorrow, "call mom")."""
     found = find_date(text, today)

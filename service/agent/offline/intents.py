@@ -46,6 +46,8 @@ class ListIntent:
     page: int | None = None
     search: str | None = None
     """The words the user looks for ("the dentist"): only todos that mention one of them are shown."""
+    undated: bool = False
+    """Only the todos with no due date ("which ones don't have a date yet?")."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import get_args
 
+from service.agent.offline.dates import date_value, find_window
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import TABLES, vocab
@@ -82,6 +83,8 @@ TOPICS: dict[str, list[str]] = TABLES["list"]["topics"]
 _LIST_SIGNALS = vocab("list", "signals")
 _LIST_VOCAB = _LIST_SIGNALS | GENERIC_WORDS | vocab("list", "words")
 _INCLUSIVE_WORDS = {"including", "include", "incl"}
+_PENDING_WORDS = vocab("list", "pending")
+_POINTING = vocab("remarks", "pointing")
 
 
 _ONE_OF_THEM_RE = re.compile(r"\b(?:the|that|this)(?: \w+)? one(?:'s| is)\b", re.I)
@@ -122,7 +125,9 @@ def parse_search(text: str) -> ListIntent | None:
             what = match["what"].strip(" \"'")
             # "anything with a due date?", "anything on my list?" ask for the list itself
             generic = _LIST_VOCAB | _COMMANDS | {"date", "deadline", "more", "else", "other", "others"}
-            return None if set(words(what)) <= generic else ListIntent(search=what)
+            if set(words(what)) <= generic or _UNDATED_RE.search(what) or date_value(what, _ANY_DAY):
+                return None  # "anything for the weekend?" asks for a date: the list reads it
+            return ListIntent(search=what)
     return None
 
 
@@ -140,16 +145,28 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     return replace(intent, limit=count) if intent and count else intent
 
 
+_UNDATED_RE = re.compile("|".join(TABLES["list"]["undated"]), re.I)
+_ANY_DAY = date(2000, 1, 3)
+
+
 def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
+    undated = _UNDATED_RE.search(text)
+    if undated:  # "which ones don't have a date yet?": the todos with none
+        text = f"{text[: undated.start()]} {text[undated.end() :]}"
+    window = None
+    if not set(words(text)) <= _LIST_VOCAB and (window := find_window(text, today)):
+        text = f"{text[: window.start]} {text[window.end :]}"  # "anything due in december?": the days asked about
     tokens = words(re.sub(r"\bto[- ]do\b(?=[- ]?(?:list|items?)\b)|\bto-do\b", "todo", text, flags=re.I))
     bag = set(tokens)
-    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did"})
+    asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did", "should", "next", "on"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
         return None  # "all of them are done now" tells, about the todos just seen
     if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:
         return None  # "I finished" is a statement, not a question
+    if undated and bag <= _LIST_VOCAB and tokens[0] in _ASKING_WORDS | {"any", "anything"} and not bag & _POINTING:
+        return ListIntent(completed=False, undated=True)  # not "no due date on that one", which changes a todo
     if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):
         return None
     phrase = " ".join(tokens)
@@ -161,10 +178,11 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
         return ListIntent()
     if bag & DONE_WORDS and not negated and not bag & _OPEN_WORDS and " to do" not in phrase:
         return ListIntent(completed=True)
-    pending = bool(bag & _OPEN_WORDS or bag & DONE_WORDS or " to do" in phrase or bag & {"due", "overdue"})
-    window = _due_window(bag, phrase, today)
+    pending = bool(bag & (_OPEN_WORDS | DONE_WORDS | _PENDING_WORDS) or " to do" in phrase or bag & {"due", "overdue"})
     if window:
-        return ListIntent(False, *window)
+        return ListIntent(False, window.first, window.last, window.label)
+    if due := _due_window(bag, phrase, today):
+        return ListIntent(False, *due)
     return ListIntent(completed=False if pending else None)
 
 
@@ -174,7 +192,7 @@ def _due_window(bag: set[str], phrase: str, today: date | None) -> tuple[date | 
         return None
     sunday = today + timedelta(days=6 - today.weekday())
     past_due = re.search(r"\bpast (?:due\b|(?:its|the|their) (?:deadline|due date))", phrase)
-    if bag & {"overdue", "late", "missed"} or past_due:
+    if bag & {"overdue", "late", "missed", "behind"} or past_due:
         return None, today - timedelta(days=1), "overdue"
     if "next few days" in phrase or "coming days" in phrase:
         return None, today + timedelta(days=3), "in the next few days"
