@@ -1541,6 +1541,32 @@ async def test_a_bulk_delete_makes_every_call_in_one_response(chat: Chat) -> Non
     assert await titles(chat.context) == []
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("delete everything except the passport renewal", BulkIntent("delete", None, ("the passport renewal",))),
+        ("all of them are done except the gym one", BulkIntent("complete", False, ("the gym one",))),
+        ("mark everything done but the gym one", BulkIntent("complete", False, ("the gym one",))),
+        ("got the lot apart from the eggs, tick the rest off", BulkIntent("complete", False, ("the eggs",))),
+        ("clear the list other than the dentist and the milk", BulkIntent("delete", None, ("the dentist", "the milk"))),
+        ("tick off the milk except the eggs", ReplyIntent("unclear")),  # no list-wide change: not guessed at
+    ],
+)
+def test_a_list_wide_change_leaves_out_the_todos_excepted(message: str, expected: object) -> None:
+    assert parse_intent(message, TODAY) == expected
+
+
+async def test_everything_but_one_changes_the_others_and_an_unknown_exception_changes_nothing(chat: Chat) -> None:
+    await seed(chat.context, "Buy milk", "Renew passport", "Go to the gym")
+    outcome = await chat.say("I've done everything except the gym one")
+    assert await titles(chat.context) == [("Buy milk", True), ("Renew passport", True), ("Go to the gym", False)]
+    outcome = await chat.say("delete everything apart from the yoga class")
+    assert outcome.names == ["list_todos"]
+    assert "yoga class" in outcome.answer
+    outcome = await chat.say("delete everything except the passport renewal")
+    assert await titles(chat.context) == [("Renew passport", True)]
+
+
 def test_a_bulk_delete_is_one_model_response() -> None:
     from service.agent.offline.conversation import Conversation, PastCall, Turn
     from service.agent.offline.planner import plan_next

@@ -81,6 +81,8 @@ class ChangeIntent:
 class BulkIntent:
     action: BulkAction
     completed: bool | None
+    keep: tuple[str, ...] = ()
+    """References to todos left out ("delete everything except the passport one")."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.references import choose, key_words, ref_context
+from service.agent.offline.references import choose, key_words, match_titles, ref_context
 from service.agent.offline.text import quoted
 
 
@@ -176,6 +176,11 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
         return Plan(calls=tuple(ToolRequest("add_todo", asdict(todo)) for todo in part.todos))  # the tool's fields
     if isinstance(part, BulkIntent):
         targets = [todo for todo in todos if part.completed is None or todo.completed == part.completed]
+        for ref in part.keep:  # "everything except the gym one": every todo it may mean is left out
+            kept = match_titles(ref, todos, part.action)
+            if not (kept.todos or kept.candidates):
+                return Plan(answer=kept.problem or answers.no_match_answer(ref, todos))
+            targets = [todo for todo in targets if todo not in kept.todos + kept.candidates]
         if not targets:
             return Plan(answer=answers.NOTHING_FOR_BULK[part.action, part.completed])
         return act(part.action, None, targets)

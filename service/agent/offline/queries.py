@@ -69,6 +69,20 @@ def parse_bulk(text: str) -> BulkIntent | None:
     return None
 
 
+_EXCEPT_RE = re.compile(
+    rf"\s*,?\s+(?:{'|'.join(TABLES['bulk']['except'])})\s+(?P<keep>.+?)\s*(?=[,;.!?]|\s-+\s|$)", re.I
+)
+_KEEP_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+", re.I)
+
+
+def split_exception(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """ "delete everything except the passport one, ..." -> ("delete everything, ...", ("the passport one",))."""
+    if not (match := _EXCEPT_RE.search(text)):
+        return None
+    keep = tuple(ref for ref in _KEEP_SPLIT_RE.split(match["keep"]) if ref.strip())
+    return f"{text[: match.start()]}{text[match.end() :]}", keep
+
+
 def _bulk_delete_filter(bag: set[str]) -> bool | None:
     """Which todos a bulk delete means: done ones ("clear completed", "clean up"), open ones, or all."""
     if (bag & DONE_WORDS and not bag & _NEGATIONS) or bag & {"clean", "tidy"}:

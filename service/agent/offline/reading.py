@@ -14,9 +14,18 @@ from datetime import date
 from service.agent.guardrails import scope_violation
 from service.agent.offline import changes
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add, parse_echoed_add
-from service.agent.offline.chatter import PRONOUN_RE, correct_typos, is_echo, is_remark, parse_small_talk, strip_fillers
+from service.agent.offline.chatter import (
+    PRONOUN_RE,
+    REST_RE,
+    correct_typos,
+    is_echo,
+    is_remark,
+    parse_small_talk,
+    strip_fillers,
+)
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
+    Action,
     Action_,
     AddIntent,
     BulkIntent,
@@ -28,7 +37,14 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.queries import FRESH_START_RE, parse_bulk, parse_list, parse_profile, parse_search
+from service.agent.offline.queries import (
+    FRESH_START_RE,
+    parse_bulk,
+    parse_list,
+    parse_profile,
+    parse_search,
+    split_exception,
+)
 from service.agent.offline.text import expand, normalize
 from service.agent.offline.vocabulary import starts_command
 
@@ -51,7 +67,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        parse_actions(request, today)
+        parse_exception(request, today)
+        or parse_actions(request, today)
         or parse_message(request, today)
         or parse_small_talk(request)
         or parse_echoed_add(request, today)
@@ -60,6 +77,32 @@ def _parse_text(text: str, today: date | None) -> Intent:
         or parse_request(correct_typos(request), today)
         or ReplyIntent("unclear")
     )
+
+
+_BULK_DEFAULT: dict[Action, bool | None] = {"complete": False, "reopen": True, "delete": None}
+"""The todos a list-wide change is about: completing the open ones, reopening the done ones, deleting any."""
+
+
+def parse_exception(text: str, today: date | None) -> BulkIntent | ReplyIntent | None:
+    """ "delete everything except the passport one", "all of them are done but the gym one", "got the
+    shopping apart from the eggs, tick the rest off": a change of the whole list with some todos left out.
+    Any other change with such words is not guessed at, as the todo left out may be the one it finds."""
+    if (split := split_exception(text)) is None:
+        return None
+    rest, keep = split
+    intent = parse_actions(rest, today) or parse_message(rest, today)
+    parts = intent.parts if isinstance(intent, MultiIntent) else (intent,)
+    for part in parts:
+        if isinstance(part, BulkIntent):
+            return replace(part, keep=keep)
+        if isinstance(part, ChangeIntent) and part.action in _BULK_DEFAULT and all(map(_everything, part.choices)):
+            return BulkIntent(part.action, _BULK_DEFAULT[part.action], keep)  # type: ignore[arg-type]
+    return ReplyIntent("unclear") if any(isinstance(part, ChangeIntent) for part in parts) else None
+
+
+def _everything(choice: Choice) -> bool:
+    pronoun = PRONOUN_RE.match(choice.ref)
+    return bool(REST_RE.match(choice.ref) or (pronoun and pronoun["many"]))
 
 
 def single_request(text: str, today: date | None) -> Intent | None:
