@@ -80,9 +80,18 @@ class Authenticator:
         if user_id is None:
             raise Unauthorized("token subject must be a UUID")
         email = claims.get("email")
-        # Only what the column can hold: a longer or NUL-bearing claim would fail every request of this user.
-        usable = isinstance(email, str) and len(email) <= EMAIL_MAX and "\x00" not in email
+        # Only what the column can hold: a longer, NUL-bearing or not encodable claim (a lone surrogate, which
+        # JSON allows) would fail every request of this user.
+        usable = isinstance(email, str) and len(email) <= EMAIL_MAX and "\x00" not in email and _encodable(email)
         return Principal(user_id=user_id, email=email if usable else None)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_number(value: object) -> bool:

@@ -41,8 +41,15 @@ class User(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+_TASK_UPDATED_AT = Column("updated_at", DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
+    # Every write of a todo says which version it changes (`WHERE updated_at = <as read>`): of two requests that
+    # read it at once, the second to write gets StaleDataError (409) rather than overwriting the first unseen,
+    # which left the change log's "before" wrong and the change impossible to undo. The writer sets the value.
+    __mapper_args__ = {"version_id_col": _TASK_UPDATED_AT, "version_id_generator": False}
     __table_args__ = (
         Index("ix_tasks_user_completed_created", "user_id", "completed", "created_at"),
         # A page of the whole list in order, without sorting the list (`list_todos` with no filter).
@@ -58,7 +65,7 @@ class Task(SQLModel, table=True):
     completed: bool = False
     due_date: date | None = None
     created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_TASK_UPDATED_AT)
 
 
 class TodoCount(SQLModel, table=True):

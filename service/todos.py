@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import delete
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.errors import InvalidArgument, NotFound
+from service.errors import Conflict, InvalidArgument, NotFound
 from service.models import DESCRIPTION_MAX, TITLE_MAX, Task, TodoChange, TodoCount, utcnow
 
 MAX_PAGE = 100
@@ -208,11 +209,14 @@ async def add_todo(
     due_date: str | date | None = None,
     origin: Origin | None = None,
 ) -> Task:
+    now = utcnow()
     task = Task(
         user_id=user_id,
         title=clean_title(title),
         description=clean_description(description),
         due_date=parse_due_date(due_date),
+        created_at=now,
+        updated_at=now,
     )
     db.add(task)
     await db.flush()  # the id as stored (a flush hook may assign it) goes into the log
@@ -235,9 +239,10 @@ async def add_todos(
     due = parse_due_date(due_date)
     start = utcnow()
     # Distinct, increasing timestamps keep the items in the order given (positions count by `created_at`).
+    stamps = [start + timedelta(microseconds=i) for i in range(len(titles))]
     tasks = [
-        Task(user_id=user_id, title=clean_title(title), due_date=due, created_at=start + timedelta(microseconds=i))
-        for i, title in enumerate(titles)
+        Task(user_id=user_id, title=clean_title(title), due_date=due, created_at=at, updated_at=at)
+        for at, title in zip(stamps, titles, strict=True)
     ]
     db.add_all(tasks)
     await db.flush()
@@ -259,36 +264,64 @@ async def update_todo(
     clear_due_date: bool = False,
     origin: Origin | None = None,
 ) -> Task:
-    task = await get_todo(db, user_id, todo_id)
-    before = logged(task)
-    if title is not None:
-        task.title = clean_title(title)
+    """Sets the fields given. Against another writer of the todo at the same time, it is applied to what
+    that one left (the version check in `Task` finds the race), so neither change is lost and each logged
+    change is one real step."""
+    new_title, new_description, new_due = clean_title(title) if title is not None else None, None, None
     if description is not None:
-        task.description = clean_description(description)
-    if completed is not None:
-        task.completed = completed
-    if clear_due_date:
-        task.due_date = None
-    elif due_date is not None:
-        task.due_date = parse_due_date(due_date)
-    if logged(task) != before:  # a change that changes nothing is no new version, and no step for undo
-        task.updated_at = utcnow()
-        db.add(task)
-        log_change(db, user_id, "update", task.id, before, logged(task), origin)
-    await db.commit()
-    return task
+        new_description = clean_description(description)
+    if due_date is not None and not clear_due_date:
+        new_due = parse_due_date(due_date)
+    for attempt in range(_WRITE_ATTEMPTS):
+        task = await get_todo(db, user_id, todo_id)
+        before = logged(task)
+        if new_title is not None:
+            task.title = new_title
+        if description is not None:
+            task.description = new_description
+        if completed is not None:
+            task.completed = completed
+        if clear_due_date or new_due is not None:
+            task.due_date = new_due
+        if logged(task) != before:  # a change that changes nothing is no new version, and no step for undo
+            task.updated_at = utcnow()
+            db.add(task)
+            log_change(db, user_id, "update", task.id, before, logged(task), origin)
+        try:
+            await db.commit()
+            return task
+        except StaleDataError:
+            await _start_over(db, last=attempt == _WRITE_ATTEMPTS - 1)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 async def delete_todo(
     db: AsyncSession, user_id: uuid.UUID, todo_id: str | uuid.UUID, origin: Origin | None = None
 ) -> Task:
-    task = await get_todo(db, user_id, todo_id)
-    log_change(db, user_id, "delete", task.id, logged(task), None, origin)
-    # A statement whose row count tells whether this request deleted it: the ORM's delete only warns when
-    # a concurrent request got there first, and both would answer 204 and log a deletion.
-    deleted = await db.exec(delete(Task).where(col(Task.id) == task.id, col(Task.user_id) == user_id))
-    if deleted.rowcount != 1:
-        await db.rollback()
-        raise NotFound("no such todo")
-    await db.commit()
-    return task
+    for attempt in range(_WRITE_ATTEMPTS):
+        task = await get_todo(db, user_id, todo_id)
+        log_change(db, user_id, "delete", task.id, logged(task), None, origin)
+        # A statement whose row count tells whether this request deleted it: the ORM's delete only warns when
+        # a concurrent request got there first, and both would answer 204 and log a deletion. Only the version
+        # read is deleted, so the log's "before" (what undo restores) is what was deleted.
+        todo, version = task.id, task.updated_at  # read now: a rollback expires the object
+        deleted = await db.exec(
+            delete(Task).where(col(Task.id) == todo, col(Task.user_id) == user_id, col(Task.updated_at) == version)
+        )
+        if deleted.rowcount == 1:
+            await db.commit()
+            return task
+        await _start_over(db, last=attempt == _WRITE_ATTEMPTS - 1)  # deleted (404 next) or changed meanwhile
+    raise AssertionError("unreachable")
+
+
+_WRITE_ATTEMPTS = 3
+"""How often a write of a todo that lost a race to another writer reads the todo again and retries."""
+
+
+async def _start_over(db: AsyncSession, *, last: bool) -> None:
+    """After a lost race: forget what was read, so the next attempt reads the todo as it now is."""
+    await db.rollback()
+    db.expunge_all()
+    if last:
+        raise Conflict("the todo changed while this request ran; try again")

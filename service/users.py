@@ -49,11 +49,18 @@ async def put_context(
     timezone: str | None,
     preferences: dict[str, Any],
 ) -> UserContext:
-    context = await db.get(UserContext, user_id) or UserContext(user_id=user_id)
-    context.display_name = display_name
-    context.timezone = valid_timezone(timezone)
-    context.preferences = preferences
-    context.updated_at = utcnow()
-    db.add(context)
-    await db.commit()
-    return context
+    timezone = valid_timezone(timezone)
+    for first_try in (True, False):
+        context = await db.get(UserContext, user_id) or UserContext(user_id=user_id)
+        context.display_name, context.timezone, context.preferences = display_name, timezone, preferences
+        context.updated_at = utcnow()
+        db.add(context)
+        try:
+            await db.commit()
+            return context
+        except IntegrityError:  # a concurrent first PUT stored it: a PUT replaces the whole, so this one wins
+            if not first_try:
+                raise
+            await db.rollback()
+            db.expunge_all()
+    raise AssertionError("unreachable")

@@ -64,8 +64,9 @@ NOT_FOUND_OUTPUT = json.dumps({"error": {"code": "not_found", "message": "no suc
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b", re.IGNORECASE)
 
 _OTHERS = (
-    r"(?:other|another|every|all|any|different|somebody|someone)(?:\s+\w+)?\s+"
-    r"(?:users?|accounts?|people|persons?|customers?|members?|tenants?)"
+    # whole words: "call accountant" holds "all account"
+    r"\b(?:other|another|every|all|any|different|somebody|someone)(?:\s+\w+)?\s+"
+    r"(?:users?|accounts?|people|persons?|customers?|members?|tenants?)\b"
     r"|every(?:one|body)(?:'s|s)?|some(?:one|body)\s+else(?:'s)?|all\s+the\s+users"
     r"|\buser\s*(?:id\s*)?(?:#|no\.?|number)?\s*[0-9a-f-]{1,36}\b|\buser_?id\b"
     r"|\b(?!my\b|your\b|our\b)[a-z]+'s\s+(?:todos?|tasks?|to-?do\s+list|list|data|account|items|conversations?)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Annotated
@@ -24,11 +25,15 @@ Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX, pattern=NO_NUL_
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX, pattern=NO_NUL_PATTERN)]
 
 
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date_text(value: object) -> object:
-    """Only text reaches the date parser: lax parsing reads a number as a Unix time (`0` became 1970-01-01)."""
-    if isinstance(value, int | float):
-        raise ValueError("must be a date as YYYY-MM-DD")
-    return value
+    """Only YYYY-MM-DD reaches the date parser: lax parsing reads a number, or a string of digits, as a Unix
+    time (`"0"` became 1970-01-01), and takes a datetime for its date."""
+    if type(value) is date or (isinstance(value, str) and _ISO_DATE_RE.fullmatch(value)):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
 
 
 # The schema says a YYYY-MM-DD string and a JSON boolean; nothing else passes for either.

@@ -163,7 +163,9 @@ async def test_alice_cannot_reach_bobs_conversation(
     assert bobs["title"] == "Bob's private plans" and len(bobs["messages"]) == 4
 
 
-@pytest.mark.parametrize("email", ["a" * 310 + "@example.com", "alice\x00@example.com", "alice@example.com"])
+@pytest.mark.parametrize(
+    "email", ["a" * 310 + "@example.com", "alice\x00@example.com", "alice\ud800@example.com", "alice@example.com"]
+)
 async def test_an_email_claim_the_users_table_cannot_hold_is_left_out(
     client: httpx.AsyncClient, settings: Settings, database: Database, email: str
 ) -> None:

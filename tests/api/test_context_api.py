@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.db import Database
+from service.users import ensure_user, get_context, put_context
 from tests.api.helpers import assert_error
 
 ADA = {"display_name": "Ada", "timezone": "Europe/London", "preferences": {"tone": "brief", "week_starts": "mon"}}
@@ -44,6 +47,29 @@ async def test_put_replaces_the_whole_context(
     second = (await put(client, alice, alice_auth, {"display_name": "Ada L."})).json()
     assert (second["display_name"], second["timezone"], second["preferences"]) == ("Ada L.", None, {})
     assert datetime.fromisoformat(second["updated_at"]) > datetime.fromisoformat(first["updated_at"])
+
+
+async def test_a_first_put_that_loses_the_race_to_store_the_context_replaces_it(
+    database: Database, alice: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database.session() as db:
+        await ensure_user(db, alice)
+    async with database.session() as first, database.session() as second:
+        first_read = True  # the second read the context before the first stored it, as at once
+
+        async def read_before_the_first_stored(*args: Any, **kwargs: Any) -> Any:
+            nonlocal first_read
+            if first_read:
+                first_read = False
+                return None
+            return await AsyncSession.get(second, *args, **kwargs)
+
+        monkeypatch.setattr(second, "get", read_before_the_first_stored)
+        await put_context(first, alice, display_name="first", timezone=None, preferences={})
+        stored = await put_context(second, alice, display_name="second", timezone="Europe/Paris", preferences={})
+    assert (stored.display_name, stored.timezone) == ("second", "Europe/Paris")  # it was a 409
+    async with database.session() as db:
+        assert (await get_context(db, alice)).display_name == "second"
 
 
 async def test_unknown_timezone_is_refused_and_nothing_changes(

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
+from service import todos
+from service.db import Database
+from service.models import TodoChange
+from service.users import ensure_user
 from tests.api.helpers import assert_error
 
 TODO_KEYS = {"id", "title", "description", "completed", "due_date", "created_at", "updated_at"}
@@ -27,6 +33,7 @@ async def test_crud_round_trip(client: httpx.AsyncClient, alice: uuid.UUID, alic
     assert todo["title"] == "Buy milk"  # the domain's trimming applies over REST too
     assert (todo["description"], todo["completed"], todo["due_date"]) == ("2 litres", False, "2026-12-01")
     assert datetime.fromisoformat(todo["created_at"]).tzinfo is not None
+    assert todo["updated_at"] == todo["created_at"]  # one moment, not two readings of the clock
     url = f"/api/{alice}/todos/{todo['id']}"
 
     assert (await client.get(url, headers=alice_auth)).json() == todo
@@ -144,6 +151,10 @@ async def test_list_rejects_bad_query(
         ({}, 422, "validation_error"),
         ({"title": "ok", "due_date": "2026-02-30"}, 422, "validation_error"),
         ({"title": "ok", "due_date": "next tuesday"}, 422, "validation_error"),
+        ({"title": "ok", "due_date": "0"}, 422, "validation_error"),  # read as a Unix time, it was 1970-01-01
+        ({"title": "ok", "due_date": "1700006400"}, 422, "validation_error"),
+        ({"title": "ok", "due_date": "2026-02-28T00:00:00+14:00"}, 422, "validation_error"),
+        ({"title": "ok", "due_date": "2026-02-28 00:00:00"}, 422, "validation_error"),
         ({"title": "ok", "description": "d" * 2001}, 422, "validation_error"),
         ({"title": "ok", "user_id": str(uuid.uuid4())}, 422, "validation_error"),
         ({"title": "ok", "completed": True}, 422, "validation_error"),  # a new todo is never done
@@ -250,3 +261,54 @@ async def test_an_update_racing_a_delete_is_answered_without_a_server_error(
     assert {r.status_code for r in answers} <= {200, 204, 404, 409}
     assert sum(r.status_code == 204 for r in answers) == 1
     assert (await client.get(url, headers=alice_auth)).status_code == 404
+
+
+async def test_parallel_patches_of_one_todo_leave_a_log_whose_steps_chain_to_the_stored_todo(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    todo = (await client.post(f"/api/{alice}/todos", json={"title": "orig"}, headers=alice_auth)).json()
+    url = f"/api/{alice}/todos/{todo['id']}"
+    bodies = [{"title": f"n{i}"} for i in range(6)] + [{"completed": True}, {"due_date": "2026-12-24"}]
+    answers = await asyncio.gather(*(client.patch(url, json=body, headers=alice_auth) for body in bodies))
+    assert {r.status_code for r in answers} <= {200, 409}
+    changes = (await client.get(f"/api/{alice}/changes", headers=alice_auth)).json()["changes"][::-1]
+    fields = ("title", "completed", "due_date")
+    for earlier, later in itertools.pairwise(changes):
+        assert {k: later["before"][k] for k in fields} == {k: earlier["after"][k] for k in fields}
+    stored = (await client.get(url, headers=alice_auth)).json()
+    assert {k: stored[k] for k in fields} == {k: changes[-1]["after"][k] for k in fields}
+    assert len(changes) == 1 + sum(r.status_code == 200 for r in answers)  # every answered change logged once
+
+
+async def test_two_writers_of_one_todo_at_once_both_apply_and_each_logged_step_is_real(
+    database: Database, alice: uuid.UUID
+) -> None:
+    async with database.session() as db:
+        await ensure_user(db, alice)
+        todo_id = (await todos.add_todo(db, alice, title="orig")).id
+    async with database.session() as first, database.session() as second, database.session() as third:
+        for db in (first, second, third):  # all read the same version, as requests at once do
+            await todos.get_todo(db, alice, todo_id)
+        await todos.update_todo(first, alice, todo_id, title="renamed")
+        # Written from the version it read, it would have undone the rename unseen; it applies to the rename.
+        updated = await todos.update_todo(second, alice, todo_id, completed=True)
+        assert (updated.title, updated.completed) == ("renamed", True)
+        deleted = await todos.delete_todo(third, alice, todo_id)  # logs what it deleted, not what it first read
+        assert (deleted.title, deleted.completed) == ("renamed", True)
+    async with database.session() as db:
+        steps = [
+            (c.op, c.before, c.after) for c in await db.exec(select(TodoChange).order_by(col(TodoChange.created_at)))
+        ]
+    states = [(s["title"], s["completed"]) if s else None for _, before, after in steps for s in (before, after)]
+    assert [op for op, _, _ in steps] == ["add", "update", "update", "delete"]
+    # each step starts where the one before it ended
+    assert states == [
+        None,
+        ("orig", False),
+        ("orig", False),
+        ("renamed", False),
+        ("renamed", False),
+        ("renamed", True),
+        ("renamed", True),
+        None,
+    ]
