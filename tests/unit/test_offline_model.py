@@ -1542,6 +1542,38 @@ async def test_a_bulk_delete_makes_every_call_in_one_response(chat: Chat) -> Non
 
 
 @pytest.mark.parametrize(
+    ("message", "ref", "day"),
+    [
+        ("passport renewal needs doing by 15 December", "passport renewal", "2026-12-15"),
+        ("the parcel must go by Monday", "the parcel", "2026-11-30"),
+        ("essay deadline got pushed to monday thank god", "essay", "2026-11-30"),
+        ("the slides aren't needed till thursday next week now", "the slides", "2026-12-03"),
+        ("the Acme invoice can wait until Friday next week", "the Acme invoice", "2026-12-04"),
+        ("move the window cleaner to the fifth of December", "the window cleaner", "2026-12-05"),
+        ("dentist appointment is on 3/12, put that as the date", "dentist appointment", "2026-12-03"),
+    ],
+)
+def test_a_due_date_told_about_a_todo_moves_it(message: str, ref: str, day: str) -> None:
+    assert parse_intent(message, TODAY) == ChangeIntent("due", (Choice(ref, day),))
+
+
+@pytest.mark.parametrize(
+    ("message", "ref"),
+    [
+        ("scrap the cake one nan is doing it", "the cake one"),  # a remark run on after "the X one"
+        ("get rid of the laundry one lol its not happening this week", "the laundry one"),
+        ("delete the email to sarah", "the email to sarah"),  # a todo, not the account's email
+    ],
+)
+def test_a_reference_ends_where_a_remark_begins(message: str, ref: str) -> None:
+    assert parse_intent(message, TODAY) == ChangeIntent("delete", (Choice(ref),))
+
+
+def test_put_it_back_after_i_still_need_that_undoes_rather_than_adds_that() -> None:
+    assert parse_intent("wait no, I still need that, put it back", TODAY) == UndoIntent()
+
+
+@pytest.mark.parametrize(
     ("message", "expected"),
     [
         ("delete everything except the passport renewal", BulkIntent("delete", None, ("the passport renewal",))),

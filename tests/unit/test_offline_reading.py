@@ -61,7 +61,7 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("tick off pay rent, then make it due monday", [("complete", "pay rent"), ("due", "pay rent")]),
         ("rename buy milk to buy oat milk and mark it done", [("rename", "buy milk"), ("complete", "Buy oat milk")]),
         ("reopen pay rent and call it pay december rent", [("reopen", "pay rent"), ("rename", "pay rent")]),
-        ("the gym one is vague, call it cancel gym membership instead", [("rename", "the gym one is vague", "it")]),
+        ("the gym one is vague, call it cancel gym membership instead", [("rename", "the gym one", "it")]),
         ("got the milk and the bread, check both off", [("complete", "got the milk and the bread", "both")]),
     ],
 )

@@ -63,7 +63,7 @@ _NO_ITEM_WORDS = (
 ) | vocab("add", "not_items")
 _COMMAND_HEAD_RE = re.compile(rf"^(?:{alternation(TABLES['add']['asking_heads'])})\b", re.I)
 _POINTING_RE = re.compile(
-    r"^(?:it|them)\b|^(?:that|this|these|those)(?:$|\s+(?:for|to|by|because|now|back|done|again)\b)", re.I
+    r"^(?:it|them)\b|^(?:that|this|these|those)(?:$|\s*[,;.!?]|\s+(?:for|to|by|because|now|back|done|again)\b)", re.I
 )
 _QUESTION_RE = re.compile(r"^(?:what|which|how|when|whether|if|where|who)\b", re.I)
 # An add wrapped around a need the user states: "jot down that I need to renew my passport".
@@ -138,8 +138,9 @@ def parse_echoed_add(text: str, today: date | None) -> AddIntent | None:
     """ "dentist checkup on the 14th, stick it on there": what comes before an echo that adds is the todo."""
     *before, last = _CLAUSE_CUT_RE.split(text)
     said = ", ".join(before)
-    if not before or not is_echo(last) or not set(words(last)) & _ADDING_WORDS or _AGREES_RE.match(said):
-        return None  # "yes please, add it" accepts an offer
+    heard = set(words(last))
+    if not before or not is_echo(last) or not heard & _ADDING_WORDS or "back" in heard or _AGREES_RE.match(said):
+        return None  # "yes please, add it" accepts an offer; "I still need that, put it back" undoes
     if parse_small_talk(said):
         return None
     todos = new_todos(", ".join(before), today)

@@ -69,8 +69,17 @@ _STATE_RES["delete"] = patterns(
 
 
 def clean_ref(text: str) -> str:
-    """The user's words for a todo, minus list wrappers: "the milk from my list" -> "the milk"."""
+    """The user's words for a todo, minus list wrappers: "the milk from my list" -> "the milk"; "the X one"
+    ends the reference, so a remark run on after it is no part of it ("the cake one nan is doing it")."""
+    text = _ONE_THEN_REMARK_RE.sub(r"\g<ref>", text)
     return strip_all(_REF_WRAPPER_RE, text.strip(" \"'-:,;."), " -:,;.").strip("\"'")
+
+
+_ONE_THEN_REMARK_RE = re.compile(
+    r"^(?P<ref>(?:the|that|my) (?!one\b)[\w'-]+(?: [\w'-]+){0,3}? one)\s+"
+    r"(?!(?:on|in|from|that|which|who|i|you|we|with|for|about|at|of|there|to|by|and|or|as|done|finished)\b)\S.*$",
+    re.I,
+)
 
 
 _SUBJECTS = {"i", "we", "you", "me"}  # "I finished" names no todo
@@ -154,6 +163,17 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?P<ref>.+?)(?:'s|\s+(?:is|are|should be|will be|needs to be done|has to be done))\s+(?:now\s+|actually\s+)?"
     r"(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
+    # "passport renewal needs doing by 15 December", "the parcel must go by Monday"
+    r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must|should)\s+(?:to\s+)?(?:be\s+)?(?:doing|done|finishing|finished|sorting"
+    r"|sorted|sending|sent|to go|go|happen|to happen|handing in|handed in)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
+    r"(?:\s+(?:now|then|latest|at the latest))?$",
+    # "the essay deadline got pushed to monday", "the slides are not needed till thursday next week now"
+    r"^(?P<ref>.+?)(?:'s)?(?:\s+(?:deadline|due date))?\s+(?:got|has been|have been|was|were|is|are|is being)\s+"
+    r"(?:now\s+)?"
+    r"(?:pushed|moved|bumped|postponed|put off|brought forward|pulled forward|changed|rescheduled|extended)"
+    r"(?:\s+(?:back|forward|out|up))?\s+(?P<date>(?:to|till|until|for)\s+.+?)(?:\s+(?:now|then|instead))?$",
+    r"^(?P<ref>.+?)\s+(?:is|are) not\s+(?:needed|due|wanted)\s+(?:now\s+)?(?P<date>(?:till|until|before)\s+.+?)"
+    r"(?:\s+(?:now|then|anymore|any more))?$",
 )
 _SHIFT_VERB_RE = re.compile(rf"^(?:{verbs('due')}|bring|pull|extend)\s+(?P<body>.+)$", re.I)
 """Moving a due date by an amount: the due verbs, and those only an amount makes one ("bring X forward a day")."""

@@ -29,12 +29,26 @@ _MONTH_RE = (
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _WEEKDAY_RE = alternation(_WEEKDAYS)
+_HOLIDAYS: dict[str, str] = TABLES["dates"]["holidays"]
+_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+_TEENS = ["tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+          "eighteenth", "nineteenth"]  # fmt: skip
+_ORDINALS = {word: n for n, word in enumerate(_UNITS + _TEENS, 1)} | {"twentieth": 20, "thirtieth": 30}
+_ORDINALS |= {f"{tens}{sep}{unit}": base + n for tens, base in (("twenty", 20), ("thirty", 30))
+              for n, unit in enumerate(_UNITS, 1) for sep in (" ", "-") if base + n <= 31}  # fmt: skip
+"""Days of the month in words ("the fifth of December"): only beside a month, where no position is meant."""
+_DAY_OF_MONTH = rf"\d{{1,2}}(?:st|nd|rd|th)?|{alternation(_ORDINALS)}"
 _COUNT_RE = alternation(_COUNTS)
 _TOMORROW_SPELLINGS = r"tmrw|tmr|tomm?orr?o?w|2morr?ow?"
 _TOMORROW_SPELLINGS_RE = re.compile(rf"\b(?:{_TOMORROW_SPELLINGS})\b", re.I)
 _DATE_RE = re.compile(
-    r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) ))?"
+    r"(?P<prep>\b(?:due (?:on |by )?|(?:on|by|for|before|until|till) |first thing (?:on )?))?"
+    # "by COB Friday": the hour of a day named next, not today's close of business
+    rf"(?:(?:eod|cob|close of business|end of (?:the )?day) (?:on )?(?=(?:this |next |coming )?(?:{_WEEKDAY_RE}"
+    rf"|\d|{_MONTH_RE}|tomorrow|{_TOMORROW_SPELLINGS})\b))?"
     r"\b(?:(?P<iso>\d{4}-\d{2}-\d{2})"
+    rf"|(?P<holiday>{alternation(_HOLIDAYS)})"
+    r"|(?P<slash_day>\d{1,2})/(?P<slash_month>\d{1,2})(?:/(?P<slash_year>\d{4}|\d{2}))?"
     rf"|(?P<rel>(?:the )?day after tomorrow|tomorrow|{_TOMORROW_SPELLINGS}|today|tonight|later today"
     r"|this (?:morning|afternoon|evening)"
     r"|(?:the )?end of (?:the )?day|eod|close of business|cob)"
@@ -47,9 +61,10 @@ _DATE_RE = re.compile(
     rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
     rf"|(?P<count2>\d{{1,4}}|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s?"
     r" (?:from (?P<from>now|today|tomorrow)|later)"
-    rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?: (?:morning|afternoon|evening|night))?"
-    rf"|(?:the )?(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
-    rf"|(?P<month2>{_MONTH_RE}) (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?:,? (?P<year2>\d{{4}}))?"
+    rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?P<weekafter>,? next week)?"
+    r"(?: (?:morning|afternoon|evening|night))?"
+    rf"|(?:the )?(?P<day1>{_DAY_OF_MONTH})(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
+    rf"|(?P<month2>{_MONTH_RE}) (?:the )?(?P<day2>{_DAY_OF_MONTH})(?:,? (?P<year2>\d{{4}}))?"
     r"|(?:the )?(?P<day3>\d{1,2})(?:st|nd|rd|th)(?! (?:one|todo|task|item|entry|thing)s?\b)"
     r")\b",
     re.I,
@@ -91,9 +106,11 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         day = _date_of(match, today)
         if day is None:
             continue
-        needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
+        needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"] or match["slash_day"]
         if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
             continue
+        if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":
+            continue  # "ring grandma about xmas", "buy presents for christmas": the subject; "by christmas eve" a date
         if match["weekday"] and _names_a_thing(text[match.end() :]):
             continue  # "book a table for Friday dinner": the day is part of the title
         if match["day3"] and not (match["prep"] or _ends_with_the_day(text, match, end_of_text)):
@@ -256,10 +273,15 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
             return date.fromisoformat(match["iso"])
         if today is None:
             return None
+        if match["holiday"]:
+            this_year = date.fromisoformat(f"{today.year}-{_HOLIDAYS[match['holiday'].lower()]}")
+            return this_year if this_year >= today else this_year.replace(year=today.year + 1)
+        if match["slash_day"]:
+            return _slashed(match, today)
         if match["day3"]:
             return _day_of_month(int(match["day3"]), today)
         if match["weekday"]:
-            return _weekday(match, today)
+            return _weekday(match, today) + timedelta(days=7 * bool(match["weekafter"]) * (not match["mod"]))
         if relative := _relative_day(match, today):
             return relative
         if match["rel"] and re.search(r"\b(?:end|eod|close|cob|today|tonight|this)\b", match["rel"], re.I):
@@ -272,14 +294,20 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
         return None
 
 
+_NOT_SPOKEN_RE = re.compile(
+    r"\b(?:eod|cob|close of business|end of (?:the )?day|first thing|on|by|for|before|until|till|due|the|of"
+    r"|morning|afternoon|evening|night)\b",
+    re.I,
+)
+"""Words of a date phrase the library does not need, and that would only confuse it."""
+
+
 def _spoken(match: re.Match[str]) -> str:
     """The phrase as `dateparser` reads it: counts as digits ("a couple of weeks" -> "2 weeks")."""
     count, unit = match["count"] or match["count2"], match["unit"] or match["unit2"]
     if count is None:
-        spoken = _TOMORROW_SPELLINGS_RE.sub("tomorrow", match[0])
-        return re.sub(
-            r"\b(?:on|by|for|before|until|till|due|the|of|morning|afternoon|evening|night)\b", "", spoken, flags=re.I
-        )
+        spoken = _NOT_SPOKEN_RE.sub("", _TOMORROW_SPELLINGS_RE.sub("tomorrow", match[0]))
+        return _ORDINAL_RE.sub(lambda word: str(_ORDINALS[word[0].lower()]), spoken)  # "the fifth of December"
     number = int(count) if count.isdigit() else _COUNTS[count.lower()]
     days, unit = (number * 14, "day") if unit.lower() == "fortnight" else (number, unit.lower())
     start = "from tomorrow" if (match["from"] or "").lower() == "tomorrow" else "from now"
@@ -321,6 +349,22 @@ def _relative_day(match: re.Match[str], today: date) -> date | None:
         first_of_next = today.replace(day=1) + relativedelta(months=1)
         return first_of_next if match["nextmonth"] else first_of_next - timedelta(days=1)
     return None
+
+
+_ORDINAL_RE = re.compile(rf"\b(?:{alternation(_ORDINALS)})\b", re.I)
+
+
+def _slashed(match: re.Match[str], today: date) -> date | None:
+    """ "3/12" is the 3rd of December, as most of the world writes it; "12/25" can only be month first. The
+    year, when not given, is the next one in which that day is still to come."""
+    day, month = int(match["slash_day"]), int(match["slash_month"])
+    if month > 12 >= day:
+        day, month = month, day
+    year = int(match["slash_year"]) if match["slash_year"] else None
+    if year is not None:
+        return date(year + 2000 if year < 100 else year, month, day)
+    this_year = date(today.year, month, day)
+    return this_year if this_year >= today else date(today.year + 1, month, day)
 
 
 def _weekday(match: re.Match[str], today: date) -> date:
