@@ -73,6 +73,10 @@ def test_a_date_that_names_a_thing_stays_in_the_title(title: str) -> None:
         ("put pay council tax on my list for a week from today", NewTodo("Pay council tax", None, "2026-12-01")),
         ("tomorrow I need to pick up the prescription", NewTodo("Pick up the prescription", None, "2026-11-25")),
         ("first thing Monday I need to email the landlord", NewTodo("Email the landlord", None, "2026-11-30")),
+        (
+            "Could you possibly pop 'ring the council about the bins' on my list for Thursday, please? Cheers",
+            NewTodo("Ring the council about the bins", None, "2026-11-26"),
+        ),
         ("add order the turkey, needs doing by christmas eve", NewTodo("Order the turkey", None, "2026-12-24")),
         (
             "remind me to chase Greenway for the deposit by COB Friday",

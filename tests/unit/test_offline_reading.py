@@ -63,6 +63,19 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("reopen pay rent and call it pay december rent", [("reopen", "pay rent"), ("rename", "pay rent")]),
         ("the gym one is vague, call it cancel gym membership instead", [("rename", "the gym one", "it")]),
         ("got the milk and the bread, check both off", [("complete", "got the milk and the bread", "both")]),
+        ("milk, eggs, bread on the list", [("add", "Milk", "Eggs", "Bread")]),
+        ("the milk on my list is done", [("complete", "the milk")]),  # not an add of "the milk is done"
+        ("fine just add get milk then", [("add", "Get milk")]),
+        ("put chem lab report on my list, due thursday fr", [("add", "Chem lab report")]),
+        ("When is the rent to pay?", [("status", "the rent")]),
+        ("ok delete it, already sorted", [("delete", "it")]),  # one todo, not every done one
+        ("don't delete the gym one, just tick it off", [("complete", "the gym one", "it")]),
+        (
+            "I renewed the library books, make them due a fortnight from now",
+            [("due", "renewed the library books", "them")],
+        ),
+        ("The task of jacket, please change it to 'Buy winter boots'.", [("rename", "jacket", "it")]),
+        ("the milk, eggs n bread are done", [("complete", "the milk, eggs n bread")]),
     ],
 )
 def test_a_message_is_read_as_its_actions(message: str, actions: list[tuple[str, ...]]) -> None:

@@ -41,6 +41,16 @@ _PUT_RE = re.compile(
     r"(?:(?:my|the|our)\s+(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)|down)\b(?P<rest>.*)$",
     re.I,
 )
+_ON_THE_LIST_RE = re.compile(
+    r"^(?P<body>[^?.!:]+?)\s+(?:on|onto|to)\s+(?:my|the|our)\s+(?:(?:shopping|todo|to-do|to do|grocery)\s+)?list\b"
+    r"(?P<rest>(?:\s*,?\s*(?:for|by|on|due|before|please|pls|thanks|thank you|cheers|ta)\b[^?]*)?)\W*$",
+    re.I,
+)
+"""Things put on the list with no verb ("milk, eggs, bread on the list"); a question there asks ("is milk on
+the list?")."""
+_VERB_IN_IT_RE = re.compile(
+    rf"\b(?:{verbs('add', 'complete', 'delete', 'reopen', 'rename', 'due')}|put|pop|stick)\b", re.I
+)
 NEED_RE = re.compile(
     r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
     r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
@@ -94,7 +104,7 @@ _TITLE_LEAD_RE = re.compile(
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself"
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself|then"
     r"|on (?:the|my) way(?: home| back)?))+$|[\s.,;:!?-]+$",
     re.I,
 )
@@ -112,6 +122,8 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         body = match["body"]
     elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):
         body = f"{match['body']} {match['rest']}"
+    elif (match := _ON_THE_LIST_RE.match(text)) and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"])):
+        body = f"{match['body']} {match['rest']}"  # "milk, eggs, bread on the list"
     elif (match := NEED_RE.match(text)) and not _POINTING_RE.match(match["body"]):
         body = match["body"]  # "need it for my report" needs something already said, adds nothing
     else:
@@ -227,7 +239,9 @@ def _is_aside(text: str) -> bool:
     description ("..., note: the washer is worn" reads like a remark, but is the todo's description)."""
     if _DESCRIPTION_LABEL_RE.match(text):
         return False
-    if (found := find_date(text, ANY_DAY)) and set(words(f"{text[: found.start]} {text[found.end :]}")) <= _EVERY:
+    if (found := find_date(text, ANY_DAY)) and set(
+        words(f"{text[: found.start]} {text[found.end :]}")
+    ) <= _AROUND_A_DATE:
         return True
     return is_echo(text) or is_remark(text, past=False)
 
@@ -237,6 +251,7 @@ _NOTE_LABEL_RE = re.compile(rf"(?:{_WITH_LABEL}|\b{_LABEL}\s*[:=-])", re.I)
 # The words around a date said of every item: "both tomorrow", "needs doing by Friday", "for the friday".
 _EVERY = {"both", "all", "each", "every", "of", "them", "these", "those", "and", "due", "for", "the", "it", "is"}
 _EVERY |= {"they", "are", "needs", "need", "doing", "to", "be", "done", "has", "have", "should", "must"}
+_AROUND_A_DATE = _EVERY | vocab("dates", "after_date")  # "..., due thursday fr"
 
 
 _DISTRIBUTIVE_RE = re.compile(

@@ -28,8 +28,8 @@ from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
-    r"(?: called| named| titled)?\s+|\s+(?:please|for me|again|too|as well|already|yesterday|today|this morning"
-    r"|last night|earlier|just now)$|'s (?:name|title)$",
+    r"(?: called| named| titled| of| for| about)?\s+|\s+(?:please|for me|again|too|as well|already|yesterday|today"
+    r"|this morning|last night|earlier|just now)$|'s (?:name|title)$",
     re.I,
 )
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}

@@ -203,10 +203,10 @@ _SHIFT_COUNTS = {**_COUNTS, "another": 1, "a further": 1, "an extra": 1, "an add
 _SHIFT_RE = re.compile(
     r"(?:\s+(?P<particle>back|forward|ahead|out|up|on))?(?:\s+by|\s+for)?"
     rf"\s+(?P<count>\d{{1,4}}|{alternation(_SHIFT_COUNTS)})\s+(?:more\s+|extra\s+)?(?P<unit>day|week|fortnight|month)s?"
-    r"(?:\s+(?P<dir>later|earlier|sooner|forward|back|ahead|out|on|more|extra))?$",
+    r"(?:\s+(?P<dir>later|earlier|sooner|forward|back|ahead|out|on|more|extra|before|after))?$",
     re.I,
 )
-_EARLIER = {"forward", "up", "earlier", "sooner"}
+_EARLIER = {"forward", "up", "earlier", "sooner", "before"}
 _NOT_A_SHIFT_RE = re.compile(r"\b(?:in|within|to|until|till|from|every|each)$", re.I)
 """Before the amount these make it a date counted from today ("in a week") or a repeat, not a move."""
 

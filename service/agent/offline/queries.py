@@ -59,6 +59,8 @@ def parse_bulk(text: str) -> BulkIntent | None:
     bag = set(tokens)
     if not bag <= _BULK_VOCAB or not tokens or tokens[0] in _ASKING_WORDS or "show" in bag:
         return None
+    if bag & {"it", "that", "this"} and not bag & _SCOPE_WORDS:
+        return None  # "ok delete it, already sorted": one todo, told done
     scoped = bool(bag & _SCOPE_WORDS)
     if bag & _DELETE_WORDS and (scoped or bag & (DONE_WORDS | _OPEN_WORDS) or "list" in bag):
         return BulkIntent("delete", _bulk_delete_filter(bag))

@@ -211,9 +211,15 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         return None
     asked: list[tuple[str, ChangeIntent]] = []
     context: list[str] = []
+    named: list[str] = []  # todos a clause names without asking anything of them
     for clause in parts:
         part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
         if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
+            continue
+        if (negated := _NEGATED_RE.match(part)) and isinstance(
+            held := parse_request(negated["rest"], today), ChangeIntent
+        ):
+            named += [choice.ref for choice in held.choices]  # "don't delete the gym one, just tick it off"
             continue
         intent = parse_request(part, today)
         if isinstance(intent, ChangeIntent):
@@ -222,6 +228,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             return None
         elif is_remark(part):
             context.append(clause)
+        elif _TOPIC_RE.match(part) and len(part.split()) <= _TOPIC_MAX_WORDS:
+            named.append(changes.clean_ref(part))  # "the task of jacket, please change it to ..."
         else:
             return None
     asked = [(part, intent) for part, intent in asked if not any(_removes_the_date_again(i, intent) for _, i in asked)]
@@ -235,16 +243,27 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
     if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
         others = [ref for ref in others if not PRONOUN_RE.match(ref)]
+    if named and not all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
+        return None  # a todo named beside a command that names its own: no pronoun joins them
     if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
-        others += [changes.clean_ref(part) for part in context]
+        # what a statement told of ("I renewed the library books, make them due ...") is what "them" means
+        told = [c.ref for _, i in asked[1:] if i.tentative and i.action != main.action for c in i.choices]
+        others += named + told + [changes.clean_ref(part) for part in context]
         antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
         return replace(main, choices=antecedents + main.choices)
     return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
 
 
+_NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
+"""A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
+_TOPIC_RE = re.compile(r"^(?:the|my|that|this|our)\s+[\w' -]+$", re.I)
+"""A todo named as the topic of a command that follows ("the task of jacket, change it to ...")."""
+_TOPIC_MAX_WORDS = 6
+
+
 _ACTION_BREAK_RE = re.compile(
     r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards|next),?\s+)*"
-    r"|\s+(?:and|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
+    r"|\s+(?:and|n|&|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
 )
 _SUBJECT_RE = re.compile(r"^(?:(?:i|we)\s+(?:have\s+)?(?:just\s+|already\s+|finally\s+)*|(?:just|already)\s+)", re.I)
