@@ -1558,6 +1558,17 @@ def test_a_due_date_told_about_a_todo_moves_it(message: str, ref: str, day: str)
 
 
 @pytest.mark.parametrize(
+    ("message", "choice"),
+    [
+        ("actually make it 'call' not 'email'", Choice("it", "call", correction=True, replaces="email")),
+        ("oh it's for tim actually, not tom", Choice("tom", "tim", correction=True, replaces="tom")),
+    ],
+)
+def test_a_word_of_the_title_is_swapped_for_another(message: str, choice: Choice) -> None:
+    assert parse_intent(message, TODAY) == ChangeIntent("rename", (choice,))
+
+
+@pytest.mark.parametrize(
     ("message", "ref"),
     [
         ("scrap the cake one nan is doing it", "the cake one"),  # a remark run on after "the X one"

@@ -169,3 +169,35 @@ def test_a_title_with_a_backslash_is_no_pattern() -> None:
 
 def test_an_undo_after_an_action_in_one_message_is_no_undo_of_the_turn_before() -> None:
     assert parse_intent("rename milk to oat milk. actually revert that", TODAY) != UndoIntent()
+
+
+def _added(*titles: str) -> Turn:
+    outputs = [{"todo": {"id": f"id{i}", "title": title, "completed": False}} for i, title in enumerate(titles)]
+    calls = [
+        PastCall(f"c{i}", "add_todo", {"title": title}, out)
+        for i, (title, out) in enumerate(zip(titles, outputs, strict=True))
+    ]
+    return Turn("add " + " and ".join(titles), calls=calls, answer="Added.")
+
+
+@pytest.mark.parametrize(
+    ("added", "message", "ref", "day"),
+    [
+        (("Milk", "Eggs", "Bread"), "put them all down for saturday", "them", "2026-11-28"),
+        (("Invoice Murray", "Invoice Chen"), "all three by COB Thursday", "them", "2026-11-26"),
+        (("Call the plumber",), "by friday please", "it", "2026-11-27"),
+        (("Call the plumber",), "n its for tmrw", "it", "2026-11-25"),
+    ],
+)
+def test_a_date_right_after_an_add_dates_what_was_added(
+    added: tuple[str, ...], message: str, ref: str, day: str
+) -> None:
+    assert understand((_added(*added), Turn(message)), TODAY) == ChangeIntent("due", (Choice(ref, day),))
+
+
+def test_a_date_after_a_delete_dates_nothing() -> None:
+    deleted = Turn(
+        "delete milk",
+        calls=[PastCall("c1", "delete_todo", {"todo": "id0"}, {"deleted": {"id": "id0", "title": "Milk"}})],
+    )
+    assert not isinstance(understand((deleted, Turn("by friday please")), TODAY), ChangeIntent)

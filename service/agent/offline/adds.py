@@ -120,7 +120,11 @@ def parse_add(text: str, today: date | None) -> Intent | None:
             return AddIntent(tuple(replace(todo, due_date=lead.day.isoformat()) for todo in later.todos))
     if match := _ADD_RE.match(text):
         body = match["body"]
-    elif (match := _PUT_RE.match(text)) and not re.search(r"\bback$", match["body"], re.I):
+    elif (
+        (match := _PUT_RE.match(text))
+        and not re.search(r"\bback$", match["body"], re.I)
+        and not _POINTING_RE.match(match["body"])
+    ):
         body = f"{match['body']} {match['rest']}"
     elif (match := _ON_THE_LIST_RE.match(text)) and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"])):
         body = f"{match['body']} {match['rest']}"  # "milk, eggs, bread on the list"

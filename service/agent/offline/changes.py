@@ -299,12 +299,33 @@ _TELLS_RE = re.compile(rf"^(?:{alternation(TABLES['remarks']['states'])})\b", re
 _FIX_LEAD_RE = re.compile(r"^(?:fix|correct) (?:the |a |my )?(?:spelling|typo|title|wording)s?\s*[:,;-]?\s*", re.I)
 
 
+_SWAP_RE = re.compile(r"^[\"']?(?P<new>[^,\"']+?)[\"']?\s*,?\s+(?:and\s+)?not\s+[\"']?(?P<old>[^,\"']+?)[\"']?$", re.I)
+_SWAP_MAX_WORDS = 3
+_ASIDE_WORDS_RE = re.compile(r"^(?:actually|really)\s+|\s+(?:actually|really|then)$", re.I)
+
+
+def _word_swapped(choice: Choice) -> Choice:
+    """ "make it 'call' not 'email'": a word of the title swapped for another, not a new title."""
+    swap = _SWAP_RE.match(choice.value or "") if PRONOUN_RE.match(choice.ref) else None
+    if swap is None or any(len(swap[part].split()) > _SWAP_MAX_WORDS for part in ("new", "old")):
+        return choice
+    return replace(choice, value=swap["new"].strip(), correction=True, replaces=swap["old"].strip())
+
+
+def _without_preposition(new: str, old: str) -> str:
+    """ "it's for tim actually, not tom": "tim" takes the place of "tom", the "for" is already there."""
+    new = strip_all(_ASIDE_WORDS_RE, new)
+    lead = re.match(r"(?:for|to|with|about|at|from|on|in)\s+", new, re.I)
+    return new[lead.end() :] if lead and old and not old.lower().startswith(lead[0].lower()) else new
+
+
 def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
     text = _FIX_LEAD_RE.sub("", text)  # "fix the spelling: tomatos should be tomatoes"
     for pattern in _CORRECTION_RES:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
+        new = _without_preposition(new, old)
         if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if _TELLS_RE.match(new):
@@ -320,6 +341,7 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
 
 def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
     # A correction keeps the user's spelling: it is fitted into the title when the todo is known.
+    choices = tuple(_word_swapped(choice) for choice in choices)
     titled = tuple(
         replace(choice, value=(choice.value or "").strip() if choice.correction else clean_title(choice.value or ""))
         for choice in choices

@@ -26,7 +26,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
 )
 from service.agent.offline.reading import parse_intent
-from service.agent.offline.text import normalize, strip_all
+from service.agent.offline.text import expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
 from service.matching import key_words, same_word
 
@@ -54,6 +54,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if isinstance(intent, AddIntent) and (named := _add_what_was_missing(intent, turns, today)):
         return named
     continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
+    if intent == ReplyIntent("unclear") and (dated := _dated_after_a_change(turns, today)):
+        return dated
     if continues_add and (added := _added_more(intent, turns, today)):
         return added
     if continues_add and (fixed := _fixed_wording(turns, today)):
@@ -88,6 +90,29 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
         return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
     return intent
+
+
+_DATED_RE = re.compile(
+    r"^(?:(?:and|n|&|oh|ok|okay|so|also)\s+)*"
+    r"(?:(?P<many>they|them(?: all)?|both(?: of them)?|all(?: (?:two|three|four|five|of them))?|those|these)"
+    r"|(?P<one>it|its|that|this)\s*)?"
+    r"(?:\s*(?:is|are|should be|need to be|needs to be|will be)\s+)?"
+    r"(?:(?:put|set|make|schedule)\s+(?:it|them(?: all)?)\s+(?:down\s+)?|due\s+)?"
+    r"(?P<date>.+?)(?:\s+(?:please|pls|thanks|then|too|as well))*$",
+    re.I,
+)
+
+
+def _dated_after_a_change(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
+    """ "add milk, eggs and bread" - "all three by COB Thursday" (or "by friday please", "n its for tmrw"):
+    a message that is only a date, right after todos were added or changed, dates them."""
+    if not turns[-2].changed or turns[-2].ran("delete_todo"):
+        return None
+    match = _DATED_RE.match(expand(strip_fillers(normalize(turns[-1].user_text))[0]).rstrip(" .!"))
+    if match is None or not (day := date_value(match["date"], today)):
+        return None
+    several = match["many"] or (not match["one"] and len(turns[-2].changed) > 1)
+    return ChangeIntent("due", (Choice("them" if several else "it", day.isoformat()),))
 
 
 def _asked_about(intent: MultiIntent, answer: str) -> Intent:
