@@ -116,11 +116,19 @@ def _no_nul(text: str, field: str) -> str:
     return text
 
 
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Hangul fillers: letters by their category, drawn as nothing."""
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: whitespace, invisible format characters (a zero-width space, a BOM) and
+    the Hangul fillers. Inside text they stay (a zero-width joiner makes one emoji of several)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" or char in _BLANK_LETTERS for char in text)
+
+
 def clean_title(title: str) -> str:
     title = " ".join(_no_nul(title, "title").split())
-    # Only invisible format characters (a zero-width space, a BOM) is as empty as whitespace; inside a
-    # title they stay (a zero-width joiner makes one emoji of several).
-    if all(unicodedata.category(char) == "Cf" for char in title.replace(" ", "")):
+    if is_blank(title):
         raise InvalidArgument("title must not be empty")
     if len(title) > TITLE_MAX:
         raise InvalidArgument(f"title must be at most {TITLE_MAX} characters")

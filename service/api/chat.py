@@ -22,6 +22,7 @@ from service.api.schemas import ERROR_RESPONSES, NO_NUL_PATTERN, ErrorBody
 from service.api.state import State
 from service.api.turn_gate import turn_slot
 from service.idempotency import Claim, request_fingerprint
+from service.todos import is_blank
 
 TurnSlotDep = Annotated[TurnSlot, Depends(turn_slot)]
 
@@ -54,7 +55,7 @@ class ChatRequest(BaseModel):
     @field_validator("message")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):  # "\u200b" was a turn, and the conversation's title
             raise ValueError("message must not be blank")
         return value
 

@@ -87,6 +87,8 @@ async def test_history_survives_a_restart(
     [
         ({"message": ""}, 422, "validation_error"),
         ({"message": "   "}, 422, "validation_error"),
+        ({"message": "\u200b"}, 422, "validation_error"),  # was a turn, and the conversation's title
+        ({"message": "\u3164 \ufeff"}, 422, "validation_error"),  # a Hangul filler draws nothing either
         ({"message": "x" * 10_001}, 422, "validation_error"),
         ({}, 422, "validation_error"),
         ({"message": 42}, 422, "validation_error"),

@@ -148,6 +148,7 @@ async def test_list_rejects_bad_query(
         ({"title": "x" * 201}, 422, "validation_error"),
         ({"title": "   "}, 400, "invalid_argument"),  # passes the schema, refused by the domain
         ({"title": "\u200b \ufeff"}, 400, "invalid_argument"),  # only invisible characters
+        ({"title": "\u3164"}, 400, "invalid_argument"),  # a Hangul filler: a letter that draws nothing
         ({}, 422, "validation_error"),
         ({"title": "ok", "due_date": "2026-02-30"}, 422, "validation_error"),
         ({"title": "ok", "due_date": "next tuesday"}, 422, "validation_error"),

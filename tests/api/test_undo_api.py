@@ -104,6 +104,8 @@ async def test_an_expired_approval_is_404_and_yes_is_then_a_new_request(
     later = await chat(client, alice, alice_auth, "yes", paused["conversation_id"])
     assert later["status"] == "completed" and later["tool_calls"] == []
     assert len(await _titles(client, alice, alice_auth)) == 2
+    # It says so, rather than an "OK!" a user would read as the deletion done.
+    assert "no longer waiting" in later["response"] and "haven't changed anything" in later["response"]
 
 
 @pytest.fixture

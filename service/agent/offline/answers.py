@@ -36,6 +36,8 @@ REPLIES: dict[ReplyKind, str] = {
     "need_date": 'When should it be due? Give me a date like "tomorrow", "Friday" or "2026-12-01".',
     "need_title": 'What should I add? For example: "add buy milk tomorrow".',
     "declined": "OK, I haven't added anything.",
+    "approval_gone": "That request is no longer waiting for your answer (it expired or was decided elsewhere), so I "
+    "haven't changed anything. Ask me again if you still want it.",
     "profile": "I can't change your account or profile (name, timezone, preferences) from here - only your "
     'todos. I can tell you what is set, though: ask "what do you know about me?".',
 }

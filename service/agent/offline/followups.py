@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from service.agent.answer_check import CONFIRM_LINE
 from service.agent.offline import changes
 from service.agent.offline.adds import clean_title, new_todos
 from service.agent.offline.chatter import PRONOUN_RE, parse_small_talk, strip_fillers
@@ -71,6 +72,9 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return intent
     if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
         previous = _asked_about(previous, turns[-2].answer or "")
+    if (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE) and _YES_RE.match(normalize(turns[-1].user_text)):
+        # The service answers a "yes" to a waiting request itself; one that reaches us found nothing waiting.
+        return ReplyIntent("approval_gone")
     if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
         return AddIntent(previous.todos) if _YES_RE.match(normalize(turns[-1].user_text)) else ReplyIntent("declined")
     if intent.kind != "unclear":

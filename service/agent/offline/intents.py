@@ -15,7 +15,7 @@ Action = Literal["complete", "reopen", "delete", "rename", "due", "describe", "s
 BulkAction = Literal["complete", "reopen", "delete"]
 Topic = Literal["name", "timezone", "preferences", "date", "all"]
 ReplyKind = Literal["greeting", "thanks", "bye", "ack", "help", "unclear", "refuse", "too_long", "need_date",
-                   "need_title", "profile", "declined"]  # fmt: skip
+                   "need_title", "profile", "declined", "approval_gone"]  # fmt: skip
 
 
 @dataclass(frozen=True)
