@@ -76,6 +76,16 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ),
         ("The task of jacket, please change it to 'Buy winter boots'.", [("rename", "jacket", "it")]),
         ("the milk, eggs n bread are done", [("complete", "the milk, eggs n bread")]),
+        (
+            "dry cleaning picked up n plumber called",
+            [("complete", "picked up dry cleaning"), ("complete", "called plumber")],
+        ),
+        ("Henderson invoice went out this morning", [("complete", "went out Henderson invoice")]),
+        ("The rent, I have paid it yesterday.", [("complete", "paid The rent")]),
+        ("I have register at the GP, finally.", [("complete", "register at the GP")]),
+        ("slides are DONE lowkey proud of myself", [("complete", "slides")]),
+        ("the machine broke", [("ReplyIntent",)]),  # news, not a chore done
+        ("my membership ran out", [("ReplyIntent",)]),
     ],
 )
 def test_a_message_is_read_as_its_actions(message: str, actions: list[tuple[str, ...]]) -> None:

@@ -24,7 +24,7 @@ from service.agent.offline.vocabulary import (
     verbs,
     vocab,
 )
-from service.matching import words
+from service.matching import stem, words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
@@ -99,7 +99,17 @@ def parse_state_change(text: str) -> ChangeIntent | None:
                 if action == "delete" and (_ONTO_LIST_RE.search(ref) or _BIN_THINGS_RE.match(text)):
                     return None  # where an add puts things ("... to the list"), or a thing ("bin bags")
                 return ChangeIntent(action, (Choice(ref),))
+    if said := _DONE_THEN_REMARK_RE.match(text):  # "slides are DONE lowkey proud of myself"
+        return parse_state_change(said["said"])
     return None
+
+
+_DONE_THEN_REMARK_RE = re.compile(
+    rf"^(?P<said>.+?\s(?:is|are|was|were)\s+(?:all\s+|finally\s+|now\s+)*(?:{DONE_RE}))\s+"
+    r"(?!(?:by|on|before|for|until|till|and|but|then|with|except|apart|other|today|tomorrow|yet|now|too)\b)\w.*$",
+    re.I,
+)
+"""A done state, then a remark with no stop between them."""
 
 
 def separated(*table: tuple[str, str]) -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -364,7 +374,7 @@ def parse_status(text: str) -> ChangeIntent | ListIntent | None:
 
 
 _PAST_RE = re.compile(
-    r"^(?:(?P<subject>i|we)\s+(?:have\s+)?)?(?P<adverb>(?:just|already|finally|also|now)\s+)*"
+    r"^(?:(?P<subject>i|we)\s+(?P<perfect>have\s+)?)?(?P<adverb>(?:just|already|finally|also|now)\s+)*"
     r"(?P<ref>(?P<verb>[a-z]+)\s+\S.*)$",
     re.I,
 )
@@ -375,6 +385,30 @@ _PASSIVE_RE = re.compile(
 )
 """The same deed told of the todo: "the bedsheets are changed" is "changed the bedsheets", "the bins are
 taken out" is "taken out the bins"."""
+_BARE_PASSIVE_RE = re.compile(
+    r"^(?P<ref>(?!(?:i|we|you|he|she|they|it|there|this|that|my|our|his|her|their|your)\b)[\w'-]+(?: [\w'-]+){0,4}?)\s+"
+    r"(?P<verb>[a-z]+(?: out| off| up| down| in| back| away)?)"
+    r"(?: (?:now|too|as well|today|yesterday|this morning|this afternoon|last night|earlier|at last|finally))*$",
+    re.I,
+)
+"""The same, said in a hurry: "dry cleaning picked up", "Henderson invoice went out this morning"."""
+_ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS)
+_SENT_RE = re.compile(r"^(?:went|gone) out$", re.I)
+
+
+def _errand_done(match: re.Match[str] | None) -> re.Match[str] | None:
+    """Said in a hurry, only an errand's verb tells a deed: "the machine broke" is news, not a chore done."""
+    if match is None:
+        return None
+    return match if stem(words(match["verb"])[0]) in _ERRAND_STEMS or _SENT_RE.match(match["verb"]) else None
+
+
+_TOPIC_DEED_RE = re.compile(
+    r"^(?P<ref>[^,]{2,60}),\s+(?:i|we)\s+(?:have\s+|had\s+)?(?:(?:already|just|finally|also)\s+)*"
+    r"(?P<verb>[a-z]+(?: out| off| up)?)\s+(?:it|them)\b.*$",
+    re.I,
+)
+"""The todo first, then the deed: "the rent, I have paid it yesterday"."""
 _NOT_COMPLETION = vocab("done_statement", "not_deeds")
 _STORY_RE = re.compile(rf"\b(?:{alternation(TABLES['done_statement']['story'])})\b", re.I)
 _DEED_MAX_WORDS = 12
@@ -391,7 +425,9 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     """
     if _BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS:
         return None  # "I ticked X by mistake" tells of a slip, not a deed; a long sentence tells a story
-    passive = _PASSIVE_RE.match(text)
+    if topic := _TOPIC_DEED_RE.match(text):
+        text = f"{topic['verb']} {topic['ref']}"
+    passive = _PASSIVE_RE.match(text) or _errand_done(_BARE_PASSIVE_RE.match(text))
     if passive and _STORY_RE.search(passive["ref"]):
         passive = None  # "I meant to call mum but the train was delayed": no todo is "the train"
     if passive and is_past(words(passive["verb"])[0]) and not set(words(passive["ref"])[:1]) & ERRAND_VERBS:
@@ -400,7 +436,9 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     if match is None:
         return None
     verb = match["verb"].lower()
-    if not is_past(verb) or verb in _NOT_COMPLETION:
+    # "I have register at the GP": the verb's plain form after "have" is a deed told by a learner
+    learner = bool(match["perfect"]) and verb in ERRAND_VERBS
+    if not (is_past(verb) or learner) or verb in _NOT_COMPLETION:
         return None
     _, ref = extract_date(match["ref"], ANY_DAY)  # "rang the bank this morning": the deed, not when
     return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
