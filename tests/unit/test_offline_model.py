@@ -1150,6 +1150,8 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("got anything for tomorrow?", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
         ("which ones don't have a date yet?", ListIntent(False, undated=True)),
         ("anything without a deadline?", ListIntent(False, undated=True)),
+        ("what's due friday?", ListIntent(False, date(2026, 11, 27), date(2026, 11, 27), "Friday 2026-11-27")),
+        ("anything on there for Priya?", ListIntent(search="Priya")),
         (
             "What's coming due in the next few days?",
             ListIntent(False, None, date(2026, 11, 27), "in the next few days"),
@@ -1716,3 +1718,12 @@ def test_a_remark_after_an_action_is_no_part_of_its_todo() -> None:
         "wrote the report",
         "send report",
     ]
+
+
+async def test_a_date_right_after_adding_several_dates_them_all(chat: Chat) -> None:
+    await chat.say("add invoice Murray, invoice Chen and invoice Dobson")
+    outcome = await chat.say("all three by COB Thursday")
+    assert [call["due_date"] for call in outcome.args("update_todo")] == ["2026-11-26"] * 3
+    assert {todo["due_date"] for todo in await stored(chat.context)} == {"2026-11-26"}
+    outcome = await chat.say("push them all back a week")
+    assert {todo["due_date"] for todo in await stored(chat.context)} == {"2026-12-03"}

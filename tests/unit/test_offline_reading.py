@@ -85,6 +85,11 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("I have register at the GP, finally.", [("complete", "register at the GP")]),
         ("slides are DONE lowkey proud of myself", [("complete", "slides")]),
         ("the machine broke", [("ReplyIntent",)]),  # news, not a chore done
+        ("I keep putting off the dentist, it's ridiculous", [("ReplyIntent",)]),  # it renamed the dentist todo
+        ("I meant to pay the rent this morning but completely forgot", [("ReplyIntent",)]),  # it set a due date
+        ("Delete everything but the groceries", [("BulkIntent",)]),
+        ("undo that last one", [("UndoIntent",)]),
+        ("the tap is leaking again, call it fix tap", [("rename", "the tap is leaking", "it")]),
         ("my membership ran out", [("ReplyIntent",)]),
     ],
 )
@@ -211,3 +216,10 @@ def test_a_date_after_a_delete_dates_nothing() -> None:
         calls=[PastCall("c1", "delete_todo", {"todo": "id0"}, {"deleted": {"id": "id0", "title": "Milk"}})],
     )
     assert not isinstance(understand((deleted, Turn("by friday please")), TODAY), ChangeIntent)
+
+
+def test_another_of_the_same_change_needs_too_and_a_bare_and_is_a_new_todo() -> None:
+    deleted = {"deleted": {"id": "id0", "title": "Clear the garage", "completed": False}}
+    before = Turn("get rid of the garage one", calls=[PastCall("c1", "delete_todo", {"todo": "id0"}, deleted)])
+    assert understand((before, Turn("and update cv too")), TODAY) == ChangeIntent("delete", (Choice("update cv"),))
+    assert not isinstance(understand((before, Turn("and call mom")), TODAY), ChangeIntent)

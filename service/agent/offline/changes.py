@@ -198,7 +198,7 @@ _FROM_ITS_DATE_RE = re.compile(  # "its" may have been read as "it is" (`expand`
 _UNDATE_RES = patterns(*TABLES["due"]["clear"])
 UNDATED = "none"
 """The due date that removes one: update_todo reads it so (one of `tools.NO_DUE_DATE_WORDS`)."""
-_INSTEAD_RE = re.compile(r"\s+instead$", re.I)
+_INSTEAD_RE = re.compile(r"(?:\s+(?:instead|then|please|pls|too))+$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
 
@@ -336,6 +336,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
         new = _without_preposition(new, old)
+        if re.match(r"to\s", new, re.I):
+            return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix
         if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if _TELLS_RE.match(new):

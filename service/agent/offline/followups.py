@@ -34,6 +34,8 @@ from service.matching import key_words, same_word
 _YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
 _CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
 _CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+_ALSO_RE = re.compile(r"^(?:same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
+"""Only these make "and call mom too" another of the same change: a bare "and call mom" may be a new todo."""
 _ONLY_RE = re.compile(
     r"^(?:(?:actually|no|nope|wait|sorry|oh|hmm|ok|okay)\b[\s,.!-]*)*(?:just|only)\s+(?P<ref>.+?)(?:,?\s+(?:then|please|instead))?$",
     re.I,
@@ -68,6 +70,12 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if continues_add and previous == ReplyIntent("need_title") and not _HEDGE_RE.match(reply):  # we asked what
         todos = new_todos(reply, today)
         return AddIntent(todos) if todos else intent
+    if (
+        isinstance(intent, OfferAddIntent)
+        and _ALSO_RE.search(turns[-1].user_text)
+        and (again := _continued(previous, turns))
+    ):
+        return again  # "get rid of the garage one" - "and update cv too": another delete, not an offer to add
     if not isinstance(intent, ReplyIntent):
         return intent
     if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
@@ -91,9 +99,18 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
             return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
         return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
-    if _CONTINUATION_RE.search(message) and previous.action in _CONTINUABLE and turns[-2].changed:
-        return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
-    return intent
+    return _continued(previous, turns) or intent
+
+
+def _continued(previous: Intent, turns: Sequence[Turn]) -> ChangeIntent | None:
+    """ "and the milk too": the change just made, made again to another todo."""
+    message = normalize(turns[-1].user_text)
+    if not isinstance(previous, ChangeIntent) or previous.action not in _CONTINUABLE or not turns[-2].changed:
+        return None
+    if not _CONTINUATION_RE.search(message):
+        return None
+    reply, _ = strip_fillers(message)
+    return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
 
 
 _DATED_RE = re.compile(

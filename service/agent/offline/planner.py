@@ -213,7 +213,13 @@ def act(action: Action, value: str | None, targets: Sequence[Todo]) -> Plan:
         if not to_change:
             return Plan(answer=answers.already_answer(targets, done))
         return Plan(calls=tuple(update_request(todo.id, completed=done) for todo in to_change))
-    if len(targets) > 1:  # one new title, date or note for several todos is surely a misreading
+    if len(targets) > 1 and action == "due":  # "all three by Thursday", "move both back a week"
+        moved = [(todo, shifted(value, todo.due_date)) for todo in targets]
+        calls = tuple(update_request(todo.id, due_date=day) for todo, day in moved if day)
+        return (
+            Plan(calls=calls) if calls else Plan(answer="None of them has a due date to move. When should they be due?")
+        )
+    if len(targets) > 1:  # one new title or note for several todos is surely a misreading
         return Plan(answer=answers.which_one_answer("that", targets))
     target = targets[0]
     if action == "due" and value is None and target.due_date:

@@ -183,7 +183,10 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
         return None  # "I finished" is a statement, not a question
     if undated and bag <= _LIST_VOCAB and tokens[0] in _ASKING_WORDS | {"any", "anything"} and not bag & _POINTING:
         return ListIntent(completed=False, undated=True)  # not "no due date on that one", which changes a todo
-    if not bag <= _LIST_VOCAB or not (bag & _LIST_SIGNALS or asks_what or ("how" in bag and "many" in bag)):
+    asks_when = window is not None and bool(bag & {"what", "which", "anything", "any"})  # "what's due friday?"
+    if not bag <= _LIST_VOCAB or not (
+        bag & _LIST_SIGNALS or asks_what or asks_when or ("how" in bag and "many" in bag)
+    ):
         return None
     phrase = " ".join(tokens)
     if topic := next((word for word in tokens if word in TOPICS), None):  # "what shopping have I got left?"

@@ -245,6 +245,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         others = [ref for ref in others if not PRONOUN_RE.match(ref)]
     if named and not all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         return None  # a todo named beside a command that names its own: no pronoun joins them
+    if main.action == "rename" and main.choices[0].correction and main.choices[0].ref == "that" and (context or named):
+        return None  # "I keep putting off the dentist, it's ridiculous": a correction fixes what we just did
     if all(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         # what a statement told of ("I renewed the library books, make them due ...") is what "them" means
         told = [c.ref for _, i in asked[1:] if i.tentative and i.action != main.action for c in i.choices]
