@@ -1727,3 +1727,10 @@ async def test_a_date_right_after_adding_several_dates_them_all(chat: Chat) -> N
     assert {todo["due_date"] for todo in await stored(chat.context)} == {"2026-11-26"}
     outcome = await chat.say("push them all back a week")
     assert {todo["due_date"] for todo in await stored(chat.context)} == {"2026-12-03"}
+
+
+async def test_new_words_in_place_of_the_old_is_one_rename(chat: Chat) -> None:
+    await seed(chat.context, "Fix leaking kitchen tap")
+    outcome = await chat.say("change the tap one to say bathroom tap, not kitchen")
+    assert len(outcome.args("update_todo")) == 1  # it renamed twice, to "Fix leaking change tap"
+    assert await titles(chat.context) == [("Fix leaking bathroom tap", False)]

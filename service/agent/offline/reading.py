@@ -46,7 +46,7 @@ from service.agent.offline.queries import (
     split_exception,
 )
 from service.agent.offline.text import expand, normalize
-from service.agent.offline.vocabulary import starts_command
+from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
 
 
 @functools.lru_cache(maxsize=512)
@@ -280,6 +280,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
     ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
     """
+    if (swap := _NOT_THE_OLD_RE.match(text)) and (renamed := _renamed_in_place(swap["head"], swap["old"], today)):
+        return renamed
     pieces = _with_antecedents(_pieces(text), today)
     if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
         return None
@@ -316,6 +318,25 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     if current is None or not (units or dropped):
         return None
     return MultiIntent((*units, current)) if units else current
+
+
+_NOT_THE_OLD_RE = re.compile(
+    r"^(?P<head>.+?),?\s+(?:and\s+)?not\s+(?:the\s+)?(?P<old>[\"']?[\w'-]+(?: [\w'-]+){0,2}[\"']?)$", re.I
+)
+
+
+def _renamed_in_place(head: str, old: str, today: date | None) -> ChangeIntent | None:
+    """ "change the tap one to say bathroom tap, not kitchen": one rename, the new words in place of the old."""
+    if re.fullmatch(rf"(?:{DONE_RE}|{OPEN_RE})", old, re.I):
+        return None  # "make it again not finished" tells a state
+    intent = parse_request(head, today)
+    if not isinstance(intent, ChangeIntent) or intent.action != "rename" or len(intent.choices) != 1:
+        return None
+    choice = intent.choices[0]
+    if choice.ref == "that":
+        return None  # a correction ("it's for tim actually, not tom"), which the correction reader reads whole
+    new = (choice.value or "").strip("\"'")
+    return replace(intent, choices=(replace(choice, value=new, correction=True, replaces=old.strip("\"'")),))
 
 
 _UNDO_WORD_RE = re.compile(r"\b(?:undo|revert|roll ?back)\b", re.I)
