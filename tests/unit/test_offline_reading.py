@@ -89,6 +89,10 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("I meant to pay the rent this morning but completely forgot", [("ReplyIntent",)]),  # it set a due date
         ("Delete everything but the groceries", [("BulkIntent",)]),
         ("undo that last one", [("UndoIntent",)]),
+        (
+            "Could you add three things for me: clean the gutters, take the old paint to the tip, and phone grandma.",
+            [("add", "Clean the gutters", "Take the old paint to the tip", "Phone grandma")],
+        ),
         ("the tap is leaking again, call it fix tap", [("rename", "the tap is leaking", "it")]),
         ("my membership ran out", [("ReplyIntent",)]),
     ],

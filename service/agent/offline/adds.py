@@ -192,8 +192,8 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
 _LIST_INTRO_RE = re.compile(
     r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
     rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple"
-    r"|(?:this|that|these|it) down(?: for me)?)"
-    r"(?: (?:items|things|todos|to-?dos|tasks|ones|bits|of these))?\s*:\s*",
+    rf"|(?:this|that|these|it) down(?: for me)?|\d{{1,2}}|{alternation(NUMBER_WORDS)})"
+    r"(?: (?:more |other |new )?(?:items|things|todos|to-?dos|tasks|ones|bits|of these))?(?: for me)?\s*:\s*",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")
