@@ -92,8 +92,12 @@ def _title(change: TodoChange) -> str:
     return str((change.after or change.before or {}).get("title") or change.todo_id)
 
 
-async def _changed_since(db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid.UUID, TodoChange]) -> list[str]:
-    """Titles, as they are now, of the todos whose state is no longer what the newest selected change left.
+async def _changed_since(
+    db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid.UUID, TodoChange]
+) -> tuple[list[str], list[Task]]:
+    """Titles, as they are now, of the todos whose state is no longer what the newest selected change left;
+    and the todos as checked, which the caller holds so that the undo writes the very versions checked (a
+    change made after the check is then a StaleDataError, 409, not overwritten).
 
     The state decides, not the log rows after it: a later change that was undone since, or one made and
     made back, leaves the todo as the selected change left it, and undoing that change is safe."""
@@ -106,7 +110,7 @@ async def _changed_since(db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid
             now is not None and change.after is not None and any(now[k] != change.after.get(k) for k in _CONTENT)
         ):
             stale.append(str(now["title"]) if now else _title(change))
-    return stale
+    return stale, list(tasks.values())
 
 
 def _restored(user_id: uuid.UUID, before: dict[str, Any]) -> Task:
@@ -173,7 +177,8 @@ async def revert(
     newest: dict[uuid.UUID, TodoChange] = {}
     for change in chosen:
         newest.setdefault(change.todo_id, change)
-    if stale := await _changed_since(db, user_id, newest):
+    stale, _held = await _changed_since(db, user_id, newest)  # held: the undo writes these very versions
+    if stale:
         await db.rollback()
         names = ", ".join(f'"{title}"' for title in stale)
         raise Conflict(f"changed since, so nothing was undone: {names}")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import delete
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -328,8 +329,14 @@ _WRITE_ATTEMPTS = 3
 
 
 async def _start_over(db: AsyncSession, *, last: bool) -> None:
-    """After a lost race: forget what was read, so the next attempt reads the todo as it now is."""
+    """After a lost race: read again what the session holds, so the next attempt sees the todo as it now is,
+    and the todos a caller changed before this one (a tool changing several) stay readable; the rollback
+    expired them all."""
     await db.rollback()
-    db.expunge_all()
+    for held in list(db.identity_map.values()):
+        try:
+            await db.refresh(held)
+        except InvalidRequestError:  # deleted meanwhile: nothing left to read
+            db.expunge(held)
     if last:
         raise Conflict("the todo changed while this request ran; try again")

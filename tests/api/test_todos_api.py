@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
-from service import todos
+from service import changes, todos
 from service.db import Database
 from service.models import TodoChange
 from service.users import ensure_user
@@ -313,3 +314,28 @@ async def test_two_writers_of_one_todo_at_once_both_apply_and_each_logged_step_i
         ("renamed", True),
         None,
     ]
+
+
+async def test_an_undo_does_not_overwrite_a_change_made_after_its_check(
+    database: Database, alice: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turn = uuid.uuid4()
+    async with database.session() as db:
+        await ensure_user(db, alice)
+        todo_id = (await todos.add_todo(db, alice, title="Buy milk")).id
+        await todos.update_todo(db, alice, todo_id, completed=True, origin=todos.Origin(message_id=turn))
+    check = changes._changed_since
+
+    async def edited_right_after_the_check(*args: Any) -> Any:
+        checked = await check(*args)
+        async with database.session() as other:
+            await todos.update_todo(other, alice, todo_id, description="note")
+        return checked
+
+    monkeypatch.setattr(changes, "_changed_since", edited_right_after_the_check)
+    async with database.session() as db:
+        with pytest.raises(StaleDataError):  # a 409 over HTTP; it undid the completion and wiped the note
+            await changes.revert(db, alice, message_id=turn)
+    async with database.session() as db:
+        kept = await todos.get_todo(db, alice, todo_id)
+        assert (kept.completed, kept.description) == (True, "note")

@@ -39,6 +39,7 @@ TODAY = date(2026, 11, 24)  # a Tuesday
         ("by the twenty-first of december", "2026-12-21"),
         ("december the fifth", "2026-12-05"),
         ("until Friday next week", "2026-12-04"),
+        ("move it to monday next week", "2026-11-30"),  # as "next monday": it was a week later
         ("on 3/12", "2026-12-03"),  # day first, as most of the world writes it
         ("by 12/25", "2026-12-25"),  # a 25th month there is not
         ("due 2/3/27", "2027-03-02"),

@@ -77,8 +77,8 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("The task of jacket, please change it to 'Buy winter boots'.", [("rename", "jacket", "it")]),
         ("the milk, eggs n bread are done", [("complete", "the milk, eggs n bread")]),
         (
-            "dry cleaning picked up n plumber called",
-            [("complete", "picked up dry cleaning"), ("complete", "called plumber")],
+            "dry cleaning picked up n bins taken out",
+            [("complete", "picked up dry cleaning"), ("complete", "taken out bins")],
         ),
         ("Henderson invoice went out this morning", [("complete", "went out Henderson invoice")]),
         ("The rent, I have paid it yesterday.", [("complete", "paid The rent")]),
@@ -89,6 +89,17 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("I meant to pay the rent this morning but completely forgot", [("ReplyIntent",)]),  # it set a due date
         ("Delete everything but the groceries", [("BulkIntent",)]),
         ("undo that last one", [("UndoIntent",)]),
+        ("delete all done todos except milk, and add bread", [("BulkIntent",), ("add", "Bread")]),
+        ("dinner is done in 5 minutes", [("ReplyIntent",)]),  # these completed todos once
+        ("the kids are done eating", [("ReplyIntent",)]),
+        ("I have call with the bank tomorrow", [("ReplyIntent",)]),
+        ("we have book club tonight", [("ReplyIntent",)]),
+        ("Sam has to go on friday", [("ReplyIntent",)]),
+        ("mum called", [("ReplyIntent",)]),  # mum did
+        ("why is milk still on the list?", [("ReplyIntent",)]),  # these added junk
+        ("milk is already on the list", [("ReplyIntent",)]),
+        ("add practice piano for 1/2 hour", [("add", "Practice piano for 1/2 hour")]),  # a fraction, no date
+        ("make it friday not thursday", [("due", "it")]),  # it renamed the todo "Call friday"
         (
             "Could you add three things for me: clean the gutters, take the old paint to the tip, and phone grandma.",
             [("add", "Clean the gutters", "Take the old paint to the tip", "Phone grandma")],

@@ -198,3 +198,36 @@ async def test_an_update_of_a_todo_that_is_not_there_points_the_model_to_add_tod
     error = result.tool_results[0]["output"]["error"]
     assert error["code"] == "not_found" and "call add_todo" in error["message"]
     assert await _titles(database, user_id) == {}
+
+
+@pytest.mark.parametrize("raced", [0, 1])
+async def test_a_batch_update_racing_another_writer_reports_what_it_did(
+    runtime: AgentRuntime,
+    models: ModelSlot,
+    database: Database,
+    user_id: uuid.UUID,
+    monkeypatch: pytest.MonkeyPatch,
+    raced: int,
+) -> None:
+    """Between the tool reading its todos and writing one, another request renames that one: the write reads
+    it again and applies, and the tool reports both todos, not "the todo store failed" (it did, once, after
+    the retry's rollback left the todo written before it unreadable). Several deletes pause for approval
+    first; a delete's race is tests/api/test_todos_api.py's."""
+    await _seed(database, user_id, "Buy milk", "Buy bread")
+    write = todos.update_todo
+    writes = iter(range(2))
+
+    async def racing(db: Any, user: uuid.UUID, todo_id: Any, **fields: Any) -> Any:
+        if next(writes) == raced:
+            async with database.session() as other:
+                await write(other, user, todo_id, title="Renamed elsewhere")
+        return await write(db, user, todo_id, **fields)
+
+    monkeypatch.setattr(todos, "update_todo", racing)
+    models.model = scripted([[("update_todo", {"todo": ["milk", "bread"], "completed": True})], "Done."])
+    result = await runtime.run_turn(user_id, "both of them are done", None)
+    output = result.tool_results[0]["output"]
+    assert [todo["completed"] for todo in output.get("todos", [])] == [True, True], output
+    titles = ["Buy milk", "Buy bread"]
+    titles[raced] = "Renamed elsewhere"
+    assert await _titles(database, user_id) == dict.fromkeys(titles, True)

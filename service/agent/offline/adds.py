@@ -48,6 +48,23 @@ _ON_THE_LIST_RE = re.compile(
 )
 """Things put on the list with no verb ("milk, eggs, bread on the list"); a question there asks ("is milk on
 the list?")."""
+_TELLING = frozenset({"is", "are", "was", "were", "has", "have", "had", "still", "already", "there", "too", "many"}) | {
+    "lot",
+    "i",
+    "we",
+    "you",
+    "why",
+    "how",
+    "what",
+    "which",
+    "much",
+    "so",
+    "nothing",
+    "anything",
+    "everything",
+}
+"""Words of a sentence about the list ("milk is already on the list", "too many things on my list"), not of
+things to put on it."""
 _VERB_IN_IT_RE = re.compile(
     rf"\b(?:{verbs('add', 'complete', 'delete', 'reopen', 'rename', 'due')}|put|pop|stick)\b", re.I
 )
@@ -126,7 +143,11 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         and not _POINTING_RE.match(match["body"])
     ):
         body = f"{match['body']} {match['rest']}"
-    elif (match := _ON_THE_LIST_RE.match(text)) and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"])):
+    elif (
+        (match := _ON_THE_LIST_RE.match(text))
+        and not text.rstrip().endswith("?")
+        and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"]) or set(words(match["body"])) & _TELLING)
+    ):
         body = f"{match['body']} {match['rest']}"  # "milk, eggs, bread on the list"
     elif (match := NEED_RE.match(text)) and not _POINTING_RE.match(match["body"]):
         body = match["body"]  # "need it for my report" needs something already said, adds nothing

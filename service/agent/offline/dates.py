@@ -106,9 +106,11 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         day = _date_of(match, today)
         if day is None:
             continue
-        needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"] or match["slash_day"]
+        needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
         if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
             continue
+        if match["slash_day"] and not (match["prep"] and not _names_a_thing(text[match.end() :])):
+            continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12"
         if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":
             continue  # "ring grandma about xmas", "buy presents for christmas": the subject; "by christmas eve" a date
         if match["weekday"] and _names_a_thing(text[match.end() :]):
@@ -281,7 +283,7 @@ def _date_of(match: re.Match[str], today: date | None) -> date | None:
         if match["day3"]:
             return _day_of_month(int(match["day3"]), today)
         if match["weekday"]:
-            return _weekday(match, today) + timedelta(days=7 * bool(match["weekafter"]) * (not match["mod"]))
+            return _weekday(match, today)
         if relative := _relative_day(match, today):
             return relative
         if match["rel"] and re.search(r"\b(?:end|eod|close|cob|today|tonight|this)\b", match["rel"], re.I):
@@ -370,7 +372,7 @@ def _slashed(match: re.Match[str], today: date) -> date | None:
 def _weekday(match: re.Match[str], today: date) -> date:
     """ "Friday" is the next Friday after today; "this Friday" may be today; "next Friday" is in next week."""
     target = _WEEKDAYS[match["weekday"].lower()]
-    mod = (match["mod"] or "").strip().lower()
+    mod = "next" if match["weekafter"] else (match["mod"] or "").strip().lower()  # "friday next week"
     if mod.endswith("next"):
         return today + timedelta(days=7 - today.weekday() + target)
     ahead = (target - today.weekday()) % 7 or (0 if mod in ("this", "this coming") else 7)

@@ -23,6 +23,7 @@ from service.agent.offline.chatter import (
     parse_small_talk,
     strip_fillers,
 )
+from service.agent.offline.dates import date_value
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
     Action,
@@ -83,26 +84,50 @@ _BULK_DEFAULT: dict[Action, bool | None] = {"complete": False, "reopen": True, "
 """The todos a list-wide change is about: completing the open ones, reopening the done ones, deleting any."""
 
 
-def parse_exception(text: str, today: date | None) -> BulkIntent | ReplyIntent | None:
+def parse_exception(text: str, today: date | None) -> Intent | None:
     """ "delete everything except the passport one", "all of them are done but the gym one", "got the
-    shopping apart from the eggs, tick the rest off": a change of the whole list with some todos left out.
-    Any other change with such words is not guessed at, as the todo left out may be the one it finds."""
+    shopping apart from the eggs, tick the rest off": a change of the whole list with some todos left out;
+    other actions of the message stay ("..., and add bread"). A change of todos it names ("mark the milk
+    done but not the eggs") is made as named; one of "them" is not guessed at, as the todo left out may be
+    one of them."""
     if (split := split_exception(text)) is None:
         return None
     rest, keep = split
     intent = parse_actions(rest, today) or parse_message(rest, today)
     parts = intent.parts if isinstance(intent, MultiIntent) else (intent,)
-    for part in parts:
-        if isinstance(part, BulkIntent):
-            return replace(part, keep=keep)
-        if isinstance(part, ChangeIntent) and part.action in _BULK_DEFAULT and all(map(_everything, part.choices)):
-            return BulkIntent(part.action, _BULK_DEFAULT[part.action], keep)  # type: ignore[arg-type]
-    return ReplyIntent("unclear") if any(isinstance(part, ChangeIntent) for part in parts) else None
+    wide = next((i for i, part in enumerate(parts) if _list_wide(part)), None)
+    if wide is not None:
+        part = parts[wide]
+        bulk = replace(part, keep=keep) if isinstance(part, BulkIntent) else _as_bulk(part, keep)
+        # a statement beside it tells the same ("got the lot apart from the eggs, tick the rest off")
+        kept = [p if i != wide else bulk for i, p in enumerate(parts) if i == wide or not _told(p)]
+        return MultiIntent(tuple(kept)) if len(kept) > 1 else bulk  # type: ignore[arg-type]
+    if any(isinstance(part, ChangeIntent) and any(PRONOUN_RE.match(c.ref) for c in part.choices) for part in parts):
+        return ReplyIntent("unclear")
+    return intent if any(isinstance(part, ChangeIntent) for part in parts) else None
+
+
+def _told(part: Intent | None) -> bool:
+    return isinstance(part, ChangeIntent) and part.tentative
+
+
+def _list_wide(part: Intent | None) -> bool:
+    if isinstance(part, BulkIntent):
+        return True
+    return isinstance(part, ChangeIntent) and part.action in _BULK_DEFAULT and all(map(_everything, part.choices))
+
+
+def _as_bulk(part: Intent | None, keep: tuple[str, ...]) -> BulkIntent:
+    assert isinstance(part, ChangeIntent)
+    return BulkIntent(part.action, _BULK_DEFAULT[part.action], keep)  # type: ignore[arg-type]
 
 
 def _everything(choice: Choice) -> bool:
-    pronoun = PRONOUN_RE.match(choice.ref)
-    return bool(REST_RE.match(choice.ref) or (pronoun and pronoun["many"]))
+    """The whole list: "the rest", "all of them"; not "them" or "both", which mean the todos just named."""
+    return bool(REST_RE.match(choice.ref) or _ALL_OF_THEM_RE.match(choice.ref))
+
+
+_ALL_OF_THEM_RE = re.compile(r"^(?:all|everything|all of (?:them|those|these|it))$", re.I)
 
 
 def single_request(text: str, today: date | None) -> Intent | None:
@@ -330,6 +355,8 @@ def _renamed_in_place(head: str, old: str, today: date | None) -> ChangeIntent |
     if re.fullmatch(rf"(?:{DONE_RE}|{OPEN_RE})", old, re.I):
         return None  # "make it again not finished" tells a state
     intent = parse_request(head, today)
+    if isinstance(intent, ChangeIntent) and intent.action == "due" and date_value(old, today):
+        return intent  # "make it friday not thursday": the old date is said only to be set aside
     if not isinstance(intent, ChangeIntent) or intent.action != "rename" or len(intent.choices) != 1:
         return None
     choice = intent.choices[0]
