@@ -100,6 +100,13 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("milk is already on the list", [("ReplyIntent",)]),
         ("add practice piano for 1/2 hour", [("add", "Practice piano for 1/2 hour")]),  # a fraction, no date
         ("make it friday not thursday", [("due", "it")]),  # it renamed the todo "Call friday"
+        (  # the remark renamed the todo to "the braces people I need"
+            "actually the dentist thing should say 'Call orthodontist' instead, it's the braces people I need",
+            [("rename", "the dentist thing")],
+        ),
+        ("delete the shopping list one", [("delete", "the shopping list one")]),  # it was the whole list
+        ("is there anything car related on my list?", [("ListIntent",)]),
+        ("have I missed any deadlines?", [("ListIntent",)]),
         (
             "Could you add three things for me: clean the gutters, take the old paint to the tip, and phone grandma.",
             [("add", "Clean the gutters", "Take the old paint to the tip", "Phone grandma")],

@@ -339,6 +339,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         new = _without_preposition(new, old)
         if re.match(r"to\s", new, re.I):
             return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix
+        if set(words(new)) & {"i", "we", "you"}:
+            return None  # "it's the braces people I need": a sentence about the todo, not its new wording
         if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if _TELLS_RE.match(new):
@@ -370,6 +372,8 @@ def parse_status(text: str) -> ChangeIntent | ListIntent | None:
     """ "is the milk done?", "did I call mom?", "when is the report due?"."""
     for pattern in _STATUS_RES:
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
+            if re.match(r"(?:there|anything|something|any)\b", ref, re.I):
+                return None  # "is there anything car related on my list?" asks for todos, not about one
             if set(words(ref)) <= GENERIC_WORDS | DONE_WORDS | {"anything", "finish", "do", "them"}:
                 return ListIntent(completed=False)  # "did I finish everything?"
             return ChangeIntent("status", (Choice(ref),))

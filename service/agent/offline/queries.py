@@ -59,6 +59,8 @@ def parse_bulk(text: str) -> BulkIntent | None:
     bag = set(tokens)
     if not bag <= _BULK_VOCAB or not tokens or tokens[0] in _ASKING_WORDS or "show" in bag:
         return None
+    if re.search(r"\blist (?:one|item|todo|task)\b", text, re.I):
+        return None  # "delete the shopping list one": a todo called that, not the list
     if bag & {"it", "that", "this"} and not bag & _SCOPE_WORDS:
         return None  # "ok delete it, already sorted": one todo, told done
     scoped = bool(bag & _SCOPE_WORDS)
