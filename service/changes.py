@@ -92,22 +92,32 @@ def _title(change: TodoChange) -> str:
     return str((change.after or change.before or {}).get("title") or change.todo_id)
 
 
+def modified(change: TodoChange) -> tuple[str, ...]:
+    """The fields a change changed: an update's own ones, so that undoing it leaves the rest (a rename made
+    between two undone changes, a note added while a chat turn ran) as they are; every field of an add or
+    delete."""
+    if change.op != "update" or change.before is None or change.after is None:
+        return _CONTENT
+    return tuple(k for k in _CONTENT if change.before.get(k) != change.after.get(k))
+
+
 async def _changed_since(
-    db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid.UUID, TodoChange]
+    db: AsyncSession, user_id: uuid.UUID, newest: dict[uuid.UUID, TodoChange], fields: dict[uuid.UUID, set[str]]
 ) -> tuple[list[str], list[Task]]:
     """Titles, as they are now, of the todos whose state is no longer what the newest selected change left;
     and the todos as checked, which the caller holds so that the undo writes the very versions checked (a
     change made after the check is then a StaleDataError, 409, not overwritten).
 
     The state decides, not the log rows after it: a later change that was undone since, or one made and
-    made back, leaves the todo as the selected change left it, and undoing that change is safe."""
+    made back, leaves the todo as the selected change left it, and undoing that change is safe. Only the
+    `fields` the selected changes changed count: the undo restores only those."""
     tasks = {t.id: t for t in (await db.exec(select(Task).where(col(Task.id).in_(list(newest))))).all()}
     stale = []
     for todo_id, change in newest.items():
         task = tasks.get(todo_id)
         now = logged(task) if task is not None and task.user_id == user_id else None
         if (now is None) != (change.after is None) or (
-            now is not None and change.after is not None and any(now[k] != change.after.get(k) for k in _CONTENT)
+            now is not None and change.after is not None and any(now[k] != change.after.get(k) for k in fields[todo_id])
         ):
             stale.append(str(now["title"]) if now else _title(change))
     return stale, list(tasks.values())
@@ -143,12 +153,8 @@ async def _undo_one(
     elif change.op == "update" and task is not None and change.before is not None:
         before = logged(task)
         old = _restored(user_id, change.before)
-        task.title, task.description, task.completed, task.due_date = (
-            old.title,
-            old.description,
-            old.completed,
-            old.due_date,
-        )
+        for field in modified(change):  # only what this change changed: a later edit of another field stays
+            setattr(task, field, getattr(old, field))
         task.updated_at = utcnow()
         db.add(task)
         log_change(db, user_id, "update", task.id, before, logged(task), origin, at=at)
@@ -177,7 +183,10 @@ async def revert(
     newest: dict[uuid.UUID, TodoChange] = {}
     for change in chosen:
         newest.setdefault(change.todo_id, change)
-    stale, _held = await _changed_since(db, user_id, newest)  # held: the undo writes these very versions
+    fields: dict[uuid.UUID, set[str]] = {}
+    for change in chosen:
+        fields.setdefault(change.todo_id, set()).update(modified(change))
+    stale, _held = await _changed_since(db, user_id, newest, fields)  # held: the undo writes these very versions
     if stale:
         await db.rollback()
         names = ", ".join(f'"{title}"' for title in stale)

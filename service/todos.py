@@ -117,14 +117,18 @@ def _no_nul(text: str, field: str) -> str:
     return text
 
 
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
-"""Hangul fillers: letters by their category, drawn as nothing."""
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Hangul fillers and the braille blank: characters by their category, drawn as nothing."""
+_UNSEEN = frozenset({"Cc", "Cf", "Mn", "Me", "Zs", "Zl", "Zp"})
+"""Controls, format characters, marks with no letter to sit on (variation selectors, the grapheme joiner) and
+spaces."""
 
 
 def is_blank(text: str) -> bool:
-    """Nothing a reader would see: whitespace, invisible format characters (a zero-width space, a BOM) and
-    the Hangul fillers. Inside text they stay (a zero-width joiner makes one emoji of several)."""
-    return all(char.isspace() or unicodedata.category(char) == "Cf" or char in _BLANK_LETTERS for char in text)
+    """Nothing a reader would see: whitespace, controls, invisible format characters (a zero-width space, a
+    BOM), marks alone and blank-looking letters. Beside a letter they stay (a zero-width joiner makes one emoji
+    of several; "e" with an accent mark is "é")."""
+    return all(char.isspace() or unicodedata.category(char) in _UNSEEN or char in _BLANK_LETTERS for char in text)
 
 
 def clean_title(title: str) -> str:

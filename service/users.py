@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import InvalidArgument
@@ -54,6 +55,8 @@ async def put_context(
         context = await db.get(UserContext, user_id) or UserContext(user_id=user_id)
         context.display_name, context.timezone, context.preferences = display_name, timezone, preferences
         context.updated_at = utcnow()
+        for field in ("display_name", "timezone", "preferences"):  # every column: a PUT replaces the whole, and
+            flag_modified(context, field)  # a column left out of the UPDATE kept a concurrent PUT's value
         db.add(context)
         try:
             await db.commit()

@@ -13,6 +13,8 @@ import re
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from agents import FunctionTool, ModelBehaviorError, RunContextWrapper, function_tool
 from service import changes, todos
 from service.agent.context import TurnContext
@@ -51,6 +53,8 @@ def _tool_failed(ctx: RunContextWrapper[Any], exc: Exception) -> str:
         return _dump({"error": {"code": exc.code, "message": message, "closest": exc.closest}})
     if isinstance(exc, ServiceError):
         return _error(exc.code, exc.message)
+    if isinstance(exc, StaleDataError):  # another request changed the todo meanwhile (an undo racing a PATCH)
+        return _error("conflict", "the todo changed while this ran, so nothing changed; please try again")
     if isinstance(exc, ModelBehaviorError):  # arguments off the schema: say what fits, so the model can retry
         tool = ALL_TOOLS.get(getattr(ctx, "tool_name", ""))
         return _error("invalid_argument", f"the arguments do not fit this tool; {_parameters(tool)}")

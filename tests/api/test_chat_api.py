@@ -89,6 +89,8 @@ async def test_history_survives_a_restart(
         ({"message": "   "}, 422, "validation_error"),
         ({"message": "\u200b"}, 422, "validation_error"),  # was a turn, and the conversation's title
         ({"message": "\u3164 \ufeff"}, 422, "validation_error"),  # a Hangul filler draws nothing either
+        ({"message": "\u2800\u034f\ufe0f"}, 422, "validation_error"),  # braille blank, a joiner, a selector
+        ({"message": "\u0301\u0302"}, 422, "validation_error"),  # marks with no letter to sit on
         ({"message": "x" * 10_001}, 422, "validation_error"),
         ({}, 422, "validation_error"),
         ({"message": 42}, 422, "validation_error"),

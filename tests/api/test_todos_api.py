@@ -339,3 +339,18 @@ async def test_an_undo_does_not_overwrite_a_change_made_after_its_check(
     async with database.session() as db:
         kept = await todos.get_todo(db, alice, todo_id)
         assert (kept.completed, kept.description) == (True, "note")
+
+
+async def test_undoing_chosen_changes_restores_only_their_fields_and_keeps_a_rename_between_them(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    todo = (await client.post(f"/api/{alice}/todos", json={"title": "Buy milk"}, headers=alice_auth)).json()
+    url = f"/api/{alice}/todos/{todo['id']}"
+    for body in ({"completed": True}, {"title": "Buy oat milk"}, {"due_date": "2027-01-05"}):
+        assert (await client.patch(url, json=body, headers=alice_auth)).status_code == 200
+    done, _renamed, dated = (await client.get(f"/api/{alice}/changes", headers=alice_auth)).json()["changes"][2::-1]
+    chosen = {"change_ids": [done["id"], dated["id"]]}
+    assert (await client.post(f"/api/{alice}/changes/revert", json=chosen, headers=alice_auth)).status_code == 200
+    stored = (await client.get(url, headers=alice_auth)).json()
+    # the rename, not chosen, stays (the undo restored all four fields of each change and lost it)
+    assert (stored["title"], stored["completed"], stored["due_date"]) == ("Buy oat milk", False, None)

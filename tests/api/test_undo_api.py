@@ -47,14 +47,20 @@ async def test_undo_in_chat_reverts_the_latest_turn_with_changes_and_logs_itself
     assert log[0]["message_id"] == undone["message_id"] and log[0]["conversation_id"] == conversation
     assert log[1]["message_id"] == done["message_id"] and log[1]["reverted_at"] is not None
 
-    # A todo changed since (here over REST) is named, and nothing is undone.
+    # An edit of another field made since (here over REST) stays: only the rename goes back.
     renamed = await chat(client, alice, alice_auth, "rename buy milk to buy oat milk", conversation)
     todo_id = renamed["tool_results"][-1]["output"]["todo"]["id"]
     await client.patch(f"/api/{alice}/todos/{todo_id}", json={"completed": True}, headers=alice_auth)
+    await chat(client, alice, alice_auth, "undo that", conversation)
+    assert await _titles(client, alice, alice_auth) == [("Buy milk", True), ("Call mom", False)]
+
+    # A field the undo would restore, changed since, is named, and nothing is undone.
+    await chat(client, alice, alice_auth, "rename buy milk to buy oat milk", conversation)
+    await client.patch(f"/api/{alice}/todos/{todo_id}", json={"title": "Buy soy milk"}, headers=alice_auth)
     refused = await chat(client, alice, alice_auth, "undo that", conversation)
     assert refused["tool_results"][0]["output"]["error"]["code"] == "conflict"
-    assert "Buy oat milk" in refused["response"]
-    assert await _titles(client, alice, alice_auth) == [("Buy oat milk", True), ("Call mom", False)]
+    assert "Buy soy milk" in refused["response"]
+    assert await _titles(client, alice, alice_auth) == [("Buy soy milk", True), ("Call mom", False)]
 
 
 async def test_nothing_to_undo_in_a_new_conversation(

@@ -231,3 +231,12 @@ async def test_a_batch_update_racing_another_writer_reports_what_it_did(
     titles = ["Buy milk", "Buy bread"]
     titles[raced] = "Renamed elsewhere"
     assert await _titles(database, user_id) == dict.fromkeys(titles, True)
+
+
+def test_a_race_inside_a_tool_is_a_conflict_to_retry_not_a_store_failure() -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from service.agent.tools import _tool_failed
+
+    out = json.loads(_tool_failed(None, StaleDataError("undo raced a PATCH")))  # type: ignore[arg-type]
+    assert out["error"]["code"] == "conflict" and "try again" in out["error"]["message"]
