@@ -208,7 +208,7 @@ def test_an_undo_after_an_action_in_one_message_is_no_undo_of_the_turn_before() 
     assert parse_intent("rename milk to oat milk. actually revert that", TODAY) != UndoIntent()
 
 
-def _added(*titles: str) -> Turn:
+def _adding(*titles: str) -> Turn:
     outputs = [{"todo": {"id": f"id{i}", "title": title, "completed": False}} for i, title in enumerate(titles)]
     calls = [
         PastCall(f"c{i}", "add_todo", {"title": title}, out)
@@ -229,7 +229,7 @@ def _added(*titles: str) -> Turn:
 def test_a_date_right_after_an_add_dates_what_was_added(
     added: tuple[str, ...], message: str, ref: str, day: str
 ) -> None:
-    assert understand((_added(*added), Turn(message)), TODAY) == ChangeIntent("due", (Choice(ref, day),))
+    assert understand((_adding(*added), Turn(message)), TODAY) == ChangeIntent("due", (Choice(ref, day),))
 
 
 def test_a_date_after_a_delete_dates_nothing() -> None:
