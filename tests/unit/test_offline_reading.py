@@ -107,6 +107,16 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("delete the shopping list one", [("delete", "the shopping list one")]),  # it was the whole list
         ("is there anything car related on my list?", [("ListIntent",)]),
         ("have I missed any deadlines?", [("ListIntent",)]),
+        ("what's left then?", [("ListIntent",)]),
+        ("nvm delete that", [("delete", "that")]),
+        ("Oh dear, I've changed my mind. Undo that, please.", [("UndoIntent",)]),
+        ("wait no undo that i still havent done the last question", [("UndoIntent",)]),
+        ("maths worksheet isnt actually finished lol can u untick it", [("reopen", "maths worksheet", "it")]),
+        ("I ticked off the Christmas cards by mistake. Can you put it back?", [("reopen", "the Christmas cards")]),
+        ("The EICR needs booking by the 5th", [("due", "The EICR")]),
+        ("tax return deadline is 31st January, can you put that on it", [("due", "tax return")]),
+        ("which invoices have I got on here?", [("ListIntent",)]),
+        ("When have the library books got to go back?", [("status", "the library books")]),
         (
             "Could you add three things for me: clean the gutters, take the old paint to the tip, and phone grandma.",
             [("add", "Clean the gutters", "Take the old paint to the tip", "Phone grandma")],

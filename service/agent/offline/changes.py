@@ -92,7 +92,10 @@ _ONTO_LIST_RE = re.compile(r"\b(?:to|onto|into) (?:my|the|our) (?:\w+ )?list$", 
 
 
 def parse_state_change(text: str) -> ChangeIntent | None:
-    """ "reopen X", "X is done", "get rid of X"."""
+    """ "reopen X", "X is done", "get rid of X"; "I ticked off X by mistake" asks for X back open."""
+    if (slip := _BY_MISTAKE_RE.search(text)) and (done := parse_state_change(text[: slip.start()].strip())):
+        flipped = {"complete": "reopen", "reopen": "complete"}.get(done.action)
+        return ChangeIntent(flipped, done.choices) if flipped else None  # type: ignore[arg-type]
     for action, table in _STATE_RES.items():
         for pattern in table:
             if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:
@@ -175,14 +178,16 @@ _DUE_STATEMENT_RES = patterns(
     r"(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
     # "passport renewal needs doing by 15 December", "the parcel must go by Monday"
-    r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must|should)\s+(?:to\s+)?(?:be\s+)?(?:doing|done|finishing|finished|sorting"
-    r"|sorted|sending|sent|handing in|handed in)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
+    r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must|should)\s+(?:to\s+)?(?:be\s+)?(?:done|finished|sorted|sent|handed in"
+    r"|[a-z]+ing(?: in| off| up| out)?)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
     r"(?:\s+(?:now|then|latest|at the latest))?$",
     # "the essay deadline got pushed to monday", "the slides are not needed till thursday next week now"
     r"^(?P<ref>.+?)(?:'s)?(?:\s+(?:deadline|due date))?\s+(?:got|has been|have been|was|were|is|are|is being)\s+"
     r"(?:now\s+)?"
     r"(?:pushed|moved|bumped|postponed|put off|brought forward|pulled forward|changed|rescheduled|extended)"
     r"(?:\s+(?:back|forward|out|up))?\s+(?P<date>(?:to|till|until|for)\s+.+?)(?:\s+(?:now|then|instead))?$",
+    # "the tax return deadline is 31st January"
+    r"^(?P<ref>.+?)(?:'s)?\s+(?:deadline|due date)\s+is\s+(?P<date>.+?)(?:\s+now)?$",
     r"^(?P<ref>.+?)\s+(?:is|are) not\s+(?:needed|due|wanted)\s+(?:now\s+)?(?P<date>(?:till|until|before)\s+.+?)"
     r"(?:\s+(?:now|then|anymore|any more))?$",
 )
@@ -434,8 +439,8 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
     answer says so and nothing changes.
     """
-    if _BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS:
-        return None  # "I ticked X by mistake" tells of a slip, not a deed; a long sentence tells a story
+    if _BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS or re.search(r"[.!?]\s", text):
+        return None  # "I ticked X by mistake" tells of a slip, not a deed; a long sentence, or two, tell a story
     if topic := _TOPIC_DEED_RE.match(text):
         text = f"{topic['verb']} {topic['ref']}"
     passive = _PASSIVE_RE.match(text) or _errand_done(_BARE_PASSIVE_RE.match(text))
@@ -460,4 +465,9 @@ _UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_
 
 
 def parse_undo(text: str) -> UndoIntent | None:
+    text = _UNDO_REASON_RE.sub("", text)  # "undo that i still have not done the last question"
     return UndoIntent() if _UNDO_RE.match(text) and text.lower() != "cancel" else None
+
+
+_UNDO_REASON_RE = re.compile(r"^(?:no|nope|oops|whoops)\s+|(?<=\S)\s+(?:i|we|coz|cos|because)\b.*$", re.I)
+"""Around an undo: "no" before it, the reason after it ("no undo that i still have not done it")."""

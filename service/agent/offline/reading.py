@@ -198,7 +198,9 @@ def parse_request(text: str, today: date | None) -> Intent | None:
 
 
 _CLAUSE_BREAK_RE = re.compile(
-    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2})\s+(?:(?:and|but|so|then|and then|so please)\s+)?", re.I
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s))\s+"
+    r"(?:(?:and|but|so|then|and then|so please)\s+)?",
+    re.I,
 )
 
 
