@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import get_args
 
-from service.agent.offline.dates import date_value, find_window
+from service.agent.offline.dates import ANY_DAY, date_value, find_window
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import TABLES, vocab
@@ -143,7 +143,7 @@ def parse_search(text: str) -> ListIntent | None:
             what = match["what"].strip(" \"'")
             # "anything with a due date?", "anything on my list?" ask for the list itself
             generic = _LIST_VOCAB | _COMMANDS | {"date", "deadline", "more", "else", "other", "others"}
-            if set(words(what)) <= generic or _UNDATED_RE.search(what) or date_value(what, _ANY_DAY):
+            if set(words(what)) <= generic or _UNDATED_RE.search(what) or date_value(what, ANY_DAY):
                 return None  # "anything for the weekend?" asks for a date: the list reads it
             return ListIntent(search=what)
     return None
@@ -164,7 +164,6 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
 
 
 _UNDATED_RE = re.compile("|".join(TABLES["list"]["undated"]), re.I)
-_ANY_DAY = date(2000, 1, 3)
 
 
 def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
