@@ -183,26 +183,50 @@ def _summary(tool: str, titles: Sequence[str], arguments: dict[str, Any]) -> str
 
 
 async def describe(database: Database, user_id: uuid.UUID, items: Sequence[ToolApprovalItem]) -> list[dict[str, Any]]:
-    """`{id, tool, arguments, summary}` for each pending call, naming every todo it would touch."""
+    """`{id, tool, arguments, summary, todos}` for each pending call, naming every todo it would touch.
+
+    `todos` pins each reference to the todo the question named, as `[reference, id, updated_at]`: a yes
+    approves those todos as they were shown, not whatever the words match later (`TurnContext.approved`).
+    It is stored with the paused run and left out of what the client sees (`public`).
+    """
     described = []
     async with database.reader() as db:
         for item in items:
             tool, arguments = str(item.tool_name), _arguments(item)
-            titles = []
+            titles, pins = [], []
             for reference in references_in(arguments.get("todo", "")):
                 try:
-                    titles.append(f'"{(await resolve_todo(db, user_id, reference)).title}"')
+                    task = await resolve_todo(db, user_id, reference)
                 except ServiceError as exc:  # the tool will answer the same error once it runs
                     titles.append(f'"{reference}" ({_UNRESOLVED.get(exc.code, exc.message)})')
+                    continue
+                titles.append(f'"{task.title}"')
+                pins.append([reference, str(task.id), as_utc(task.updated_at).isoformat()])
             described.append(
                 {
                     "id": _call_id(item),
                     "tool": tool,
                     "arguments": arguments,
                     "summary": _summary(tool, titles, arguments),
+                    "todos": pins,
                 }
             )
     return described
+
+
+def public(calls: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pending calls as the client sees them (DESIGN §4), without the pins."""
+    return [{key: value for key, value in call.items() if key != "todos"} for call in calls]
+
+
+def approved_todos(resume: Resume) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per approved call id, each reference's pinned todo: (id, updated_at) as the question showed it.
+    A run paused before pins were stored has none, and its references resolve as they did then."""
+    return {
+        call["id"]: {reference: (todo_id, version) for reference, todo_id, version in call.get("todos", [])}
+        for call in resume.approval.calls
+        if resume.decisions.get(call["id"])
+    }
 
 
 def question(calls: Sequence[dict[str, Any]]) -> str:

@@ -48,6 +48,9 @@ class TurnContext:
     approval_calls: set[str] = field(default_factory=set)
     """Call ids of this turn that wait for the user's yes (`service.agent.approvals`)."""
     deletes_seen: int = 0
+    approved: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    """In a resumed run: per approved call id, the todo each reference was shown as, (id, updated_at)
+    (`approvals.approved_todos`). The call acts on that todo, and on nothing if it changed since."""
     calls_made: set[str] = field(default_factory=set)
     """The tool calls this turn made, as signatures (`service.agent.repeats`): an identical call is not run twice."""
     repeating: bool = False

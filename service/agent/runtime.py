@@ -340,6 +340,7 @@ class AgentRuntime:
                 agent = copy.copy(self.agent)
                 if resume is not None:
                     run_input = await approvals.restore(agent, resume.approval, context, resume.decisions)
+                    context.approved = approvals.approved_todos(resume)
                 else:
                     # The date and snapshot come last before the message, after everything a prompt cache can keep.
                     facts = turn_facts_item(date_line, context.snapshot)
@@ -466,7 +467,7 @@ class AgentRuntime:
                     # After the question is stored: a crash in between leaves a question nobody can approve
                     # (a later "yes" is then a plain message), never a pending run the user was not asked about.
                     await approvals.save(self.database, context, conversation_id, state, paused, self.approval_ttl_s)
-                    yield TurnEvent("approval", {"approvals": paused})
+                    yield TurnEvent("approval", {"approvals": approvals.public(paused)})
                 calls, results = tool_activity([dict(i) for i in new_items])
                 yield TurnEvent(
                     "done",
@@ -482,7 +483,7 @@ class AgentRuntime:
                         tool_results=results,
                         guardrail={"name": trip.name, "message": trip.message} if trip else None,
                         status="awaiting_approval" if paused else "completed",
-                        approvals=paused,
+                        approvals=approvals.public(paused),
                     ),
                 )
 

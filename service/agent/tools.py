@@ -24,7 +24,7 @@ from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import date_value
 from service.agent.offline.followups import correction
 from service.agent.repeats import no_repeat
-from service.errors import InvalidArgument, ServiceError
+from service.errors import Conflict, InvalidArgument, NotFound, ServiceError
 from service.models import Task
 from service.references import Ambiguous, NoSuchTodo, references_in, resolve_todo
 from service.users import get_context
@@ -195,7 +195,7 @@ async def update_todo(
         # Marking done means the open one of two same-titled todos, and reopening the done one.
         prefer = None if completed is None else not completed
         # all found before any change
-        targets = [await _resolve(db, turn, ref, prefer, new_title=title) for ref in references]
+        targets = [await _resolve(ctx, db, ref, prefer, new_title=title) for ref in references]
         if title is not None:
             title = _corrected(title, targets[0], turn)
         changed = [
@@ -227,7 +227,7 @@ async def delete_todo(ctx: Ctx, todo: str | list[str]) -> str:
     """
     turn = ctx.context
     async with turn.db.session() as db:
-        targets = [await _resolve(db, turn, ref) for ref in _references(todo)]  # all found before any delete
+        targets = [await _resolve(ctx, db, ref) for ref in _references(todo)]  # all found before any delete
         deleted = [
             await todos.delete_todo(db, turn.user_id, task.id, origin=turn.origin) for task in _distinct(targets)
         ]
@@ -242,9 +242,27 @@ def _references(todo: str | list[str]) -> list[str]:
     return references
 
 
+async def _approved_todo(db: Any, turn: TurnContext, todo_id: str, version: str) -> Task:
+    """The todo the user said yes to, as the question showed it; a change since voids the yes for it."""
+    try:
+        task = await todos.get_todo(db, turn.user_id, todo_id)
+    except NotFound:
+        raise NoSuchTodo("that todo was deleted after the question, so there is nothing to do for it") from None
+    if todos.as_utc(task.updated_at).isoformat() != version:
+        raise Conflict(f'"{task.title}" changed after I asked, so I left it as it is; ask again if you still want this')
+    return task
+
+
 async def _resolve(
-    db: Any, turn: TurnContext, reference: str, prefer_completed: bool | None = None, new_title: str | None = None
+    ctx: Ctx,
+    db: Any,
+    reference: str,
+    prefer_completed: bool | None = None,
+    new_title: str | None = None,
 ) -> Any:
+    turn = ctx.context
+    if pinned := turn.approved.get(str(getattr(ctx, "tool_call_id", "")), {}).get(reference):
+        return await _approved_todo(db, turn, *pinned)
     # The user's request goes along: a model's title more precise than the user's words may be a guess. The
     # new title of a rename is not how the user named the todo ("rename the milk one to buy cheese").
     said = turn.request

@@ -85,6 +85,32 @@ async def test_another_message_rejects_what_is_pending_and_runs_as_a_new_turn(
     assert_error(await client.post(url, json={"decisions": ids}, headers=alice_auth), 409, "conflict")
 
 
+async def test_a_yes_acts_on_the_todos_the_question_named_as_they_were_then(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """A todo edited after the question stays; one deleted and added again under the same title is a new todo
+    the user never saw in the question, so it stays too; the rest are deleted."""
+    paused = await _paused(client, alice, alice_auth)
+    assert all(set(a) == {"id", "tool", "arguments", "summary"} for a in paused["approvals"])  # the pins stay inside
+    todos = {t["title"]: t for t in (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"]}
+    edited = await client.patch(
+        f"/api/{alice}/todos/{todos['Pay rent']['id']}",
+        json={"description": "the landlord's new account"},
+        headers=alice_auth,
+    )
+    assert edited.status_code == 200, edited.text
+    assert (await client.delete(f"/api/{alice}/todos/{todos['Walk dog']['id']}", headers=alice_auth)).status_code == 204
+    again = await client.post(f"/api/{alice}/todos", json={"title": "Walk dog"}, headers=alice_auth)
+    await client.patch(f"/api/{alice}/todos/{again.json()['id']}", json={"completed": True}, headers=alice_auth)
+
+    done = await chat(client, alice, alice_auth, "yes", paused["conversation_id"])
+    assert done["status"] == "completed"
+    assert sorted(await _titles(client, alice, alice_auth)) == ["Call mom", "Pay rent", "Walk dog"]
+    codes = sorted(r["output"]["error"]["code"] for r in done["tool_results"] if "error" in r["output"])
+    assert codes == ["conflict", "not_found"]
+    assert "Pay rent" in done["response"] and "changed after I asked" in done["response"], done["response"]
+
+
 async def test_approvals_route_decides_each_call_and_a_second_decision_is_409(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:
