@@ -79,3 +79,44 @@ def test_tool_arguments_are_json() -> None:
         "description": None,
         "due_date": "2026-11-25",
     }
+
+
+GROUPED: dict[str, Any] = {
+    "todos": [
+        {"id": "a", "title": "Order cake for the party", "completed": False, "due_date": "2026-11-20"},
+        {"id": "b", "title": "Send party invitations", "completed": True, "due_date": None},
+        {"id": "c", "title": "Pay rent", "completed": False, "due_date": "2026-11-23"},
+        {"id": "d", "title": "Renew passport", "completed": False, "due_date": "2026-12-10"},
+    ],
+    "pagination": {"limit": 50, "offset": 0, "total": 4, "has_more": False},
+}
+
+
+def _grouped(message: str) -> list[tuple[str, Any, Any]]:
+    plan = _plan(message, PastCall("l1", "list_todos", {"completed": None}, GROUPED))
+    return [
+        (c.name, c.arguments["todo"], c.arguments.get("due_date") or c.arguments.get("completed")) for c in plan.calls
+    ]
+
+
+def test_a_group_named_by_what_its_todos_are_about_status_or_dates_is_acted_on_whole() -> None:
+    """ "everything to do with the party" means the todos a list question about it would show, never the list."""
+    assert _grouped("delete everything to do with the party, it got cancelled") == [
+        ("delete_todo", "a", None),
+        ("delete_todo", "b", None),
+    ]
+    assert _grouped("push everything that's overdue to friday") == [
+        ("update_todo", "a", "2026-11-27"),
+        ("update_todo", "c", "2026-11-27"),
+    ]
+    assert _grouped("move all my open tasks to the first of december") == [
+        ("update_todo", "a", "2026-12-01"),
+        ("update_todo", "c", "2026-12-01"),
+        ("update_todo", "d", "2026-12-01"),
+    ]
+    assert _grouped("mark all the party stuff as done") == [("update_todo", "a", True)]
+
+
+def test_a_group_with_no_todo_in_it_changes_nothing_and_says_so() -> None:
+    plan = _plan("delete everything about the wedding", PastCall("l1", "list_todos", {"completed": None}, GROUPED))
+    assert plan.calls == () and plan.answer == 'Nothing on your list mentions "the wedding".'

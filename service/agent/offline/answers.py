@@ -81,6 +81,16 @@ def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
     return [todo for todo in todos if mentions(todo)]
 
 
+def members(group: ListIntent, todos: Sequence[Todo]) -> list[Todo]:
+    """The todos a group reference means (`queries.parse_group`): exactly those, never the whole list."""
+    todos = [todo for todo in todos if group.completed is None or todo.completed == group.completed]
+    if group.search:
+        return about(group.search, todos)
+    if group.undated:
+        return [todo for todo in todos if not todo.due_date]
+    return due_in_window(group, todos) if group.due_until else todos
+
+
 def due_in_window(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
     if not isinstance(intent, ListIntent) or intent.due_until is None:
         return []

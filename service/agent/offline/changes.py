@@ -460,8 +460,8 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
 
 
-_UNDO_WHAT, _UNDO_BACK = ("|".join(TABLES["undo"][kind]) for kind in ("what", "back"))
-_UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_UNDO_BACK})$", re.I)
+_UNDO_WHAT, _UNDO_BACK, _REGRET = ("|".join(TABLES["undo"][kind]) for kind in ("what", "back", "regret"))
+_UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_UNDO_BACK}|{_REGRET})$", re.I)
 
 
 def parse_undo(text: str) -> UndoIntent | None:

@@ -149,6 +149,26 @@ def parse_search(text: str) -> ListIntent | None:
     return None
 
 
+_GROUP_RE = re.compile(r"^(?:everything|every (?:todo|task|item|one|thing)|all(?: of)?)(?P<which>(?: \S+)+)$", re.I)
+_GROUP_KIND_RE = re.compile(  # "all the party stuff": the todos about a party
+    r"^(?:the |my )?(?P<what>.+?) (?:stuff|things|ones|tasks|todos|items|jobs|bits)$", re.I
+)
+
+
+def parse_group(reference: str, today: date | None) -> ListIntent | None:
+    """A reference to the todos a list question would show: "everything to do with the party", "all my open
+    tasks", "everything that's overdue", "all the party stuff" (`answers.members` picks them). None for a
+    reference that narrows nothing ("all of them", "everything"): those are the pronouns' and bulk's."""
+    if not (match := _GROUP_RE.match(reference.strip())):
+        return None
+    which = match["which"].strip()
+    intent = parse_list(f"show all {which}", today) or parse_search(f"anything {which}")
+    if intent is None and (kind := _GROUP_KIND_RE.match(which)):
+        intent = parse_search(f"anything about {kind['what']}")
+    narrowed = intent and (intent.search or intent.undated or intent.due_until or intent.completed is not None)
+    return intent if narrowed else None
+
+
 def parse_list(text: str, today: date | None) -> ListIntent | None:
     """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
     if (more := parse_more(text)) is not None:

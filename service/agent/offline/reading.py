@@ -69,6 +69,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
         parse_exception(request, today)
+        or parse_undo_clauses(request, today)
         or parse_actions(request, today)
         or parse_message(request, today)
         or parse_small_talk(request)
@@ -213,16 +214,22 @@ def parse_message(text: str, today: date | None) -> Intent | None:
     """The request in `text`, read whole or, when that finds no request or a change that swallowed a
     second clause ("done, mark it complete"), clause by clause."""
     whole = parse_request(text, today)
-    readings = [(clause, _read(clause, today)) for clause in clauses(text)]
-    if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
-        isinstance(intent, UndoIntent | ReplyIntent | None)
-        or (isinstance(intent, ChangeIntent) and all(PRONOUN_RE.match(choice.ref) for choice in intent.choices))
-        for _, intent in readings
-    ):
-        return UndoIntent()  # "scratch that - undo it"; not "add milk, actually undo that" (that asks nothing done)
     if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
         return parse_clauses(text, today) or whole
     return whole
+
+
+def parse_undo_clauses(text: str, today: date | None) -> UndoIntent | None:
+    """An undo among clauses that only say why or point back: "scratch that - undo it", "no I didn't mean
+    that, I haven't called them yet"; not "add milk, actually undo that" (that asks nothing done)."""
+    readings = [(clause, _read(clause, today)) for clause in clauses(text)]
+    if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
+        isinstance(intent, UndoIntent | ReplyIntent | None)
+        or (isinstance(intent, ChangeIntent) and all(_refers_back(choice.ref) for choice in intent.choices))
+        for _, intent in readings
+    ):
+        return UndoIntent()
+    return None
 
 
 def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
@@ -368,8 +375,18 @@ def _renamed_in_place(head: str, old: str, today: date | None) -> ChangeIntent |
     return replace(intent, choices=(replace(choice, value=new, correction=True, replaces=old.strip("\"'")),))
 
 
-_UNDO_WORD_RE = re.compile(r"\b(?:undo|revert|roll ?back)\b", re.I)
+_UNDO_WORD_RE = re.compile(
+    r"\b(?:undo|revert|roll ?back|restore|did(?:n'?t| not) mean|(?:a|my) mistake|put (?:it|that|them|those) back)\b",
+    re.I,
+)
 """An undo said in so many words ("so cancel it" may be a delete)."""
+
+
+def _refers_back(reference: str) -> bool:
+    """ "it", or a deed done to it beside an undo: "no I didn't mean that, I haven't called them yet"."""
+    return bool(PRONOUN_RE.match(reference) or PRONOUN_RE.match(reference.split()[-1] if reference.split() else ""))
+
+
 _TOLD_RE = re.compile(
     r"^(?:my|our|his|her|their|your)\s+\w+\s+(?:\w+\s+)?(?:is|are|was|were|has|have|had|gives|gave|does|did|says|said"
     r"|wants|needs|got|sent|paid|made|told|will|can|would)\b",

@@ -18,6 +18,7 @@ from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
+from service.agent.offline.queries import parse_group
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import ERRAND_VERBS, WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
@@ -63,6 +64,8 @@ class RefContext:
     recent: tuple[Todo, ...] = ()
     first: int = 1
     """The number the first shown todo had: a later page of the list starts at 11, say."""
+    today: date | None = None
+    """The turn's date, for references by due date ("everything that's overdue")."""
 
 
 def resolve(
@@ -74,6 +77,13 @@ def resolve(
         return Resolution(todos=tuple(by_id), quality=2)
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
+    if group := parse_group(text, refs.today):  # "everything to do with the party"
+        in_group = answers.members(group, todos)
+        return (
+            Resolution(todos=tuple(in_group), quality=2)
+            if in_group
+            else Resolution(problem=answers.list_answer(group, []))
+        )
     if (found := _by_place(text, todos, refs)) is not None:
         if found.todos or not text.strip("#").isdigit():
             return found
@@ -205,7 +215,7 @@ def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
 def ref_context(turns: Sequence[Turn], today: date | None) -> RefContext:
     """What positions and pronouns in the next message point at, after these turns."""
     shown, first = shown_list(turns, today)
-    return RefContext(shown, recent_subjects(turns, today), first)
+    return RefContext(shown, recent_subjects(turns, today), first, today)
 
 
 def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, ...] | None, int]:
