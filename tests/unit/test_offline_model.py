@@ -1048,6 +1048,8 @@ def test_parse_requests_without_a_reference(message: str, expected: object) -> N
         ('rename "go to gym" to "go swimming"', "rename", "go to gym", "Go swimming"),
         ("rename the party to friday drinks", "rename", "the party", "Friday drinks"),
         ("change the party to friday", "due", "the party", "2026-11-27"),
+        ("change the electricity bill to be due December the third", "due", "the electricity bill", "2026-12-03"),
+        ("change the dentist to be on the 3rd", "due", "the dentist", "2026-12-03"),
         ("push the dentist back to next week", "due", "the dentist", "2026-11-30"),
         ("the report is due on monday", "due", "the report", "2026-11-30"),
         ("make the report due tomorrow", "due", "the report", "2026-11-25"),
@@ -1124,6 +1126,8 @@ def test_parse_add_in_other_words(message: str, expected: list[NewTodo]) -> None
         ("what car stuff do I have?", ListIntent(search="car")),
         ("anything with mum in it?", ListIntent(search="mum")),
         ("any todos about work?", ListIntent(search="work")),
+        ("is there anything on my list about Priya?", ListIntent(search="Priya")),
+        ("anything on there about the car", ListIntent(search="the car")),
         ("search for milk", ListIntent(search="milk")),
         ("is there anything on my list?", ListIntent()),  # the list itself, not a search for "my list"
         ("What's coming up this week?", ListIntent(False, None, date(2026, 11, 29), "this week")),
@@ -1710,6 +1714,15 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("add: book flights; reserve hotel; rent a car",
          AddIntent((NewTodo("Book flights"), NewTodo("Reserve hotel"), NewTodo("Rent a car")))),
         ("rang the bank this morning", ChangeIntent("complete", (Choice("rang the bank"),), tentative=True)),
+        ("add diapers, wipes, baby tylenol to the list - all by tmrw pls",
+         AddIntent(tuple(NewTodo(title, None, "2026-11-25") for title in ("Diapers", "Wipes", "Baby tylenol")))),
+        ("add milk, eggs - tomorrow", AddIntent((NewTodo("Milk", None, "2026-11-25"), NewTodo("Eggs", None, "2026-11-25")))),
+        ("add call the bank - about the loan", AddIntent((NewTodo("Call the bank", "about the loan"),))),
+        ("ugh forgot!! add soccer snacks for sat", AddIntent((NewTodo("Soccer snacks", None, "2026-11-28"),))),
+        ("add sit in the sun", AddIntent((NewTodo("Sit in the sun"),))),
+        ("add watch the sun set on sat", AddIntent((NewTodo("Watch the sun set", None, "2026-11-28"),))),
+        ("what's the next thing I should be doing", ListIntent(False)),
+        ("whats ovrdue rn??", ListIntent(False, None, date(2026, 11, 23), "overdue")),
     ],
 )  # fmt: skip
 def test_chatter_and_asides_around_the_request(message: str, expected: object) -> None:

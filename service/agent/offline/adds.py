@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.chatter import is_echo, is_remark, parse_small_talk
-from service.agent.offline.dates import ANY_DAY, extract_date, find_date
+from service.agent.offline.dates import ANY_DAY, date_value, extract_date, find_date
 from service.agent.offline.intents import AddIntent, Choice, Intent, NewTodo, OfferAddIntent, ReplyIntent
 from service.agent.offline.text import NUMBER_WORDS, alternation, strip_all
 from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, patterns, verbs, vocab
@@ -201,6 +201,8 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
         body, aside_day = body[lead.end + label.end() :], lead.day  # "for tomorrow itself: collect the cheque"
     if quoted := _quoted_todo(body, today):
         return (replace(quoted, due_date=quoted.due_date or _iso(aside_day)),)
+    if (shared := _SHARED_DATE_RE.search(body)) and (day := date_value(shared["when"], today)):
+        body, aside_day = body[: shared.start()], day  # "diapers, wipes - all by tmrw pls": a date, no note
     for pattern in _ADDED_DESCRIPTION_RES:
         if match := pattern.match(body):
             due, title = extract_date(match["title"], today)
@@ -215,6 +217,11 @@ _LIST_INTRO_RE = re.compile(
     rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple"
     rf"|(?:this|that|these|it) down(?: for me)?|\d{{1,2}}|{alternation(NUMBER_WORDS)})"
     r"(?: (?:more |other |new )?(?:items|things|todos|to-?dos|tasks|ones|bits|of these))?(?: for me)?\s*:\s*",
+    re.I,
+)
+_SHARED_DATE_RE = re.compile(
+    r"\s*(?:\s-+|[,;:])\s*(?:(?:all|both|each|everything|(?:all|both) of them|them all)\s+)?(?P<when>(?:(?!\s-)[^,;:])+?)"
+    r"(?:[\s,]+(?:please|pls|plz|thanks|thx))?[\s.!]*$",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")

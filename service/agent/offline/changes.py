@@ -257,6 +257,8 @@ _MAKE_THAT_RE = re.compile(
 )
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
+_ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
+_DUE_LEAD_RE = re.compile(r"^(?:be\s+)?(?:due|done|happening)?\s*(?=\S)", re.I)
 _AGAIN_RE = re.compile(r"^(?:(?:again|back|as|to|be)\s+)+|\s+(?:again|now)$", re.I)
 _CHANGE_SEPARATOR = rf"\s+to (?:say|read)\s+|{_SAYS_SEPARATOR}|\s+(?:to|into|with)\s+|\s*->\s*"
 
@@ -276,7 +278,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
-    if day := date_value(last.value or "", today):
+    if day := date_value(_DUE_LEAD_RE.sub("", last.value or ""), today):  # "... to be due December the third"
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
         return ChangeIntent("due", (replace(last, value=shift[1]),))
@@ -341,6 +343,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
+        if _ASKING_RE.match(old):
+            return None  # "what's the next thing I should be doing": a question, no fix
         new = _without_preposition(new, old)
         if re.match(r"to\s", new, re.I):
             return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix

@@ -109,6 +109,8 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
         if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
             continue
+        if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
+            continue
         if match["slash_day"] and not (match["prep"] and not _names_a_thing(text[match.end() :])):
             continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12"
         if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":
@@ -122,6 +124,7 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
 
 
 _AFTER_DATE_WORDS = vocab("dates", "after_date")
+_ONLY_ANCHORED = vocab("dates", "weekdays_only_anchored")
 """Words that may follow a date phrase; any other word makes the weekday describe it ("Friday dinner")."""
 _NEXT_WORD_RE = re.compile(r"^(?:'s\b|\s+(?P<word>[a-z]+)\b)", re.I)
 
