@@ -220,8 +220,8 @@ _LIST_INTRO_RE = re.compile(
     re.I,
 )
 _SHARED_DATE_RE = re.compile(
-    r"\s*(?:\s-+|[,;:])\s*(?:(?:all|both|each|everything|(?:all|both) of them|them all)\s+)?(?P<when>(?:(?!\s-)[^,;:])+?)"
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thx))?[\s.!]*$",
+    r"\s*(?:\s-+|[,;:])\s*(?:(?:all|both|each|everything|(?:all|both) of them|them all)\s+)?"
+    r"(?P<when>(?:(?!\s-)[^,;:])+?)(?:[\s,]+(?:please|pls|plz|thanks|thx))?[\s.!]*$",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")

@@ -108,7 +108,7 @@ def parse_state_change(text: str) -> ChangeIntent | None:
 
 
 _DONE_THEN_REMARK_RE = re.compile(
-    rf"^(?P<said>.+?\s(?:is|are|was|were)\s+(?:all\s+|finally\s+|now\s+)*(?:{DONE_RE}))\s+"
+    rf"^(?P<said>.+?(?:\s(?:is|are|was|were)|'s)\s+(?:all\s+|finally\s+|now\s+)*(?:{DONE_RE}))\s+"
     rf"(?:{alternation(TABLES['complete']['cheers'])})\b.*$",
     re.I,
 )
@@ -258,6 +258,7 @@ _MAKE_THAT_RE = re.compile(
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
+_NO_LONGER_RE = re.compile(rf"\b(?:{'|'.join(TABLES['remarks']['no_longer'])})\b", re.I)
 _DUE_LEAD_RE = re.compile(r"^(?:be\s+)?(?:due|done|happening)?\s*(?=\S)", re.I)
 _AGAIN_RE = re.compile(r"^(?:(?:again|back|as|to|be)\s+)+|\s+(?:again|now)$", re.I)
 _CHANGE_SEPARATOR = rf"\s+to (?:say|read)\s+|{_SAYS_SEPARATOR}|\s+(?:to|into|with)\s+|\s*->\s*"
@@ -299,7 +300,8 @@ _CORRECTION_RES = tuple(
         rf"^(?:i )?(?:meant|mean|said|typed|wrote)(?: to (?:say|write|type))?\s*:?\s+(?P<new>.+?)(?:{_NOT_OLD})?$",
         rf"^(?:(?:it|that|this) )?(?:should|was meant to|is meant to|was supposed to) (?:have been|be|say|read)\s+"
         rf"(?P<new>.+?)(?:{_NOT_OLD})?$",
-        r"^(?:it is |it was )?not (?:the )?(?P<old>.+?)\s*[,;-]\s*(?:but |i meant |it is |it should be )?(?P<new>.+)$",
+        r"^(?:it is |it was )?not (?:the )?(?P<old>.+?)\s*[,;-]\s*"
+        r"(?:but |i meant |it is |it's |is |it should be |should be )?(?P<new>.+)$",
         rf"^(?:it is |it's |it was |i meant |i said )?(?:spelt |spelled |written |typed )?(?P<new>[^,]+?){_NOT_OLD}$",
         r"^(?:make (?:it|that) |change (?:it|that) to |no,? )?(?P<new>.+?) instead$",
         r"^(?:wrong (?:day|date|one|word|name|title)\b[,.;:!-]*\s*)?(?:it is|it's|it should be|should be) (?P<new>.+)$",
@@ -343,8 +345,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
-        if _ASKING_RE.match(old):
-            return None  # "what's the next thing I should be doing": a question, no fix
+        if _ASKING_RE.match(old) or _NO_LONGER_RE.search(old):
+            return None  # "what's the next thing I should be doing", "..., not our problem anymore": no fix
         new = _without_preposition(new, old)
         if re.match(r"to\s", new, re.I):
             return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix

@@ -8,7 +8,7 @@ import re
 
 from service.agent.offline.intents import ReplyIntent
 from service.agent.offline.text import expand, strip_all
-from service.agent.offline.vocabulary import TABLES, vocab
+from service.agent.offline.vocabulary import TABLES, verbs, vocab
 from service.matching import IRREGULAR, words
 
 _HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$", re.I)
@@ -56,10 +56,23 @@ def _corrected(word: str) -> str:
     return next(iter(difflib.get_close_matches(lower, known, n=1, cutoff=0.75)), word)
 
 
+_HESITATION_RE = re.compile(rf"(?<![\w'-])(?:{'|'.join(TABLES['small_talk']['hesitations'])})(?![\w'-])\s*,?", re.I)
+
+
+_TICKS_RE = re.compile(r"(?:\s*[\u2705\u2714\u2611]\ufe0f?)+")
+_ADDING_RE = re.compile(rf"^\W*(?:{verbs('add')})\b", re.I)
+
+
+def ticks_as_done(text: str) -> str:
+    """A tick mark after a todo is the word done ("dentist ✅"), unless the message adds (then it is decoration)."""
+    return text if _ADDING_RE.match(text) else " ".join(_TICKS_RE.sub(" done ", text).split())
+
+
 def strip_fillers(text: str) -> tuple[str, bool]:
-    """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True)."""
+    """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True); a hesitation anywhere goes too
+    ("add call the vet and uh also add dog food")."""
     greeted = False
-    text = _OUTER_EMOJI_RE.sub("", _EMOTICON_RE.sub("", text)).strip()
+    text = _OUTER_EMOJI_RE.sub("", _EMOTICON_RE.sub("", ticks_as_done(_HESITATION_RE.sub("", text)))).strip()
     while match := _LEADING_FILLER_RE.match(text):
         greeted = greeted or bool(match["greet"])
         text = text[match.end() :]

@@ -95,6 +95,23 @@ def today_from(instructions: str | None, items: Sequence[Mapping[str, Any]] = ()
     return None
 
 
+_SELF_CORRECTION_RE = re.compile(
+    r"[\s,.!-]+(?:(?:no|nope|sorry|wait|i mean|i meant|or rather|rather|make (?:it|that)|actually)[\s,.!-]+)+", re.I
+)
+
+
+def self_corrected(text: str, today: date | None) -> str:
+    """A date taken back as it is said keeps the second: "move it to wednesday no sorry thursday" -> "move it
+    to thursday" (dictated messages correct themselves in passing)."""
+    for said in _SELF_CORRECTION_RE.finditer(text):
+        before, after = text[: said.start()], text[said.end() :]
+        first, second = find_date(before, today), find_date(after, today)
+        if first and second and first.end == len(before) and second.start == 0:
+            lead = re.match(r"(?:on|by|to|for|until|till|before|from)\s+", before[first.start :], re.I)
+            return f"{before[: first.start]}{lead[0] if lead else ''}{after}"
+    return text
+
+
 def find_date(text: str, today: date | None) -> DateMatch | None:
     """The first phrase in `text` that is clearly a date.
 

@@ -23,7 +23,7 @@ from service.agent.offline.chatter import (
     parse_small_talk,
     strip_fillers,
 )
-from service.agent.offline.dates import date_value
+from service.agent.offline.dates import date_value, self_corrected
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
     Action,
@@ -65,6 +65,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if (small_talk := parse_small_talk(text)) is not None:
         return small_talk
     request, greeted = strip_fillers(text)
+    request = self_corrected(request, today)
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
@@ -195,7 +196,30 @@ def parse_request(text: str, today: date | None) -> Intent | None:
     body = need["body"] if need else ""
     if (starts_command(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
         return request
-    return next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
+    intent = next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
+    return _without_reason(text, intent, today)
+
+
+_REASON_TAIL_RE = re.compile(
+    r"(?<!\bwhen)(?<!\bif)(?<!\bonce)(?<!\bafter)(?<!\bbefore)(?<!\buntil)(?<!\btill)(?<!\bthat)(?<!\bwhat)"
+    r"\s+(?:i|we|i've|we've|cos|coz|cuz|because|since)\s+(?:\S+\s*){1,12}$",
+    re.I,
+)
+"""Why, said after a request without a comma, as speech runs on: "delete the gutters one i hired a guy"."""
+
+
+def _without_reason(text: str, intent: Intent | None, today: date | None) -> Intent | None:
+    """A change read without the reason run on after it: the todo is named by the words before it. A reading
+    with the reason stays a choice (a title may say "when I get paid")."""
+    if not (intent is None or (isinstance(intent, ChangeIntent) and not intent.tentative)):
+        return intent
+    if not (reason := _REASON_TAIL_RE.search(text)) or not (cut := parse_request(text[: reason.start()], today)):
+        return intent
+    if not isinstance(cut, ChangeIntent) or cut.tentative or cut.action == "rename":
+        return intent
+    if intent is None or intent.action != cut.action:
+        return cut
+    return replace(cut, choices=(*cut.choices, *intent.choices))
 
 
 _CLAUSE_BREAK_RE = re.compile(

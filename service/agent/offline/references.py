@@ -40,7 +40,7 @@ _SPAN_RE = re.compile(
     re.I,
 )
 """Several todos at one end of the list: "the first two", "the last 3 items"."""
-_REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus)\s+", re.I)
+_REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus|n)\s+", re.I)
 
 
 @dataclass(frozen=True)
