@@ -1740,6 +1740,24 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("dentist \u2705", ChangeIntent("complete", (Choice("dentist"),))),
         ("add milk \u2705", AddIntent((NewTodo("Milk"),))),
         ("add buy mmm chocolate", AddIntent((NewTodo("Buy chocolate"),))),
+        ("Add please: Book train tickets, Send documents to bank. Both for Monday.",
+         AddIntent(tuple(NewTodo(t, None, "2026-11-30") for t in ("Book train tickets", "Send documents to bank")))),
+        ("add please milk", AddIntent((NewTodo("Milk"),))),
+        ("add these:\n- milk (2 pints)\n- eggs - by saturday",
+         AddIntent((NewTodo("Milk", "2 pints"), NewTodo("Eggs", None, "2026-11-28")))),
+        ("Good morning,\n\nCould you kindly add the following to my list, please:\n- Clean the gutters\n"
+         "- Return library books (due Friday)\n\nWith thanks,\nJoan",
+         AddIntent((NewTodo("Clean the gutters"), NewTodo("Return library books", None, "2026-11-27")))),
+        ("I should be most grateful if you would add 'Renew passport' to my list, to be done by the 5th of December, "
+         "as we hope to visit our son in Portugal in the spring. Yours sincerely, H. Whitcombe",
+         AddIntent((NewTodo("Renew passport", None, "2026-12-05"),))),
+        ("Good morning. I have at last written to the council regarding the hedge, after a good deal of "
+         "procrastination. I should be grateful if you would mark that item as finished. With kind regards, Harold.",
+         ChangeIntent("complete", (
+             Choice("I have at last written to the council regarding the hedge", antecedent=True),
+             Choice("after a good deal of procrastination", antecedent=True),
+             Choice("that item"),
+         ))),
     ],
 )  # fmt: skip
 def test_chatter_and_asides_around_the_request(message: str, expected: object) -> None:

@@ -116,8 +116,8 @@ _ITEM_SEPARATOR_RE = re.compile(
     re.I,
 )
 _TITLE_LEAD_RE = re.compile(
-    r"^(?:(?:to|that|about|of|for|also|then|plus|(?:me|us) to)\s+|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+"
-    r"(?:to|for|about|called|named|titled)\s+)+",
+    r"^(?:(?:to|that|about|of|for|also|then|plus|please|pls|plz|(?:me|us) to)\s+"
+    r"|(?:a |an |the )?(?:todo|to-do|task|reminder|item)\s+(?:to|for|about|called|named|titled)\s+)+",
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
@@ -201,6 +201,12 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
         body, aside_day = body[lead.end + label.end() :], lead.day  # "for tomorrow itself: collect the cheque"
     if quoted := _quoted_todo(body, today):
         return (replace(quoted, due_date=quoted.due_date or _iso(aside_day)),)
+    labelled = any(pattern.match(body) for pattern in _ADDED_DESCRIPTION_RES[:2])  # "with the description: a; b"
+    if (
+        ";" in body and not labelled
+    ):  # one item a line: each may have its own note or date ("- Return library books (due Friday)")
+        items = [todo for item in body.split(";") for todo in new_todos(item, today)]
+        return tuple(replace(todo, due_date=todo.due_date or _iso(aside_day)) for todo in items)
     if (shared := _SHARED_DATE_RE.search(body)) and (day := date_value(shared["when"], today)):
         body, aside_day = body[: shared.start()], day  # "diapers, wipes - all by tmrw pls": a date, no note
     for pattern in _ADDED_DESCRIPTION_RES:
@@ -208,20 +214,23 @@ def new_todos(body: str, today: date | None) -> tuple[NewTodo, ...]:
             due, title = extract_date(match["title"], today)
             title = clean_title(title)
             description = match["desc"].strip().strip("\"'").strip()
-            return (NewTodo(title, description, _iso(due or aside_day)),) if title and description else ()
+            if not due and (day := date_value(re.sub(r"^due\s+", "", description, flags=re.I), today)):
+                due, description = day, ""  # "Return library books (due Friday)": a date, no note
+            return (NewTodo(title, description or None, _iso(due or aside_day)),) if title else ()
     return tuple(NewTodo(title, None, _iso(due or aside_day)) for title, due in split_items(body, today) if title)
 
 
 _LIST_INTRO_RE = re.compile(
     r"^(?:all |each of |both of )?(?:(?:these|those|the following|following)(?: \d{1,2}| "
     rf"(?:{alternation(NUMBER_WORDS)}))?|this list|the list|this lot|a few|few|some|several|multiple|a couple"
-    rf"|(?:this|that|these|it) down(?: for me)?|\d{{1,2}}|{alternation(NUMBER_WORDS)})"
-    r"(?: (?:more |other |new )?(?:items|things|todos|to-?dos|tasks|ones|bits|of these))?(?: for me)?\s*:\s*",
+    rf"|(?:this|that|these|it) down(?: for me)?|\d{{1,2}}|{alternation(NUMBER_WORDS)}|please|pls|plz)"
+    r"(?: (?:more |other |new )?(?:items|things|todos|to-?dos|tasks|ones|bits|of these))?(?: for me)?"
+    r"(?:\s*,?\s*(?:please|pls|plz|if you would|if you could|if you can))?\s*:\s*",
     re.I,
 )
 _SHARED_DATE_RE = re.compile(
-    r"\s*(?:\s-+|[,;:])\s*(?:(?:all|both|each|everything|(?:all|both) of them|them all)\s+)?"
-    r"(?P<when>(?:(?!\s-)[^,;:])+?)(?:[\s,]+(?:please|pls|plz|thanks|thx))?[\s.!]*$",
+    r"\s*(?:\s-+|[,;:.])\s*(?:(?:all|both|each|everything|(?:all|both) of them|them all)\s+)?"
+    r"(?P<when>(?:(?!\s-)[^,;:.])+?)(?:[\s,]+(?:please|pls|plz|thanks|thx))?[\s.!]*$",
     re.I,
 )
 _CLAUSE_CUT_RE = re.compile(r"\s*[,;]\s*")

@@ -251,7 +251,9 @@ _RENAME_RES = separated(
     (r"^(?:call|name|title)\s+(?P<body>.+?)\s+instead$", r"\s+"),
     (r"^(?P<body>.+?\s+should (?:be called|be named|say|read)\s+.+)$", r"\s+should (?:be called|be named|say|read)\s+"),
 )
-_CHANGE_RE = re.compile(r"^(?:change|update|edit|modify|alter|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I)
+_CHANGE_RE = re.compile(
+    r"^(?:change|update|edit|modify|alter|amend|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I
+)
 _MAKE_THAT_RE = re.compile(
     r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!(?:one )?due\b).+)$", re.I
 )

@@ -68,6 +68,19 @@ def ticks_as_done(text: str) -> str:
     return text if _ADDING_RE.match(text) else " ".join(_TICKS_RE.sub(" done ", text).split())
 
 
+_SIGN_OFF_RE = re.compile(
+    rf"(?<=[.!?;])\s*(?:{'|'.join(TABLES['small_talk']['sign_offs'])})[\s,.!]*"
+    r"(?:[A-Z][\w'-]*\.?(?:\s+[A-Z][\w'-]*\.?){0,2}[\s.!]*)?$",
+    re.I,
+)
+
+
+def without_sign_off(text: str) -> str:
+    """A letter without its closing line and name: "... as finished. With kind regards, Harold." keeps the
+    sentences before it (only after a full stop: "add milk, love" may mean it)."""
+    return _SIGN_OFF_RE.sub("", text)
+
+
 def strip_fillers(text: str) -> tuple[str, bool]:
     """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True); a hesitation anywhere goes too
     ("add call the vet and uh also add dog food")."""
@@ -112,7 +125,9 @@ PRONOUN_RE = re.compile(rf"^(?:(?P<one>{_POINTERS['one']})|(?P<many>{_POINTERS['
 """References that point back ("it", "both of them") rather than name a todo."""
 REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
 """The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
-_REMARK_LEADS = vocab("remarks", "subjects") | vocab("remarks", "leads")
+_SUBJECTS = vocab("remarks", "subjects")
+_REMARK_LEADS = _SUBJECTS | vocab("remarks", "leads")
+_SUBJECT_LEADS = vocab("remarks", "subject_leads")
 _FINITE_WORDS = vocab("remarks", "finite")
 _POINTING_WORDS = vocab("remarks", "pointing")
 _ECHO_WORDS = _POINTING_WORDS | vocab("remarks", "echo")
@@ -128,6 +143,8 @@ def is_remark(text: str, *, past: bool = True) -> bool:
     later = tokens[1:]
     if tokens[0] == "not":  # "not doing that this year" tells; "not blue" corrects
         return any(word.endswith("ing") for word in later)
+    if tokens[0] in _SUBJECT_LEADS and tokens[1] in _SUBJECTS:
+        return True
     return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(is_past, later)))
 
 

@@ -22,6 +22,7 @@ from service.agent.offline.chatter import (
     is_remark,
     parse_small_talk,
     strip_fillers,
+    without_sign_off,
 )
 from service.agent.offline.dates import date_value, self_corrected
 from service.agent.offline.intents import (
@@ -64,7 +65,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         return ReplyIntent("refuse")
     if (small_talk := parse_small_talk(text)) is not None:
         return small_talk
-    request, greeted = strip_fillers(text)
+    request, greeted = strip_fillers(without_sign_off(text))
     request = self_corrected(request, today)
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")

@@ -67,7 +67,15 @@ def flatten_lines(text: str) -> str:
     previous_item = _is_list_line(lines[0], bulleted)
     for line in lines[1:]:
         item = _is_list_line(line, bulleted)
-        glue = " " if not item or joined.endswith(":") else "; " if previous_item else ": "
+        # a line that is no item after the list ends it, as a sentence of its own ("With thanks, Joan")
+        glue = (
+            (". " if previous_item and not joined.endswith(":") else " ")
+            if not item
+            else "; "
+            if previous_item
+            else ": "
+        )
+        glue = " " if joined.endswith(":") else glue
         joined = f"{joined}{glue}{_BULLET_RE.sub('', line)}"
         previous_item = item
     return joined
