@@ -101,6 +101,13 @@ _ADD = r"^\W*(?:please\s+)?(?:add|put|create|new\s+(?:task|todo)|remind\s+me|not
 # where a run of its characters starts: unbounded, "a.a.a..." backtracked from every position (0.45 s
 # on a 10,000-character message).
 _EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"
+# Another person's list as the place an add goes, or their login named: refused even inside an add request.
+_OTHERS_LIST = (
+    r"\b(?:to|on|onto|into|in|from|off)\s+(?!my\b|our\b|your\b|the\b)[a-z]+'s\s+(?:own\s+)?"
+    r"(?:todo\s+|to-?do\s+|task\s+|shopping\s+)?(?:list|todos|tasks)\b"
+    r"|\b(?:his|her|their|(?!my\b)[a-z]+'s)\s+(?:username|user\s*name|login|user\s*id)\s*(?:is\b|[:=])"
+)
+_OTHERS_LIST_RE = re.compile(_OTHERS_LIST, re.IGNORECASE)
 _HARD_OVERRIDE_RE = re.compile(_HARD_OVERRIDE, re.IGNORECASE)
 _ADD_RE = re.compile(_ADD, re.IGNORECASE)
 _EMAIL_RE = re.compile(_EMAIL)
@@ -118,6 +125,8 @@ def scope_violation(message: str) -> str | None:
     """Why a user message reaches outside the user's own data, or None when it does not."""
     if _HARD_OVERRIDE_RE.search(message):
         return "instruction_override"
+    if _OTHERS_LIST_RE.search(message):  # "add 'buy flowers' to John's list": an add, but on another's list
+        return "other_users"
     if _ADD_RE.search(message):
         return None
     if _OVERRIDE_RE.search(message):

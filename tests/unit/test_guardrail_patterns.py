@@ -31,3 +31,19 @@ def test_pathological_messages_are_judged_in_linear_time(message: str) -> None:
 )
 def test_requests_naming_an_email_are_still_refused(message: str) -> None:
     assert scope_violation(message) == "other_users"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("add 'buy flowers' to John's todo list too, his username is john.smith", "other_users"),
+        ("put milk on Sarah's shopping list", "other_users"),
+        ("show my list, her login is anna", "other_users"),
+        ("add buy flowers for mum's birthday", None),
+        ("add pick up Tom's list of parts", None),
+        ("add call John about his username problem", None),
+        ("add buy milk to my list", None),
+    ],
+)
+def test_an_add_onto_another_persons_list_is_refused_though_adds_are_titles(message: str, reason: str | None) -> None:
+    assert scope_violation(message) == reason

@@ -1743,6 +1743,12 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("Add please: Book train tickets, Send documents to bank. Both for Monday.",
          AddIntent(tuple(NewTodo(t, None, "2026-11-30") for t in ("Book train tickets", "Send documents to bank")))),
         ("add please milk", AddIntent((NewTodo("Milk"),))),
+        ("for the cake one, add a note: order number 4471, pay on collection",
+         ChangeIntent("describe", (Choice("the cake one", "order number 4471, pay on collection"),))),
+        ("dry cleaning can be the day after tomorrow", ChangeIntent("due", (Choice("dry cleaning", "2026-11-26"),))),
+        ("great, remove it then", ChangeIntent("delete", (Choice("it"),))),
+        ("done that already, tick it off", ChangeIntent("complete", (Choice("it", antecedent=True), Choice("that")))),
+        ("the one due tomorrow is done", ChangeIntent("complete", (Choice("the one due tomorrow"),))),
         ("add these:\n- milk (2 pints)\n- eggs - by saturday",
          AddIntent((NewTodo("Milk", "2 pints"), NewTodo("Eggs", None, "2026-11-28")))),
         ("Good morning,\n\nCould you kindly add the following to my list, please:\n- Clean the gutters\n"

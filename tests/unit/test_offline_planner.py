@@ -120,3 +120,10 @@ def test_a_group_named_by_what_its_todos_are_about_status_or_dates_is_acted_on_w
 def test_a_group_with_no_todo_in_it_changes_nothing_and_says_so() -> None:
     plan = _plan("delete everything about the wedding", PastCall("l1", "list_todos", {"completed": None}, GROUPED))
     assert plan.calls == () and plan.answer == 'Nothing on your list mentions "the wedding".'
+
+
+def test_the_one_named_by_its_date_or_topic_is_that_todo_and_two_such_are_asked_about() -> None:
+    assert _grouped("the one about the passport is done") == [("update_todo", "d", True)]
+    assert _grouped("the one due 10 december is done") == [("update_todo", "d", True)]
+    plan = _plan("delete the one about the party", PastCall("l1", "list_todos", {"completed": None}, GROUPED))
+    assert plan.calls == () and "Order cake for the party" in plan.answer and "Send party invitations" in plan.answer

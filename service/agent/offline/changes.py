@@ -154,8 +154,18 @@ _DESCRIBE_RES = separated(
 )
 
 
+_FRONTED_NOTE_RE = re.compile(
+    r"^(?:for|on|to)\s+(?P<ref>[^,:]+?)\s*,?\s+(?P<verb>add|attach|put|write|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?"
+    r"(?:note|notes|description|comment|details?)\s*(?::|saying|that says|-)\s*(?P<note>.+)$",
+    re.I,
+)
+"""The todo named first: "for the cake one, add a note: order number 4471"."""
+
+
 def parse_describe(text: str) -> ChangeIntent | None:
     """ "add a note to X: ...", "set the description of X to ...": edit an existing todo's notes."""
+    if fronted := _FRONTED_NOTE_RE.match(text):
+        text = f"{fronted['verb']} a note to {fronted['ref']}: {fronted['note']}"
     for pattern, separator in _DESCRIBE_RES:
         if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
             return ChangeIntent("describe", choices)
@@ -171,6 +181,7 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
     r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
+    r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",

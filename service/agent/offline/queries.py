@@ -105,7 +105,9 @@ _PENDING_WORDS = vocab("list", "pending")
 _POINTING = vocab("remarks", "pointing")
 
 
-_ONE_OF_THEM_RE = re.compile(r"\b(?:the|that|this)(?: \w+)? one(?:'s| is)\b", re.I)
+_ONE_OF_THEM_RE = re.compile(
+    r"\b(?:the|that|this)(?: \w+)? one(?: (?:due|for|about|from|with|on)\b[^?]*?)?(?:'s| is)\b", re.I
+)
 _LIMIT_RE = re.compile(
     rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
     r"|(?P<bare>\d{1,3})(?= (?:\w+ )?(?:todos?|tasks?|items?|things|ones|entries)\b))\b",
@@ -149,7 +151,11 @@ def parse_search(text: str) -> ListIntent | None:
     return None
 
 
-_GROUP_RE = re.compile(r"^(?:everything|every (?:todo|task|item|one|thing)|all(?: of)?)(?P<which>(?: \S+)+)$", re.I)
+_GROUP_RE = re.compile(
+    r"^(?:everything|every (?:todo|task|item|one|thing)|all(?: of)?|(?P<one>the (?:one|todo|task|item|thing)))"
+    r"(?P<which>(?: \S+)+)$",
+    re.I,
+)
 _GROUP_KIND_RE = re.compile(  # "all the party stuff": the todos about a party
     r"^(?:the |my )?(?P<what>.+?) (?:stuff|things|ones|tasks|todos|items|jobs|bits)$", re.I
 )
@@ -165,7 +171,11 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
     intent = parse_list(f"show all {which}", today) or parse_search(f"anything {which}")
     if intent is None and (kind := _GROUP_KIND_RE.match(which)):
         intent = parse_search(f"anything about {kind['what']}")
-    narrowed = intent and (intent.search or intent.undated or intent.due_until or intent.completed is not None)
+    if intent is None:
+        return None
+    if match["one"]:  # "the one due tomorrow": only a date or a topic tells one todo
+        return replace(intent, limit=1) if intent.search or intent.due_until else None
+    narrowed = intent.search or intent.undated or intent.due_until or intent.completed is not None
     return intent if narrowed else None
 
 
@@ -198,6 +208,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did", "should", "next", "on"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
+    if tokens[0] in {"done", "finished", "did", "completed"} and tokens[1:2] in (["it"], ["that"], ["this"]):
+        return None  # "done that already" tells of a todo
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
         return None  # "all of them are done now" tells, about the todos just seen
     if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:

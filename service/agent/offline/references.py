@@ -77,8 +77,11 @@ def resolve(
         return Resolution(todos=tuple(by_id), quality=2)
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
-    if group := parse_group(text, refs.today):  # "everything to do with the party"
-        in_group = answers.members(group, todos)
+    group = parse_group(text, refs.today)  # "everything to do with the party", "the one due tomorrow"
+    in_group = answers.members(group, todos) if group else []
+    if group and group.limit == 1 and len(in_group) > 1:  # two are due tomorrow: ask which
+        return Resolution(candidates=tuple(in_group), quality=1)
+    if group and (in_group or group.limit != 1):  # "the one for mum" that no todo mentions may match a title
         return (
             Resolution(todos=tuple(in_group), quality=2)
             if in_group
