@@ -596,6 +596,23 @@ async def test_i_meant_another_todo_moves_the_change_to_it(chat: Chat, fix: str)
     assert await titles(chat.context) == [("Book vet appointment", False), ("Book dentist appointment", True)]
 
 
+@pytest.mark.parametrize("fix", ["no wait, I meant the other one", "no wait, I meant the other bill"])
+async def test_i_meant_the_other_one_is_the_todo_most_like_the_one_just_changed(chat: Chat, fix: str) -> None:
+    await seed(chat.context, "Pay rent", "Pay electricity bill", "Pay water bill")
+    await chat.say("paid the electricity bill")
+    outcome = await chat.say(fix)  # not a rename to "Pay the other one"
+    assert outcome.answer == 'Reopened "Pay electricity bill". Marked "Pay water bill" as done.'
+    assert [done for _, done in await titles(chat.context)] == [False, False, True]
+
+
+async def test_the_other_one_after_a_change_is_its_twin(chat: Chat) -> None:
+    await seed(chat.context, "Email Sarah about the budget", "Email Tom the slides", "Book team lunch")
+    await chat.say("just emailed sarah")
+    outcome = await chat.say("the other one's done too")
+    assert outcome.answer.startswith('Marked "Email Tom the slides" as done.')
+    assert [done for _, done in await titles(chat.context)] == [True, True, False]
+
+
 async def test_only_a_verb_in_common_with_several_todos_asks_which(chat: Chat) -> None:
     await seed(chat.context, "Call mum about Sunday", "Call the bank about card", "Buy bread")
     asked = await chat.say("made the call, mark it done")

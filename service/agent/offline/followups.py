@@ -26,6 +26,7 @@ from service.agent.offline.intents import (
     OfferAddIntent,
     ReplyIntent,
 )
+from service.agent.offline.queries import OTHER_RE, the_others
 from service.agent.offline.reading import parse_intent
 from service.agent.offline.text import expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
@@ -200,8 +201,12 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     previous = understand(turns[:-1], today)
     if not isinstance(previous, ChangeIntent) or previous.action not in _UNDONE or not (done := turns[-2].changed):
         return None
-    wanted = key_words(meant, _REF_STOPWORDS) - WEAK_STEMS
     others = [todo for todo in turns[-2].listing() if todo.id not in {changed.id for changed in done}]
+    if other := OTHER_RE.match(changes.clean_ref(meant)):  # "no wait, I meant the other one"
+        if len(candidates := the_others(other["kind"], done, others)) != 1:
+            return None
+        meant = f'"{candidates[0].title}"'
+    wanted = key_words(meant, _REF_STOPWORDS) - WEAK_STEMS
     if not wanted or not any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set())):
         return None
     taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))

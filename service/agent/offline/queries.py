@@ -5,15 +5,17 @@ its table of words, since people phrase these a hundred ways."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import get_args
 
+from service.agent.offline.conversation import Todo
 from service.agent.offline.dates import ANY_DAY, date_value, find_window
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import TABLES, vocab
-from service.matching import words
+from service.matching import key_words, same_word, words
 
 # --- user context -------------------------------------------------------------------------------
 
@@ -177,6 +179,25 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
         return replace(intent, limit=1) if intent.search or intent.due_until else None
     narrowed = intent.search or intent.undated or intent.due_until or intent.completed is not None
     return intent if narrowed else None
+
+
+_STOPWORDS = vocab("references", "stopwords")
+OTHER_RE = re.compile(r"^(?:the |that )?other(?: (?P<kind>(?!one\b)\w+))?(?: one| todo| task)?$", re.I)
+"""The other one of a pair: "the other one", "the other bill"."""
+
+
+def the_others(kind: str | None, meant: Sequence[Todo], todos: Sequence[Todo]) -> list[Todo]:
+    """The todos "the other one" may mean beside `meant` (those just talked about): the ones that share a word
+    with them ("Pay water bill" beside "Pay electricity bill"), or that say `kind` ("the other bill")."""
+    told = {todo.id for todo in meant}
+    like = set(key_words(kind, set())) if kind else {w for todo in meant for w in key_words(todo.title, _STOPWORDS)}
+    shared = {
+        todo.id: sum(any(same_word(w, o) for o in key_words(todo.title, _STOPWORDS)) for w in like)
+        for todo in todos
+        if todo.id not in told
+    }
+    most = max(shared.values(), default=0)  # "Pay water bill" shares more with "Pay electricity bill" than "Pay rent"
+    return [todo for todo in todos if most and shared.get(todo.id) == most]
 
 
 def parse_list(text: str, today: date | None) -> ListIntent | None:

@@ -18,7 +18,7 @@ from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, ListIntent, MultiIntent
-from service.agent.offline.queries import parse_group
+from service.agent.offline.queries import OTHER_RE, parse_group, the_others
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
 from service.agent.offline.vocabulary import ERRAND_VERBS, WEAK_STEMS, vocab
 from service.matching import ORDINALS, same_word, stem, words
@@ -77,6 +77,11 @@ def resolve(
         return Resolution(todos=tuple(by_id), quality=2)
     if pronoun := PRONOUN_RE.match(text):
         return _by_pronoun(text, bool(pronoun["many"]), todos, refs)
+    if other := OTHER_RE.match(text.strip()):  # "the other one's done too": beside the todo just talked about
+        others = the_others(other["kind"], refs.recent, todos) if refs.recent else []
+        if len(others) == 1:
+            return Resolution(todos=(others[0],), quality=1)
+        return _ask_which(text, others) if others else Resolution(problem=answers.unclear_reference_answer(text))
     group = parse_group(text, refs.today)  # "everything to do with the party", "the one due tomorrow"
     in_group = answers.members(group, todos) if group else []
     if group and group.limit == 1 and len(in_group) > 1:  # two are due tomorrow: ask which
