@@ -73,11 +73,19 @@ def log_failure(request: Request, exc: Exception) -> None:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
 
 
+_NOT_JSON = "request body is not valid JSON"
+# What Starlette says of a body it could not decode (invalid UTF-8, nesting too deep for the parser).
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(err.get("type") == "json_invalid" for err in errors):
-        return 400, "invalid_json", "request body is not valid JSON"
+        return 400, "invalid_json", _NOT_JSON
     first = errors[0] if errors else {}
+    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | str):
+        # The body was not read as JSON at all: its Content-Type is missing or says something else.
+        return 415, "unsupported_media_type", "send the request body as JSON, with Content-Type: application/json"
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "request"
     return 422, "validation_error", f"{where}: {first.get('msg', 'invalid value')}"
 
@@ -120,6 +128,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
+            return error_response(400, "invalid_json", _NOT_JSON)
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))

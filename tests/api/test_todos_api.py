@@ -354,3 +354,28 @@ async def test_undoing_chosen_changes_restores_only_their_fields_and_keeps_a_ren
     stored = (await client.get(url, headers=alice_auth)).json()
     # the rename, not chosen, stays (the undo restored all four fields of each change and lost it)
     assert (stored["title"], stored["completed"], stored["due_date"]) == ("Buy oat milk", False, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b'{"title": "\xff\xfe"}', "application/json", 400, "invalid_json"),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400, "invalid_json"),
+        (b'{"title": "Buy milk"}', None, 415, "unsupported_media_type"),
+        (b'{"title": "Buy milk"}', "text/plain", 415, "unsupported_media_type"),
+    ],
+    ids=["invalid-utf8", "nested-5000-deep", "no-content-type", "text-plain"],
+)
+async def test_a_body_not_read_as_json_is_400_invalid_json_or_415_and_stores_nothing(
+    client: httpx.AsyncClient,
+    alice: uuid.UUID,
+    alice_auth: dict[str, str],
+    body: bytes,
+    content_type: str | None,
+    status: int,
+    code: str,
+) -> None:
+    headers = {**alice_auth, **({"Content-Type": content_type} if content_type else {})}
+    response = await client.post(f"/api/{alice}/todos", content=body, headers=headers)
+    assert_error(response, status, code)
+    assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).json()["todos"] == []
