@@ -162,8 +162,20 @@ _FRONTED_NOTE_RE = re.compile(
 """The todo named first: "for the cake one, add a note: order number 4471"."""
 
 
+_CLEAR_NOTE_RE = re.compile(
+    r"^(?:clear|remove|delete|erase|drop|wipe|scrap|get rid of|take off|take out)\s+(?:the\s+|its\s+|any\s+)?"
+    r"(?:description|desc|notes?|details?|comments?)\s+(?:on|from|of|for|in|off)\s+(?P<ref>.+)$"
+    r"|^(?:clear|remove|delete|erase|wipe)\s+(?P<owner>.+?)(?:'s|s')\s+(?:description|notes?|details?)$",
+    re.I,
+)
+"""A todo's notes taken away, the todo kept: "clear the description on book dentist"."""
+
+
 def parse_describe(text: str) -> ChangeIntent | None:
-    """ "add a note to X: ...", "set the description of X to ...": edit an existing todo's notes."""
+    """ "add a note to X: ...", "set the description of X to ...": edit an existing todo's notes; "remove
+    the note from X" clears them (the value ""), never the todo."""
+    if cleared := _CLEAR_NOTE_RE.match(text):
+        return ChangeIntent("describe", (Choice(clean_ref(cleared["ref"] or cleared["owner"]), ""),))
     if fronted := _FRONTED_NOTE_RE.match(text):
         text = f"{fronted['verb']} a note to {fronted['ref']}: {fronted['note']}"
     for pattern, separator in _DESCRIBE_RES:
@@ -270,6 +282,8 @@ _MAKE_THAT_RE = re.compile(
 )
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
+_ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
+"""After "make it": a day of the month ("make that one the 4th"), not a position."""
 _ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
 _NO_LONGER_RE = re.compile(rf"\b(?:{'|'.join(TABLES['remarks']['no_longer'])})\b", re.I)
 _DUE_LEAD_RE = re.compile(r"^(?:be\s+)?(?:due|done|happening)?\s*(?=\S)", re.I)
@@ -292,7 +306,8 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
-    if day := date_value(_DUE_LEAD_RE.sub("", last.value or ""), today):  # "... to be due December the third"
+    said = _DUE_LEAD_RE.sub("", last.value or "")  # "... to be due December the third"
+    if day := date_value(said, today) or (made and _ORDINAL_DAY_RE.fullmatch(said) and date_value(f"on {said}", today)):
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
         return ChangeIntent("due", (replace(last, value=shift[1]),))
@@ -378,9 +393,23 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
     return None
 
 
+_EXACTLY_RE = re.compile(r"^(?:(?:exactly|precisely|simply|just)\s+)?(?:this|the following|as follows)\s*:\s*", re.I)
+_WHOLE_QUOTE_RE = re.compile(r"\"(?P<double>[^\"]+)\"|'(?P<single>[^']+)'")
+
+
+def _as_said(choice: Choice) -> Choice:
+    """The new title as given: without "exactly this:" before it, and a quoted one whole, never spliced into
+    the old title ('no wait, make it "Call mum about Christmas lunch"')."""
+    value = _EXACTLY_RE.sub("", (choice.value or "").strip())
+    quoted = _WHOLE_QUOTE_RE.fullmatch(value)
+    if quoted and len((title := quoted["double"] or quoted["single"]).split()) > 1:  # one word may swap one
+        return replace(choice, value=title, correction=False, replaces=None)
+    return replace(choice, value=value)
+
+
 def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
     # A correction keeps the user's spelling: it is fitted into the title when the todo is known.
-    choices = tuple(_word_swapped(choice) for choice in choices)
+    choices = tuple(_word_swapped(_as_said(choice)) for choice in choices)
     titled = tuple(
         replace(choice, value=(choice.value or "").strip() if choice.correction else clean_title(choice.value or ""))
         for choice in choices

@@ -31,6 +31,7 @@ _EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticon
 # title ("add 🎂 bake a cake").
 _EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+"
 _OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
+_INNER_EMOJI_RE = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]+")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
@@ -63,9 +64,12 @@ _TICKS_RE = re.compile(r"(?:\s*[\u2705\u2714\u2611]\ufe0f?)+")
 _ADDING_RE = re.compile(rf"^\W*(?:{verbs('add')})\b", re.I)
 
 
-def ticks_as_done(text: str) -> str:
-    """A tick mark after a todo is the word done ("dentist ✅"), unless the message adds (then it is decoration)."""
-    return text if _ADDING_RE.match(text) else " ".join(_TICKS_RE.sub(" done ", text).split())
+def undecorated(text: str) -> str:
+    """Emoji inside a message that does not add are decoration ("rent's paid 🎉🎉 finally"), and a tick mark after
+    a todo is the word done ("dentist ✅"); in an add they may be the title's own ("add 🎂 bake a cake")."""
+    if _ADDING_RE.match(text):
+        return text
+    return " ".join(_INNER_EMOJI_RE.sub(" ", _TICKS_RE.sub(" done ", text)).split())
 
 
 _SIGN_OFF_RE = re.compile(
@@ -85,7 +89,7 @@ def strip_fillers(text: str) -> tuple[str, bool]:
     """("Hi! Could you please add milk, thanks") -> ("add milk", greeted=True); a hesitation anywhere goes too
     ("add call the vet and uh also add dog food")."""
     greeted = False
-    text = _OUTER_EMOJI_RE.sub("", _EMOTICON_RE.sub("", ticks_as_done(_HESITATION_RE.sub("", text)))).strip()
+    text = _OUTER_EMOJI_RE.sub("", _EMOTICON_RE.sub("", undecorated(_HESITATION_RE.sub("", text)))).strip()
     while match := _LEADING_FILLER_RE.match(text):
         greeted = greeted or bool(match["greet"])
         text = text[match.end() :]

@@ -32,6 +32,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
+from service.agent.offline.queries import OTHER_RE
 from service.agent.offline.references import choose, key_words, match_titles, ref_context
 from service.agent.offline.text import quoted
 
@@ -186,10 +187,22 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
         return act(part.action, None, targets)
     if REST_RE.match(part.choices[0].ref):
         return act(part.action, None, [todo for todo in todos if todo.id not in named])
+    if named and OTHER_RE.match(part.choices[0].ref) and (other := _other_shown(conv, todos, named)):
+        return act(
+            part.action, _new_value(part.action, part.choices[0], [other]), [other]
+        )  # "slip's signed, the other one ..."
     choice, found = choose(part, todos, ref_context(conv.history, conv.today))
     if found.problem or not found.todos:
         return Plan(answer=found.problem or answers.no_match_answer(choice.ref, todos))
     return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
+
+
+def _other_shown(conv: Conversation, todos: Sequence[Todo], named: set[str]) -> Todo | None:
+    """ "the other one" beside a todo another clause named: the one other todo the user last saw."""
+    refs = ref_context(conv.history, conv.today)
+    seen = {todo.id for todo in refs.shown or refs.recent}
+    others = [todo for todo in todos if todo.id in seen and todo.id not in named]
+    return others[0] if len(others) == 1 else None
 
 
 def _new_value(action: Action, choice: Choice, targets: Sequence[Todo]) -> str | None:

@@ -214,6 +214,9 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     return replace(intent, limit=count) if intent and count else intent
 
 
+_TOLD_DONE_RE = re.compile(
+    r"^\W*(?:ok(?:ay)?\W+)?(?:done|finished|did|completed)\s+(?:with\s+)?(?:it|that|this)\b", re.I
+)
 _UNDATED_RE = re.compile("|".join(TABLES["list"]["undated"]), re.I)
 
 
@@ -229,8 +232,8 @@ def _parse_list_words(text: str, today: date | None) -> ListIntent | None:
     asks_what = bool(bag & {"what", "which"} and bag & {"have", "need", "got", "do", "did", "should", "next", "on"})
     if not tokens or tokens[0] in {"it", "that", "this", "these", "those", "they"}:  # "that's done" is about a todo
         return None
-    if tokens[0] in {"done", "finished", "did", "completed"} and tokens[1:2] in (["it"], ["that"], ["this"]):
-        return None  # "done that already" tells of a todo
+    if _TOLD_DONE_RE.match(text):
+        return None  # "done that already", "done with that one" tell of a todo
     if bag & {"them", "those", "these"} and not bag & {"show", "list", "what", "which", "how"}:
         return None  # "all of them are done now" tells, about the todos just seen
     if tokens[0] in {"i", "we"} and not bag & {"what", "which", "how", "show", "anything", "list"}:

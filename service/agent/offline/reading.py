@@ -224,8 +224,8 @@ def _without_reason(text: str, intent: Intent | None, today: date | None) -> Int
 
 
 _CLAUSE_BREAK_RE = re.compile(
-    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s))\s+"
-    r"(?:(?:and|but|so|then|and then|so please)\s+)?",
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s)|\s+(?=(?:but )?any(?:way|how)s?\b))\s+"
+    r"(?:(?:and|but|so|then|and then|so please)\s+)?(?:any(?:way|how)s?\W*\s+)?",
     re.I,
 )
 
@@ -323,7 +323,8 @@ _TOPIC_MAX_WORDS = 6
 
 
 _ACTION_BREAK_RE = re.compile(
-    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2})\s+(?:(?:and|but|then|also|plus|so|after that|afterwards|next),?\s+)*"
+    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2}|\s+(?=any(?:way|how)s?\b))\s*"
+    r"(?:(?:and|but|then|also|plus|so|after that|afterwards|next|any(?:way|how)s?),?\s+)*"
     r"|\s+(?:and|n|&|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
 )
