@@ -81,7 +81,7 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
             [("complete", "picked up dry cleaning"), ("complete", "taken out bins")],
         ),
         ("Henderson invoice went out this morning", [("complete", "went out Henderson invoice")]),
-        ("The rent, I have paid it yesterday.", [("complete", "paid The rent")]),
+        ("The rent, I have paid it yesterday.", [("complete", "The rent", "it")]),
         ("I have register at the GP, finally.", [("complete", "register at the GP")]),
         ("slides are DONE lowkey proud of myself", [("complete", "slides")]),
         ("the machine broke", [("ReplyIntent",)]),  # news, not a chore done

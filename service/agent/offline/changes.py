@@ -156,7 +156,7 @@ _DESCRIBE_RES = separated(
 
 _FRONTED_NOTE_RE = re.compile(
     r"^(?:for|on|to)\s+(?P<ref>[^,:]+?)\s*,?\s+(?P<verb>add|attach|put|write|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?"
-    r"(?:note|notes|description|comment|details?)\s*(?::|saying|that says|-)\s*(?P<note>.+)$",
+    r"(?:note|notes|description|comment|details?)\s*(?::|saying|that says|that|-)\s*(?P<note>.+)$",
     re.I,
 )
 """The todo named first: "for the cake one, add a note: order number 4471"."""
@@ -194,6 +194,9 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
     r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
+    r"^(?:can|could)\s+(?P<ref>.+?)\s+be\s+(?:moved\s+to\s+|changed\s+to\s+|done\s+|due\s+)?(?P<date>.+?)(?:\s+instead)?$",
+    r"^(?:(?:they|we|she|he|i|you)(?:\s+have|'ve|\s+had)?\s+)?(?:moved|rescheduled|pushed(?: back)?|put back|changed"
+    r"|brought forward|rebooked)\s+(?P<ref>.+?)\s+(?P<date>(?:to|till|until|for)\s+.+)$",
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",
@@ -202,8 +205,10 @@ _DUE_STATEMENT_RES = patterns(
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
     # "passport renewal needs doing by 15 December", "the parcel must go by Monday"
     r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must|should)\s+(?:to\s+)?(?:be\s+)?(?:done|finished|sorted|sent|handed in"
-    r"|[a-z]+ing(?: in| off| up| out)?)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
+    r"|posted|paid|booked|[a-z]+ing(?: in| off| up| out)?)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
     r"(?:\s+(?:now|then|latest|at the latest))?$",
+    # "it has to go out by thursday" (by: a deadline; "Sam has to go on friday" tells of Sam)
+    r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must)\s+to\s+go(?: out| off| in)?\s+(?P<date>(?:by|before)\s+.+?)$",
     # "the essay deadline got pushed to monday", "the slides are not needed till thursday next week now"
     r"^(?P<ref>.+?)(?:'s)?(?:\s+(?:deadline|due date))?\s+(?:got|has been|have been|was|were|is|are|is being)\s+"
     r"(?:now\s+)?"
@@ -251,6 +256,10 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
         return None
     body = _INSTEAD_RE.sub("", match["body"])  # "move it to Friday instead"
     found = find_date(body, today)
+    while found is not None and found.end < len(body.rstrip(" .!?")) and (later := find_date(body[found.end :], today)):
+        found = replace(
+            later, start=later.start + found.end, end=later.end + found.end
+        )  # "everything due tomorrow to thursday"
     if found is None or found.end != len(body.rstrip(" .!?")):
         return ReplyIntent("need_date") if re.search(r"\s(?:to|until|till)\s", body, re.I) else None
     ref = clean_ref(_REF_TAIL_RE.sub("", body[: found.start].strip()))
@@ -453,6 +462,9 @@ _BARE_PASSIVE_RE = re.compile(
 )
 """The same, said in a hurry: "dry cleaning picked up", "Henderson invoice went out this morning"."""
 _ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS)
+_THEY_DID = vocab("done_statement", "said_by_others")
+_UNDOING = {"back", "out", "off", "up", "down", "over", "away", "wrong", "late", "again"}
+"""After "got it": what makes it no deed ("I got it back for corrections")."""
 _SENT_RE = re.compile(r"^(?:went|gone) out$", re.I)
 
 
@@ -460,8 +472,8 @@ def _errand_done(match: re.Match[str] | None) -> re.Match[str] | None:
     """Said in a hurry, only an errand's verb tells a deed: "the machine broke" is news, not a chore done."""
     if match is None:
         return None
-    if len(words(match["ref"])) < 2 and " " not in match["verb"]:
-        return None  # "mum called", "boss emailed": someone else did it
+    if (len(words(match["ref"])) < 2 and " " not in match["verb"]) or words(match["verb"])[0] in _THEY_DID:
+        return None  # "mum called", "boss emailed", "the surgery rang": someone else did it
     return match if stem(words(match["verb"])[0]) in _ERRAND_STEMS or _SENT_RE.match(match["verb"]) else None
 
 
@@ -505,6 +517,11 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     if not (is_past(verb) or learner) or verb in _NOT_COMPLETION:
         return None
     _, ref = extract_date(match["ref"], ANY_DAY)  # "rang the bank this morning": the deed, not when
+    done_to = ref.split()[1:]
+    for size in (3, 2, 1):  # "got both at Lidl on the way home": the todos just talked about, wherever
+        after = done_to[size : size + 1]
+        if len(done_to) >= size and PRONOUN_RE.match(pointer := " ".join(done_to[:size])) and not set(after) & _UNDOING:
+            return ChangeIntent("complete", (Choice(pointer),), tentative=True)
     return ChangeIntent("complete", (Choice(clean_ref(ref)),), tentative=True)
 
 

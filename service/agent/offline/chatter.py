@@ -132,6 +132,7 @@ REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everythin
 _SUBJECTS = vocab("remarks", "subjects")
 _REMARK_LEADS = _SUBJECTS | vocab("remarks", "leads")
 _SUBJECT_LEADS = vocab("remarks", "subject_leads")
+_NEGATED_MODALS = vocab("remarks", "negated_modals")
 _FINITE_WORDS = vocab("remarks", "finite")
 _POINTING_WORDS = vocab("remarks", "pointing")
 _ECHO_WORDS = _POINTING_WORDS | vocab("remarks", "echo")
@@ -147,7 +148,9 @@ def is_remark(text: str, *, past: bool = True) -> bool:
     later = tokens[1:]
     if tokens[0] == "not":  # "not doing that this year" tells; "not blue" corrects
         return any(word.endswith("ing") for word in later)
-    if tokens[0] in _SUBJECT_LEADS and tokens[1] in _SUBJECTS:
+    if (tokens[0] in _SUBJECT_LEADS and tokens[1] in _SUBJECTS) or (
+        tokens[0] in _NEGATED_MODALS and tokens[1] == "not"
+    ):
         return True
     return tokens[0] in _REMARK_LEADS or bool(set(later) & _FINITE_WORDS) or (past and any(map(is_past, later)))
 

@@ -147,14 +147,19 @@ def parse_search(text: str) -> ListIntent | None:
             what = match["what"].strip(" \"'")
             # "anything with a due date?", "anything on my list?" ask for the list itself
             generic = _LIST_VOCAB | _COMMANDS | {"date", "deadline", "more", "else", "other", "others"}
-            if set(words(what)) <= generic or _UNDATED_RE.search(what) or date_value(what, ANY_DAY):
+            if (
+                (set(words(what)) <= generic and what.lower() not in TOPICS)
+                or _UNDATED_RE.search(what)
+                or date_value(what, ANY_DAY)
+            ):
                 return None  # "anything for the weekend?" asks for a date: the list reads it
             return ListIntent(search=what)
     return None
 
 
 _GROUP_RE = re.compile(
-    r"^(?:everything|every (?:todo|task|item|one|thing)|all(?: of)?|(?P<one>the (?:one|todo|task|item|thing)))"
+    r"^(?:everything|every (?:todo|task|item|one|thing)|all(?: of)?|both(?: of)?"
+    r"|(?P<one>the (?:one|todo|task|item|thing)))"
     r"(?P<which>(?: \S+)+)$",
     re.I,
 )

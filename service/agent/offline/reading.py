@@ -48,7 +48,7 @@ from service.agent.offline.queries import (
     split_exception,
 )
 from service.agent.offline.text import expand, normalize
-from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
+from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command, verbs
 
 
 @functools.lru_cache(maxsize=512)
@@ -223,8 +223,11 @@ def _without_reason(text: str, intent: Intent | None, today: date | None) -> Int
     return replace(cut, choices=(*cut.choices, *intent.choices))
 
 
+_SO_COMMANDS = verbs("add", "delete", "complete", "reopen", "due", "mark")
+"""After a remark, "so" and one of these starts the request: "we're doing an online shop so delete the milk"."""
 _CLAUSE_BREAK_RE = re.compile(
-    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s)|\s+(?=(?:but )?any(?:way|how)s?\b))\s+"
+    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s)|\s+(?=(?:but )?any(?:way|how)s?\b)"
+    rf"|\s+so(?=\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b))\s+"
     r"(?:(?:and|but|so|then|and then|so please)\s+)?(?:any(?:way|how)s?\W*\s+)?",
     re.I,
 )
