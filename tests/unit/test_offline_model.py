@@ -1802,6 +1802,13 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("we're doing a big online shop instead so delete the oat milk and the bin bags",
          ChangeIntent("delete", (Choice("the oat milk and the bin bags"),))),
         ("got both at Lidl on the way home", ChangeIntent("complete", (Choice("both"),), tentative=True)),
+        ("pls pls pls remind me to call the bank b4 i forget lol", AddIntent((NewTodo("Call the bank"),))),
+        ("move library bks 2 thurs pls", ChangeIntent("due", (Choice("library bks", "2026-11-26"),))),
+        ("wat do i have 2 do tmrw", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
+        ("add\ncall the bank\nbook a haircut",
+         AddIntent((NewTodo("Call the bank"), NewTodo("Book a haircut")))),
+        ("actualy rename it to call the vet about rex",
+         ChangeIntent("rename", (Choice("it", "call the vet about rex", correction=True),))),
         ("add these:\n- milk (2 pints)\n- eggs - by saturday",
          AddIntent((NewTodo("Milk", "2 pints"), NewTodo("Eggs", None, "2026-11-28")))),
         ("Good morning,\n\nCould you kindly add the following to my list, please:\n- Clean the gutters\n"
@@ -1846,3 +1853,17 @@ async def test_new_words_in_place_of_the_old_is_one_rename(chat: Chat) -> None:
     outcome = await chat.say("change the tap one to say bathroom tap, not kitchen")
     assert len(outcome.args("update_todo")) == 1  # it renamed twice, to "Fix leaking change tap"
     assert await titles(chat.context) == [("Fix leaking bathroom tap", False)]
+
+
+async def test_a_deed_that_fits_two_todos_asks_which(chat: Chat) -> None:
+    await seed(chat.context, "Pay phone bill", "Pay gas bill", "Buy stamps")
+    outcome = await chat.say("paid the bill this morning")
+    assert "Pay phone bill" in outcome.answer and "Pay gas bill" in outcome.answer
+    assert [done for _, done in await titles(chat.context)] == [False, False, False]
+
+
+async def test_both_of_those_after_two_adds_means_the_two_added(chat: Chat) -> None:
+    await chat.say("add pick up gran's prescription on thursday")
+    await chat.say("and collect the turkey friday")
+    await chat.say("actually can both of those be saturday instead")
+    assert [todo["due_date"] for todo in await stored(chat.context)] == ["2026-11-28", "2026-11-28"]

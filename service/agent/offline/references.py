@@ -66,6 +66,8 @@ class RefContext:
     """The number the first shown todo had: a later page of the list starts at 11, say."""
     today: date | None = None
     """The turn's date, for references by due date ("everything that's overdue")."""
+    pair: tuple[Todo, ...] = ()
+    """The todos the last two changing turns changed, one each: what "both of those" means after two adds."""
 
 
 def resolve(
@@ -199,12 +201,17 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
         if many and "all" in words(text) and todos:  # "mark all of them done", with nothing said before
             return Resolution(todos=tuple(todos), quality=1)
         return Resolution(problem=answers.unclear_reference_answer(text))
+    if many and len(refs.recent) == 1 and refs.pair and _BOTH_RE.search(text):
+        return _still_listed(refs.pair, todos)  # "add X", "and Y", "can both of those be saturday"
     if len(refs.recent) > 1 and not many:
         current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]
         if len(current) != 1:
             return _ask_which(text, current)
         return Resolution(todos=tuple(current), quality=2)
     return _still_listed(refs.recent, todos)
+
+
+_BOTH_RE = re.compile(r"\b(?:both|two)\b", re.I)
 
 
 def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:
@@ -223,7 +230,9 @@ def _still_listed(meant: Sequence[Todo], todos: Sequence[Todo]) -> Resolution:
 def ref_context(turns: Sequence[Turn], today: date | None) -> RefContext:
     """What positions and pronouns in the next message point at, after these turns."""
     shown, first = shown_list(turns, today)
-    return RefContext(shown, recent_subjects(turns, today), first, today)
+    changed = [turn.changed for turn in turns if turn.changed]
+    pair = tuple(todo for todos in changed[-2:] for todo in todos) if len(changed) >= 2 else ()
+    return RefContext(shown, recent_subjects(turns, today), first, today, pair if len(pair) == 2 else ())
 
 
 def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, ...] | None, int]:
@@ -276,7 +285,7 @@ def choose(intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> tup
 
 def _resolve_choice(choice: Choice, intent: ChangeIntent, todos: Sequence[Todo], refs: RefContext) -> Resolution:
     found = resolve(choice.ref, todos, refs, intent.action, strict=intent.tentative)
-    if found.todos or not (choice.antecedent or intent.tentative):
+    if found.todos or found.candidates or not (choice.antecedent or intent.tentative):
         return found  # a remark or a statement may name its todo in other words: "got hold of the landlord"
     return mentioned(choice.ref, todos) or found
 

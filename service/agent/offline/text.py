@@ -26,7 +26,9 @@ _CONTRACTIONS = (
         r"\1 is",
     ),
     # and text-speak
-    (re.compile(r"\bwot\b", re.I), "what"),
+    (re.compile(r"\bw(?:o|a)t\b", re.I), "what"),
+    (re.compile(r"\bb4\b", re.I), "before"),
+    (re.compile(r"\b2 (?=(?:mon|tue|wed|thu|fri|sat|sun|tmrw|tomorrow|tmr|next|this|the)\w*\b)", re.I), "to "),
     (re.compile(r"\b(can|could|would|will|do|did|are|r|if|thank) (?:u|ya)\b", re.I), r"\1 you"),
     (re.compile(r"\bur\b", re.I), "your"),
     (re.compile(r"\b2 (?=do\b)", re.I), "to "),
@@ -62,6 +64,8 @@ def flatten_lines(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         return text
+    if _BARE_ADD_RE.fullmatch(lines[0]):  # "add" alone on its line, the items under it
+        lines[0] = f"{lines[0]}:"
     bulleted = any(_BULLET_RE.match(line) for line in lines)
     joined = _BULLET_RE.sub("", lines[0])
     previous_item = _is_list_line(lines[0], bulleted)
@@ -85,6 +89,9 @@ def _is_list_line(line: str, bulleted: bool) -> bool:
     if bulleted:
         return bool(_BULLET_RE.match(line))
     return len(line.split()) <= _LIST_LINE_MAX_WORDS and not line.endswith((".", "!", "?", ":"))
+
+
+_BARE_ADD_RE = re.compile(r"(?:please\s+)?(?:add|put|new|todo|to-?do|add these|add this)", re.I)
 
 
 def expand(text: str) -> str:
