@@ -539,6 +539,9 @@ async def test_status_question_answers_without_changing_anything(chat: Chat) -> 
     outcome = await chat.say("when is the report due?")
     assert outcome.names == ["list_todos"]
     assert outcome.answer == "\"Write report\" isn't done yet. It's due Friday 2026-11-27."
+    await seed(chat.context, "Renew passport", description="photos in the top drawer")
+    noted = await chat.say("what's the note on the passport one?")
+    assert noted.answer == "\"Renew passport\" isn't done yet. Note: photos in the top drawer"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1807,6 +1810,10 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("wat do i have 2 do tmrw", ListIntent(False, date(2026, 11, 25), date(2026, 11, 25), "tomorrow")),
         ("add\ncall the bank\nbook a haircut",
          AddIntent((NewTodo("Call the bank"), NewTodo("Book a haircut")))),
+        ("clear the due dates on 2 and 3",
+         MultiIntent((ChangeIntent("due", (Choice("2", "none"),)), ChangeIntent("due", (Choice("3", "none"),))))),
+        ("what's the note on the passport one?", ChangeIntent("status", (Choice("the passport one"),))),
+        ("just the first 4 please", ListIntent(limit=4)),
         ("actualy rename it to call the vet about rex",
          ChangeIntent("rename", (Choice("it", "call the vet about rex", correction=True),))),
         ("add these:\n- milk (2 pints)\n- eggs - by saturday",

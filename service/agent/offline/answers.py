@@ -248,7 +248,8 @@ def _open_after(conv: Conversation) -> int | None:
 def status_answer(todo: Todo) -> str:
     state = "is done" if todo.completed else "isn't done yet"
     due = f" It's due {describe_day(todo.due_date)}." if todo.due_date else ""
-    return f'"{todo.title}" {state}.{due}'
+    note = f" Note: {todo.description}" if todo.description else ""
+    return f'"{todo.title}" {state}.{due}{note}'
 
 
 def already_answer(todos: Sequence[Todo], done: bool) -> str:

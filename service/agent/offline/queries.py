@@ -216,9 +216,12 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     rest = f"{text[: limit.start()]} {text[limit.end() :]}"
     intent = _parse_list_words(rest, today)
     count = _count(limit["first"] or limit["bare"])
+    if intent is None and count and count > 1 and set(words(rest)) <= _PAGE_ONLY:
+        intent = ListIntent()  # "just the first 4 please": a page of the list ("the first one" is a todo)
     return replace(intent, limit=count) if intent and count else intent
 
 
+_PAGE_ONLY = {"just", "only", "please", "pls", "show", "me", "the", "give", "ok", "okay", "and", "can", "i", "see"}
 _TOLD_DONE_RE = re.compile(
     r"^\W*(?:ok(?:ay)?\W+)?(?:done|finished|did|completed)\s+(?:with\s+)?(?:it|that|this)\b", re.I
 )
