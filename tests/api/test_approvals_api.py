@@ -7,8 +7,16 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.helpers import assert_error, chat
+from tests.scripted_model import ModelSlot, scripted
+
+
+@pytest.fixture
+def model_provider() -> ModelSlot:
+    """The offline model, unless a test scripts the model's calls."""
+    return ModelSlot()
 
 
 async def _seed(client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str]) -> None:
@@ -109,6 +117,21 @@ async def test_a_yes_acts_on_the_todos_the_question_named_as_they_were_then(
     codes = sorted(r["output"]["error"]["code"] for r in done["tool_results"] if "error" in r["output"])
     assert codes == ["conflict", "not_found"]
     assert "Pay rent" in done["response"] and "changed after I asked" in done["response"], done["response"]
+
+
+async def test_positions_in_a_paused_call_mean_the_todos_the_question_named(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], model_provider: ModelSlot
+) -> None:
+    """A small model (recorded) deleted "1" and "2" in one response: the question named the todos at those
+    positions, and the yes deletes those two, though deleting the first moves the second up to "1"."""
+    for title in ("Hang pictures", "Fix the gate"):
+        await client.post(f"/api/{alice}/todos", json={"title": title}, headers=alice_auth)
+    calls = [("add_todo", {"title": "Tidy the shed"}), ("delete_todo", {"todo": "1"}), ("delete_todo", {"todo": "2"})]
+    model_provider.model = scripted([calls, "Done."])
+    paused = await chat(client, alice, alice_auth, "bin all my tasks, I want a clean slate")
+    assert [a["summary"] for a in paused["approvals"]] == ['Delete "Hang pictures"', 'Delete "Fix the gate"']
+    await chat(client, alice, alice_auth, "yes", paused["conversation_id"])
+    assert await _titles(client, alice, alice_auth) == ["Tidy the shed"]
 
 
 async def test_approvals_route_decides_each_call_and_a_second_decision_is_409(
