@@ -38,7 +38,9 @@ _ADD_RE = re.compile(
 )
 _PUT_RE = re.compile(
     r"^(?:put|putting|stick|pop|throw|chuck|get|jot|write|note)\s+(?P<body>.+?)\s+(?:(?:on|onto|in|into)\s+"
-    r"(?:(?:my|the|our)\s+(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)|down)\b(?P<rest>.*)$",
+    r"(?:(?:my|the|our)\s+(?:\w+\s+)?(?:to[- ]?do\s+list|list|todos?|to-?dos?)|there)|down"
+    r"|(?:on|in)(?=\s+for\s+(?:the\s+|next\s+|this\s+)?(?:\d|mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw|today|tonight)))\b"
+    r"(?P<rest>.*)$",
     re.I,
 )
 _ON_THE_LIST_RE = re.compile(

@@ -108,7 +108,9 @@ _POINTING = vocab("remarks", "pointing")
 
 
 _ONE_OF_THEM_RE = re.compile(
-    r"\b(?:the|that|this)(?: \w+)? one(?: (?:due|for|about|from|with|on)\b[^?]*?)?(?:'s| is)\b", re.I
+    r"(?:\b(?:the|that|this)(?: \w+)?|^\W*(?!which\b|what\b|any\b|no\b|every\b|some\b)\w+) one"
+    r"(?: (?:due|for|about|from|with|on)\b[^?]*?)?(?:'s| is)\b",
+    re.I,
 )
 _LIMIT_RE = re.compile(
     rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
