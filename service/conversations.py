@@ -5,6 +5,7 @@ Every function is scoped by `user_id`; another user's conversation is indistingu
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from sqlalchemy import delete, insert
@@ -20,7 +21,7 @@ from service.todos import clean_title
 DERIVED_TITLE_CHARS = 60
 
 
-def _derived_title(message: str | None) -> str | None:
+def derived_title(message: str | None) -> str | None:
     """The title for a conversation whose first message is `message` (up to 10,000 characters).
 
     A long message is shortened rather than refused: failing a user's first chat message over its
@@ -30,8 +31,23 @@ def _derived_title(message: str | None) -> str | None:
         return None
     title = " ".join(message.split())
     if len(title) > DERIVED_TITLE_CHARS:
-        title = title[: DERIVED_TITLE_CHARS - 1].rstrip() + "…"
+        cut = DERIVED_TITLE_CHARS - 1
+        while cut > 0 and (_joins_previous(title[cut]) or title[cut - 1] == _ZWJ):
+            cut -= 1  # never inside a character: "é" as e + accent, an emoji with its modifiers or joiners
+        title = title[:cut].rstrip() + "…"
     return title or None
+
+
+_ZWJ = "\u200d"
+
+
+def _joins_previous(char: str) -> bool:
+    """A mark, joiner, variation selector or skin tone that belongs to the character before it."""
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in (_ZWJ, "\ufe0f", "\ufe0e")
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+    )
 
 
 async def create_conversation(
@@ -44,7 +60,7 @@ async def create_conversation(
     One Core INSERT: an ORM object and its flush cost about twice as much (docs/performance.md).
     """
     now = utcnow()
-    title = _derived_title(first_message)
+    title = derived_title(first_message)
     values = {"id": conversation_id, "user_id": user_id, "title": title, "created_at": now, "updated_at": now}
     await db.exec(insert(AgentSession).values(**values))
 

@@ -232,3 +232,17 @@ async def test_create_conversation_shortens_a_derived_title(database: Database, 
     assert long is not None and len(long) == conversations.DERIVED_TITLE_CHARS
     assert long.startswith("remind me very") and long.endswith("…")
     assert stored[ids["blank"]] is None and stored[ids["untitled"]] is None
+
+
+@pytest.mark.parametrize(
+    "whole",
+    ["e\u0301\u0301", "\U0001f469\u200d\U0001f469\u200d\U0001f467", "\U0001f44d\U0001f3fd", "\u2764\ufe0f"],
+    ids=["combining-marks", "zwj-family", "skin-tone", "variation-selector"],
+)
+def test_a_derived_title_is_never_cut_inside_a_character(whole: str) -> None:
+    """Cut where a character of several code points (an accented letter, an emoji sequence) begins, not inside it."""
+    for lead in range(conversations.DERIVED_TITLE_CHARS - 8, conversations.DERIVED_TITLE_CHARS):
+        title = conversations.derived_title("a" * lead + whole + " and a long tail" * 5)
+        assert title is not None and title.endswith("…")
+        kept = len(title) - 1
+        assert kept <= lead or kept >= lead + len(whole), f"cut inside {whole!r} at {kept - lead}: {title!r}"
