@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -17,7 +17,8 @@ from service.api.schemas import ERROR_RESPONSES
 from service.api.state import State
 
 CONFLICT = {**ERROR_RESPONSES[404], "description": "Already decided (by this or a concurrent request)"}
-router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)], responses={**ERROR_RESPONSES, 409: CONFLICT})
+# Counted against the chat quota in each route, after the body is validated (as `POST /chat`).
+router = APIRouter(tags=["chat"], responses={**ERROR_RESPONSES, 409: CONFLICT})
 
 
 class Decision(BaseModel):
@@ -58,6 +59,7 @@ async def decide(
 
     404 for an unknown, expired or someone else's approval; 409 if it was decided already.
     """
+    await chat_rate_limit(state, user_id)
     resume = await state.agent.decide(user_id, conversation_id, _decided(body))
     return _chat_response(await state.agent.run_turn(user_id, None, conversation_id, _hooks(None, slot), resume=resume))
 
@@ -71,6 +73,7 @@ async def decide_stream(
     conversation_id: uuid.UUID, body: Decisions, user_id: CurrentUser, state: State, request: Request, slot: TurnSlotDep
 ) -> StreamingResponse:
     """The same as `…/approvals`, the resumed turn streamed as server-sent events (as `/chat/stream`)."""
+    await chat_rate_limit(state, user_id)
     resume = await state.agent.decide(user_id, conversation_id, _decided(body))
     events = await state.agent.stream_turn(user_id, None, conversation_id, _hooks(None, slot), resume=resume)
     first = await anext(events)

@@ -27,7 +27,8 @@ from service.todos import is_blank
 TurnSlotDep = Annotated[TurnSlot, Depends(turn_slot)]
 
 # Admission is `TurnGate`'s, before routing: a refused turn costs no token check and no rate-limit write.
-router = APIRouter(tags=["chat"], dependencies=[Depends(chat_rate_limit)])
+# The chat quota is counted in each route, after its body is validated: a request refused as invalid is no turn.
+router = APIRouter(tags=["chat"])
 
 MESSAGE_MAX = 10_000
 # Idle proxies commonly close a connection after 30-60 s; a turn waiting on a slow model can be quieter.
@@ -144,6 +145,7 @@ async def chat(
     idempotency_key: IdempotencyKey = None,
 ) -> ChatResponse:
     """Run one agent turn in a new conversation (`conversation_id` null) or an existing one of yours."""
+    await chat_rate_limit(state, user_id)
     claim = await _claim(state, user_id, idempotency_key, body)
     if isinstance(claim, dict):
         return ChatResponse.model_validate(claim)
@@ -234,6 +236,7 @@ async def chat_stream(
     Bad input, auth and an unknown conversation are refused with a JSON error before the stream
     starts. A client that disconnects does not stop the turn: it completes and is stored whole.
     """
+    await chat_rate_limit(state, user_id)
     claim = await _claim(state, user_id, idempotency_key, body)
     if isinstance(claim, dict):  # a retry: the first response again, as its two bookend events
         replay = [sse.sse_event("conversation", json.dumps({"conversation_id": claim["conversation_id"]}))]

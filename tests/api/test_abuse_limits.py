@@ -46,6 +46,24 @@ async def test_chat_rate_limit_answers_429_with_retry_after(
     assert (await client.get(f"/api/{alice}/todos", headers=alice_auth)).status_code == 200
 
 
+async def test_a_request_refused_as_invalid_spends_no_chat_quota(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    """A client fixing its request body is not locked out by the attempts that were refused."""
+    invalid = [{"message": ""}, {"message": 3}, {}, {"message": "hi", "conversation_id": "nope"}]
+    for body in invalid * 2:
+        assert (await client.post(f"/api/{alice}/chat", json=body, headers=alice_auth)).status_code == 422
+    decisions = await client.post(
+        f"/api/{alice}/conversations/{uuid.uuid4()}/approvals", json={"decisions": []}, headers=alice_auth
+    )
+    assert decisions.status_code == 422
+    statuses = [
+        (await client.post(f"/api/{alice}/chat", json={"message": "hi"}, headers=alice_auth)).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+
+
 async def test_oversized_body_is_413_and_stores_nothing(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], database: Database
 ) -> None:
