@@ -97,7 +97,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     folder = args.cassettes / (args.name or re.sub(r"[^A-Za-z0-9._-]+", "-", args.model).strip("-").lower())
     target = _live_target(args.model, "record", args.provider, folder)
     meta = {"model": args.model, "provider": target.provider, "recorded_at": datetime.now(UTC).date().isoformat()}
-    meta |= {"spec_hash": load_spec().content_hash, "cases": len(cases)}
+    # A subset (--cases) re-records those cassettes among the folder's others: the count is the folder's.
+    recorded = {path.stem for path in folder.glob("*.yaml")} | {case.id for case in cases}
+    meta |= {"spec_hash": load_spec().content_hash, "cases": len(recorded)}
     write_meta(folder, meta | (json.loads(Path(args.meta_file).read_text(encoding="utf-8")) if args.meta_file else {}))
     code, report = _evaluate(cases, [target], {folder.name: read_meta(folder)}, args)
     errors = [c for c in report["cases"] if c["status"] == "error"]
