@@ -63,6 +63,22 @@ async def test_undo_in_chat_reverts_the_latest_turn_with_changes_and_logs_itself
     assert await _titles(client, alice, alice_auth) == [("Buy soy milk", True), ("Call mom", False)]
 
 
+async def test_i_meant_another_after_a_delete_brings_it_back_and_deletes_the_one_meant(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
+) -> None:
+    await _add(
+        client, alice, alice_auth, "Buy Christmas tree", "Write Christmas cards", "Order turkey", "Book carol tickets"
+    )
+    deleted = await chat(client, alice, alice_auth, "delete the 2nd one")
+    outcome = await chat(
+        client, alice, alice_auth, "no no, I meant the 4th! put the cards one back", deleted["conversation_id"]
+    )
+    assert [call["name"] for call in outcome["tool_calls"]] == ["undo_last_turn", "list_todos", "delete_todo"]
+    assert outcome["response"].startswith("Undone.") and 'Deleted "Book carol tickets".' in outcome["response"]
+    titles = [title for title, _ in await _titles(client, alice, alice_auth)]
+    assert titles == ["Buy Christmas tree", "Write Christmas cards", "Order turkey"]
+
+
 async def test_nothing_to_undo_in_a_new_conversation(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:

@@ -320,6 +320,9 @@ def _code(call: PastCall) -> str | None:
     return str(problem.get("code")) if isinstance(problem, dict) else None
 
 
+UNDONE = "Undone."
+
+
 def undo_answer(conv: Conversation) -> str | None:
     """The answer once this turn's `undo_last_turn` ran; None while it has not."""
     calls = conv.current.ran(UNDO_TOOL)
@@ -338,7 +341,7 @@ def undo_answer(conv: Conversation) -> str | None:
         if isinstance(item, dict) and item.get("did") in _DID:
             by_kind.setdefault(item["did"], []).append(str(item.get("title")))
     sentences = [_DID[did].format(quoted(titles)) for did, titles in by_kind.items()]
-    return " ".join(["Undone.", *sentences])
+    return " ".join([UNDONE, *sentences])
 
 
 def rejected_answer(conv: Conversation) -> str | None:

@@ -25,12 +25,13 @@ from service.agent.offline.intents import (
     MultiIntent,
     OfferAddIntent,
     ReplyIntent,
+    UndoIntent,
 )
 from service.agent.offline.queries import OTHER_RE, the_others
 from service.agent.offline.reading import parse_intent
-from service.agent.offline.text import expand, normalize, strip_all
+from service.agent.offline.text import alternation, expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
-from service.matching import key_words, same_word
+from service.matching import ORDINALS, key_words, same_word
 
 _YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
 _CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
@@ -184,10 +185,15 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
 _HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
+_RETARGETED = {*_UNDONE, "delete"}
+_PLACE_RE = re.compile(
+    rf"^(?:the |number |no\.? ?|#)?(?:\d{{1,3}}(?:st|nd|rd|th)?|{alternation(ORDINALS)})(?: one| todo| item)?$", re.I
+)
+"""A todo named by its place in the list the user saw: "I meant the 4th"."""
 _REF_STOPWORDS = vocab("references", "stopwords")
 
 
-def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | None:
+def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | UndoIntent | None:
     """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
     of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
     fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
@@ -199,7 +205,7 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     else:
         return None
     previous = understand(turns[:-1], today)
-    if not isinstance(previous, ChangeIntent) or previous.action not in _UNDONE or not (done := turns[-2].changed):
+    if not isinstance(previous, ChangeIntent) or previous.action not in _RETARGETED or not (done := turns[-2].changed):
         return None
     others = [todo for todo in turns[-2].listing() if todo.id not in {changed.id for changed in done}]
     if other := OTHER_RE.match(changes.clean_ref(meant)):  # "no wait, I meant the other one"
@@ -207,10 +213,14 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
             return None
         meant = f'"{candidates[0].title}"'
     wanted = key_words(meant, _REF_STOPWORDS) - WEAK_STEMS
-    if not wanted or not any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set())):
+    named = any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set()))
+    if not (_PLACE_RE.match(changes.clean_ref(meant)) or (wanted and named)):
         return None
+    redone = ChangeIntent(previous.action, (Choice(changes.clean_ref(meant)),))
+    if previous.action == "delete":  # what was deleted comes back whole through the change log
+        return UndoIntent(then=redone)
     taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))
-    return MultiIntent((taken_back, ChangeIntent(previous.action, (Choice(changes.clean_ref(meant)),))))
+    return MultiIntent((taken_back, redone))
 
 
 def correction(message: str, today: date | None) -> Choice | None:

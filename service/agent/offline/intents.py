@@ -87,7 +87,8 @@ class BulkIntent:
 
 @dataclass(frozen=True)
 class UndoIntent:
-    pass
+    then: ChangeIntent | None = None
+    """What to do once undone: "delete the 2nd one" - "no, I meant the 4th" undoes, then deletes the 4th."""
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,12 @@ def _plan_for(intent: Intent, conv: Conversation) -> Plan:
             return plan_list(intent, conv)
         case UndoIntent():
             answer = answers.undo_answer(conv)  # undo has one home, the server's change log (DESIGN §6a)
-            return Plan(answer=answer) if answer else Plan(calls=(ToolRequest(answers.UNDO_TOOL, {}),))
+            if answer is None:
+                return Plan(calls=(ToolRequest(answers.UNDO_TOOL, {}),))
+            if intent.then is None or not answer.startswith(answers.UNDONE):
+                return Plan(answer=answer)
+            then = plan_actions((intent.then,), conv)  # the change, made where it was meant
+            return Plan(answer=f"{answer} {then.answer}") if then.answer else then
         case ContextIntent():
             return plan_context(intent, conv)
         case OfferAddIntent():
