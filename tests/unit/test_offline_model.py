@@ -1878,3 +1878,24 @@ async def test_both_of_those_after_two_adds_means_the_two_added(chat: Chat) -> N
     await chat.say("and collect the turkey friday")
     await chat.say("actually can both of those be saturday instead")
     assert [todo["due_date"] for todo in await stored(chat.context)] == ["2026-11-28", "2026-11-28"]
+
+
+@pytest.mark.parametrize(
+    ("message", "done", "deleted"),
+    [
+        ("if I've already booked the dentist, bin that todo", False, False),
+        ("if I've already booked the dentist, bin that todo", True, True),
+        ("if the dentist is booked already just get rid of it", True, True),
+        ("if I haven't booked the dentist yet, bin that todo", False, True),
+        ("if I haven't booked the dentist yet, bin that todo", True, False),
+    ],
+)
+async def test_a_change_on_a_condition_is_made_only_when_the_condition_holds(
+    chat: Chat, message: str, done: bool, deleted: bool
+) -> None:
+    await seed(chat.context, "Book dentist appointment", "Buy milk", done=("Book dentist appointment",) if done else ())
+    outcome = await chat.say(message)
+    remaining = [title for title, _ in await titles(chat.context)]
+    assert remaining == (["Buy milk"] if deleted else ["Book dentist appointment", "Buy milk"]), outcome.answer
+    if not deleted:
+        assert "so I haven't changed anything" in outcome.answer

@@ -75,6 +75,16 @@ class ChangeIntent:
     choices: tuple[Choice, ...]
     tentative: bool = False
     follow_up_of: ChangeIntent | None = None
+    only_if: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """ "if I've already booked the dentist, bin that todo": the change is made only when the todo the
+    condition names is done (`done`) or open, as the condition says."""
+
+    ref: str
+    done: bool
 
 
 @dataclass(frozen=True)

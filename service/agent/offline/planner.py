@@ -24,6 +24,7 @@ from service.agent.offline.intents import (
     BulkIntent,
     ChangeIntent,
     Choice,
+    Condition,
     ContextIntent,
     Intent,
     ListIntent,
@@ -33,7 +34,7 @@ from service.agent.offline.intents import (
     UndoIntent,
 )
 from service.agent.offline.queries import OTHER_RE
-from service.agent.offline.references import choose, key_words, match_titles, ref_context
+from service.agent.offline.references import choose, key_words, match_titles, ref_context, resolve
 from service.agent.offline.text import quoted
 
 
@@ -190,6 +191,8 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
         if not targets:
             return Plan(answer=answers.NOTHING_FOR_BULK[part.action, part.completed])
         return act(part.action, None, targets)
+    if part.only_if and (unmet := _unmet(part.only_if, todos, conv)):
+        return unmet
     if REST_RE.match(part.choices[0].ref):
         return act(part.action, None, [todo for todo in todos if todo.id not in named])
     if named and OTHER_RE.match(part.choices[0].ref) and (other := _other_shown(conv, todos, named)):
@@ -200,6 +203,18 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
     if found.problem or not found.todos:
         return Plan(answer=found.problem or answers.no_match_answer(choice.ref, todos))
     return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
+
+
+def _unmet(condition: Condition, todos: Sequence[Todo], conv: Conversation) -> Plan | None:
+    """The answer when a request's condition does not hold (or its todo is unclear); None when it holds."""
+    found = resolve(condition.ref, todos, ref_context(conv.history, conv.today), "complete", strict=True)
+    if found.problem or len(found.todos) != 1:
+        return Plan(answer=found.problem or answers.no_match_answer(condition.ref, todos))
+    todo = found.todos[0]
+    if todo.completed == condition.done:
+        return None
+    state = "is already done" if todo.completed else "isn't done yet"
+    return Plan(answer=f'"{todo.title}" {state}, so I haven\'t changed anything.')
 
 
 def _other_shown(conv: Conversation, todos: Sequence[Todo], named: set[str]) -> Todo | None:

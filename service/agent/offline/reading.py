@@ -24,6 +24,7 @@ from service.agent.offline.chatter import (
     strip_fillers,
     without_sign_off,
 )
+from service.agent.offline.conditions import parse_conditional
 from service.agent.offline.dates import date_value, self_corrected
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
@@ -70,7 +71,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        parse_exception(request, today)
+        parse_conditional(request, parse_intent, today)
+        or parse_exception(request, today)
         or parse_undo_clauses(request, today)
         or parse_actions(request, today)
         or parse_message(request, today)
