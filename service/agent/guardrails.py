@@ -63,13 +63,18 @@ NOT_FOUND_OUTPUT = json.dumps({"error": {"code": "not_found", "message": "no suc
 
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\b", re.IGNORECASE)
 
+# A day owns todos too: "delete thursday's todo", "today's list" are the user's own.
+_WHEN_WORDS = (
+    r"(?:to|yester)day\b|tomorrow\b|tonight\b|week\b|weekend\b|month\b|year\b"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
+)
 _OTHERS = (
     # whole words: "call accountant" holds "all account"
     r"\b(?:other|another|every|all|any|different|somebody|someone)(?:\s+\w+)?\s+"
     r"(?:users?|accounts?|people|persons?|customers?|members?|tenants?)\b"
     r"|every(?:one|body)(?:'s|s)?|some(?:one|body)\s+else(?:'s)?|all\s+the\s+users"
     r"|\buser\s*(?:id\s*)?(?:#|no\.?|number)?\s*[0-9a-f-]{1,36}\b|\buser_?id\b"
-    r"|\b(?!my\b|your\b|our\b)[a-z]+'s\s+(?:todos?|tasks?|to-?do\s+list|list|data|account|items|conversations?)"
+    rf"|\b(?!my\b|your\b|our\b|{_WHEN_WORDS})[a-z]+'s\s+(?:todos?|tasks?|to-?do\s+list|list|data|account|items|conversations?)"
 )
 _DATA = (
     r"todos?|tasks?|lists?|items?|data|notes?|conversations?|messages?|history|accounts?|records?|details|info"
@@ -103,7 +108,7 @@ _ADD = r"^\W*(?:please\s+)?(?:add|put|create|new\s+(?:task|todo)|remind\s+me|not
 _EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"
 # Another person's list as the place an add goes, or their login named: refused even inside an add request.
 _OTHERS_LIST = (
-    r"\b(?:to|on|onto|into|in|from|off)\s+(?!my\b|our\b|your\b|the\b)[a-z]+'s\s+(?:own\s+)?"
+    rf"\b(?:to|on|onto|into|in|from|off)\s+(?!my\b|our\b|your\b|the\b|{_WHEN_WORDS})[a-z]+'s\s+(?:own\s+)?"
     r"(?:todo\s+|to-?do\s+|task\s+|shopping\s+)?(?:list|todos|tasks)\b"
     r"|\b(?:his|her|their|(?!my\b)[a-z]+'s)\s+(?:username|user\s*name|login|user\s*id)\s*(?:is\b|[:=])"
 )

@@ -43,6 +43,10 @@ def test_requests_naming_an_email_are_still_refused(message: str) -> None:
         ("add pick up Tom's list of parts", None),
         ("add call John about his username problem", None),
         ("add buy milk to my list", None),
+        ("delete thursday's todo, not the gym one", None),
+        ("show today's list", None),
+        ("add milk to tomorrow's list", None),
+        ("show bob's todos", "other_users"),
     ],
 )
 def test_an_add_onto_another_persons_list_is_refused_though_adds_are_titles(message: str, reason: str | None) -> None:

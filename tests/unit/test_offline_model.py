@@ -1899,3 +1899,18 @@ async def test_a_change_on_a_condition_is_made_only_when_the_condition_holds(
     assert remaining == (["Buy milk"] if deleted else ["Book dentist appointment", "Buy milk"]), outcome.answer
     if not deleted:
         assert "so I haven't changed anything" in outcome.answer
+
+
+async def test_not_this_one_the_other_one_answers_which_one(chat: Chat) -> None:
+    await seed(chat.context, "Gym session", "Renew gym membership", "Buy milk")
+    asked = await chat.say("nuke the gym todo")
+    assert "Gym session" in asked.answer and "Renew gym membership" in asked.answer
+    await chat.say("not the session, the other one")  # not a rename of the session to "the other one"
+    assert [title for title, _ in await titles(chat.context)] == ["Gym session", "Buy milk"]
+
+
+async def test_a_days_todo_and_one_left_out_by_name(chat: Chat) -> None:
+    await seed(chat.context, "Team lunch", "Gym session", due_date="2026-11-26")
+    await seed(chat.context, "Buy milk")
+    await chat.say("delete thursday's todo, not the gym one")
+    assert [title for title, _ in await titles(chat.context)] == ["Gym session", "Buy milk"]

@@ -291,6 +291,7 @@ _MAKE_THAT_RE = re.compile(
 )
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
+_ANOTHER_TODO_RE = re.compile(r"^(?:it was |i meant |but )?(?:the |that )(?:other|\w+(?: \w+)?) one\b", re.I)
 _ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
 """After "make it": a day of the month ("make that one the 4th"), not a position."""
 _ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
@@ -384,6 +385,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
         if _ASKING_RE.match(old) or _NO_LONGER_RE.search(old):
             return None  # "what's the next thing I should be doing", "..., not our problem anymore": no fix
+        if old and _ANOTHER_TODO_RE.match(new):
+            return None  # "not the session, the other one": which todo was meant, no new wording
         new = _without_preposition(new, old)
         if re.match(r"to\s", new, re.I):
             return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix

@@ -165,6 +165,7 @@ _GROUP_RE = re.compile(
     r"(?P<which>(?: \S+)+)$",
     re.I,
 )
+_DAYS_OWN_RE = re.compile(r"^(?P<day>(?:to|yester)day|tomorrow|tonight|\w+day)'s (?:todo|task|one|thing|item)$", re.I)
 _GROUP_KIND_RE = re.compile(  # "all the party stuff": the todos about a party
     r"^(?:the |my )?(?P<what>.+?) (?:stuff|things|ones|tasks|todos|items|jobs|bits)$", re.I
 )
@@ -174,6 +175,8 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
     """A reference to the todos a list question would show: "everything to do with the party", "all my open
     tasks", "everything that's overdue", "all the party stuff" (`answers.members` picks them). None for a
     reference that narrows nothing ("all of them", "everything"): those are the pronouns' and bulk's."""
+    if owned := _DAYS_OWN_RE.match(reference.strip()):  # "thursday's todo" is the one due thursday
+        reference = f"the one due {owned['day']}"
     if not (match := _GROUP_RE.match(reference.strip())):
         return None
     which = match["which"].strip()

@@ -84,6 +84,11 @@ def resolve(
         if len(others) == 1:
             return Resolution(todos=(others[0],), quality=1)
         return _ask_which(text, others) if others else Resolution(problem=answers.unclear_reference_answer(text))
+    if (but_not := _BUT_NOT_RE.match(text)) and (kept := resolve(but_not["ref"], todos, refs, action, strict=strict)):
+        left_out = match_titles(but_not["old"], todos, action)  # "the thursday one, not the gym one"
+        meant = [todo for todo in kept.todos or kept.candidates if todo not in left_out.todos + left_out.candidates]
+        if len(meant) == 1:
+            return Resolution(todos=(meant[0],), quality=1)
     group = parse_group(text, refs.today)  # "everything to do with the party", "the one due tomorrow"
     in_group = answers.members(group, todos) if group else []
     if group and group.limit == 1 and len(in_group) > 1:  # two are due tomorrow: ask which
@@ -211,6 +216,10 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
     return _still_listed(refs.recent, todos)
 
 
+_BUT_NOT_RE = re.compile(r"^(?P<ref>.+?)\s*,?\s+(?:but |and )?not (?:the )?(?P<old>.+)$", re.I)
+_NOT_THAT_RE = re.compile(
+    r"^not (?:the )?(?P<old>[^,;-]+?)\s*[,;-]+\s*(?:but |i meant |it is |it's )?(?P<new>.+)$", re.I
+)
 _BOTH_RE = re.compile(r"\b(?:both|two)\b", re.I)
 
 
@@ -311,6 +320,12 @@ def _choose_follow_up(
     previous, found = choose(asked, todos, refs)
     reply = intent.choices[0].ref
     pool = found.candidates or found.todos
+    if pool and (not_that := _NOT_THAT_RE.match(reply)):  # "not the session, the other one"
+        excluded = resolve(not_that["old"], pool, RefContext(shown=pool, recent=pool), intent.action)
+        pool = tuple(todo for todo in pool if todo not in excluded.todos)
+        reply = not_that["new"]
+        if OTHER_RE.match(reply) and len(pool) == 1:
+            return replace(previous, ref=reply), Resolution(todos=pool, quality=1)
     if pool:
         narrowed = resolve(reply, pool, RefContext(shown=pool, recent=pool), intent.action)
         if narrowed.todos:
