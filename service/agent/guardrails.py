@@ -87,6 +87,10 @@ _HARD_OVERRIDE = (
     # Spanish, French, German, Italian, Portuguese: the same request, seen in the wild.
     r"|\b(?:ignor\w*|olvid\w*|oubli\w*|vergiss\w*|vergessen|dimentic\w*|esque[cç]\w*)\b[^.?!]{0,40}?"
     r"\b(?:instrucciones|instructions|consignes|anweisungen|instruktionen|istruzioni|instru[cç][oõ]es)\b"
+    # A message posing as the system, or switching the service's safeguards off, even as a todo's title.
+    r"|(?:^|[\"'“(\[]\s*)system\s*(?:message|prompt|override)?\s*:"
+    r"|\b(?:approvals?|confirmations?|guardrails?|safety checks?)\s+(?:is|are)\s+(?:now\s+)?(?:disabled|off|turned off|"
+    r"switched off|not (?:needed|required))\b"
 )
 _OVERRIDE = (
     r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.?!]{0,40}?\b(?:previous|prior|above|earlier|all|"

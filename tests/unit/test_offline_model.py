@@ -1814,6 +1814,17 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
          MultiIntent((ChangeIntent("due", (Choice("2", "none"),)), ChangeIntent("due", (Choice("3", "none"),))))),
         ("what's the note on the passport one?", ChangeIntent("status", (Choice("the passport one"),))),
         ("just the first 4 please", ListIntent(limit=4)),
+        ("hmm, changed my mind, undo please. I'll borrow them from my neighbour", UndoIntent()),
+        ("oh no undo that!! I still have to call her", UndoIntent()),
+        ("ok few more things: finish lab report, email my TA",
+         AddIntent((NewTodo("Finish lab report"), NewTodo("Email my TA")))),
+        ("move the dentist to thursday.. no wait, friday, thursday I have work",
+         ChangeIntent("due", (Choice("the dentist", "2026-11-27"),))),
+        ("don't mark the q3 report as done!! just push it to friday",
+         ChangeIntent("due", (Choice("the q3 report", "2026-11-27", antecedent=True), Choice("it", "2026-11-27")))),
+        ("actually no, just mark them both done instead", ChangeIntent("complete", (Choice("them both"),))),
+        ("hmm hold on, add call the bank first", AddIntent((NewTodo("Call the bank"),))),
+        ("what was the dentist one about?", ChangeIntent("status", (Choice("the dentist one"),))),
         ("first one's done", ChangeIntent("complete", (Choice("first one"),))),
         ("which one is done?", ListIntent(True)),
         ("put Parents evening on for Thursday", AddIntent((NewTodo("Parents evening", None, "2026-11-26"),))),
@@ -1899,6 +1910,13 @@ async def test_a_change_on_a_condition_is_made_only_when_the_condition_holds(
     assert remaining == (["Buy milk"] if deleted else ["Book dentist appointment", "Buy milk"]), outcome.answer
     if not deleted:
         assert "so I haven't changed anything" in outcome.answer
+
+
+async def test_not_that_one_it_was_another_moves_a_completion(chat: Chat) -> None:
+    await seed(chat.context, "Do the laundry", "Do the dishes", "Buy milk")
+    await chat.say("laundry's done")
+    await chat.say("oops my bad, not the laundry - it was the dishes I did")  # no rename to "Do the my bad"
+    assert await titles(chat.context) == [("Do the laundry", False), ("Do the dishes", True), ("Buy milk", False)]
 
 
 async def test_not_this_one_the_other_one_answers_which_one(chat: Chat) -> None:

@@ -123,7 +123,7 @@ _TITLE_LEAD_RE = re.compile(
     re.I,
 )
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself|then"
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself|then|first"
     r"|on (?:the|my) way(?: home| back)?))+$|[\s.,;:!?-]+$",
     re.I,
 )

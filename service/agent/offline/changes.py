@@ -96,6 +96,7 @@ def parse_state_change(text: str) -> ChangeIntent | None:
     if (slip := _BY_MISTAKE_RE.search(text)) and (done := parse_state_change(text[: slip.start()].strip())):
         flipped = {"complete": "reopen", "reopen": "complete"}.get(done.action)
         return ChangeIntent(flipped, done.choices) if flipped else None  # type: ignore[arg-type]
+    text = re.sub(r"\s+instead$", "", text, flags=re.I)  # "just mark them both done instead"
     for action, table in _STATE_RES.items():
         for pattern in table:
             if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and ref.lower() not in _SUBJECTS:

@@ -105,10 +105,13 @@ def self_corrected(text: str, today: date | None) -> str:
     to thursday" (dictated messages correct themselves in passing)."""
     for said in _SELF_CORRECTION_RE.finditer(text):
         before, after = text[: said.start()], text[said.end() :]
-        first, second = find_date(before, today), find_date(after, today)
-        if first and second and first.end == len(before) and second.start == 0:
+        first = find_date(before, today)
+        meant = re.match(r"[^,.;!?]+", after)  # "friday, thursday I have work": the date up to the comma
+        if first and first.end == len(before) and meant and date_value(meant[0], today):
             lead = re.match(r"(?:on|by|to|for|until|till|before|from)\s+", before[first.start :], re.I)
-            return f"{before[: first.start]}{lead[0] if lead else ''}{after}"
+            rest = after[meant.end() :]
+            kept = rest if re.match(r"\W*(?:and|also|then|plus)\b", rest, re.I) else ""  # more asked, not why
+            return f"{before[: first.start]}{lead[0] if lead else ''}{meant[0]}{kept}"
     return text
 
 

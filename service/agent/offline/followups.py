@@ -183,6 +183,11 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
 
 
 _HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
+_NOT_BUT_RE = re.compile(
+    r"^not (?:the )?[^,;-]+?\s*[,;-]+\s*(?:but |it was |it's |i meant )?(?P<meant>.+?)"
+    r"(?:\s+(?:i|we) (?:did|done|meant|paid|finished)|\s+(?:i|we)(?:'ve| have) done)?$",
+    re.I,
+)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
 _RETARGETED = {*_UNDONE, "delete"}
@@ -201,7 +206,9 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(turns[-1].user_text):
         meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
     elif intent == ReplyIntent("unclear") and fix:
-        meant = fix["rest"]  # "no, the dentist one"
+        meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"
+        if instead := _NOT_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
+            meant = instead["meant"]
     else:
         return None
     previous = understand(turns[:-1], today)

@@ -252,7 +252,8 @@ def parse_message(text: str, today: date | None) -> Intent | None:
 def parse_undo_clauses(text: str, today: date | None) -> UndoIntent | None:
     """An undo among clauses that only say why or point back: "scratch that - undo it", "no I didn't mean
     that, I haven't called them yet"; not "add milk, actually undo that" (that asks nothing done)."""
-    readings = [(clause, _read(clause, today)) for clause in clauses(text)]
+    # A clause told by the user ("I still have to call her") says why; it asks nothing of its own.
+    readings = [(clause, _read(clause, today)) for clause in clauses(text) if not _SAYS_WHY_RE.match(clause)]
     if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
         isinstance(intent, UndoIntent | ReplyIntent | None)
         or (isinstance(intent, ChangeIntent) and all(_refers_back(choice.ref) for choice in intent.choices))
@@ -350,6 +351,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     pieces = _with_antecedents(_pieces(text), today)
     if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
         return None
+    if any(_held_back(piece, today) for _, piece in pieces):
+        return None  # "don't mark X as done!! just push it to friday": X is named, not changed (parse_clauses)
     units: list[Action_] = []
     dropped = False
     buffer, current = pieces[0][1], _action(pieces[0][1], today)
@@ -411,6 +414,15 @@ _UNDO_WORD_RE = re.compile(
     re.I,
 )
 """An undo said in so many words ("so cancel it" may be a delete)."""
+
+
+def _held_back(piece: str, today: date | None) -> bool:
+    """ "don't mark the report as done": a change the user does not want (not "never mind")."""
+    negated = _NEGATED_RE.match(strip_fillers(piece)[0])
+    return bool(negated) and isinstance(parse_request(negated["rest"], today), ChangeIntent)
+
+
+_SAYS_WHY_RE = re.compile(r"^(?:i|we)(?:'ll|'m|'ve| will| am| have| still| need| do| did| can| really)\b", re.I)
 
 
 def _refers_back(reference: str) -> bool:
