@@ -12,11 +12,10 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.guardrails import scope_violation
-from service.agent.offline import changes
+from service.agent.offline import changes, deeds
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add, parse_echoed_add
 from service.agent.offline.chatter import (
     PRONOUN_RE,
-    REST_RE,
     correct_typos,
     is_echo,
     is_remark,
@@ -26,9 +25,9 @@ from service.agent.offline.chatter import (
 )
 from service.agent.offline.conditions import parse_conditional
 from service.agent.offline.dates import date_value, self_corrected
+from service.agent.offline.exclusions import parse_exception
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
-    Action,
     Action_,
     AddIntent,
     BulkIntent,
@@ -46,7 +45,6 @@ from service.agent.offline.queries import (
     parse_list,
     parse_profile,
     parse_search,
-    split_exception,
 )
 from service.agent.offline.text import expand, normalize
 from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command, verbs
@@ -72,7 +70,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
         parse_conditional(request, parse_intent, today)
-        or parse_exception(request, today)
+        or parse_exception(request, today, lambda rest: parse_actions(rest, today) or parse_message(rest, today))
         or parse_undo_clauses(request, today)
         or parse_actions(request, today)
         or parse_message(request, today)
@@ -83,56 +81,6 @@ def _parse_text(text: str, today: date | None) -> Intent:
         or parse_request(correct_typos(request), today)
         or ReplyIntent("unclear")
     )
-
-
-_BULK_DEFAULT: dict[Action, bool | None] = {"complete": False, "reopen": True, "delete": None}
-"""The todos a list-wide change is about: completing the open ones, reopening the done ones, deleting any."""
-
-
-def parse_exception(text: str, today: date | None) -> Intent | None:
-    """ "delete everything except the passport one", "all of them are done but the gym one", "got the
-    shopping apart from the eggs, tick the rest off": a change of the whole list with some todos left out;
-    other actions of the message stay ("..., and add bread"). A change of todos it names ("mark the milk
-    done but not the eggs") is made as named; one of "them" is not guessed at, as the todo left out may be
-    one of them."""
-    if (split := split_exception(text)) is None:
-        return None
-    rest, keep = split
-    intent = parse_actions(rest, today) or parse_message(rest, today)
-    parts = intent.parts if isinstance(intent, MultiIntent) else (intent,)
-    wide = next((i for i, part in enumerate(parts) if _list_wide(part)), None)
-    if wide is not None:
-        part = parts[wide]
-        bulk = replace(part, keep=keep) if isinstance(part, BulkIntent) else _as_bulk(part, keep)
-        # a statement beside it tells the same ("got the lot apart from the eggs, tick the rest off")
-        kept = [p if i != wide else bulk for i, p in enumerate(parts) if i == wide or not _told(p)]
-        return MultiIntent(tuple(kept)) if len(kept) > 1 else bulk  # type: ignore[arg-type]
-    if any(isinstance(part, ChangeIntent) and any(PRONOUN_RE.match(c.ref) for c in part.choices) for part in parts):
-        return ReplyIntent("unclear")
-    return intent if any(isinstance(part, ChangeIntent) for part in parts) else None
-
-
-def _told(part: Intent | None) -> bool:
-    return isinstance(part, ChangeIntent) and part.tentative
-
-
-def _list_wide(part: Intent | None) -> bool:
-    if isinstance(part, BulkIntent):
-        return True
-    return isinstance(part, ChangeIntent) and part.action in _BULK_DEFAULT and all(map(_everything, part.choices))
-
-
-def _as_bulk(part: Intent | None, keep: tuple[str, ...]) -> BulkIntent:
-    assert isinstance(part, ChangeIntent)
-    return BulkIntent(part.action, _BULK_DEFAULT[part.action], keep)  # type: ignore[arg-type]
-
-
-def _everything(choice: Choice) -> bool:
-    """The whole list: "the rest", "all of them"; not "them" or "both", which mean the todos just named."""
-    return bool(REST_RE.match(choice.ref) or _ALL_OF_THEM_RE.match(choice.ref))
-
-
-_ALL_OF_THEM_RE = re.compile(r"^(?:all|everything|all of (?:them|those|these|it))$", re.I)
 
 
 def single_request(text: str, today: date | None) -> Intent | None:
@@ -185,7 +133,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("due", lambda text, today: changes.parse_due(expand(text), today)),
     ("rename", changes.parse_rename),  # "change X to Friday" is read here, by what the new value is
     ("state", lambda text, _: changes.parse_state_change(expand(text))),
-    ("done statement", lambda text, _: changes.parse_done_statement(expand(text))),  # a guess: after every command
+    ("done statement", lambda text, _: deeds.parse_done_statement(expand(text))),  # a guess: after every command
     ("correction", changes.parse_correction),  # "dentsit should be dentist": only when no command reads it
 )
 """Each intent's reader, tried in turn: the first that reads the clause wins, and the comments say why
@@ -419,7 +367,7 @@ _UNDO_WORD_RE = re.compile(
 def _held_back(piece: str, today: date | None) -> bool:
     """ "don't mark the report as done": a change the user does not want (not "never mind")."""
     negated = _NEGATED_RE.match(strip_fillers(piece)[0])
-    return bool(negated) and isinstance(parse_request(negated["rest"], today), ChangeIntent)
+    return negated is not None and isinstance(parse_request(negated["rest"], today), ChangeIntent)
 
 
 _SAYS_WHY_RE = re.compile(r"^(?:i|we)(?:'ll|'m|'ve| will| am| have| still| need| do| did| can| really)\b", re.I)
