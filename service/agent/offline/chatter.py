@@ -31,6 +31,10 @@ _EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticon
 # title ("add 🎂 bake a cake").
 _EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+"
 _OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
+_TICKS_BETWEEN_RE = re.compile(r"(?<=\w)(?:\s*[\u2705\u2714\u2611]\ufe0f?)+\s*(?=\w)")
+_BETWEEN_WORDS_EMOJI_RE = re.compile(
+    r"(?<=\w)\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]+\s*(?=\w)"
+)
 _INNER_EMOJI_RE = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]+")
 
 
@@ -69,7 +73,10 @@ def undecorated(text: str) -> str:
     a todo is the word done ("dentist ✅"); in an add they may be the title's own ("add 🎂 bake a cake")."""
     if _ADDING_RE.match(text):
         return text
-    return " ".join(_INNER_EMOJI_RE.sub(" ", _TICKS_RE.sub(" done ", text)).split())
+    # Between two words an emoji ends a sentence ("untick X 🙄 the kids made a mess of it again").
+    text = _TICKS_RE.sub(" done ", _TICKS_BETWEEN_RE.sub(" done. ", text))
+    text = _INNER_EMOJI_RE.sub(" ", _BETWEEN_WORDS_EMOJI_RE.sub(". ", text))
+    return " ".join(text.split())
 
 
 _SIGN_OFF_RE = re.compile(
