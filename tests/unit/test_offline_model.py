@@ -1828,6 +1828,20 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
         ("untick vacuum living room \U0001f644 the kids made a mess of it again",
          ChangeIntent("reopen", (Choice("vacuum living room"),))),
         ("dentist \u2705\u2705 finally booked it!!", ChangeIntent("complete", (Choice("dentist"),))),
+        ("How many of my jobs have I finished so far, and which ones are they?", ListIntent(True)),
+        ("show my list, delete milk", ChangeIntent("delete", (Choice("milk"),))),
+        ("VAT return has to be in by end of next week actually",
+         ChangeIntent("due", (Choice("VAT return", "2026-12-04"),))),
+        ("the rota needs to be out by the 15th", ChangeIntent("due", (Choice("the rota", "2026-12-15"),))),
+        ("both are due tomorrow btw", ChangeIntent("due", (Choice("both", "2026-11-25"),))),
+        ("what did I write on the passport one?", ChangeIntent("status", (Choice("the passport one"),))),
+        ("add call Dr. Smith. delete milk",
+         MultiIntent((AddIntent((NewTodo("Call Dr. Smith"),)), ChangeIntent("delete", (Choice("milk"),))))),
+        ("Good morning dear. I picked up my prescription and I also watered Mrs. Patel's plants on the way home.",
+         MultiIntent((
+             ChangeIntent("complete", (Choice("picked up my prescription"),), tentative=True),
+             ChangeIntent("complete", (Choice("watered Mrs. Patel's plants on the way home"),), tentative=True),
+         ))),
         ("milk \u2705 eggs \u2705",
          MultiIntent((ChangeIntent("complete", (Choice("milk"),)), ChangeIntent("complete", (Choice("eggs"),))))),
         ("first one's done", ChangeIntent("complete", (Choice("first one"),))),
@@ -1937,3 +1951,24 @@ async def test_a_days_todo_and_one_left_out_by_name(chat: Chat) -> None:
     await seed(chat.context, "Buy milk")
     await chat.say("delete thursday's todo, not the gym one")
     assert [title for title, _ in await titles(chat.context)] == ["Gym session", "Buy milk"]
+
+
+async def test_after_adding_several_the_first_one_is_the_first_added(chat: Chat) -> None:
+    await seed(chat.context, "Renew passport")
+    await chat.say("add water the plants and take out the recycling")
+    await chat.say("actually I just did the first one lol")
+    assert [done for _, done in await titles(chat.context)] == [False, True, False]
+
+
+async def test_sorry_i_meant_the_4th_after_a_dated_add_moves_the_date(chat: Chat) -> None:
+    await chat.say("remind me to schedule a dentist cleaning on the 3rd")
+    await chat.say("sorry, I meant the 4th")  # not a rename to "Schedule the 4th"
+    [todo] = await stored(chat.context)
+    assert (todo["title"], todo["due_date"]) == ("Schedule a dentist cleaning", "2026-12-04")
+
+
+async def test_both_of_them_by_a_date_after_two_adds_dates_both(chat: Chat) -> None:
+    await chat.say("add buy wrapping paper")
+    await chat.say("and sellotape")
+    await chat.say("both of them by the 20th please")
+    assert [todo["due_date"] for todo in await stored(chat.context)] == ["2026-12-20", "2026-12-20"]

@@ -204,7 +204,8 @@ _DUE_STATEMENT_RES = patterns(
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",
     # "passport renewal needs doing by 15 December", "the parcel must go by Monday"
     r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must|should)\s+(?:to\s+)?(?:be\s+)?(?:done|finished|sorted|sent|handed in"
-    r"|posted|paid|booked|[a-z]+ing(?: in| off| up| out)?)\s+(?P<date>(?:by|on|before|for)\s+.+?)"
+    r"|posted|paid|booked|in|out|back|filed|submitted|[a-z]+ing(?: in| off| up| out)?)"
+    r"\s+(?P<date>(?:by|on|before|for)\s+.+?)"
     r"(?:\s+(?:now|then|latest|at the latest))?$",
     # "it has to go out by thursday" (by: a deadline; "Sam has to go on friday" tells of Sam)
     r"^(?P<ref>.+?)\s+(?:needs|need|has|have|must)\s+to\s+go(?: out| off| in)?\s+(?P<date>(?:by|before)\s+.+?)$",
@@ -291,7 +292,7 @@ _MAKE_THAT_RE = re.compile(
 """A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _ANOTHER_TODO_RE = re.compile(r"^(?:it was |i meant |but )?(?:the |that )(?:other|\w+(?: \w+)?) one\b", re.I)
-_ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
+ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
 """After "make it": a day of the month ("make that one the 4th"), not a position."""
 _ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
 _NO_LONGER_RE = re.compile(rf"\b(?:{'|'.join(TABLES['remarks']['no_longer'])})\b", re.I)
@@ -316,7 +317,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     said = _DUE_LEAD_RE.sub("", last.value or "")  # "... to be due December the third"
-    if day := date_value(said, today) or (made and _ORDINAL_DAY_RE.fullmatch(said) and date_value(f"on {said}", today)):
+    if day := date_value(said, today) or (made and ORDINAL_DAY_RE.fullmatch(said) and date_value(f"on {said}", today)):
         return ChangeIntent("due", (replace(last, value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
         return ChangeIntent("due", (replace(last, value=shift[1]),))

@@ -20,7 +20,7 @@ _BYE_WORDS = vocab("small_talk", "bye")
 _ACK_WORDS = _THANKS_WORDS | _BYE_WORDS | vocab("small_talk", "ack")
 _FILLERS = {kind: "|".join(TABLES["small_talk"][kind]) for kind in ("greetings", "leading", "agreeing", "trailing")}
 _LEADING_FILLER_RE = re.compile(
-    rf"^(?:(?P<greet>{_FILLERS['greetings']})(?: there)?|{_FILLERS['leading']}"
+    rf"^(?:(?P<greet>{_FILLERS['greetings']})(?: there| dear| love| all| everyone| mate)?|{_FILLERS['leading']}"
     rf"|(?:{_FILLERS['agreeing']})(?=\s*[,.!;:-]))\b[\s,!.:;-]*",
     re.I,
 )

@@ -55,7 +55,7 @@ _DATE_RE = re.compile(
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
     r"|(?P<nextweek>next week)"
-    r"|(?P<endweek>(?:the )?end of (?:the |this )?(?:working |work |business )?week)"
+    r"|(?P<endweek>(?:the )?end of (?:the |this |(?P<endnext>next ))?(?:working |work |business )?week)"
     r"|(?P<nextmonth>next month)"
     r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
     rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
@@ -368,8 +368,8 @@ def _relative_day(match: re.Match[str], today: date) -> date | None:
         return today if weekday == 6 else today + timedelta(days=5 - weekday)
     if match["nextweek"]:
         return today + timedelta(days=7 - weekday)
-    if match["endweek"]:
-        return today + timedelta(days=(4 - weekday) % 7)
+    if match["endweek"]:  # a working week's end: its Friday ("end of next week": the one after)
+        return today + timedelta(days=(4 - weekday) % 7 + (7 if match["endnext"] else 0))
     if match["nextmonth"] or match["endmonth"]:
         first_of_next = today.replace(day=1) + relativedelta(months=1)
         return first_of_next if match["nextmonth"] else first_of_next - timedelta(days=1)

@@ -10,7 +10,7 @@ from service.agent.offline.changes import BY_MISTAKE_RE, clean_ref
 from service.agent.offline.chatter import PRONOUN_RE, is_past
 from service.agent.offline.dates import ANY_DAY, extract_date
 from service.agent.offline.intents import ChangeIntent, Choice
-from service.agent.offline.text import alternation
+from service.agent.offline.text import NOT_AN_END, alternation
 from service.agent.offline.vocabulary import ERRAND_VERBS, TABLES, vocab
 from service.matching import stem, words
 
@@ -70,7 +70,7 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     It is only a guess, so the todo it names needs a stronger match, and when nothing matches, the
     answer says so and nothing changes.
     """
-    if BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS or re.search(r"[.!?]\s", text):
+    if BY_MISTAKE_RE.search(text) or len(words(text)) > _DEED_MAX_WORDS or re.search(rf"[.!?]{NOT_AN_END}\s", text):
         return None  # "I ticked X by mistake" tells of a slip, not a deed; a long sentence, or two, tell a story
     if topic := _TOPIC_DEED_RE.match(text):
         text = f"{topic['verb']} {topic['ref']}"

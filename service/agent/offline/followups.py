@@ -56,6 +56,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return intent
     if retargeted := _retargeted(intent, turns, today):
         return retargeted
+    if dated := _day_meant(intent, today):
+        return dated
     if isinstance(intent, AddIntent) and (named := _add_what_was_missing(intent, turns, today)):
         return named
     continues_add = isinstance(intent, OfferAddIntent) or intent == ReplyIntent("unclear")
@@ -135,7 +137,8 @@ def _dated_after_a_change(turns: Sequence[Turn], today: date | None) -> ChangeIn
     if match is None or not (day := date_value(match["date"], today)):
         return None
     several = match["many"] or (not match["one"] and len(turns[-2].changed) > 1)
-    return ChangeIntent("due", (Choice("them" if several else "it", day.isoformat()),))
+    pointer = "both" if re.search(r"\bboth\b", match[0], re.I) else "them" if several else "it"  # both: two turns'
+    return ChangeIntent("due", (Choice(pointer, day.isoformat()),))
 
 
 def _asked_about(intent: MultiIntent, answer: str) -> Intent:
@@ -196,6 +199,18 @@ _PLACE_RE = re.compile(
 )
 """A todo named by its place in the list the user saw: "I meant the 4th"."""
 _REF_STOPWORDS = vocab("references", "stopwords")
+
+
+def _day_meant(intent: Intent, today: date | None) -> ChangeIntent | None:
+    """ "sorry, I meant the 4th" after no change it could move to another todo (`_retargeted`): a day of
+    the month, not a new title ("Schedule the 4th")."""
+    if not (isinstance(intent, ChangeIntent) and intent.action == "rename" and len(intent.choices) == 1):
+        return None
+    choice = intent.choices[0]
+    if not (PRONOUN_RE.match(choice.ref) and changes.ORDINAL_DAY_RE.fullmatch(choice.value or "")):
+        return None
+    day = date_value(f"on {choice.value}", today)
+    return ChangeIntent("due", (Choice(choice.ref, day.isoformat()),)) if day else None
 
 
 def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | UndoIntent | None:

@@ -34,6 +34,7 @@ from service.agent.offline.intents import (
     ChangeIntent,
     Choice,
     Intent,
+    ListIntent,
     MultiIntent,
     OfferAddIntent,
     ReplyIntent,
@@ -46,7 +47,7 @@ from service.agent.offline.queries import (
     parse_profile,
     parse_search,
 )
-from service.agent.offline.text import expand, normalize
+from service.agent.offline.text import NOT_AN_END, expand, normalize
 from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command, verbs
 
 
@@ -92,9 +93,15 @@ def single_request(text: str, today: date | None) -> Intent | None:
         asked = (_parse_text(part, today) for part in parts)
         requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
     else:
-        readings = (_read(part, today) for part in clauses(text))
+        readings = [_read(part, today) for part in clauses(text)]
         requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
+        # else one list question ("how many have I finished, and which ones are they?"), the rest unread
+        if not requests and _ASKS_RE.match(text):
+            requests = [intent for intent in readings if isinstance(intent, ListIntent)]
     return requests[0] if len(requests) == 1 else None
+
+
+_ASKS_RE = re.compile(r"(?:how|what|which|when|is|are|do|does|did|have|has|any|anything)\b", re.I)
 
 
 def parse_long(text: str, today: date | None) -> Intent:
@@ -113,7 +120,7 @@ def parse_long(text: str, today: date | None) -> Intent:
 
 _LONG_ADD_MAX_CHARS = 2500
 """Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_SENTENCE_END_RE = re.compile(rf"(?<=[.!?]){NOT_AN_END}\s+(?=\S)")
 
 
 def sentences(text: str) -> list[str]:
@@ -176,7 +183,8 @@ def _without_reason(text: str, intent: Intent | None, today: date | None) -> Int
 _SO_COMMANDS = verbs("add", "delete", "complete", "reopen", "due", "mark")
 """After a remark, "so" and one of these starts the request: "we're doing an online shop so delete the milk"."""
 _CLAUSE_BREAK_RE = re.compile(
-    r"(?:\s*(?:[,;]|[.!?](?=\s))|\s+-{1,2}|\s+(?:lol|lmao|haha+)(?=\s)|\s+(?=(?:but )?any(?:way|how)s?\b)"
+    rf"(?:\s*(?:[,;]|[.!?]{NOT_AN_END}(?=\s))|\s+-{{1,2}}|\s+(?:lol|lmao|haha+)(?=\s)"
+    r"|\s+(?=(?:but )?any(?:way|how)s?\b)"
     rf"|\s+so(?=\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b))\s+"
     r"(?:(?:and|but|so|then|and then|so please)\s+)?(?:any(?:way|how)s?\W*\s+)?",
     re.I,
@@ -277,7 +285,7 @@ _TOPIC_MAX_WORDS = 6
 
 
 _ACTION_BREAK_RE = re.compile(
-    r"(?:\s*[;,]|(?<=[.!?])|\s+-{1,2}|\s+(?=any(?:way|how)s?\b))\s*"
+    rf"(?:\s*[;,]|(?<=[.!?]){NOT_AN_END}|\s+-{{1,2}}|\s+(?=any(?:way|how)s?\b))\s*"
     r"(?:(?:and|but|then|also|plus|so|after that|afterwards|next|any(?:way|how)s?),?\s+)*"
     r"|\s+(?:and|n|&|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,

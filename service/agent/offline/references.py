@@ -249,6 +249,8 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
     listed todos to show them."""
     for index in reversed(range(len(turns))):
         turn = turns[index]
+        if len(turn.changed) > 1 and turn.ran("add_todo") and not turn.is_listing:
+            return tuple(turn.changed), 1  # "Added 2 todos: A and B" - "I just did the first one"
         if not turn.is_listing or turn.answer is None:
             continue
         intent = understand(turns[: index + 1], today)

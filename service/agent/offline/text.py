@@ -94,6 +94,10 @@ def _is_list_line(line: str, bulleted: bool) -> bool:
 _BARE_ADD_RE = re.compile(r"(?:please\s+)?(?:add|put|new|todo|to-?do|add these|add this)", re.I)
 
 
+NOT_AN_END = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bProf\.)"
+"""After a full stop: a title of address is no sentence end ("watered Mrs. Patel's plants")."""
+
+
 def expand(text: str) -> str:
     """Spell contractions and text-speak out ("isn't" -> "is not", "wot" -> "what") so one pattern covers
     both ways of writing.
