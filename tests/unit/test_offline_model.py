@@ -1834,6 +1834,8 @@ async def test_wrong_day_after_an_add_moves_it(chat: Chat) -> None:
          ChangeIntent("due", (Choice("VAT return", "2026-12-04"),))),
         ("the rota needs to be out by the 15th", ChangeIntent("due", (Choice("the rota", "2026-12-15"),))),
         ("both are due tomorrow btw", ChangeIntent("due", (Choice("both", "2026-11-25"),))),
+        ("the wine's not done", ChangeIntent("reopen", (Choice("the wine"),))),
+        ("mark teh vet done", ChangeIntent("complete", (Choice("teh vet"),))),
         ("what did I write on the passport one?", ChangeIntent("status", (Choice("the passport one"),))),
         ("add call Dr. Smith. delete milk",
          MultiIntent((AddIntent((NewTodo("Call Dr. Smith"),)), ChangeIntent("delete", (Choice("milk"),))))),
@@ -1972,3 +1974,9 @@ async def test_both_of_them_by_a_date_after_two_adds_dates_both(chat: Chat) -> N
     await chat.say("and sellotape")
     await chat.say("both of them by the 20th please")
     assert [todo["due_date"] for todo in await stored(chat.context)] == ["2026-12-20", "2026-12-20"]
+
+
+async def test_a_misspelt_article_in_a_reference_is_no_word_of_it(chat: Chat) -> None:
+    await seed(chat.context, "Book vet for Biscuit", "Buy dog food")
+    await chat.say("mark teh vet apointment done pls")
+    assert [done for _, done in await titles(chat.context)] == [True, False]

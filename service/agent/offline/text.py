@@ -25,6 +25,8 @@ _CONTRACTIONS = (
         ),
         r"\1 is",
     ),
+    # "the wine's not done": no possessive comes before "not"
+    (re.compile(r"(?<=\w)'s (?=not\b|never\b|still\b)", re.I), " is "),
     # and text-speak
     (re.compile(r"\bw(?:o|a)t\b", re.I), "what"),
     (re.compile(r"\bb4\b", re.I), "before"),
