@@ -1980,3 +1980,10 @@ async def test_a_misspelt_article_in_a_reference_is_no_word_of_it(chat: Chat) ->
     await seed(chat.context, "Book vet for Biscuit", "Buy dog food")
     await chat.say("mark teh vet apointment done pls")
     assert [done for _, done in await titles(chat.context)] == [True, False]
+
+
+async def test_same_for_the_other_one_repeats_the_change_on_it(chat: Chat) -> None:
+    await seed(chat.context, "Pay phone bill", "Pay gas bill", "Buy stamps")
+    await chat.say("can't pay the phone bill till payday, push it to the 1st")
+    await chat.say("same for the other bill")
+    assert [todo["due_date"] for todo in await stored(chat.context)] == ["2026-12-01", "2026-12-01", None]

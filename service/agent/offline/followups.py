@@ -113,8 +113,11 @@ def _continued(previous: Intent, turns: Sequence[Turn]) -> ChangeIntent | None:
         return None
     if not _CONTINUATION_RE.search(message):
         return None
-    reply, _ = strip_fillers(message)
+    reply = _CONTINUATION_WORDS_RE.sub("", strip_fillers(message)[0])  # "same for the other bill": the other bill
     return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
+
+
+_CONTINUATION_WORDS_RE = re.compile(r"^(?:same (?:for|with)|likewise(?: for)?)\s+|\s+(?:too|as well)$", re.I)
 
 
 _DATED_RE = re.compile(
