@@ -5,9 +5,9 @@ Every function is scoped by `user_id`; another user's conversation is indistingu
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 
+import regex
 from sqlalchemy import delete, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,23 +31,16 @@ def derived_title(message: str | None) -> str | None:
         return None
     title = " ".join(message.split())
     if len(title) > DERIVED_TITLE_CHARS:
-        cut = DERIVED_TITLE_CHARS - 1
-        while cut > 0 and (_joins_previous(title[cut]) or title[cut - 1] == _ZWJ):
-            cut -= 1  # never inside a character: "é" as e + accent, an emoji with its modifiers or joiners
-        title = title[:cut].rstrip() + "…"
+        # Whole characters as a reader sees them (grapheme clusters): never "e" without its accent, nor an
+        # emoji without its joiners, skin tone or variation selector.
+        kept, length = [], 0
+        for character in regex.findall(r"\X", title):
+            if length + len(character) > DERIVED_TITLE_CHARS - 1:
+                break
+            kept.append(character)
+            length += len(character)
+        title = "".join(kept).rstrip() + "…"
     return title or None
-
-
-_ZWJ = "\u200d"
-
-
-def _joins_previous(char: str) -> bool:
-    """A mark, joiner, variation selector or skin tone that belongs to the character before it."""
-    return (
-        unicodedata.category(char) in ("Mn", "Mc", "Me")
-        or char in (_ZWJ, "\ufe0f", "\ufe0e")
-        or "\U0001f3fb" <= char <= "\U0001f3ff"
-    )
 
 
 async def create_conversation(
