@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -74,17 +75,18 @@ def log_failure(request: Request, exc: Exception) -> None:
 
 
 _NOT_JSON = "request body is not valid JSON"
-# What Starlette says of a body it could not decode (invalid UTF-8, nesting too deep for the parser).
+_JSON_TYPE_RE = re.compile(r"\s*application/(?:[\w.+-]+\+)?json\b", re.I)
+# What FastAPI says of a body it could not decode (invalid UTF-8, nesting too deep for the parser).
 _UNPARSED_BODY = "There was an error parsing the body"
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+def _validation_message(exc: RequestValidationError, content_type: str) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(err.get("type") == "json_invalid" for err in errors):
         return 400, "invalid_json", _NOT_JSON
     first = errors[0] if errors else {}
-    if tuple(first.get("loc", ())) == ("body",) and isinstance(first.get("input"), bytes | str):
-        # The body was not read as JSON at all: its Content-Type is missing or says something else.
+    if tuple(first.get("loc", ())) == ("body",) and not _JSON_TYPE_RE.match(content_type):
+        # FastAPI read no JSON from the body: its Content-Type is missing or says something else.
         return 415, "unsupported_media_type", "send the request body as JSON, with Content-Type: application/json"
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "request"
     return 422, "validation_error", f"{where}: {first.get('msg', 'invalid value')}"
@@ -122,8 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, exc.code, exc.message, exc.headers())
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        status, code, message = _validation_message(exc)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc, request.headers.get("content-type", ""))
         return error_response(status, code, message)
 
     @app.exception_handler(StarletteHTTPException)

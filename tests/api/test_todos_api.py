@@ -363,8 +363,9 @@ async def test_undoing_chosen_changes_restores_only_their_fields_and_keeps_a_ren
         (b"[" * 5000 + b"]" * 5000, "application/json", 400, "invalid_json"),
         (b'{"title": "Buy milk"}', None, 415, "unsupported_media_type"),
         (b'{"title": "Buy milk"}', "text/plain", 415, "unsupported_media_type"),
+        (b'"Buy milk"', "application/json", 422, "validation_error"),
     ],
-    ids=["invalid-utf8", "nested-5000-deep", "no-content-type", "text-plain"],
+    ids=["invalid-utf8", "nested-5000-deep", "no-content-type", "text-plain", "json-string"],
 )
 async def test_a_body_not_read_as_json_is_400_invalid_json_or_415_and_stores_nothing(
     client: httpx.AsyncClient,
