@@ -55,15 +55,14 @@ _MANY_CHANGED = {"added": "Added {n} todos: {}.", "completed": "Marked {n} todos
 
 
 def visible(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
-    """The todos a list answer shows: those about what was searched for, or those due in the asked-for
-    window, or else all listed."""
-    if isinstance(intent, ListIntent) and intent.search and (found := about(intent.search, todos)):
-        return found
-    if isinstance(intent, ListIntent) and intent.search and intent.search.lower() not in TOPICS:
-        return []  # a kind of todo none says it is ("my shopping list" of "Milk", "Eggs"): the whole list
-    if isinstance(intent, ListIntent) and intent.undated:
-        return [todo for todo in todos if not todo.due_date]
-    return due_in_window(intent, todos) or list(todos)
+    """The todos a list answer shows: its `members`, or else all listed when a window or a kind of todo
+    ("my shopping list" of "Milk", "Eggs") finds none; a search or the undated finding none show none."""
+    if not isinstance(intent, ListIntent):
+        return list(todos)
+    shown = members(intent, todos)
+    if shown or intent.undated or (intent.search and intent.search.lower() not in TOPICS):
+        return shown
+    return list(todos)
 
 
 _SEARCH_STOPWORDS = vocab("references", "stopwords")

@@ -294,7 +294,17 @@ _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _ANOTHER_TODO_RE = re.compile(r"^(?:it was |i meant |but )?(?:the |that )(?:other|\w+(?: \w+)?) one\b", re.I)
 ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
 """After "make it": a day of the month ("make that one the 4th"), not a position."""
-_ASKING_RE = re.compile(r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can)\b", re.I)
+ASKING_RE = re.compile(
+    r"(?:what|which|who|when|where|how|why|is|are|do|does|did|should|shall|can|have|has|any|anything)\b", re.I
+)
+"""The first word of a question ("what's the next thing I should be doing" corrects nothing)."""
+NOT_THIS_BUT_RE = re.compile(
+    r"^not (?:the )?(?P<old>[^,;-]+?)\s*[,;-]+\s*(?:but |it was |it is |it's |i meant )?(?P<new>.+?)"
+    r"(?:\s+(?:i|we) (?:did|done|meant|paid|finished)|\s+(?:i|we)(?:'ve| have) done)?$",
+    re.I,
+)
+"""Which todo was meant, not the old one: "not the session, the other one", "not the laundry - it was the
+dishes I did" (`new` without the "I did")."""
 _NO_LONGER_RE = re.compile(rf"\b(?:{'|'.join(TABLES['remarks']['no_longer'])})\b", re.I)
 _DUE_LEAD_RE = re.compile(r"^(?:be\s+)?(?:due|done|happening)?\s*(?=\S)", re.I)
 _AGAIN_RE = re.compile(r"^(?:(?:again|back|as|to|be)\s+)+|\s+(?:again|now)$", re.I)
@@ -383,7 +393,7 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
-        if _ASKING_RE.match(old) or _NO_LONGER_RE.search(old):
+        if ASKING_RE.match(old) or _NO_LONGER_RE.search(old):
             return None  # "what's the next thing I should be doing", "..., not our problem anymore": no fix
         if old and _ANOTHER_TODO_RE.match(new):
             return None  # "not the session, the other one": which todo was meant, no new wording

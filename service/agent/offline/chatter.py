@@ -29,13 +29,14 @@ _TRAILING_FILLER_RE = re.compile(rf"(?:[\s,.!?]+(?:{_FILLERS['trailing']}))+[\s.
 _EMOTICON_RE = re.compile(rf"(?:^|\s)(?:{'|'.join(TABLES['small_talk']['emoticons'])})(?=\s|$)", re.I)
 # Emoji around the request ("🛒 add oat milk", "... for thursday 🎁🙏"); after a command they may be part of a
 # title ("add 🎂 bake a cake").
-_EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D\s]+"
+_EMOJI_CHARS = r"\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D"
+_EMOJI = rf"[{_EMOJI_CHARS}\s]+"
 _OUTER_EMOJI_RE = re.compile(rf"^{_EMOJI}|(?<=\S){_EMOJI}$")
-_TICKS_BETWEEN_RE = re.compile(r"(?<=\w)(?:\s*[\u2705\u2714\u2611]\ufe0f?)+\s*(?=\w)")
-_BETWEEN_WORDS_EMOJI_RE = re.compile(
-    r"(?<=\w)\s*[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]+\s*(?=\w)"
-)
-_INNER_EMOJI_RE = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\uFE0F\u200D]+")
+_INNER_EMOJI_RE = re.compile(rf"[{_EMOJI_CHARS}]+")
+_BETWEEN_WORDS_EMOJI_RE = re.compile(rf"(?<=\w)\s*[{_EMOJI_CHARS}]+\s*(?=\w)")
+_TICKS = r"(?:\s*[\u2705\u2714\u2611]\ufe0f?)+"
+_TICKS_RE = re.compile(_TICKS)
+_TICKS_BETWEEN_RE = re.compile(rf"(?<=\w){_TICKS}\s*(?=\w)")
 
 
 _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
@@ -64,7 +65,6 @@ def _corrected(word: str) -> str:
 _HESITATION_RE = re.compile(rf"(?<![\w'-])(?:{'|'.join(TABLES['small_talk']['hesitations'])})(?![\w'-])\s*,?", re.I)
 
 
-_TICKS_RE = re.compile(r"(?:\s*[\u2705\u2714\u2611]\ufe0f?)+")
 _ADDING_RE = re.compile(rf"^\W*(?:{verbs('add')})\b", re.I)
 
 

@@ -35,8 +35,7 @@ _BARE_PASSIVE_RE = re.compile(
 """The same, said in a hurry: "dry cleaning picked up", "Henderson invoice went out this morning"."""
 _ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS)
 _THEY_DID = vocab("done_statement", "said_by_others")
-_UNDOING = {"back", "out", "off", "up", "down", "over", "away", "wrong", "late", "again"}
-"""After "got it": what makes it no deed ("I got it back for corrections")."""
+_UNDOING = vocab("done_statement", "undoing")
 _SENT_RE = re.compile(r"^(?:went|gone) out$", re.I)
 
 

@@ -113,11 +113,8 @@ def _continued(previous: Intent, turns: Sequence[Turn]) -> ChangeIntent | None:
         return None
     if not _CONTINUATION_RE.search(message):
         return None
-    reply = _CONTINUATION_WORDS_RE.sub("", strip_fillers(message)[0])  # "same for the other bill": the other bill
+    reply = _CONTINUATION_RE.sub("", strip_fillers(message)[0])  # "same for the other bill": the other bill
     return ChangeIntent(previous.action, (Choice(changes.clean_ref(reply), previous.choices[0].value),))
-
-
-_CONTINUATION_WORDS_RE = re.compile(r"^(?:same (?:for|with)|likewise(?: for)?)\s+|\s+(?:too|as well)$", re.I)
 
 
 _DATED_RE = re.compile(
@@ -189,11 +186,6 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
 
 
 _HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
-_NOT_BUT_RE = re.compile(
-    r"^not (?:the )?[^,;-]+?\s*[,;-]+\s*(?:but |it was |it's |i meant )?(?P<meant>.+?)"
-    r"(?:\s+(?:i|we) (?:did|done|meant|paid|finished)|\s+(?:i|we)(?:'ve| have) done)?$",
-    re.I,
-)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
 _RETARGETED = {*_UNDONE, "delete"}
@@ -225,8 +217,8 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
         meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
     elif intent == ReplyIntent("unclear") and fix:
         meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"
-        if instead := _NOT_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
-            meant = instead["meant"]
+        if instead := changes.NOT_THIS_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
+            meant = instead["new"]
     else:
         return None
     previous = understand(turns[:-1], today)

@@ -226,7 +226,7 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     return replace(intent, limit=count) if intent and count else intent
 
 
-_PAGE_ONLY = {"just", "only", "please", "pls", "show", "me", "the", "give", "ok", "okay", "and", "can", "i", "see"}
+_PAGE_ONLY = vocab("list", "page_only")
 _TOLD_DONE_RE = re.compile(
     r"^\W*(?:ok(?:ay)?\W+)?(?:done|finished|did|completed)\s+(?:with\s+)?(?:it|that|this)\b", re.I
 )

@@ -96,12 +96,9 @@ def single_request(text: str, today: date | None) -> Intent | None:
         readings = [_read(part, today) for part in clauses(text)]
         requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
         # else one list question ("how many have I finished, and which ones are they?"), the rest unread
-        if not requests and _ASKS_RE.match(text):
+        if not requests and changes.ASKING_RE.match(text):
             requests = [intent for intent in readings if isinstance(intent, ListIntent)]
     return requests[0] if len(requests) == 1 else None
-
-
-_ASKS_RE = re.compile(r"(?:how|what|which|when|is|are|do|does|did|have|has|any|anything)\b", re.I)
 
 
 def parse_long(text: str, today: date | None) -> Intent:

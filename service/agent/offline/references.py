@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from service.agent.offline import answers
+from service.agent.offline.changes import NOT_THIS_BUT_RE
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.conversation import Todo, Turn
 from service.agent.offline.followups import understand
@@ -217,9 +218,6 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
 
 
 _BUT_NOT_RE = re.compile(r"^(?P<ref>.+?)\s*,?\s+(?:but |and )?not (?:the )?(?P<old>.+)$", re.I)
-_NOT_THAT_RE = re.compile(
-    r"^not (?:the )?(?P<old>[^,;-]+?)\s*[,;-]+\s*(?:but |i meant |it is |it's )?(?P<new>.+)$", re.I
-)
 _BOTH_RE = re.compile(r"\b(?:both|two)\b", re.I)
 
 
@@ -322,7 +320,7 @@ def _choose_follow_up(
     previous, found = choose(asked, todos, refs)
     reply = intent.choices[0].ref
     pool = found.candidates or found.todos
-    if pool and (not_that := _NOT_THAT_RE.match(reply)):  # "not the session, the other one"
+    if pool and (not_that := NOT_THIS_BUT_RE.match(reply)):  # "not the session, the other one"
         excluded = resolve(not_that["old"], pool, RefContext(shown=pool, recent=pool), intent.action)
         pool = tuple(todo for todo in pool if todo not in excluded.todos)
         reply = not_that["new"]
