@@ -34,7 +34,7 @@ from service.agent.offline.intents import (
     UndoIntent,
 )
 from service.agent.offline.queries import OTHER_RE
-from service.agent.offline.references import choose, key_words, match_titles, ref_context, resolve
+from service.agent.offline.references import RefContext, choose, key_words, match_titles, ref_context, resolve
 from service.agent.offline.text import quoted
 
 
@@ -191,23 +191,23 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
         if not targets:
             return Plan(answer=answers.NOTHING_FOR_BULK[part.action, part.completed])
         return act(part.action, None, targets)
-    if part.only_if and (unmet := _unmet(part.only_if, todos, conv)):
+    refs = ref_context(conv.history, conv.today)
+    if part.only_if and (unmet := _unmet(part.only_if, todos, refs)):
         return unmet
     if REST_RE.match(part.choices[0].ref):
         return act(part.action, None, [todo for todo in todos if todo.id not in named])
-    if named and OTHER_RE.match(part.choices[0].ref) and (other := _other_shown(conv, todos, named)):
-        return act(
-            part.action, _new_value(part.action, part.choices[0], [other]), [other]
-        )  # "slip's signed, the other one ..."
-    choice, found = choose(part, todos, ref_context(conv.history, conv.today))
+    if named and OTHER_RE.match(part.choices[0].ref) and (other := _other_shown(refs, todos, named)):
+        # "slip's signed, the other one can wait": the one other todo shown
+        return act(part.action, _new_value(part.action, part.choices[0], [other]), [other])
+    choice, found = choose(part, todos, refs)
     if found.problem or not found.todos:
         return Plan(answer=found.problem or answers.no_match_answer(choice.ref, todos))
     return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
 
 
-def _unmet(condition: Condition, todos: Sequence[Todo], conv: Conversation) -> Plan | None:
+def _unmet(condition: Condition, todos: Sequence[Todo], refs: RefContext) -> Plan | None:
     """The answer when a request's condition does not hold (or its todo is unclear); None when it holds."""
-    found = resolve(condition.ref, todos, ref_context(conv.history, conv.today), "complete", strict=True)
+    found = resolve(condition.ref, todos, refs, "complete", strict=True)
     if found.problem or len(found.todos) != 1:
         return Plan(answer=found.problem or answers.no_match_answer(condition.ref, todos))
     todo = found.todos[0]
@@ -217,9 +217,8 @@ def _unmet(condition: Condition, todos: Sequence[Todo], conv: Conversation) -> P
     return Plan(answer=f'"{todo.title}" {state}, so I haven\'t changed anything.')
 
 
-def _other_shown(conv: Conversation, todos: Sequence[Todo], named: set[str]) -> Todo | None:
+def _other_shown(refs: RefContext, todos: Sequence[Todo], named: set[str]) -> Todo | None:
     """ "the other one" beside a todo another clause named: the one other todo the user last saw."""
-    refs = ref_context(conv.history, conv.today)
     seen = {todo.id for todo in refs.shown or refs.recent}
     others = [todo for todo in todos if todo.id in seen and todo.id not in named]
     return others[0] if len(others) == 1 else None
