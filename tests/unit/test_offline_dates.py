@@ -45,6 +45,9 @@ TODAY = date(2026, 11, 24)  # a Tuesday
         ("due 2/3/27", "2027-03-02"),
         ("by christmas eve", "2026-12-24"),
         ("before new year's day", "2027-01-01"),
+        ("on Friday the 27th of November", "2026-11-27"),  # the weekday belongs to the date, not the title
+        ("on friday 4th december", "2026-12-04"),
+        ("end of teh month", "2026-11-30"),
     ],
 )
 def test_date_phrases_count_from_the_turns_today(phrase: str, day: str) -> None:
@@ -82,6 +85,20 @@ def test_a_date_that_names_a_thing_stays_in_the_title(title: str) -> None:
         (
             "remind me to chase Greenway for the deposit by COB Friday",
             NewTodo("Chase Greenway for the deposit", None, "2026-11-27"),
+        ),
+        (
+            "I should be grateful if you would add 'Window cleaner' on Friday the 27th of November.",
+            NewTodo("Window cleaner", None, "2026-11-27"),
+        ),
+        ("pls ad submit expenses due end of teh month", NewTodo("Submit expenses", None, "2026-11-30")),
+        (
+            "Could you be so good as to put down that I must collect my prescription on the 3rd of December?",
+            NewTodo("Collect my prescription", None, "2026-12-03"),
+        ),
+        ("Put down 'Hairdresser' for next Tuesday, please.", NewTodo("Hairdresser", None, "2026-12-01")),
+        (
+            "I should like you to add 'Book the boiler service', if that is not too much trouble.",
+            NewTodo("Book the boiler service"),
         ),
     ],
 )

@@ -115,6 +115,7 @@ def test_a_group_named_by_what_its_todos_are_about_status_or_dates_is_acted_on_w
         ("update_todo", "d", "2026-12-01"),
     ]
     assert _grouped("mark all the party stuff as done") == [("update_todo", "a", True)]
+    assert _grouped("delete the party stuff") == [("delete_todo", "a", None), ("delete_todo", "b", None)]  # no "all"
 
 
 def test_a_group_with_no_todo_in_it_changes_nothing_and_says_so() -> None:

@@ -52,6 +52,27 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("mark butter and sugar done", [("complete", "butter and sugar")]),  # one change of two todos
         ("lose the skis one, not doing that this year", [("delete", "the skis one")]),  # the remark is no todo
         ("undo please, my mistake", [("UndoIntent",)]),
+        ("Actually no, it has not gone yet after all. Please undo that.", [("UndoIntent",)]),  # a why, no rename
+        (
+            "delte the dentist appt its been cancelled",
+            [("delete", "the dentist appt", "the dentist appt it is been cancelled")],
+        ),
+        ("no rush on the gutters, take the date off it", [("due", "the gutters", "it")]),
+        ("well i did it yesterday so mark it off", [("complete", "it", "it")]),
+        ("just clear everything tbh", [("BulkIntent",)]),
+        (  # "so those are done" says again what the deeds told
+            "paid the gas bill and dropped the library books back this morning so those are done",
+            [("complete", "paid the gas bill"), ("complete", "dropped the library books back")],
+        ),
+        ("could u remove all the done ones pleae, i cant see for looking", [("BulkIntent",)]),
+        (
+            "Please would you be good enough to take 'Collect dry cleaning' off my list altogether",
+            [("delete", "Collect dry cleaning")],
+        ),
+        (
+            "The pension review has been put back a week. Could you change the date to the 3rd of December then?",
+            [("due", "The pension review has been put back a week", "it")],  # "the date" is the review's
+        ),
         ("mark off pay rent and add pay council tax", [("complete", "pay rent"), ("add", "Pay council tax")]),
         ("never mind the haircut", [("delete", "the haircut")]),
         ("feed the cat isn't done actually", [("reopen", "feed the cat")]),
@@ -156,7 +177,8 @@ def _added(text: str, title: str) -> Turn:
 def test_a_short_fix_after_an_add_corrects_what_was_just_added(fix: str, action: str, value: str) -> None:
     intent = understand([_added("add buy lemons", "Buy lemons"), Turn(fix)], TODAY)
     assert isinstance(intent, ChangeIntent)
-    assert (intent.action, intent.choices[0].ref, intent.choices[0].value) == (action, "that", value)
+    # "that" or "it": either points back at the todo just added
+    assert (intent.action, intent.choices[0].ref in ("that", "it"), intent.choices[0].value) == (action, True, value)
 
 
 def test_and_more_after_an_add_shares_its_verb() -> None:
@@ -240,6 +262,31 @@ def test_a_date_right_after_an_add_dates_what_was_added(
     added: tuple[str, ...], message: str, ref: str, day: str
 ) -> None:
     assert understand((_adding(*added), Turn(message)), TODAY) == ChangeIntent("due", (Choice(ref, day),))
+
+
+def test_a_quoted_new_title_then_why_is_one_rename_to_the_quoted_words() -> None:
+    intent = parse_intent("change the plumber one to 'call electrician', it's the lights not the pipes", TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.choices[0].value == "call electrician"
+
+
+def _completed(title: str, other: str) -> Turn:
+    """ "done <title>" after a listing of it and `other` (the todo a correction may move the change to)."""
+    listed = {"todos": [{"id": "t1", "title": title}, {"id": "t2", "title": other}]}
+    output = {"todo": {"id": "t1", "title": title, "completed": True}}
+    calls = [PastCall("c0", "list_todos", {}, listed), PastCall("c1", "update_todo", {"todo": "t1"}, output)]
+    return Turn(f"done {title}", calls, "Done.")
+
+
+def test_oh_and_another_too_after_a_change_makes_it_again_and_takes_nothing_back() -> None:
+    intent = understand((_completed("Maths hw", "French vocab"), Turn("oh and the french vocab too")), TODAY)
+    assert intent == ChangeIntent("complete", (Choice("the french vocab"),))  # "oh" opened no correction
+
+
+def test_i_meant_this_not_that_after_a_change_moves_it_to_the_todo_meant() -> None:
+    done = _completed("Physics revision", "Chemistry revision")
+    intent = understand((done, Turn("wait no i meant chemistry not physics")), TODAY)
+    assert isinstance(intent, MultiIntent)
+    assert _parts(intent) == [("reopen", '"Physics revision"'), ("complete", "chemistry")]
 
 
 def test_a_date_after_a_delete_dates_nothing() -> None:

@@ -44,7 +44,7 @@ _STATE_RES["reopen"] = patterns(
 )
 _STATE_RES["complete"] = patterns(
     rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |to be )?(?:{DONE_RE})$",
-    r"^(?:tick|check|cross|strike|knock|scratch)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
+    r"^(?:tick|check|cross|strike|knock|scratch|mark)\s+(?P<ref>.+?)\s+(?:off|out)(?: (?:my|the) list)?$",
     rf"^(?:{verbs('complete')}|did|done)(?:\s*[:-]\s*|\s+)(?P<ref>.+?)$",
     r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
     r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
@@ -263,7 +263,15 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
     if found is None or found.end != len(body.rstrip(" .!?")):
         return ReplyIntent("need_date") if re.search(r"\s(?:to|until|till)\s", body, re.I) else None
     ref = clean_ref(_REF_TAIL_RE.sub("", body[: found.start].strip()))
-    return ChangeIntent("due", (Choice(ref, found.day.isoformat()),)) if ref else None
+    return ChangeIntent("due", (Choice(_date_owner(ref), found.day.isoformat()),)) if ref else None
+
+
+_THE_DATE_RE = re.compile(r"^(?:the|its|it is|that|this)\s+(?:due\s+)?(?:date|deadline|day)$", re.I)
+
+
+def _date_owner(ref: str) -> str:
+    """ "change the date to the 3rd": the date of the todo talked about, "it"."""
+    return "it" if _THE_DATE_RE.match(ref) else ref
 
 
 _SAYS_SEPARATOR = r"\s+so (?:that )?it (?:says|reads)\s+"
@@ -328,7 +336,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     said = _DUE_LEAD_RE.sub("", last.value or "")  # "... to be due December the third"
     if day := date_value(said, today) or (made and ORDINAL_DAY_RE.fullmatch(said) and date_value(f"on {said}", today)):
-        return ChangeIntent("due", (replace(last, value=day.isoformat()),))
+        return ChangeIntent("due", (replace(last, ref=_date_owner(last.ref), value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
         return ChangeIntent("due", (replace(last, value=shift[1]),))
     state = _AGAIN_RE.sub("", last.value or "")  # "make it again not finished": its state, not a new title

@@ -51,7 +51,11 @@ def correct_typos(text: str) -> str:
     3/4); a three-letter word only when it has no vowel (so is no English word: "too" stays) and only
     to a four-letter word ("shw" -> "show", "lst" -> "list").
     """
+    text = _AD_RE.sub("add", text)  # the one two-letter slip: "ad" opening a message is no English request
     return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
+
+
+_AD_RE = re.compile(r"^ad(?=\s+\w)", re.I)
 
 
 def _corrected(word: str) -> str:

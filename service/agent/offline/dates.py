@@ -55,9 +55,9 @@ _DATE_RE = re.compile(
     r"(?: (?:morning|afternoon|evening|night))?"
     r"|(?P<weekend>(?:this |the )?weekend)"
     r"|(?P<nextweek>next week)"
-    r"|(?P<endweek>(?:the )?end of (?:the |this |(?P<endnext>next ))?(?:working |work |business )?week)"
+    r"|(?P<endweek>(?:the )?end of (?:the |teh |this |(?P<endnext>next ))?(?:working |work |business )?week)"
     r"|(?P<nextmonth>next month)"
-    r"|(?P<endmonth>(?:the )?end of (?:the |this )?month)"
+    r"|(?P<endmonth>(?:the )?end of (?:the |teh |this )?month)"
     rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
     rf"|(?P<count2>\d{{1,4}}|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s?"
     r" (?:from (?P<from>now|today|tomorrow)|later)"
@@ -126,8 +126,12 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         day = _date_of(match, today)
         if day is None:
             continue
+        if match["weekday"] and _DAY_OF_MONTH_NEXT_RE.match(text, match.end()):
+            continue  # "on Friday the 27th (of November)": the whole phrase is read from its day of the month
+        # "Friday the 27th": the weekday before a day of the month belongs to it, and anchors it as "on" would
+        named = _WEEKDAY_BEFORE_RE.search(text[: match.start()]) if match["day1"] or match["day3"] else None
         needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
-        if needs_anchor and not (match["prep"] or match["mod"] or match.end() == end_of_text):
+        if needs_anchor and not (match["prep"] or match["mod"] or named or match.end() == end_of_text):
             continue
         if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
             continue
@@ -137,12 +141,16 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
             continue  # "ring grandma about xmas", "buy presents for christmas": the subject; "by christmas eve" a date
         if match["weekday"] and _names_a_thing(text[match.end() :]):
             continue  # "book a table for Friday dinner": the day is part of the title
-        if match["day3"] and not (match["prep"] or _ends_with_the_day(text, match, end_of_text)):
+        if match["day3"] and not (match["prep"] or named or _ends_with_the_day(text, match, end_of_text)):
             continue  # "the 3rd" inside a sentence is more often a position than a date
-        return DateMatch(day, match.start(), match.end())
+        return DateMatch(day, named.start() if named else match.start(), match.end())
     return None
 
 
+_DAY_OF_MONTH_NEXT_RE = re.compile(
+    rf",?\s+(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)\b|(?:{_DAY_OF_MONTH})(?:\s+of)?\s+(?:{_MONTH_RE})\b)", re.I
+)
+_WEEKDAY_BEFORE_RE = re.compile(rf"(?:\b(?:on|by|for|before|until|till|due)\s+)?\b(?:{_WEEKDAY_RE}),?\s+$", re.I)
 _AFTER_DATE_WORDS = vocab("dates", "after_date")
 _ONLY_ANCHORED = vocab("dates", "weekdays_only_anchored")
 """Words that may follow a date phrase; any other word makes the weekday describe it ("Friday dinner")."""

@@ -212,11 +212,12 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
     of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
     fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
-    renamed = isinstance(intent, ChangeIntent) and intent.action == "rename" and PRONOUN_RE.match(intent.choices[0].ref)
+    # "I meant the dentist one" (read as a correction of "that"), "I meant chemistry not physics" (of physics)
+    renamed = isinstance(intent, ChangeIntent) and intent.action == "rename" and len(intent.choices) == 1
     if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(turns[-1].user_text):
-        meant = intent.choices[0].value or ""  # "I meant the dentist one", read as a correction of "that"
-    elif intent == ReplyIntent("unclear") and fix:
-        meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"
+        meant = intent.choices[0].value or ""
+    elif intent == ReplyIntent("unclear") and fix and not _CONTINUATION_RE.search(fix["rest"]):
+        meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"; "oh and the vocab too" continues instead
         if instead := changes.NOT_THIS_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
             meant = instead["new"]
     else:

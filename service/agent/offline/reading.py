@@ -157,7 +157,7 @@ def parse_request(text: str, today: date | None) -> Intent | None:
 
 _REASON_TAIL_RE = re.compile(
     r"(?<!\bwhen)(?<!\bif)(?<!\bonce)(?<!\bafter)(?<!\bbefore)(?<!\buntil)(?<!\btill)(?<!\bthat)(?<!\bwhat)"
-    r"\s+(?:i|we|i've|we've|cos|coz|cuz|because|since)\s+(?:\S+\s*){1,12}$",
+    r"\s+(?:i|we|i've|we've|cos|coz|cuz|because|since|it's|its|it\s+(?:is|has|was))\s+(?:\S+\s*){1,12}$",
     re.I,
 )
 """Why, said after a request without a comma, as speech runs on: "delete the gutters one i hired a guy"."""
@@ -246,8 +246,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             return None
         elif is_remark(part):
             context.append(clause)
-        elif _TOPIC_RE.match(part) and len(part.split()) <= _TOPIC_MAX_WORDS:
-            named.append(changes.clean_ref(part))  # "the task of jacket, please change it to ..."
+        elif (topic := _TOPIC_RE.match(part)) and len(part.split()) <= _TOPIC_MAX_WORDS:
+            named.append(changes.clean_ref(topic["topic"]))  # "the task of jacket, please change it to ..."
         else:
             return None
     asked = [(part, intent) for part, intent in asked if not any(_removes_the_date_again(i, intent) for _, i in asked)]
@@ -276,8 +276,13 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
 
 _NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
 """A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
-_TOPIC_RE = re.compile(r"^(?:the|my|that|this|our)\s+[\w' -]+$", re.I)
-"""A todo named as the topic of a command that follows ("the task of jacket, change it to ...")."""
+_TOPIC_RE = re.compile(
+    r"^(?:(?:no (?:rush|hurry)|as for|about|regarding|re)(?: (?:on|with|for))?\s+)?"
+    r"(?P<topic>(?:the|my|that|this|our)\s+[\w' -]+)$",
+    re.I,
+)
+"""A todo named as the topic of a command that follows ("the task of jacket, change it to ...", "no rush on the
+gutters, take the date off it")."""
 _TOPIC_MAX_WORDS = 6
 
 
@@ -324,6 +329,9 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
             buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
             continue
+        if current is not None and _told_apart(following, piece):
+            dropped = True  # "change X to 'call electrician', it's the lights not the pipes": why, not a rename
+            continue
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
             dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
             continue
@@ -356,8 +364,10 @@ def _renamed_in_place(head: str, old: str, today: date | None) -> ChangeIntent |
     if not isinstance(intent, ChangeIntent) or intent.action != "rename" or len(intent.choices) != 1:
         return None
     choice = intent.choices[0]
-    if choice.ref == "that":
-        return None  # a correction ("it's for tim actually, not tom"), which the correction reader reads whole
+    if choice.ref == "that" or len(_QUOTE_RE.findall(choice.value or "")) % 2:
+        # a correction ("it's for tim actually, not tom") is read whole; so is a quoted new title followed by
+        # why ("change X to 'call electrician', it's the lights not the pipes")
+        return None
     new = (choice.value or "").strip("\"'")
     return replace(intent, choices=(replace(choice, value=new, correction=True, replaces=old.strip("\"'")),))
 
@@ -375,7 +385,11 @@ def _held_back(piece: str, today: date | None) -> bool:
     return negated is not None and isinstance(parse_request(negated["rest"], today), ChangeIntent)
 
 
-_SAYS_WHY_RE = re.compile(r"^(?:i|we)(?:'ll|'m|'ve| will| am| have| still| need| do| did| can| really)\b", re.I)
+_SAYS_WHY_RE = re.compile(
+    r"^(?:(?:i|we)(?:'ll|'m|'ve| will| am| have| still| need| do| did| can| really)"
+    r"|(?:it|they|he|she)(?:'s|'re|'ve| is| are| was| were| has| have| still)(?: not|n't)?)\b",
+    re.I,
+)
 
 
 def _refers_back(reference: str) -> bool:
@@ -443,6 +457,13 @@ def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date |
 
 
 _IT_RE = re.compile(r"\b(?:it|them)\b", re.I)
+_IT_IS_RE = re.compile(r"^(?:it's|its|it is|it was|that's|that is)\b", re.I)
+
+
+def _told_apart(intent: Action_ | None, piece: str) -> bool:
+    """ "it's the lights not the pipes" after another change: what the user tells apart, not a title to correct."""
+    corrects = isinstance(intent, ChangeIntent) and intent.action == "rename" and intent.choices[0].correction
+    return corrects and bool(_IT_IS_RE.match(piece))
 
 
 def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
