@@ -26,15 +26,26 @@ MILK_TODO = {
 }
 
 
+async def turn(
+    client: httpx.AsyncClient,
+    user: uuid.UUID,
+    auth: dict[str, str],
+    message: str,
+    conversation_id: Any = None,
+    route: str = "chat",
+) -> httpx.Response:
+    """One turn through `POST /chat` (or `/chat/stream`) that must succeed."""
+    body = {"message": message, "conversation_id": conversation_id}
+    response = await client.post(f"/api/{user}/{route}", json=body, headers=auth)
+    assert response.status_code == 200, response.text
+    return response
+
+
 async def chat(
     client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation_id: Any = None
 ) -> dict[str, Any]:
     """One turn through `POST /chat` that must succeed; its JSON body."""
-    response = await client.post(
-        f"/api/{user}/chat", json={"message": message, "conversation_id": conversation_id}, headers=auth
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = (await turn(client, user, auth, message, conversation_id)).json()
     return body
 
 
@@ -150,13 +161,17 @@ def parse_sse(text: str) -> tuple[list[tuple[str, Any]], int]:
 
 
 class PacedModel(OfflineModel):
-    """The offline model, pausing before each stream event, so a test can act (or watch) while a turn runs."""
+    """The offline model, pausing before each stream event, so a test can act (or watch) while a turn runs;
+    with `fails_with`, it raises that after the answer's first text delta, as a provider can mid-answer."""
 
-    def __init__(self, pause_s: float) -> None:
+    def __init__(self, pause_s: float = 0.0, fails_with: Exception | None = None) -> None:
         super().__init__()
-        self.pause_s = pause_s
+        self.pause_s, self.fails_with = pause_s, fails_with
 
     async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         async for event in super().stream_response(*args, **kwargs):
-            await asyncio.sleep(self.pause_s)
+            if self.pause_s:
+                await asyncio.sleep(self.pause_s)
             yield event
+            if self.fails_with is not None and event.type == "response.output_text.delta":
+                raise self.fails_with

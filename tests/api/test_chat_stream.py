@@ -17,31 +17,16 @@ import pytest
 import uvicorn
 from sqlmodel import col, select
 
-from service.agent.offline import OfflineModel
 from service.api import chat as chat_api
 from service.app import create_app
 from service.config import Settings
 from service.db import Database
 from service.models import AgentMessage, Task
-from tests.api.helpers import PacedModel, assert_error, parse_sse
+from tests.api.helpers import PacedModel, assert_error, parse_sse, turn
 from tests.live_server import serve_asgi
 from tests.scripted_model import ModelSlot
 
 Events = list[tuple[str, Any]]
-
-
-class FailingModel(OfflineModel):
-    """Streams the offline answer's first text delta, then raises `error`, as a provider can mid-answer."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__()
-        self.error = error
-
-    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async for event in super().stream_response(*args, **kwargs):
-            yield event
-            if event.type == "response.output_text.delta":
-                raise self.error
 
 
 @pytest.fixture
@@ -54,10 +39,7 @@ async def stream(
     client: httpx.AsyncClient, user: uuid.UUID, auth: dict[str, str], message: str, conversation_id: Any = None
 ) -> tuple[Events, int]:
     """A whole streamed turn: its events and how many heartbeat comments came with them."""
-    response = await client.post(
-        f"/api/{user}/chat/stream", json={"message": message, "conversation_id": conversation_id}, headers=auth
-    )
-    assert response.status_code == 200, response.text
+    response = await turn(client, user, auth, message, conversation_id, route="chat/stream")
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["cache-control"] == "no-store"
     return parse_sse(response.text)
@@ -250,7 +232,7 @@ async def test_a_failure_after_the_stream_started_is_an_error_event(
     error: Exception,
     code: str,
 ) -> None:
-    model_provider.model = FailingModel(error)
+    model_provider.model = PacedModel(fails_with=error)
     events, _ = await stream(client, alice, alice_auth, "hello")
     names = [name for name, _ in events]
     # The SDK may drop deltas still queued when the run fails; what matters is how the stream ends.

@@ -21,6 +21,17 @@ from tests.telemetry.trace_tree import shape
 AlicesTurn = Callable[[str], Awaitable[tuple[dict[str, Any], list[ReadableSpan]]]]
 
 
+def one_tool_turn(tool: str) -> list[str]:
+    """The span tree of a chat turn whose model calls `tool` once, then answers."""
+    return [
+        "POST /api/{user_id}/chat (SERVER)",
+        "  invoke_agent todo_assistant (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+        f"    execute_tool {tool} (INTERNAL)",
+        "    chat fake-model (CLIENT)",
+    ]
+
+
 @pytest.fixture
 def alices_turn(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], spans: SpanRecorder
@@ -40,13 +51,7 @@ async def test_provider_model_calls(alices_turn: AlicesTurn, fake: FakeLLM) -> N
     fake.replies = [ToolCallReply("add_todo", {"title": "Buy milk"}), TextReply("Added Buy milk.")]
     body, finished = await alices_turn("add buy milk")
 
-    assert shape(finished) == [
-        "POST /api/{user_id}/chat (SERVER)",
-        "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-        "    execute_tool add_todo (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-    ]
+    assert shape(finished) == one_tool_turn("add_todo")
     by_name = one_trace(finished, str(body["trace_id"]))
     [agent] = by_name["invoke_agent todo_assistant"]
     models = by_name["chat fake-model"]
@@ -84,14 +89,7 @@ async def test_a_provider_failure_with_fallback(
     body, finished = await alices_turn("add buy milk")
     assert body["using_stub"] is True
 
-    assert shape(finished) == [
-        "POST /api/{user_id}/chat (SERVER)",
-        "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-        "    execute_tool add_todo (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-        "    chat offline (CLIENT)",
-    ]
+    assert shape(finished) == [*one_tool_turn("add_todo"), "    chat offline (CLIENT)"]  # the fallback's
     by_name = one_trace(finished, str(body["trace_id"]))
     ok, failed = by_name["chat fake-model"]
     assert ok.status.status_code is StatusCode.UNSET
@@ -140,13 +138,7 @@ async def test_a_tool_guardrail_trip(alices_turn: AlicesTurn, bobs_todo: dict[st
     ]
     body, finished = await alices_turn("tick off the first one")
 
-    assert shape(finished) == [
-        "POST /api/{user_id}/chat (SERVER)",
-        "  invoke_agent todo_assistant (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-        "    execute_tool update_todo (INTERNAL)",
-        "    chat fake-model (CLIENT)",
-    ]
+    assert shape(finished) == one_tool_turn("update_todo")
     [agent] = one_trace(finished, str(body["trace_id"]))["invoke_agent todo_assistant"]
     assert attributes(agent)["todo.guardrail.tool_ownership.tripped"] is True
     assert attributes(agent)["todo.guardrail.user_scope.tripped"] is False
