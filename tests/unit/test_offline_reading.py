@@ -60,6 +60,12 @@ def _parts(intent: Intent) -> list[tuple[str, ...]]:
         ("no rush on the gutters, take the date off it", [("due", "the gutters", "it")]),
         ("well i did it yesterday so mark it off", [("complete", "it", "it")]),
         ("just clear everything tbh", [("BulkIntent",)]),
+        ("bill's paid - not the gas one, the water one", [("complete", "the water one")]),  # was: both renamed
+        ("hmm no, undo that - I jumped the gun", [("UndoIntent",)]),
+        ("delete all the milk ones, we're going dairy free... well, sort of", [("delete", "all the milk ones")]),
+        ("acme moved the kickoff to tuesday next week", [("due", "the kickoff")]),
+        ("I did all the overdue ones over the weekend, tick them off", [("complete", "all the overdue ones")]),
+        ("actually make that three days from the original date, not two", [("ReplyIntent",)]),  # no new title
         (  # "so those are done" says again what the deeds told
             "paid the gas bill and dropped the library books back this morning so those are done",
             [("complete", "paid the gas bill"), ("complete", "dropped the library books back")],
@@ -264,9 +270,16 @@ def test_a_date_right_after_an_add_dates_what_was_added(
     assert understand((_adding(*added), Turn(message)), TODAY) == ChangeIntent("due", (Choice(ref, day),))
 
 
-def test_a_quoted_new_title_then_why_is_one_rename_to_the_quoted_words() -> None:
-    intent = parse_intent("change the plumber one to 'call electrician', it's the lights not the pipes", TODAY)
-    assert isinstance(intent, ChangeIntent) and intent.choices[0].value == "call electrician"
+@pytest.mark.parametrize(
+    ("message", "value"),
+    [
+        ("change the plumber one to 'call electrician', it's the lights not the pipes", "call electrician"),
+        ("change 'call plumber' to 'call plumber about boiler' so i remember why", "call plumber about boiler"),
+    ],
+)
+def test_a_quoted_new_title_then_why_is_one_rename_to_the_quoted_words(message: str, value: str) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.choices[0].value == value
 
 
 def _completed(title: str, other: str) -> Turn:

@@ -27,7 +27,7 @@ from service.matching import words
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
     r"(?: called| named| titled| of| for| about)?\s+|,?\s+(?:please|for me|again|too|as well|already|yesterday|today"
-    r"|this morning|last night|earlier|just now|finally|at last)$|'s (?:name|title)$",
+    r"|this morning|last night|earlier|just now|finally|at last|(?:over|at) the weekend|last week)$|'s (?:name|title)$",
     re.I,
 )
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
@@ -128,7 +128,10 @@ def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
     for cut in re.finditer(separator, body, re.I):
         if body[: cut.start()].count('"') % 2:
             continue  # inside a quoted title
-        ref, value = clean_ref(body[: cut.start()]), body[cut.end() :].strip().strip("\"'")
+        value = body[cut.end() :].strip()
+        if (said := _WHOLE_QUOTE_RE.match(value)) and _WHY_RE.match(value[said.end() :]):
+            value = said[0]  # "change X to 'call plumber about the boiler' so i remember what it was for"
+        ref, value = clean_ref(body[: cut.start()]), value.strip("\"'")
         if ref and value:
             choices.append(Choice(ref, value))
     return tuple(choices)
@@ -194,7 +197,9 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
     r"^(?:can|could)\s+(?P<ref>.+?)\s+be\s+(?:moved\s+to\s+|changed\s+to\s+|done\s+|due\s+)?(?P<date>.+?)(?:\s+instead)?$",
-    r"^(?:(?:they|we|she|he|i|you)(?:\s+have|'ve|\s+had)?\s+)?(?:moved|rescheduled|pushed(?: back)?|put back|changed"
+    # "they've moved my GP appointment to Monday", "acme moved the kickoff to tuesday next week"
+    r"^(?:(?:they|we|she|he|i|you|(?:the |my |our )?[\w'-]+)(?:\s+have|'ve|\s+had|\s+has)?\s+)?"
+    r"(?:moved|rescheduled|pushed(?: back)?|put back|changed"
     r"|brought forward|rebooked)\s+(?P<ref>.+?)\s+(?P<date>(?:to|till|until|for)\s+.+)$",
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
@@ -295,9 +300,12 @@ _CHANGE_RE = re.compile(
     r"^(?:change|update|edit|modify|alter|amend|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I
 )
 _MAKE_THAT_RE = re.compile(
-    r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!(?:one )?due\b).+)$", re.I
+    r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?"
+    r"(?P<value>(?!(?:one )?due\b)(?![^\"']*\b(?:(?:days?|weeks?|months?) (?:from|after|before)|date|deadline)\b).+)$",
+    re.I,
 )
-"""A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
+"""A correction of what was just said or added: "make that a dozen eggs", "make it Friday"; not of an amount of
+time ("make that three days from the original date, not two" is no new title)."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _ANOTHER_TODO_RE = re.compile(r"^(?:it was |i meant |but )?(?:the |that )(?:other|\w+(?: \w+)?) one\b", re.I)
 ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
@@ -410,7 +418,7 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
             return None  # "I meant to pay the rent this morning but forgot": what was meant to be done, no fix
         if set(words(new)) & {"i", "we", "you"}:
             return None  # "it's the braces people I need": a sentence about the todo, not its new wording
-        if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE})\b", new, re.I):
+        if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE}|make|set|move|push)\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if _TELLS_RE.match(new):
             return None  # "it's been one of those weeks", "it's so late": how things are, no new wording
@@ -425,6 +433,7 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
 
 _EXACTLY_RE = re.compile(r"^(?:(?:exactly|precisely|simply|just)\s+)?(?:this|the following|as follows)\s*:\s*", re.I)
 _WHOLE_QUOTE_RE = re.compile(r"\"(?P<double>[^\"]+)\"|'(?P<single>[^']+)'")
+_WHY_RE = re.compile(r"[\s,;-]+(?:so|because|cos|coz|since|as|for)\s", re.I)
 
 
 def _as_said(choice: Choice) -> Choice:

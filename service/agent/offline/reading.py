@@ -24,7 +24,7 @@ from service.agent.offline.chatter import (
     without_sign_off,
 )
 from service.agent.offline.conditions import parse_conditional
-from service.agent.offline.dates import date_value, self_corrected
+from service.agent.offline.dates import self_corrected
 from service.agent.offline.exclusions import parse_exception
 from service.agent.offline.intents import (
     MAX_MESSAGE_CHARS,
@@ -47,8 +47,9 @@ from service.agent.offline.queries import (
     parse_profile,
     parse_search,
 )
-from service.agent.offline.text import NOT_AN_END, expand, normalize
-from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command, verbs
+from service.agent.offline.swaps import swapped, told_apart
+from service.agent.offline.text import NOT_AN_END, QUOTE_RE, expand, normalize
+from service.agent.offline.vocabulary import starts_command, verbs
 
 
 @functools.lru_cache(maxsize=512)
@@ -138,10 +139,18 @@ READERS: tuple[tuple[str, Reader], ...] = (
     ("rename", changes.parse_rename),  # "change X to Friday" is read here, by what the new value is
     ("state", lambda text, _: changes.parse_state_change(expand(text))),
     ("done statement", lambda text, _: deeds.parse_done_statement(expand(text))),  # a guess: after every command
-    ("correction", changes.parse_correction),  # "dentsit should be dentist": only when no command reads it
+    ("correction", lambda text, today: _correction(text, today)),  # "dentsit should be dentist": after every command
 )
 """Each intent's reader, tried in turn: the first that reads the clause wins, and the comments say why
 a reader comes before the ones after it. A reader reads one clause with its own table of patterns."""
+
+
+def _correction(text: str, today: date | None) -> ChangeIntent | None:
+    """A new wording, unless what is "new" tells a deed: "bill's paid - not the gas one, the water one" says
+    which bill was paid, it renames none."""
+    intent = changes.parse_correction(text, today)
+    told = intent is not None and intent.action == "rename" and intent.choices[0].value
+    return None if told and deeds.parse_done_statement(expand(told)) else intent
 
 
 @functools.lru_cache(maxsize=2048)  # a message's clauses are read again as it is cut differently
@@ -210,7 +219,9 @@ def parse_undo_clauses(text: str, today: date | None) -> UndoIntent | None:
     if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
         isinstance(intent, UndoIntent | ReplyIntent | None)
         or (isinstance(intent, ChangeIntent) and all(_refers_back(choice.ref) for choice in intent.choices))
-        for _, intent in readings
+        # a deed the user owns up to says why: "undo that - I jumped the gun"
+        or (isinstance(intent, ChangeIntent) and intent.tentative and _SAID_BY_ME_RE.match(clause))
+        for clause, intent in readings
     ):
         return UndoIntent()
     return None
@@ -304,8 +315,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     milk, eggs") joins the one before it, so lists and "mark X and Y done" stay one action. Pronouns
     ("check both off") point into other clauses, which `parse_clauses` reads; so does chatter.
     """
-    if (swap := _NOT_THE_OLD_RE.match(text)) and (renamed := _renamed_in_place(swap["head"], swap["old"], today)):
-        return renamed
+    if swap := swapped(text, parse_request, today):
+        return swap
     pieces = _with_antecedents(_pieces(text), today)
     if not 2 <= len(pieces) <= _MAX_ACTIONS or any(_points_back(piece, today) for _, piece in pieces):
         return None
@@ -329,7 +340,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
             buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
             continue
-        if current is not None and _told_apart(following, piece):
+        if current is not None and told_apart(following, piece):
             dropped = True  # "change X to 'call electrician', it's the lights not the pipes": why, not a rename
             continue
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
@@ -349,29 +360,6 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
     return MultiIntent((*units, current)) if units else current
 
 
-_NOT_THE_OLD_RE = re.compile(
-    r"^(?P<head>.+?),?\s+(?:and\s+)?not\s+(?:the\s+)?(?P<old>[\"']?[\w'-]+(?: [\w'-]+){0,2}[\"']?)$", re.I
-)
-
-
-def _renamed_in_place(head: str, old: str, today: date | None) -> ChangeIntent | None:
-    """ "change the tap one to say bathroom tap, not kitchen": one rename, the new words in place of the old."""
-    if re.fullmatch(rf"(?:{DONE_RE}|{OPEN_RE})", old, re.I):
-        return None  # "make it again not finished" tells a state
-    intent = parse_request(head, today)
-    if isinstance(intent, ChangeIntent) and intent.action == "due" and date_value(old, today):
-        return intent  # "make it friday not thursday": the old date is said only to be set aside
-    if not isinstance(intent, ChangeIntent) or intent.action != "rename" or len(intent.choices) != 1:
-        return None
-    choice = intent.choices[0]
-    if choice.ref == "that" or len(_QUOTE_RE.findall(choice.value or "")) % 2:
-        # a correction ("it's for tim actually, not tom") is read whole; so is a quoted new title followed by
-        # why ("change X to 'call electrician', it's the lights not the pipes")
-        return None
-    new = (choice.value or "").strip("\"'")
-    return replace(intent, choices=(replace(choice, value=new, correction=True, replaces=old.strip("\"'")),))
-
-
 _UNDO_WORD_RE = re.compile(
     r"\b(?:undo|revert|roll ?back|restore|did(?:n'?t| not) mean|(?:a|my) mistake|put (?:it|that|them|those) back)\b",
     re.I,
@@ -385,6 +373,7 @@ def _held_back(piece: str, today: date | None) -> bool:
     return negated is not None and isinstance(parse_request(negated["rest"], today), ChangeIntent)
 
 
+_SAID_BY_ME_RE = re.compile(r"^(?:i|we)\s", re.I)
 _SAYS_WHY_RE = re.compile(
     r"^(?:(?:i|we)(?:'ll|'m|'ve| will| am| have| still| need| do| did| can| really)"
     r"|(?:it|they|he|she)(?:'s|'re|'ve| is| are| was| were| has| have| still)(?: not|n't)?)\b",
@@ -457,13 +446,6 @@ def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date |
 
 
 _IT_RE = re.compile(r"\b(?:it|them)\b", re.I)
-_IT_IS_RE = re.compile(r"^(?:it's|its|it is|it was|that's|that is)\b", re.I)
-
-
-def _told_apart(intent: Action_ | None, piece: str) -> bool:
-    """ "it's the lights not the pipes" after another change: what the user tells apart, not a title to correct."""
-    corrects = isinstance(intent, ChangeIntent) and intent.action == "rename" and intent.choices[0].correction
-    return corrects and bool(_IT_IS_RE.match(piece))
 
 
 def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[str, str]]:
@@ -472,15 +454,12 @@ def _pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple
     pieces, start, separator = [], 0, ""
     for cut in breaks.finditer(text):
         before = text[: cut.start()]
-        if len(_QUOTE_RE.findall(before)) % 2 or before.count("[") > before.count("]"):
+        if len(QUOTE_RE.findall(before)) % 2 or before.count("[") > before.count("]"):
             continue
         pieces.append((separator, text[start : cut.start()]))
         start, separator = cut.end(), cut.group()
     pieces.append((separator, text[start:]))
     return [(sep, piece.strip(" .!?")) for sep, piece in pieces if piece.strip(" .!?")] or [("", text)]
-
-
-_QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
 
 
 def _points_back(text: str, today: date | None) -> bool:

@@ -96,6 +96,8 @@ def _is_list_line(line: str, bulleted: bool) -> bool:
 _BARE_ADD_RE = re.compile(r"(?:please\s+)?(?:add|put|new|todo|to-?do|add these|add this)", re.I)
 
 
+QUOTE_RE = re.compile(r"\"|(?<!\w)'|'(?!\w)")
+"""A quote mark, not an apostrophe: no cut is made between two of them."""
 NOT_AN_END = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bProf\.)"
 """After a full stop: a title of address is no sentence end ("watered Mrs. Patel's plants")."""
 
