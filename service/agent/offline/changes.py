@@ -300,12 +300,11 @@ _CHANGE_RE = re.compile(
     r"^(?:change|update|edit|modify|alter|amend|fix|correct|reword|replace|switch)\s+(?P<body>.+)$", re.I
 )
 _MAKE_THAT_RE = re.compile(
-    r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?"
-    r"(?P<value>(?!(?:one )?due\b)(?![^\"']*\b(?:(?:days?|weeks?|months?) (?:from|after|before)|date|deadline)\b).+)$",
-    re.I,
+    r"^make (?P<ref>that|it|this)(?: one)? (?:say |read |into )?(?P<value>(?!(?:one )?due\b).+)$", re.I
 )
-"""A correction of what was just said or added: "make that a dozen eggs", "make it Friday"; not of an amount of
-time ("make that three days from the original date, not two" is no new title)."""
+"""A correction of what was just said or added: "make that a dozen eggs", "make it Friday"."""
+_RECKONED_RE = re.compile(r"^[^\"']*\b(?:(?:days?|weeks?|months?) (?:from|after|before)|date|deadline)\b", re.I)
+"""A new value reckoned from a date ("three days from the original date, not two"): no new title."""
 _STATE_OR_WORD_RE = re.compile(rf"(?:{DONE_RE}|{OPEN_RE}|a \w+|\w+)", re.I)
 _ANOTHER_TODO_RE = re.compile(r"^(?:it was |i meant |but )?(?:the |that )(?:other|\w+(?: \w+)?) one\b", re.I)
 ORDINAL_DAY_RE = re.compile(r"the \d{1,2}(?:st|nd|rd|th)", re.I)
@@ -337,7 +336,9 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
                 return None  # "call it done", "call it tomorrow", "call it quick": no new title
             # "that should say Sara" corrects what was just added: its verb stays
             return _renamed(tuple(replace(choice, correction=bool(PRONOUN_RE.match(choice.ref))) for choice in choices))
-    if made := _MAKE_THAT_RE.match(text):
+    if (made := _MAKE_THAT_RE.match(text)) and _RECKONED_RE.match(made["value"]):
+        return None
+    if made:
         choices = (Choice(made["ref"], made["value"], correction=True),)
     elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
