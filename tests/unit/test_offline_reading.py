@@ -8,9 +8,21 @@ from datetime import date
 
 import pytest
 
+from service.agent.offline.adds import corrected_title
 from service.agent.offline.conversation import PastCall, Turn
 from service.agent.offline.followups import understand
-from service.agent.offline.intents import AddIntent, ChangeIntent, Choice, Intent, MultiIntent, NewTodo, UndoIntent
+from service.agent.offline.intents import (
+    AddIntent,
+    ChangeIntent,
+    Choice,
+    Condition,
+    Intent,
+    ListIntent,
+    MultiIntent,
+    NewTodo,
+    ReplyIntent,
+    UndoIntent,
+)
 from service.agent.offline.reading import parse_intent
 
 TODAY = date(2026, 11, 24)  # a Tuesday
@@ -315,3 +327,57 @@ def test_another_of_the_same_change_needs_too_and_a_bare_and_is_a_new_todo() -> 
     before = Turn("get rid of the garage one", calls=[PastCall("c1", "delete_todo", {"todo": "id0"}, deleted)])
     assert understand((before, Turn("and update cv too")), TODAY) == ChangeIntent("delete", (Choice("update cv"),))
     assert not isinstance(understand((before, Turn("and call mom")), TODAY), ChangeIntent)
+
+
+_GROCERY = "grocery shopping"
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        (  # "it" is the note, not the todo
+            "remove the note from the dentist one, don't need it anymore",
+            ChangeIntent("describe", (Choice("the dentist one", ""),)),
+        ),
+        (  # why the deadline went deletes nothing
+            "there's no deadline on the novel anymore, book club got cancelled",
+            ChangeIntent("due", (Choice("the novel", "none"),)),
+        ),
+        ("put 'ring after 5' on the GP one", ChangeIntent("describe", (Choice("the GP one", "ring after 5"),))),
+        ("give the tax return a deadline of monday", ChangeIntent("due", (Choice("the tax return", "2026-11-30"),))),
+        (
+            "lily's swimming gala is next tuesday, stick it on the list",
+            AddIntent((NewTodo("Lily's swimming gala", None, "2026-12-01"),)),
+        ),
+        (  # the first word is the misspelt command; "shop" in the new title stays
+            "chnage grocery shopping to weekly food shop pls",
+            ChangeIntent("rename", (Choice(_GROCERY, "weekly food shop", correction=True, replaces=_GROCERY),)),
+        ),
+        ("what's due before the weekend?", ListIntent(False, None, date(2026, 11, 27), "by Friday 2026-11-27")),
+        (
+            "anything i need to get done before the end of the month?",
+            ListIntent(False, None, date(2026, 11, 30), "by Monday 2026-11-30"),
+        ),
+        ("which bills have i still got to pay?", ListIntent(completed=False, search="bills")),
+        ("before I delete anything, remind me what's on my list?", ListIntent()),
+        ("It has been a long week and the kids are ill, so everything is late.", ReplyIntent("unclear")),
+        ("when's sam's parents evening again?", ChangeIntent("status", (Choice("sam's parents evening"),))),
+    ],
+)
+def test_requests_people_phrase_their_own_way(message: str, intent: Intent) -> None:
+    assert parse_intent(message, TODAY) == intent
+
+
+def test_a_deleted_todo_told_after_another_change_and_joined_by_and_is_still_deleted() -> None:
+    intent = parse_intent("mark the milk done and the dentist got cancelled", TODAY)
+    assert _parts(intent) == [("complete", "the milk"), ("delete", "the dentist")]
+
+
+def test_if_a_todo_is_still_on_the_list_means_if_it_is_open() -> None:
+    intent = parse_intent("if the gym one is still on there, remove it", TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.only_if == Condition("the gym one", done=False)
+
+
+def test_a_one_word_fix_replaces_the_word_it_is_a_slip_for() -> None:
+    fixed = Choice("in the plumber one, it", "plumber", correction=True, replaces="in the plumber one, it")
+    assert corrected_title("Ring the plumer about the leak", fixed) == "Ring the plumber about the leak"

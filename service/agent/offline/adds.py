@@ -385,7 +385,16 @@ def corrected_title(title: str, choice: Choice) -> str:
             return clean_title(
                 " ".join([*before[: len(before) - _overlap(before, new)], *new, *after[_overlap(new, after) :]])
             )
+    if len(wording.split()) == 1 and (slip := _misspelt(title, wording)):  # "it should be plumber" ("plumer")
+        return clean_title(f"{title[: slip.start()]}{wording}{title[slip.end() :]}")
     return clean_title(keep_leading_verb(title, wording))
+
+
+def _misspelt(title: str, word: str) -> re.Match[str] | None:
+    """The word of `title` that is a slip for `word` (like it, not it)."""
+    said = word.lower()
+    words_of_title = re.finditer(r"[\w'-]+", title)
+    return next((w for w in words_of_title if w[0].lower() != said and same_word(w[0].lower(), said)), None)
 
 
 def _overlap(first: Sequence[str], then: Sequence[str]) -> int:

@@ -162,6 +162,12 @@ _FRONTED_NOTE_RE = re.compile(
     re.I,
 )
 """The todo named first: "for the cake one, add a note: order number 4471"."""
+_QUOTED_NOTE_RE = re.compile(
+    r"^(?P<verb>put|write|add|stick|pop)\s+(?P<note>\"[^\"]+\"|'[^']+')\s+(?:on|to|against)\s+"
+    r"(?P<ref>(?:the|my)\s+.+?\s+(?:one|todo|task|item|reminder))$",
+    re.I,
+)
+"""A quoted note put on a todo named as "the X one": "put 'ring after 5' on the GP one" (not "on the list")."""
 
 
 _CLEAR_NOTE_RE = re.compile(
@@ -178,8 +184,8 @@ def parse_describe(text: str) -> ChangeIntent | None:
     the note from X" clears them (the value ""), never the todo."""
     if cleared := _CLEAR_NOTE_RE.match(text):
         return ChangeIntent("describe", (Choice(clean_ref(cleared["ref"] or cleared["owner"]), ""),))
-    if fronted := _FRONTED_NOTE_RE.match(text):
-        text = f"{fronted['verb']} a note to {fronted['ref']}: {fronted['note']}"
+    if fronted := _FRONTED_NOTE_RE.match(text) or _QUOTED_NOTE_RE.match(text):
+        text = f"{fronted['verb']} a note to {fronted['ref']}: {fronted['note'].strip(chr(34) + chr(39))}"
     for pattern, separator in _DESCRIBE_RES:
         if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
             return ChangeIntent("describe", choices)
@@ -204,6 +210,7 @@ _DUE_STATEMENT_RES = patterns(
     r"^(?:change|set|update)\s+(?P<ref>.+?)(?:'s)?\s+(?:due date|deadline)\s+(?:to|for|as)\s+(?P<date>.+)$",
     r"^(?:set|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+)?(?P<date>.+?)\s+"
     r"(?:for|on|to)\s+(?P<ref>.+)$",
+    r"^(?:give|set)\s+(?P<ref>.+?)\s+(?:a\s+|the\s+)?(?:due date|deadline)\s+(?:of\s+|on\s+|for\s+)?(?P<date>.+)$",
     r"^(?P<ref>.+?)(?:'s|\s+(?:is|are|should be|will be|needs to be done|has to be done))\s+(?:now\s+|actually\s+)?"
     r"(?:done\s+)?"
     r"(?:due\s+)?(?P<date>(?:by|on|before)\s+.+|due\s+.+)$",

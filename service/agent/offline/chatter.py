@@ -43,8 +43,9 @@ _COMMAND_WORDS = tuple(TABLES["small_talk"]["commands"])
 _VOWELS = frozenset("aeiouy")
 
 
-def correct_typos(text: str) -> str:
-    """The message with misspelt command words fixed ("shwo my todso" -> "show my todos").
+def correct_typos(text: str, first_only: bool = False) -> str:
+    """The message with misspelt command words fixed ("shwo my todso" -> "show my todos"); with `first_only`,
+    only its first word, the command's place ("chnage grocery shopping to ..." keeps its "shop").
 
     Only tried once nothing else understood the message: a title may well contain "todd" or "shop".
     A word is fixed to the most similar command word with its first letter (difflib's ratio, at least
@@ -52,7 +53,7 @@ def correct_typos(text: str) -> str:
     to a four-letter word ("shw" -> "show", "lst" -> "list").
     """
     text = _AD_RE.sub("add", text)  # the one two-letter slip: "ad" opening a message is no English request
-    return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text)
+    return re.sub(r"[A-Za-z]{3,}", lambda match: _corrected(match[0]), text, count=1 if first_only else 0)
 
 
 _AD_RE = re.compile(r"^ad(?=\s+\w)", re.I)

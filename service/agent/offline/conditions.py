@@ -28,6 +28,11 @@ _FRAME_RE = re.compile(
 )
 _STATE_RE = re.compile(r"^(?P<ref>.+?)\s+(?:is|was|are|were|has been|have been)\s+(?:already\s+)?\w+$", re.I)
 """The todo named as a state: "the dentist is booked" -> "the dentist"."""
+_STILL_THERE_RE = re.compile(
+    r"^(?P<ref>.+?)\s+(?:is|are)\s+(?:still\s+)?(?:on (?:there|the list|my list|it)|there|open|pending|outstanding|left"
+    r"|to do|not done)$",
+    re.I,
+)
 
 
 def parse_conditional(text: str, read: Callable[[str, date | None], Intent], today: date | None) -> Intent | None:
@@ -41,6 +46,8 @@ def parse_conditional(text: str, read: Callable[[str, date | None], Intent], tod
     condition = expand(match["condition"] or match["bare"])
     done = not _NEGATED_RE.search(condition)
     cleaned = _FRAME_RE.sub("", " ".join(_NEGATED_RE.sub(" ", condition).split()))
+    if still := _STILL_THERE_RE.match(condition):  # "if the gym one is still on there": if it is not done
+        cleaned, done = still["ref"], False
     ref = named["ref"] if (named := _STATE_RE.match(cleaned)) else cleaned
     if not ref:
         return None

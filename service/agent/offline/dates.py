@@ -173,7 +173,7 @@ def _ends_with_the_day(text: str, match: re.Match[str], end_of_text: int) -> boo
 class DateWindow:
     """The days a question asks about ("anything due in December?"), and where it says so."""
 
-    first: date
+    first: date | None  # None: from any date, overdue included ("anything due before Friday?")
     last: date
     label: str
     start: int
@@ -195,6 +195,8 @@ def find_window(text: str, today: date | None) -> DateWindow | None:
     if not (match := _WINDOW_RE.search(text)) or (match["month"] and not match[0].lower().startswith(_PREPOSITIONS)):
         if (found := find_date(text, today)) is None:
             return None
+        if _UP_TO_RE.match(text, found.start):  # "before the end of the month": every day up to it
+            return DateWindow(None, found.day, f"by {describe_day(found.day.isoformat())}", found.start, found.end)
         return DateWindow(found.day, found.day, describe_day(found.day.isoformat()), found.start, found.end)
     if match["month"] or match["this"]:
         month = datetime.strptime(match["month"][:3], "%b").month if match["month"] else today.month
@@ -206,10 +208,15 @@ def find_window(text: str, today: date | None) -> DateWindow | None:
     label = "next weekend" if (match["which"] or "").strip().lower() == "next" else "this weekend"
     if label == "next weekend":
         saturday += timedelta(days=7)
+    if _BEFORE_RE.search(text[: match.start()]):  # "what's due before the weekend?": up to the Friday
+        friday = saturday - timedelta(days=1)
+        return DateWindow(None, friday, f"by {describe_day(friday.isoformat())}", match.start(), match.end())
     return DateWindow(saturday, saturday + timedelta(days=1), label, *match.span())
 
 
 _PREPOSITIONS = ("in", "for", "during", "over", "on", "at", "by", "of")
+_BEFORE_RE = re.compile(r"\bbefore\s+$", re.I)
+_UP_TO_RE = re.compile(r"(?:due\s+)?(?:before|by|until|till)\b", re.I)
 
 
 def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
@@ -217,8 +224,13 @@ def extract_date(text: str, today: date | None) -> tuple[date | None, str]:
     found = find_date(text, today)
     if found is None:
         return None, text
-    rest = f"{text[: found.start]} {text[found.end :]}"
-    return found.day, " ".join(rest.split()).strip(" ,")
+    before, after = text[: found.start], text[found.end :]
+    if not after.strip(" .!?,"):
+        before = _COPULA_END_RE.sub("", before)  # "lily's swimming gala is next tuesday": the gala, not "gala is"
+    return found.day, " ".join(f"{before} {after}".split()).strip(" ,")
+
+
+_COPULA_END_RE = re.compile(r"\s+(?:is|are|was|were|'s)\s*$", re.I)
 
 
 def date_value(text: str, today: date | None) -> date | None:

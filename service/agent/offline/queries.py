@@ -155,7 +155,8 @@ def parse_search(text: str) -> ListIntent | None:
                 or date_value(what, ANY_DAY)
             ):
                 return None  # "anything for the weekend?" asks for a date: the list reads it
-            return ListIntent(search=what)
+            # "which bills have I still got to pay?", "what car stuff is left?": the open ones
+            return ListIntent(completed=False if set(words(text)) & _OPEN_WORDS else None, search=what)
     return None
 
 

@@ -47,7 +47,7 @@ from service.agent.offline.queries import (
     parse_profile,
     parse_search,
 )
-from service.agent.offline.swaps import swapped, told_apart
+from service.agent.offline.swaps import cancelled_why, swapped, told_apart
 from service.agent.offline.text import NOT_AN_END, QUOTE_RE, expand, normalize
 from service.agent.offline.vocabulary import starts_command, verbs
 
@@ -80,6 +80,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         or parse_echoed_add(request, today)
         or offer_add(request, today)
         or single_request(request, today)
+        or parse_request(correct_typos(request, first_only=True), today)
         or parse_request(correct_typos(request), today)
         or ReplyIntent("unclear")
     )
@@ -94,12 +95,21 @@ def single_request(text: str, today: date | None) -> Intent | None:
         asked = (_parse_text(part, today) for part in parts)
         requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
     else:
-        readings = [_read(part, today) for part in clauses(text)]
+        parts = clauses(text)
+        readings = [_read(part, today) for part in parts]
         requests = [intent for intent in readings if isinstance(intent, ChangeIntent | UndoIntent)]
-        # else one list question ("how many have I finished, and which ones are they?"), the rest unread
-        if not requests and changes.ASKING_RE.match(text):
+        # else one list question ("how many have I finished, and which ones are they?"), the rest unread or
+        # remarks ("before I delete anything, remind me what's on my list?")
+        told = all(
+            (isinstance(i, ListIntent) and _ASKS_RE.match(p)) or (i is None and is_remark(p))
+            for p, i in zip(parts, readings, strict=True)
+        )
+        if not requests and (changes.ASKING_RE.match(text) or told):
             requests = [intent for intent in readings if isinstance(intent, ListIntent)]
     return requests[0] if len(requests) == 1 else None
+
+
+_ASKS_RE = re.compile(rf"(?:{changes.ASKING_RE.pattern}|(?:remind|show|tell|give) me\b|list\b)", re.I)
 
 
 def parse_long(text: str, today: date | None) -> Intent:
@@ -340,7 +350,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
             buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
             continue
-        if current is not None and told_apart(following, piece):
+        why = told_apart(following, piece) or cancelled_why(current, following, separator, piece)
+        if current is not None and why:
             dropped = True  # "change X to 'call electrician', it's the lights not the pipes": why, not a rename
             continue
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
@@ -427,9 +438,12 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
 
 
 def _removes_the_date_again(undate: ChangeIntent, removal: ChangeIntent) -> bool:
-    """ "X doesn't need a deadline anymore, take it off": "it" is the deadline, not the todo."""
+    """ "X doesn't need a deadline anymore, take it off", "remove the note from X, don't need it anymore": "it"
+    is the deadline or the note, not the todo."""
     undated = undate.action == "due" and undate.choices[0].value == changes.UNDATED
-    return undated and removal.action == "delete" and all(PRONOUN_RE.match(choice.ref) for choice in removal.choices)
+    unnoted = undate.action == "describe" and undate.choices[0].value == ""
+    pointed = all(PRONOUN_RE.match(choice.ref) for choice in removal.choices)
+    return (undated or unnoted) and removal.action == "delete" and pointed
 
 
 def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date | None) -> str | None:

@@ -10,10 +10,11 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.changes import NOT_THIS_BUT_RE, clean_ref
+from service.agent.offline.chatter import strip_fillers
 from service.agent.offline.dates import date_value
 from service.agent.offline.intents import ChangeIntent, Intent
 from service.agent.offline.text import QUOTE_RE
-from service.agent.offline.vocabulary import DONE_RE, OPEN_RE
+from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
 
 Read = Callable[[str, "date | None"], "Intent | None"]
 
@@ -61,3 +62,12 @@ def told_apart(intent: Intent | None, piece: str) -> bool:
     """ "it's the lights not the pipes" after another change: what the user tells apart, not a title to correct."""
     corrects = isinstance(intent, ChangeIntent) and intent.action == "rename" and intent.choices[0].correction
     return corrects and bool(_IT_IS_RE.match(piece))
+
+
+def cancelled_why(current: Intent | None, following: Intent | None, separator: str, piece: str) -> bool:
+    """ "there's no deadline on the novel anymore, book club got cancelled": after another change, a delete told
+    rather than asked, and not joined by "and", says why; it deletes nothing."""
+    joined = re.search(r"\b(?:and|n|also|plus|then)\b|&", separator, re.I)
+    asked = starts_command(strip_fillers(piece)[0])
+    told = isinstance(following, ChangeIntent) and following.action == "delete" and not asked and not joined
+    return told and isinstance(current, ChangeIntent) and current.action != "delete"
