@@ -381,3 +381,27 @@ def test_if_a_todo_is_still_on_the_list_means_if_it_is_open() -> None:
 def test_a_one_word_fix_replaces_the_word_it_is_a_slip_for() -> None:
     fixed = Choice("in the plumber one, it", "plumber", correction=True, replaces="in the plumber one, it")
     assert corrected_title("Ring the plumer about the leak", fixed) == "Ring the plumber about the leak"
+
+
+@pytest.mark.parametrize(
+    ("title", "other", "fix", "meant"),
+    [
+        (
+            "Book Sam's dentist",
+            "Book Sam's haircut",
+            "no wait, the other one, the haircut. dentist isn't done yet",
+            "the haircut",
+        ),
+        (
+            "Email Sarah the minutes",
+            "Email Tom the rota",
+            "no wait, wrong one, it was tom's I sent. sarah's still to do",
+            "tom's",
+        ),
+    ],
+)
+def test_a_correction_saying_the_first_is_not_done_moves_the_change(
+    title: str, other: str, fix: str, meant: str
+) -> None:
+    intent = understand((_completed(title, other), Turn(fix)), TODAY)
+    assert _parts(intent) == [("reopen", f'"{title}"'), ("complete", meant)]

@@ -28,7 +28,7 @@ from service.agent.offline.intents import (
     UndoIntent,
 )
 from service.agent.offline.queries import OTHER_RE, the_others
-from service.agent.offline.reading import parse_intent
+from service.agent.offline.reading import parse_intent, sentences
 from service.agent.offline.text import alternation, expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
 from service.matching import ORDINALS, key_words, same_word
@@ -153,9 +153,24 @@ def _asked_about(intent: MultiIntent, answer: str) -> Intent:
 
 
 _FIX_LEAD_RE = re.compile(
-    r"^(?:(?:no|nope|sorry|oops|whoops|wait|actually|oh|hang on|hold on)\b[\s,!.:;-]+)+(?:i meant\s+)?(?P<rest>.+)$",
+    r"^(?:(?:no|nope|sorry|oops|whoops|wait|actually|oh|hang on|hold on|wrong one)\b[\s,!.:;-]+)+(?:i meant\s+)?"
+    r"(?P<rest>.+)$",
     re.I,
 )
+_UNCLEAR = ReplyIntent("unclear")
+_IT_WAS_RE = re.compile(r"^(?:it was|it's|it is)\s+(?P<meant>.+?)(?:\s+(?:i|we)\s+\w+)?$", re.I)
+
+
+def _named_last(meant: str) -> str:
+    """ "the other one, the haircut" is the haircut; "wrong one, it was tom's I sent" is tom's."""
+    last = meant.rsplit(",", 1)[-1].strip()
+    return said["meant"] if (said := _IT_WAS_RE.match(last)) else last
+
+
+def _says_undone(sentence: str, today: date | None) -> bool:
+    """A sentence after a correction that only says the first todo is not done ("sarah's still to do")."""
+    intent = parse_intent(sentence, today)
+    return isinstance(intent, ReplyIntent) or (isinstance(intent, ChangeIntent) and intent.action == "reopen")
 
 
 def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
@@ -211,15 +226,20 @@ def _day_meant(intent: Intent, today: date | None) -> ChangeIntent | None:
 def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | UndoIntent | None:
     """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
     of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
-    fix = _FIX_LEAD_RE.match(normalize(turns[-1].user_text))
+    text = normalize(turns[-1].user_text)
+    first, *told = sentences(text) or [text]  # "no wait, the other one, the haircut. dentist isn't done yet"
+    if told and all(_says_undone(sentence, today) for sentence in told):
+        text, intent = first, parse_intent(first, today)
+    fix = _FIX_LEAD_RE.match(text)
     # "I meant the dentist one" (read as a correction of "that"), "I meant chemistry not physics" (of physics)
     renamed = isinstance(intent, ChangeIntent) and intent.action == "rename" and len(intent.choices) == 1
-    if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(turns[-1].user_text):
+    if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(text):
         meant = intent.choices[0].value or ""
-    elif intent == ReplyIntent("unclear") and fix and not _CONTINUATION_RE.search(fix["rest"]):
+    elif fix and not _CONTINUATION_RE.search(fix["rest"]) and (intent == _UNCLEAR or "wrong one" in fix[0]):
         meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"; "oh and the vocab too" continues instead
         if instead := changes.NOT_THIS_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
             meant = instead["new"]
+        meant = _named_last(meant)
     else:
         return None
     previous = understand(turns[:-1], today)
