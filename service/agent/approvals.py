@@ -50,14 +50,24 @@ REJECTED_OUTPUT = json.dumps(
 # A reply is a yes when it is an assent phrase, or holds an assent word and nothing but assent ("yes go
 # ahead", "sure, delete them please"); a no likewise. Any other word ("yes but only the milk", "no, delete
 # the bread") makes it a new request, which rejects what is pending: nothing is deleted on a half-yes.
-_YES_PHRASES = {"go ahead", "do it", "please do", "go for it", "delete them", "yes please"}
+_YES_PHRASES = {
+    "go ahead",
+    "do it",
+    "please do",
+    "go for it",
+    "delete them",
+    "yes please",
+    "go on",
+    "go on then",
+    "why not",
+}
 _YES_WORDS = {
     "yes", "y", "yep", "yeah", "yup", "sure", "ok", "okay", "confirm", "confirmed", "approve", "approved",
-    "proceed", "fine", "absolutely", "definitely", "alright", "correct",
+    "proceed", "fine", "absolutely", "definitely", "alright", "correct", "aye", "yea", "k", "kk", "affirmative",
 }  # fmt: skip
 _ASSENT = {
     "go", "ahead", "do", "it", "them", "that", "please", "delete", "remove", "clear", "all", "for", "thanks",
-    "thank", "you", "of", "course", "right", "away", "sounds", "good", "great", "just",
+    "thank", "you", "of", "course", "right", "away", "sounds", "good", "great", "just", "then",
 }  # fmt: skip
 _NO_PHRASES = {"do not", "keep them", "never mind", "don't do it", "leave them", "leave it"}
 _NO_WORDS = {"no", "n", "nope", "nah", "cancel", "stop", "don't", "dont", "reject", "abort", "nevermind"}

@@ -9,7 +9,21 @@ from service.agent.approvals import reply_decision
 
 
 @pytest.mark.parametrize(
-    "reply", ["yes", "Yes please!", "yes go ahead", "sure, delete them please", "go ahead", "ok", "proceed", "do it"]
+    "reply",
+    [
+        "yes",
+        "Yes please!",
+        "yes go ahead",
+        "sure, delete them please",
+        "go ahead",
+        "ok",
+        "proceed",
+        "do it",
+        "go on then",
+        "ok then",
+        "why not",
+        "aye",
+    ],
 )
 def test_assent_approves(reply: str) -> None:
     assert reply_decision(reply) is True
@@ -33,7 +47,9 @@ def test_dissent_rejects(reply: str) -> None:
     assert reply_decision(reply) is False
 
 
-@pytest.mark.parametrize("reply", ["yes but only the milk", "no, delete the bread", "add milk", "yes, no", ""])
+@pytest.mark.parametrize(
+    "reply", ["yes but only the milk", "no, delete the bread", "add milk", "yes, no", "", "go on, delete the milk"]
+)
 def test_anything_else_is_a_new_request(reply: str) -> None:
     # A half-yes deletes nothing: the pending deletes are rejected and the message is a turn of its own.
     assert reply_decision(reply) is None

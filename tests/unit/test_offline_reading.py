@@ -362,10 +362,46 @@ _GROCERY = "grocery shopping"
         ("before I delete anything, remind me what's on my list?", ListIntent()),
         ("It has been a long week and the kids are ill, so everything is late.", ReplyIntent("unclear")),
         ("when's sam's parents evening again?", ChangeIntent("status", (Choice("sam's parents evening"),))),
+        ("actually can you bring back the milk one", UndoIntent()),
+        ("waitt no restore it", UndoIntent()),
+        (
+            "ugh what a day. the birthday card is bought at least, thank god",
+            ChangeIntent("complete", (Choice("the birthday card"),)),
+        ),
+        (  # an add asked for in so many words after a remark
+            "my sister's coming over on saturday so can you add hoover the spare room for friday",
+            AddIntent((NewTodo("Hoover the spare room", None, "2026-11-27"),)),
+        ),
+        ("not that date, the 5th", ChangeIntent("due", (Choice("that", "2026-12-05"),))),
+        (  # why, said after the title, is no part of it
+            "add call the bank tomorrow cuz they blocked my card again smh",
+            AddIntent((NewTodo("Call the bank", None, "2026-11-25"),)),
+        ),
+        (
+            "laundry's done and so is the hoovering",
+            ChangeIntent("complete", (Choice("laundry"), Choice("the hoovering"))),
+        ),
     ],
 )
 def test_requests_people_phrase_their_own_way(message: str, intent: Intent) -> None:
     assert parse_intent(message, TODAY) == intent
+
+
+@pytest.mark.parametrize(
+    ("message", "actions"),
+    [
+        (
+            "cancel the piano lesson, add swimming lesson for thursday instead",
+            [("delete", "the piano lesson"), ("add", "Swimming lesson")],
+        ),
+        (  # "it" is the todo by its new title
+            "change 'call john' to 'call john about the boiler' and make it thursday",
+            [("rename", "call john"), ("due", "call john about the boiler")],
+        ),
+    ],
+)
+def test_two_actions_in_one_message(message: str, actions: list[tuple[str, ...]]) -> None:
+    assert _parts(parse_intent(message, TODAY)) == actions
 
 
 def test_a_deleted_todo_told_after_another_change_and_joined_by_and_is_still_deleted() -> None:

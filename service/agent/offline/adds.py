@@ -124,7 +124,8 @@ _TITLE_LEAD_RE = re.compile(
 )
 _TITLE_TAIL_RE = re.compile(
     r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|as well|too|also|asap|again|once more|instead|itself|then|first"
-    r"|on (?:the|my) way(?: home| back)?))+$|[\s.,;:!?-]+$",
+    r"|on (?:the|my) way(?: home| back)?))+$|[\s.,;:!?-]+$"
+    r"|,?\s+(?:cuz|cos|coz|because)\s+.+$",  # why, said after it: "call the bank cuz they blocked my card"
     re.I,
 )
 

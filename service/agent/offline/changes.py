@@ -199,6 +199,7 @@ _DUE_VERB_RE = re.compile(
 )
 _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
+    r'^make\s+(?P<ref>"[^"]+")\s+(?P<date>.+)$',  # "make it thursday" once "it" is spelt out as the title
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
     r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
@@ -430,6 +431,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
         if _TELLS_RE.match(new):
             return None  # "it's been one of those weeks", "it's so late": how things are, no new wording
+        if _THE_DATE_RE.match(old) and (day := date_value(new, today) or date_value(f"on {new}", today)):
+            return ChangeIntent("due", (Choice("that", day.isoformat()),))  # "not that date, the 5th"
         if day := date_value(new, today):  # "no, I meant Thursday": the due date
             return ChangeIntent("due", (Choice("that" if not old or date_value(old, today) else old, day.isoformat()),))
         if (found := find_date(new, today)) and (rest := clean_ref(f"{new[: found.start]} {new[found.end :]}")):

@@ -14,6 +14,7 @@ from service.agent.offline import changes
 from service.agent.offline.adds import clean_title, new_todos
 from service.agent.offline.chatter import PRONOUN_RE, parse_small_talk, strip_fillers
 from service.agent.offline.conversation import Turn
+from service.agent.offline.cutting import sentences
 from service.agent.offline.dates import date_value
 from service.agent.offline.intents import (
     Action,
@@ -28,7 +29,7 @@ from service.agent.offline.intents import (
     UndoIntent,
 )
 from service.agent.offline.queries import OTHER_RE, the_others
-from service.agent.offline.reading import parse_intent, sentences
+from service.agent.offline.reading import parse_intent
 from service.agent.offline.text import alternation, expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
 from service.matching import ORDINALS, key_words, same_word
@@ -162,9 +163,11 @@ _IT_WAS_RE = re.compile(r"^(?:it was|it's|it is)\s+(?P<meant>.+?)(?:\s+(?:i|we)\
 
 
 def _named_last(meant: str) -> str:
-    """ "the other one, the haircut" is the haircut; "wrong one, it was tom's I sent" is tom's."""
-    last = meant.rsplit(",", 1)[-1].strip()
-    return said["meant"] if (said := _IT_WAS_RE.match(last)) else last
+    """ "the other one, the haircut" is the haircut; "the other one - it was tom i emailed, sarah's still to do"
+    is tom: the first part that names a todo, not "the other one"."""
+    parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", meant) if part]
+    named = next((part for part in parts if not OTHER_RE.match(part)), meant) if len(parts) > 1 else meant
+    return said["meant"] if (said := _IT_WAS_RE.match(named)) else named
 
 
 def _says_undone(sentence: str, today: date | None) -> bool:

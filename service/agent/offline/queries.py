@@ -178,7 +178,8 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
     reference that narrows nothing ("all of them", "everything"): those are the pronouns' and bulk's."""
     if owned := _DAYS_OWN_RE.match(reference.strip()):  # "thursday's todo" is the one due thursday
         reference = f"the one due {owned['day']}"
-    if _GROUP_KIND_RE.match(reference.strip()):  # "the party stuff" names several, as "all the ..." does
+    if re.match(r"(?:the|my)\s", reference.strip(), re.I) and _GROUP_KIND_RE.match(reference.strip()):
+        # "the party stuff" names several, as "all the party stuff" does
         reference = f"all {reference.strip()}"
     if not (match := _GROUP_RE.match(reference.strip())):
         return None

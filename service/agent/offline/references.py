@@ -41,6 +41,8 @@ _SPAN_RE = re.compile(
     re.I,
 )
 """Several todos at one end of the list: "the first two", "the last 3 items"."""
+_EVERYTHING_RE = re.compile(r"everything|all(?: (?:my|the))?(?: (?:todos|tasks|things|items))?", re.I)
+"""Every todo, said of a due date (no bulk change moves dates: "push everything to friday")."""
 _REF_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+(?:and|&|plus|n)\s+", re.I)
 
 
@@ -90,6 +92,8 @@ def resolve(
         meant = [todo for todo in kept.todos or kept.candidates if todo not in left_out.todos + left_out.candidates]
         if len(meant) == 1:
             return Resolution(todos=(meant[0],), quality=1)
+    if action == "due" and _EVERYTHING_RE.fullmatch(text.strip()):  # "push everything to friday": every open todo
+        return Resolution(todos=tuple(todo for todo in todos if not todo.completed), quality=2)
     group = parse_group(text, refs.today)  # "everything to do with the party", "the one due tomorrow"
     in_group = answers.members(group, todos) if group else []
     if group and group.limit == 1 and len(in_group) > 1:  # two are due tomorrow: ask which
