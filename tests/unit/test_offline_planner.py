@@ -117,6 +117,11 @@ def test_a_group_named_by_what_its_todos_are_about_status_or_dates_is_acted_on_w
     assert _grouped("mark all the party stuff as done") == [("update_todo", "a", True)]
     assert _grouped("delete the party stuff") == [("delete_todo", "a", None), ("delete_todo", "b", None)]  # no "all"
     assert _grouped("delete both the done ones") == [("delete_todo", "b", None)]
+    # "those" after a question are the todos it shows
+    assert _grouped("what's overdue? push those to friday") == [
+        ("update_todo", "a", "2026-11-27"),
+        ("update_todo", "c", "2026-11-27"),
+    ]
     # no bulk change moves dates: "everything" is every open todo
     assert _grouped("push everything to friday") == [
         ("update_todo", "a", "2026-11-27"),

@@ -270,7 +270,7 @@ def _adding(*titles: str) -> Turn:
 @pytest.mark.parametrize(
     ("added", "message", "ref", "day"),
     [
-        (("Milk", "Eggs", "Bread"), "put them all down for saturday", "them", "2026-11-28"),
+        (("Milk", "Eggs", "Bread"), "put them all down for saturday", "them all", "2026-11-28"),
         (("Invoice Murray", "Invoice Chen"), "all three by COB Thursday", "them", "2026-11-26"),
         (("Call the plumber",), "by friday please", "it", "2026-11-27"),
         (("Call the plumber",), "n its for tmrw", "it", "2026-11-25"),
@@ -377,6 +377,23 @@ _GROCERY = "grocery shopping"
             "add call the bank tomorrow cuz they blocked my card again smh",
             AddIntent((NewTodo("Call the bank", None, "2026-11-25"),)),
         ),
+        (  # a change of "it" right after a question about a todo is a change of that todo
+            "have I done the car tax? actually I'm pretty sure I paid it yesterday, mark it done",
+            ChangeIntent("complete", (Choice("done the car tax", antecedent=True), Choice("it"))),
+        ),
+        (  # never every open todo: "what should I do next?" names none
+            "what should i do next? oh and i've just booked the dentist so tick that off",
+            ReplyIntent("unclear"),
+        ),
+        (
+            "what have I got left to do? no need to change anything, just want to see",
+            ListIntent(completed=False),
+        ),
+        (
+            "um add er ring the garage about the tyres for tomorrow and um yeah that's it",
+            AddIntent((NewTodo("Ring the garage about the tyres", None, "2026-11-25"),)),
+        ),
+        ("I should be there", ReplyIntent("unclear")),  # no todo is called "I"
         (
             "laundry's done and so is the hoovering",
             ChangeIntent("complete", (Choice("laundry"), Choice("the hoovering"))),
@@ -417,6 +434,15 @@ def test_if_a_todo_is_still_on_the_list_means_if_it_is_open() -> None:
 def test_a_one_word_fix_replaces_the_word_it_is_a_slip_for() -> None:
     fixed = Choice("in the plumber one, it", "plumber", correction=True, replaces="in the plumber one, it")
     assert corrected_title("Ring the plumer about the leak", fixed) == "Ring the plumber about the leak"
+
+
+def test_the_todo_meant_not_the_one_changed_moves_the_change() -> None:
+    listed = {"todos": [{"id": "t1", "title": "Book dentist"}, {"id": "t2", "title": "Book the optician"}]}
+    output = {"todo": {"id": "t1", "title": "Book dentist", "completed": False}}
+    calls = [PastCall("c0", "list_todos", {}, listed), PastCall("c1", "update_todo", {"todo": "t1"}, output)]
+    unmarked = Turn("unmark the dentist one pls", calls, "Reopened.")
+    fix = Turn("no wait sorry - the optician, not the dentist. dentist really is done")
+    assert _parts(understand((unmarked, fix), TODAY)) == [("complete", '"Book dentist"'), ("reopen", "the optician")]
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,9 @@ _VERB_IN_IT_RE = re.compile(
 NEED_RE = re.compile(
     r"^(?:(?:i|we)(?:'d|'ve| would| have)?\s+(?:really |also |still |just |definitely |probably )?)?"
     r"(?:need(?: to)?|have to|have got to|got to|gotta|must|should|ought to|want to|wanna|like to"
-    r"|plan to|intend to)(?!\s+(?:i|we|you)\b)(?:\s*:)?\s+(?P<body>.+)$",
+    r"|plan to|intend to)(?!\s+(?:i|we|you)\b)(?:\s*:)?\s+"
+    # not what the user wants to know or how a title should read: "just want to see", "should read X"
+    r"(?!(?:see|know|check|look|hear|ask|read|say|be)\b)(?P<body>.+)$",
     re.I,
 )
 _PLACEHOLDERS = vocab("add", "placeholders")

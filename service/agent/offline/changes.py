@@ -26,7 +26,8 @@ from service.matching import words
 
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
-    r"(?: called| named| titled| of| for| about)?\s+|,?\s+(?:please|for me|again|too|as well|already|yesterday|today"
+    r"(?: called| named| titled| of| for| about)?\s+"
+    r"|,?(?<!\bdue)\s+(?:please|for me|again|too|as well|already|yesterday|today"
     r"|this morning|last night|earlier|just now|finally|at last|(?:over|at) the weekend|last week)$|'s (?:name|title)$",
     re.I,
 )
@@ -59,8 +60,11 @@ _STATE_RES["delete"] = patterns(
     r"^tak(?:e|ing)\s+(?P<ref>.+?)\s+off(?: (?:my|the) (?:\w+ )?(?:list|todos?))?"
     r"(?: altogether| completely| for good)?$",
     r"^(?:forget|never ?mind)(?: about)?\s+(?P<ref>.+)$",
-    r"^(?:(?:i|we) )?(?:do not|no longer) need (?:to )?(?P<ref>.+?)(?: anymore| any more| after all)?$",
-    r"^no (?:need|longer need) (?:to |for )?(?P<ref>.+?)(?: anymore| any more)?$",
+    # not "no need to change anything": a todo is named, never "anything"
+    r"^(?:(?:i|we) )?(?:do not|no longer) need (?!(?:to )?\w+ (?:anything|everything|nothing)\b)(?:to )?(?P<ref>.+?)"
+    r"(?: anymore| any more| after all)?$",
+    r"^no (?:need|longer need) (?!(?:to |for )?\w+ (?:anything|everything|nothing)\b)(?:to |for )?(?P<ref>.+?)"
+    r"(?: anymore| any more)?$",
     r"^(?P<ref>.+?)\s+(?:can go|is not needed|is no longer needed|is cancelled|is canceled|got cancell?ed"
     r"|is not happening)(?: anymore| any more)?$",
 )
@@ -200,6 +204,7 @@ _DUE_VERB_RE = re.compile(
 _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
     r'^make\s+(?P<ref>"[^"]+")\s+(?P<date>.+)$',  # "make it thursday" once "it" is spelt out as the title
+    r"^(?:put|set)\s+(?P<ref>(?:them|those|these)(?: all| both)?|it|both)\s+(?:down\s+)?(?P<date>(?:for|on|to)\s+.+)$",
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
     r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
@@ -351,7 +356,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
-    said = _DUE_LEAD_RE.sub("", last.value or "")  # "... to be due December the third"
+    said = _INSTEAD_RE.sub("", _DUE_LEAD_RE.sub("", last.value or ""))  # "... to be due December the third"
     if day := date_value(said, today) or (made and ORDINAL_DAY_RE.fullmatch(said) and date_value(f"on {said}", today)):
         return ChangeIntent("due", (replace(last, ref=_date_owner(last.ref), value=day.isoformat()),))
     if (shift := find_shift(f" {last.value}")) and shift[0] == 0:  # "make it a day earlier"
@@ -412,13 +417,16 @@ def _without_preposition(new: str, old: str) -> str:
     return new[lead.end() :] if lead and old and not old.lower().startswith(lead[0].lower()) else new
 
 
+_PEOPLE = {"i", "we", "you", "he", "she", "they"}
+
+
 def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
     text = _FIX_LEAD_RE.sub("", text)  # "fix the spelling: tomatos should be tomatoes"
     for pattern in _CORRECTION_RES:
         if not (match := pattern.match(text)):
             continue
         old, new = (match.groupdict().get("old") or "").strip(" \"'"), match["new"].strip(" \"'.!")
-        if ASKING_RE.match(old) or _NO_LONGER_RE.search(old):
+        if ASKING_RE.match(old) or _NO_LONGER_RE.search(old) or old.lower() in _PEOPLE:  # "I should be there"
             return None  # "what's the next thing I should be doing", "..., not our problem anymore": no fix
         if old and _ANOTHER_TODO_RE.match(new):
             return None  # "not the session, the other one": which todo was meant, no new wording

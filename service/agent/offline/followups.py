@@ -171,9 +171,10 @@ def _named_last(meant: str) -> str:
 
 
 def _says_undone(sentence: str, today: date | None) -> bool:
-    """A sentence after a correction that only says the first todo is not done ("sarah's still to do")."""
+    """A sentence after a correction that only says how the first todo stands ("sarah's still to do", "dentist
+    really is done")."""
     intent = parse_intent(sentence, today)
-    return isinstance(intent, ReplyIntent) or (isinstance(intent, ChangeIntent) and intent.action == "reopen")
+    return isinstance(intent, ReplyIntent) or (isinstance(intent, ChangeIntent) and intent.action in _UNDONE)
 
 
 def _fixed_wording(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
@@ -236,7 +237,9 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     fix = _FIX_LEAD_RE.match(text)
     # "I meant the dentist one" (read as a correction of "that"), "I meant chemistry not physics" (of physics)
     renamed = isinstance(intent, ChangeIntent) and intent.action == "rename" and len(intent.choices) == 1
-    if isinstance(intent, ChangeIntent) and renamed and _MEANT_RE.search(text):
+    # "the optician, not the dentist": a todo of the list meant ("the ..."), not a new wording
+    meant_todo = isinstance(intent, ChangeIntent) and renamed and (intent.choices[0].value or "").lower()[:4] == "the "
+    if isinstance(intent, ChangeIntent) and renamed and (_MEANT_RE.search(text) or meant_todo):
         meant = intent.choices[0].value or ""
     elif fix and not _CONTINUATION_RE.search(fix["rest"]) and (intent == _UNCLEAR or "wrong one" in fix[0]):
         meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"; "oh and the vocab too" continues instead

@@ -73,7 +73,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        parse_conditional(request, parse_intent, today)
+        question_then_change(request, today)
+        or parse_conditional(request, parse_intent, today)
         or parse_exception(request, today, lambda rest: parse_actions(rest, today) or parse_message(rest, today))
         or parse_undo_clauses(request, today)
         or parse_actions(request, today)
@@ -94,7 +95,7 @@ def single_request(text: str, today: date | None) -> Intent | None:
     than one (acting on one of two would be a guess)."""
     parts = list(dict.fromkeys(sentences(text)))
     if len(parts) > 1:
-        asked = (_parse_text(part, today) for part in parts)
+        asked = [_parse_text(part, today) for part in parts]
         requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
     else:
         parts = clauses(text)
@@ -109,6 +110,31 @@ def single_request(text: str, today: date | None) -> Intent | None:
         if not requests:
             requests += _among_remarks(parts, readings, ListIntent, _ASKS_RE)
     return requests[0] if len(requests) == 1 else None
+
+
+_QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
+
+
+def question_then_change(text: str, today: date | None) -> ChangeIntent | None:
+    """ "have I paid the council tax? ... mark it done", "what's overdue - push those to monday": a change of
+    "it" or "those" right after a question is a change of what the question asked about."""
+    if not (cut := _QUESTION_THEN_RE.match(text)):
+        return None
+    question = cut["question"]
+    asked, then = _parse_text(question, today), _parse_text(cut["then"], today)
+    if not isinstance(then, ChangeIntent):
+        return None
+    pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
+    if not pointing or not all(_refers_back(choice.ref) for choice in then.choices):
+        return None  # "... i've just booked the dentist so tick that off": "that" is the dentist
+    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
+    if isinstance(asked, ChangeIntent) and asked.action == "status":
+        about = asked.choices[0].ref
+    elif narrowed:  # never "what should I do next?", which shows every open todo
+        about = f"all {question.rstrip(' ?')}"  # the todos the question shows, as a group ("all what's overdue")
+    else:
+        return None
+    return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
 
 
 _Asked = TypeVar("_Asked", AddIntent, ListIntent)
@@ -230,7 +256,7 @@ def parse_undo_clauses(text: str, today: date | None) -> UndoIntent | None:
     return None
 
 
-def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
+def parse_clauses(text: str, today: date | None) -> ChangeIntent | MultiIntent | None:
     """A change asked for in one clause, with the others as context: "the tap is leaking again, mark
     it as not done" reopens the tap; "got the milk and the bread, check both off" both.
 
@@ -241,6 +267,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
     parts = clauses(text)
     if len(parts) < 2:
         return None
+    chained: tuple[ChangeIntent, ...] = ()
     asked: list[tuple[str, ChangeIntent]] = []
     context: list[str] = []
     named: list[str] = []  # todos a clause names without asking anything of them
@@ -254,6 +281,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
             named += [choice.ref for choice in held.choices]  # "don't delete the gym one, just tick it off"
             continue
         intent = parse_request(part, today)
+        if chain := _chained(part, today):  # "..., untick it and make it due tomorrow": two changes of "it"
+            chained, intent = chain, chain[0]
         if isinstance(intent, ChangeIntent):
             asked.append((part, intent))
         elif intent is not None:
@@ -284,8 +313,19 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | None:
         told = [c.ref for _, i in asked[1:] if i.tentative and i.action != main.action for c in i.choices]
         others += named + told + [changes.clean_ref(part) for part in context]
         antecedents = tuple(Choice(ref, value, antecedent=True) for ref in others)
+        if chained and main is chained[0]:
+            return MultiIntent(tuple(replace(change, choices=antecedents + change.choices) for change in chained))
         return replace(main, choices=antecedents + main.choices)
     return replace(main, choices=main.choices + tuple(Choice(ref, value) for ref in others))
+
+
+def _chained(clause: str, today: date | None) -> tuple[ChangeIntent, ...]:
+    """A clause of several changes, each of "it": "untick it and make it due tomorrow"."""
+    cut = pieces(strip_fillers(clause)[0])
+    changes_of_it = [intent for _, piece in cut if isinstance(intent := _action(piece, today), ChangeIntent)]
+    if len(cut) < 2 or len(changes_of_it) != len(cut):
+        return ()
+    return tuple(changes_of_it) if all(PRONOUN_RE.match(c.ref) for i in changes_of_it for c in i.choices) else ()
 
 
 _NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
