@@ -99,35 +99,23 @@ def _grouped(message: str) -> list[tuple[str, Any, Any]]:
     ]
 
 
+GROUPS: dict[str, tuple[str, object]] = {  # a message, the todos it changes and their new value
+    "delete everything to do with the party, it got cancelled": ("ab", None),
+    "push everything that's overdue to friday": ("ac", "2026-11-27"),
+    "move all my open tasks to the first of december": ("acd", "2026-12-01"),
+    "mark all the party stuff as done": ("a", True),
+    "delete the party stuff": ("ab", None),  # no "all"
+    "delete both the done ones": ("b", None),
+    "what's overdue? push those to friday": ("ac", "2026-11-27"),  # "those" after a question: the todos it shows
+    "push everything to friday": ("acd", "2026-11-27"),  # no bulk change moves dates: every open todo
+}
+
+
 def test_a_group_named_by_what_its_todos_are_about_status_or_dates_is_acted_on_whole() -> None:
     """ "everything to do with the party" means the todos a list question about it would show, never the list."""
-    assert _grouped("delete everything to do with the party, it got cancelled") == [
-        ("delete_todo", "a", None),
-        ("delete_todo", "b", None),
-    ]
-    assert _grouped("push everything that's overdue to friday") == [
-        ("update_todo", "a", "2026-11-27"),
-        ("update_todo", "c", "2026-11-27"),
-    ]
-    assert _grouped("move all my open tasks to the first of december") == [
-        ("update_todo", "a", "2026-12-01"),
-        ("update_todo", "c", "2026-12-01"),
-        ("update_todo", "d", "2026-12-01"),
-    ]
-    assert _grouped("mark all the party stuff as done") == [("update_todo", "a", True)]
-    assert _grouped("delete the party stuff") == [("delete_todo", "a", None), ("delete_todo", "b", None)]  # no "all"
-    assert _grouped("delete both the done ones") == [("delete_todo", "b", None)]
-    # "those" after a question are the todos it shows
-    assert _grouped("what's overdue? push those to friday") == [
-        ("update_todo", "a", "2026-11-27"),
-        ("update_todo", "c", "2026-11-27"),
-    ]
-    # no bulk change moves dates: "everything" is every open todo
-    assert _grouped("push everything to friday") == [
-        ("update_todo", "a", "2026-11-27"),
-        ("update_todo", "c", "2026-11-27"),
-        ("update_todo", "d", "2026-11-27"),
-    ]
+    for message, (changed, value) in GROUPS.items():
+        tool = "delete_todo" if message.startswith("delete") else "update_todo"
+        assert _grouped(message) == [(tool, todo, value) for todo in changed], message
 
 
 def test_a_group_with_no_todo_in_it_changes_nothing_and_says_so() -> None:

@@ -344,6 +344,10 @@ _GROCERY = "grocery shopping"
             ChangeIntent("due", (Choice("the novel", "none"),)),
         ),
         ("put 'ring after 5' on the GP one", ChangeIntent("describe", (Choice("the GP one", "ring after 5"),))),
+        (  # a note on a todo, not a new todo "On the landlord one"
+            "jot down on the landlord one: ask about the damp",
+            ChangeIntent("describe", (Choice("the landlord one", "ask about the damp"),)),
+        ),
         ("give the tax return a deadline of monday", ChangeIntent("due", (Choice("the tax return", "2026-11-30"),))),
         (
             "lily's swimming gala is next tuesday, stick it on the list",

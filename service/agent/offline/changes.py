@@ -125,7 +125,7 @@ def separated(*table: tuple[str, str]) -> tuple[tuple[re.Pattern[str], str], ...
     return tuple((re.compile(pattern, re.I), separator) for pattern, separator in table)
 
 
-def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
+def cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
     """Every way to cut `body` at `separator` into (todo reference, new value): either side may
     contain the separator word ("rename go to gym to go swimming")."""
     choices = []
@@ -139,61 +139,6 @@ def _cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
         if ref and value:
             choices.append(Choice(ref, value))
     return tuple(choices)
-
-
-_DESCRIBE_RES = separated(
-    (
-        r"^(?:add|attach|put|write|append|include|set|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?(?:note|notes"
-        r"|description|details|detail|comment)\s+(?:to|on|for)\s+(?P<body>.+)$",
-        r"\s*:\s+|\s+saying\s+|\s+that says\s+|\s+reading\s+|\s+-\s+",
-    ),
-    (
-        r"^(?:set|change|update|edit|replace|make)\s+(?:the\s+)?(?:description|notes?|details?|comment)\s+"
-        r"(?:of|for|on)\s+(?P<body>.+)$",
-        r"\s+(?:to|as|with)\s+|\s*:\s+",
-    ),
-    (
-        r"^(?:set|change|update|edit)\s+(?P<body>.+?\s+(?:description|notes?|details?)\s+.+)$",
-        r"(?:'s)?\s+(?:description|notes?|details?)\s+(?:to|as)(?: say| read)?\s+",
-    ),
-    (r"^describe\s+(?P<body>.+)$", r"\s+as\s+"),
-)
-
-
-_FRONTED_NOTE_RE = re.compile(
-    r"^(?:for|on|to)\s+(?P<ref>[^,:]+?)\s*,?\s+(?P<verb>add|attach|put|write|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?"
-    r"(?:note|notes|description|comment|details?)\s*(?::|saying|that says|that|-)\s*(?P<note>.+)$",
-    re.I,
-)
-"""The todo named first: "for the cake one, add a note: order number 4471"."""
-_QUOTED_NOTE_RE = re.compile(
-    r"^(?P<verb>put|write|add|stick|pop)\s+(?P<note>\"[^\"]+\"|'[^']+')\s+(?:on|to|against)\s+"
-    r"(?P<ref>(?:the|my)\s+.+?\s+(?:one|todo|task|item|reminder))$",
-    re.I,
-)
-"""A quoted note put on a todo named as "the X one": "put 'ring after 5' on the GP one" (not "on the list")."""
-
-
-_CLEAR_NOTE_RE = re.compile(
-    r"^(?:clear|remove|delete|erase|drop|wipe|scrap|get rid of|take off|take out)\s+(?:the\s+|its\s+|any\s+)?"
-    r"(?:description|desc|notes?|details?|comments?)\s+(?:on|from|of|for|in|off)\s+(?P<ref>.+)$"
-    r"|^(?:clear|remove|delete|erase|wipe)\s+(?P<owner>.+?)(?:'s|s')\s+(?:description|notes?|details?)$",
-    re.I,
-)
-"""A todo's notes taken away, the todo kept: "clear the description on book dentist"."""
-
-
-def parse_describe(text: str) -> ChangeIntent | None:
-    """ "add a note to X: ...", "set the description of X to ...": edit an existing todo's notes; "remove
-    the note from X" clears them (the value ""), never the todo."""
-    if cleared := _CLEAR_NOTE_RE.match(text):
-        return ChangeIntent("describe", (Choice(clean_ref(cleared["ref"] or cleared["owner"]), ""),))
-    if fronted := _FRONTED_NOTE_RE.match(text) or _QUOTED_NOTE_RE.match(text):
-        text = f"{fronted['verb']} a note to {fronted['ref']}: {fronted['note'].strip(chr(34) + chr(39))}"
-    for pattern, separator in _DESCRIBE_RES:
-        if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
-            return ChangeIntent("describe", choices)
-    return None
 
 
 _DUE_VERB_RE = re.compile(
@@ -343,7 +288,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     """ "rename X to Y", "call X Y instead", and the open-ended "change X to Y", where the new value
     decides the kind of change: "change X to Friday" moves the due date, "change X to done" completes it."""
     for pattern, separator in _RENAME_RES:
-        if (match := pattern.match(text)) and (choices := _cut_choices(match["body"], separator)):
+        if (match := pattern.match(text)) and (choices := cut_choices(match["body"], separator)):
             said = choices[-1].value or ""
             if PRONOUN_RE.match(choices[-1].ref) and (date_value(said, today) or _STATE_OR_WORD_RE.fullmatch(said)):
                 return None  # "call it done", "call it tomorrow", "call it quick": no new title
@@ -353,7 +298,7 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
         return None
     if made:
         choices = (Choice(made["ref"], made["value"], correction=True),)
-    elif not (match := _CHANGE_RE.match(text)) or not (choices := _cut_choices(match["body"], _CHANGE_SEPARATOR)):
+    elif not (match := _CHANGE_RE.match(text)) or not (choices := cut_choices(match["body"], _CHANGE_SEPARATOR)):
         return None
     last = choices[-1]  # the shortest value: "friday" in "change go to gym to friday"
     said = _INSTEAD_RE.sub("", _DUE_LEAD_RE.sub("", last.value or ""))  # "... to be due December the third"

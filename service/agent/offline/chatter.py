@@ -139,6 +139,13 @@ def parse_small_talk(text: str) -> ReplyIntent | None:
 _POINTERS = {many: "|".join(TABLES["references"][many]) for many in ("one", "many")}
 PRONOUN_RE = re.compile(rf"^(?:(?P<one>{_POINTERS['one']})|(?P<many>{_POINTERS['many']}))$", re.I)
 """References that point back ("it", "both of them") rather than name a todo."""
+
+
+def refers_back(reference: str) -> bool:
+    """ "it", or words that end in it: a deed done to it ("I haven't called them yet", "I'm sure I paid it")."""
+    return bool(PRONOUN_RE.match(reference) or PRONOUN_RE.match(reference.split()[-1] if reference.split() else ""))
+
+
 REST_RE = re.compile(r"^(?:all )?(?:the rest|the others|the other ones|everything else)(?: of them)?$", re.I)
 """The todos another clause of the message did not name: "bought the stamps and did all the rest"."""
 _SUBJECTS = vocab("remarks", "subjects")

@@ -13,14 +13,16 @@ from datetime import date
 from typing import TypeVar
 
 from service.agent.guardrails import scope_violation
-from service.agent.offline import changes, deeds
+from service.agent.offline import changes, deeds, notes
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add, parse_echoed_add
+from service.agent.offline.asked_after import question_then_change
 from service.agent.offline.chatter import (
     PRONOUN_RE,
     correct_typos,
     is_echo,
     is_remark,
     parse_small_talk,
+    refers_back,
     strip_fillers,
     without_sign_off,
 )
@@ -73,7 +75,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
     return (
-        question_then_change(request, today)
+        question_then_change(request, _parse_text, today)
         or parse_conditional(request, parse_intent, today)
         or parse_exception(request, today, lambda rest: parse_actions(rest, today) or parse_message(rest, today))
         or parse_undo_clauses(request, today)
@@ -112,31 +114,6 @@ def single_request(text: str, today: date | None) -> Intent | None:
     return requests[0] if len(requests) == 1 else None
 
 
-_QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
-
-
-def question_then_change(text: str, today: date | None) -> ChangeIntent | None:
-    """ "have I paid the council tax? ... mark it done", "what's overdue - push those to monday": a change of
-    "it" or "those" right after a question is a change of what the question asked about."""
-    if not (cut := _QUESTION_THEN_RE.match(text)):
-        return None
-    question = cut["question"]
-    asked, then = _parse_text(question, today), _parse_text(cut["then"], today)
-    if not isinstance(then, ChangeIntent):
-        return None
-    pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
-    if not pointing or not all(_refers_back(choice.ref) for choice in then.choices):
-        return None  # "... i've just booked the dentist so tick that off": "that" is the dentist
-    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
-    if isinstance(asked, ChangeIntent) and asked.action == "status":
-        about = asked.choices[0].ref
-    elif narrowed:  # never "what should I do next?", which shows every open todo
-        about = f"all {question.rstrip(' ?')}"  # the todos the question shows, as a group ("all what's overdue")
-    else:
-        return None
-    return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
-
-
 _Asked = TypeVar("_Asked", AddIntent, ListIntent)
 
 
@@ -173,7 +150,7 @@ _LONG_ADD_MAX_CHARS = 2500
 Reader = Callable[[str, "date | None"], "Intent | None"]
 READERS: tuple[tuple[str, Reader], ...] = (
     ("undo", lambda text, _: changes.parse_undo(expand(text))),
-    ("describe", lambda text, _: changes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
+    ("describe", lambda text, _: notes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
     ("add", parse_add),
     ("profile", lambda text, _: parse_profile(expand(text))),
     ("bulk", lambda text, _: parse_bulk(expand(text))),  # "mark everything done" before "mark X done"
@@ -247,7 +224,7 @@ def parse_undo_clauses(text: str, today: date | None) -> UndoIntent | None:
     readings = [(clause, _read(clause, today)) for clause in clauses(text) if not _SAYS_WHY_RE.match(clause)]
     if any(_UNDO_WORD_RE.search(clause) and isinstance(intent, UndoIntent) for clause, intent in readings) and all(
         isinstance(intent, UndoIntent | ReplyIntent | None)
-        or (isinstance(intent, ChangeIntent) and all(_refers_back(choice.ref) for choice in intent.choices))
+        or (isinstance(intent, ChangeIntent) and all(refers_back(choice.ref) for choice in intent.choices))
         # a deed the user owns up to says why: "undo that - I jumped the gun"
         or (isinstance(intent, ChangeIntent) and intent.tentative and _SAID_BY_ME_RE.match(clause))
         for clause, intent in readings
@@ -422,11 +399,6 @@ _SAYS_WHY_RE = re.compile(
     r"|(?:it|they|he|she)(?:'s|'re|'ve| is| are| was| were| has| have| still)(?: not|n't)?)\b",
     re.I,
 )
-
-
-def _refers_back(reference: str) -> bool:
-    """ "it", or a deed done to it beside an undo: "no I didn't mean that, I haven't called them yet"."""
-    return bool(PRONOUN_RE.match(reference) or PRONOUN_RE.match(reference.split()[-1] if reference.split() else ""))
 
 
 _TOLD_RE = re.compile(

@@ -1,0 +1,38 @@
+"""A change asked right after a question, of what the question was about: "have I paid the council tax? ... mark
+it done", "what's overdue - push those to monday". `read` reads each part (`reading`), as for conditions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from service.agent.offline.chatter import PRONOUN_RE, refers_back
+from service.agent.offline.intents import ChangeIntent, Choice, Intent, ListIntent
+
+_QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
+
+
+def question_then_change(
+    text: str, read: Callable[[str, date | None], Intent], today: date | None
+) -> ChangeIntent | None:
+    """The change of "it" or "those" after a question, made to the todo or todos the question asked about; None
+    for any other message."""
+    if not (cut := _QUESTION_THEN_RE.match(text)):
+        return None
+    question = cut["question"]
+    asked, then = read(question, today), read(cut["then"], today)
+    if not isinstance(then, ChangeIntent):
+        return None
+    pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
+    if not pointing or not all(refers_back(choice.ref) for choice in then.choices):
+        return None  # "... i've just booked the dentist so tick that off": "that" is the dentist
+    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
+    if isinstance(asked, ChangeIntent) and asked.action == "status":
+        about = asked.choices[0].ref
+    elif narrowed:  # never "what should I do next?", which shows every open todo
+        about = f"all {question.rstrip(' ?')}"  # the todos the question shows, as a group ("all what's overdue")
+    else:
+        return None
+    return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
