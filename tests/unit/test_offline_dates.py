@@ -48,6 +48,7 @@ TODAY = date(2026, 11, 24)  # a Tuesday
         ("on Friday the 27th of November", "2026-11-27"),  # the weekday belongs to the date, not the title
         ("on friday 4th december", "2026-12-04"),
         ("end of teh month", "2026-11-30"),
+        ("a week on friday", "2026-12-04"),  # the Friday after this one
     ],
 )
 def test_date_phrases_count_from_the_turns_today(phrase: str, day: str) -> None:

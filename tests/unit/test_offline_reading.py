@@ -398,6 +398,40 @@ _GROCERY = "grocery shopping"
             AddIntent((NewTodo("Ring the garage about the tyres", None, "2026-11-25"),)),
         ),
         ("I should be there", ReplyIntent("unclear")),  # no todo is called "I"
+        (  # the deadline goes, never the todo
+            "forget the deadline on the tax return, it's whenever now",
+            ChangeIntent("due", (Choice("the tax return", "none"),)),
+        ),
+        ("remove the date", ChangeIntent("due", (Choice("it", "none"),))),  # not a todo called "the date"
+        (
+            "swap Jo for Kate on the kids one, they're at Kate's this week",
+            ChangeIntent("rename", (Choice("the kids one", "Kate", correction=True, replaces="Jo"),)),
+        ),
+        ("can we bring the dentist forward to thursday", ChangeIntent("due", (Choice("the dentist", "2026-11-26"),))),
+        ("done the sam one - no wait, the Jo one", ChangeIntent("complete", (Choice("the Jo one"),))),
+        ("mark call sam done, no wait, the other one - sarah", ChangeIntent("complete", (Choice("sarah"),))),
+        ("move it to friday, no wait, the 28th", ChangeIntent("due", (Choice("it", "2026-11-28"),))),
+        (
+            "could you pencil in ring the plumber for thursday ta",
+            AddIntent((NewTodo("Ring the plumber", None, "2026-11-26"),)),
+        ),
+        (
+            "for the paint, add a note saying: matt white, 2 tins",
+            ChangeIntent("describe", (Choice("the paint", "matt white, 2 tins"),)),
+        ),
+        (
+            "stick book flights on there. note to self: check the qantas sale first",
+            AddIntent((NewTodo("Book flights", "check the qantas sale first"),)),
+        ),
+        (
+            "shelve the tax return till the 3rd, accountant's away",
+            ChangeIntent("due", (Choice("the tax return", "2026-12-03"),)),
+        ),
+        (
+            "mot can slide to next tuesday, garage is chocka this week",
+            ChangeIntent("due", (Choice("mot", "2026-12-01"),)),
+        ),
+        ("argh no put it back!! undo undo", UndoIntent()),
         (
             "laundry's done and so is the hoovering",
             ChangeIntent("complete", (Choice("laundry"), Choice("the hoovering"))),
@@ -433,6 +467,25 @@ def test_a_deleted_todo_told_after_another_change_and_joined_by_and_is_still_del
 def test_if_a_todo_is_still_on_the_list_means_if_it_is_open() -> None:
     intent = parse_intent("if the gym one is still on there, remove it", TODAY)
     assert isinstance(intent, ChangeIntent) and intent.only_if == Condition("the gym one", done=False)
+
+
+def test_a_name_swapped_keeps_its_possessive() -> None:
+    swapped = Choice("the kids one", "Kate", correction=True, replaces="Jo")
+    assert corrected_title("Pick up the kids from Jo's", swapped) == "Pick up the kids from Kate's"
+
+
+def test_it_was_this_not_that_after_a_change_moves_it_and_a_moved_date_is_undone_first() -> None:
+    bought = understand(
+        (_completed("Buy bread", "Buy milk"), Turn("no wait, it was the milk I bought, not the bread")), TODAY
+    )
+    assert _parts(bought) == [("reopen", '"Buy bread"'), ("complete", "the milk")]
+    listed = {"todos": [{"id": "t1", "title": "Pay gas bill"}, {"id": "t2", "title": "Pay electricity bill"}]}
+    output = {"todo": {"id": "t1", "title": "Pay gas bill", "due_date": "2026-11-27"}}
+    calls = [PastCall("c0", "list_todos", {}, listed), PastCall("c1", "update_todo", {"todo": "t1"}, output)]
+    moved = Turn("move the gas bill to friday", calls, "Moved.")
+    fix = Turn("no wait, I meant the electric one, not gas. leave gas where it was")
+    redone = ChangeIntent("due", (Choice("the electric one", "2026-11-27"),))
+    assert understand((moved, fix), TODAY) == UndoIntent(then=redone)
 
 
 def test_a_one_word_fix_replaces_the_word_it_is_a_slip_for() -> None:

@@ -105,11 +105,11 @@ _LIST_WRAPPER_RE = re.compile(
     re.I,
 )
 # How a description is introduced: "with a note saying …", "description: …".
-_LABEL = r"(?:description|desc|notes?|details?|comments?)"
+_LABEL = r"(?:description|desc|notes? to self|notes?|details?|comments?)"
 _WITH_LABEL = rf"(?:with|w/|and)\s+(?:a\s+|the\s+|some\s+)?{_LABEL}"
 _ADDED_DESCRIPTION_RES = patterns(
     rf"^(?P<title>.+?)[\s,;]+{_WITH_LABEL}\s*(?:of\s+|saying\s+|that says\s+|[:=-]\s*)?(?P<desc>.+)$",
-    rf"^(?P<title>.+?)[\s,;]+{_LABEL}\s*[:=-]\s*(?P<desc>.+)$",
+    rf"^(?P<title>.+?)[\s,;.]+{_LABEL}\s*[:=-]\s*(?P<desc>.+)$",
     r"^(?P<title>.+?)\s*\((?P<desc>[^()]+)\)$",
     r"^(?P<title>.+?)\s*\[(?P<desc>[^\[\]]+)\]$",
     r"^(?P<title>.+?)(?<!\d)\s*:\s+(?P<desc>.+)$",
@@ -384,6 +384,8 @@ def corrected_title(title: str, choice: Choice) -> str:
             found for found in re.finditer(r"[\w'-]+", title) if same_word(stem(found[0].lower()), stem(old.lower()))
         )
         if spot := literal or (next(fuzzy, None) if len(old.split()) == 1 else None):
+            if title[spot.end() : spot.end() + 1] == "'":  # "Jo's" with Kate for Jo is "Kate's"
+                return clean_title(f"{title[: spot.start()]}{wording}{title[spot.end() :]}")
             before, new, after = title[: spot.start()].split(), wording.split(), title[spot.end() :].split()
             return clean_title(
                 " ".join([*before[: len(before) - _overlap(before, new)], *new, *after[_overlap(new, after) :]])

@@ -27,7 +27,7 @@ from service.matching import words
 _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
     r"(?: called| named| titled| of| for| about)?\s+"
-    r"|,?(?<!\bdue)\s+(?:please|for me|again|too|as well|already|yesterday|today"
+    r"|,?(?<!\bdue)(?<!\bfrom)\s+(?:please|for me|again|too|as well|already|yesterday|today"
     r"|this morning|last night|earlier|just now|finally|at last|(?:over|at) the weekend|last week)$|'s (?:name|title)$",
     re.I,
 )
@@ -149,9 +149,10 @@ _DUE_VERB_RE = re.compile(
 _DUE_STATEMENT_RES = patterns(
     r"^(?:set|make|mark|have)\s+(?P<ref>.+?)\s+(?:to be\s+)?due\s+(?P<date>.+)$",
     r'^make\s+(?P<ref>"[^"]+")\s+(?P<date>.+)$',  # "make it thursday" once "it" is spelt out as the title
+    r"^(?:bring|pull|move)\s+(?P<ref>.+?)\s+forward\s+(?P<date>(?:to|till|until|for)\s+.+)$",
     r"^(?:put|set)\s+(?P<ref>(?:them|those|these)(?: all| both)?|it|both)\s+(?:down\s+)?(?P<date>(?:for|on|to)\s+.+)$",
     r"^(?:set|reschedule)\s+(?P<ref>.+?)\s+(?P<date>(?:for|on)\s+.+)$",
-    r"^(?P<ref>.+?)\s+can (?:wait|slip|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
+    r"^(?P<ref>.+?)\s+can (?:wait|slip|slide|be done|be moved|move)\s+(?P<date>(?:till|until|to|for)\s+.+)$",
     r"^(?P<ref>.+?)\s+(?:can|could|will|is going to|has to|must)\s+(?:now\s+)?be\s+(?:done\s+)?(?P<date>.+)$",
     r"^(?:can|could)\s+(?P<ref>.+?)\s+be\s+(?:moved\s+to\s+|changed\s+to\s+|done\s+|due\s+)?(?P<date>.+?)(?:\s+instead)?$",
     # "they've moved my GP appointment to Monday", "acme moved the kickoff to tuesday next week"
@@ -199,8 +200,17 @@ _INSTEAD_RE = re.compile(r"(?:\s+(?:instead|then|please|pls|too))+$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
 
+_UNDATE_IT_RE = re.compile(
+    r"^(?:remove|clear|delete|drop|erase|unset|scrap|lose|take off|take away|get rid of|forget)\s+"
+    r"(?:the |its |that |this )?(?:due date|due-date|deadline|date)(?: (?:off|on it|from it|for it))?$",
+    re.I,
+)
+
+
 def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | None:
     """ "move X to Friday", "push X back to next week", "X is due tomorrow", "remove the deadline on X"."""
+    if _UNDATE_IT_RE.match(text):  # "remove the date": of the todo talked about, never a todo called "the date"
+        return ChangeIntent("due", (Choice("it", UNDATED),))
     for pattern in _UNDATE_RES:
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             # "remove its deadline": `expand` has read "its" as "it is"
@@ -363,6 +373,7 @@ def _without_preposition(new: str, old: str) -> str:
 
 
 _PEOPLE = {"i", "we", "you", "he", "she", "they"}
+_ON_THE_ONE_RE = re.compile(r"\s+(?:on|in|for)\s+(?P<ref>(?:the|my)\s+.+?\s+(?:one|todo|task|item))$", re.I)
 
 
 def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
@@ -391,6 +402,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
         if (found := find_date(new, today)) and (rest := clean_ref(f"{new[: found.start]} {new[found.end :]}")):
             return ChangeIntent("due", (Choice(rest, found.day.isoformat()),))  # "I meant call the vet on Friday"
         if new and not found:
+            if old and (on := _ON_THE_ONE_RE.search(new)):  # "swap Jo for Kate on the kids one"
+                return ChangeIntent("rename", (Choice(on["ref"], new[: on.start()], correction=True, replaces=old),))
             return ChangeIntent("rename", (Choice(old or "that", new, correction=True, replaces=old or None),))
     return None
 

@@ -61,7 +61,8 @@ _DATE_RE = re.compile(
     rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
     rf"|(?P<count2>\d{{1,4}}|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s?"
     r" (?:from (?P<from>now|today|tomorrow)|later)"
-    rf"|(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})(?P<weekafter>,? next week)?"
+    rf"|(?P<weekon>a week (?:on|from) )?(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})"
+    r"(?P<weekafter>,? next week)?"
     r"(?: (?:morning|afternoon|evening|night))?"
     rf"|(?:the )?(?P<day1>{_DAY_OF_MONTH})(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?P<month2>{_MONTH_RE}) (?:the )?(?P<day2>{_DAY_OF_MONTH})(?:,? (?P<year2>\d{{4}}))?"
@@ -107,7 +108,9 @@ def self_corrected(text: str, today: date | None) -> str:
         before, after = text[: said.start()], text[said.end() :]
         first = find_date(before, today)
         meant = re.match(r"[^,.;!?]+", after)  # "friday, thursday I have work": the date up to the comma
-        if first and first.end == len(before) and meant and date_value(meant[0], today):
+        # "wednesday no sorry thursday", "friday, no wait, the 28th"
+        dated = meant and (date_value(meant[0], today) or date_value(f"on {meant[0]}", today))
+        if first and first.end == len(before) and meant and dated:
             lead = re.match(r"(?:on|by|to|for|until|till|before|from)\s+", before[first.start :], re.I)
             rest = after[meant.end() :]
             kept = rest if re.match(r"\W*(?:and|also|then|plus)\b", rest, re.I) else ""  # more asked, not why
@@ -131,7 +134,9 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
         # "Friday the 27th": the weekday before a day of the month belongs to it, and anchors it as "on" would
         named = _WEEKDAY_BEFORE_RE.search(text[: match.start()]) if match["day1"] or match["day3"] else None
         needs_anchor = match["weekday"] or match["day1"] or match["month2"] or match["weekend"]
-        if needs_anchor and not (match["prep"] or match["mod"] or named or match.end() == end_of_text):
+        if needs_anchor and not (
+            match["prep"] or match["mod"] or match["weekon"] or named or match.end() == end_of_text
+        ):
             continue
         if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
             continue
@@ -419,4 +424,4 @@ def _weekday(match: re.Match[str], today: date) -> date:
     if mod.endswith("next"):
         return today + timedelta(days=7 - today.weekday() + target)
     ahead = (target - today.weekday()) % 7 or (0 if mod in ("this", "this coming") else 7)
-    return today + timedelta(days=ahead)
+    return today + timedelta(days=ahead + (7 if match["weekon"] else 0))  # "a week on Friday": the Friday after

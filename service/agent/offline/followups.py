@@ -159,6 +159,8 @@ _FIX_LEAD_RE = re.compile(
     re.I,
 )
 _UNCLEAR = ReplyIntent("unclear")
+_RETARGET_CUE_RE = re.compile(r"\bwrong one\b|,\s*not (?:the )?\w+", re.I)
+"""Words that set the todo just changed aside: "wrong one", "it was the milk I bought, not the bread"."""
 _IT_WAS_RE = re.compile(r"^(?:it was|it's|it is)\s+(?P<meant>.+?)(?:\s+(?:i|we)\s+\w+)?$", re.I)
 
 
@@ -207,7 +209,7 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
 _HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
 _UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
-_RETARGETED = {*_UNDONE, "delete"}
+_RETARGETED = {*_UNDONE, "delete", "due"}
 _PLACE_RE = re.compile(
     rf"^(?:the |number |no\.? ?|#)?(?:\d{{1,3}}(?:st|nd|rd|th)?|{alternation(ORDINALS)})(?: one| todo| item)?$", re.I
 )
@@ -241,7 +243,7 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     meant_todo = isinstance(intent, ChangeIntent) and renamed and (intent.choices[0].value or "").lower()[:4] == "the "
     if isinstance(intent, ChangeIntent) and renamed and (_MEANT_RE.search(text) or meant_todo):
         meant = intent.choices[0].value or ""
-    elif fix and not _CONTINUATION_RE.search(fix["rest"]) and (intent == _UNCLEAR or "wrong one" in fix[0]):
+    elif fix and not _CONTINUATION_RE.search(fix["rest"]) and (intent == _UNCLEAR or _RETARGET_CUE_RE.search(text)):
         meant = strip_fillers(fix["rest"])[0]  # "no, the dentist one"; "oh and the vocab too" continues instead
         if instead := changes.NOT_THIS_BUT_RE.match(meant):  # "oops my bad, not the laundry - it was the dishes I did"
             meant = instead["new"]
@@ -260,8 +262,8 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
     named = any(same_word(w, o) for todo in others for w in wanted for o in key_words(todo.title, set()))
     if not (_PLACE_RE.match(changes.clean_ref(meant)) or (wanted and named)):
         return None
-    redone = ChangeIntent(previous.action, (Choice(changes.clean_ref(meant)),))
-    if previous.action == "delete":  # what was deleted comes back whole through the change log
+    redone = ChangeIntent(previous.action, (Choice(changes.clean_ref(meant), previous.choices[0].value),))
+    if previous.action not in _UNDONE:  # a deleted todo comes back whole, a moved date as it was: the change log
         return UndoIntent(then=redone)
     taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))
     return MultiIntent((taken_back, redone))

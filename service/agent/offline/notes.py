@@ -32,7 +32,7 @@ _TODO_ONE = r"(?P<ref>(?:the|my)\s+.+?\s+(?:one|todo|task|item|reminder))"
 _NOTE_ON_A_TODO_RES = patterns(
     # the todo named first: "for the cake one, add a note: order number 4471"
     r"^(?:for|on|to)\s+(?P<ref>[^,:]+?)\s*,?\s+(?:add|attach|put|write|leave)\s+(?:a\s+|an\s+|the\s+|some\s+)?"
-    r"(?:note|notes|description|comment|details?)\s*(?::|saying|that says|that|-)\s*(?P<note>.+)$",
+    r"(?:note|notes|description|comment|details?)\s*(?:(?:saying|that says|that|-)\s*:?|:)\s*(?P<note>.+)$",
     # a quoted note put on "the X one": "put 'ring after 5' on the GP one" (not "on the list")
     rf"^(?:put|write|add|stick|pop)\s+(?P<note>\"[^\"]+\"|'[^']+')\s+(?:on|to|against)\s+{_TODO_ONE}$",
     # a note written on "the X one": "jot down on the landlord one: ask about the damp"

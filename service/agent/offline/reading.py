@@ -98,7 +98,8 @@ def single_request(text: str, today: date | None) -> Intent | None:
     parts = list(dict.fromkeys(sentences(text)))
     if len(parts) > 1:
         asked = [_parse_text(part, today) for part in parts]
-        requests = [intent for intent in asked if not isinstance(intent, ReplyIntent | OfferAddIntent)]
+        # the same request said twice is one ("no put it back!! undo undo")
+        requests = list(dict.fromkeys(i for i in asked if not isinstance(i, ReplyIntent | OfferAddIntent)))
     else:
         parts = clauses(text)
         readings = [_read(part, today) for part in parts]
@@ -455,6 +456,8 @@ def _sharing_verb(clause: str, action: Action_ | None, piece: str, today: date |
     the same change of another todo with its own value: "delete salt and pepper" may be one todo."""
     if not isinstance(action, ChangeIntent) or (ref := action.choices[0].ref.lower()) not in clause.lower():
         return None
+    if is_remark(piece):
+        return None  # "swap Jo for Kate on the kids one, they're at Kate's this week": why, not another swap
     verb = clause[: clause.lower().index(ref)]
     shared = _action(f"{verb}{piece}", today) if verb.strip() else None
     if not isinstance(shared, ChangeIntent) or shared.action != action.action or shared.choices[0].value is None:

@@ -13,6 +13,7 @@ from service.agent.offline.changes import NOT_THIS_BUT_RE, clean_ref
 from service.agent.offline.chatter import strip_fillers
 from service.agent.offline.dates import date_value
 from service.agent.offline.intents import ChangeIntent, Intent
+from service.agent.offline.queries import OTHER_RE
 from service.agent.offline.text import QUOTE_RE
 from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
 
@@ -22,6 +23,11 @@ _NOT_THE_OLD_RE = re.compile(
     r"^(?P<head>.+?),?\s+(?:and\s+)?not\s+(?:the\s+)?(?P<old>[\"']?[\w'-]+(?: [\w'-]+){0,2}[\"']?)$", re.I
 )
 _THEN_NOT_RE = re.compile(r"^(?P<head>.+?)\s*(?:[,;]|\s-+)\s*(?P<fix>not\s.+)$", re.I)
+_THEN_FIX_RE = re.compile(
+    r"^(?P<head>.+?)\s*(?:[,;]|\s-+)\s*(?:(?:no|wait|sorry|oops|actually|i mean|i meant)[\s,!.-]+)+"
+    r"(?P<new>(?:the|my)\s.+)$",
+    re.I,
+)
 _IT_IS_RE = re.compile(r"^(?:it's|its|it is|it was|that's|that is)\b", re.I)
 
 
@@ -49,13 +55,19 @@ def _renamed_in_place(text: str, read: Read, today: date | None) -> ChangeIntent
 
 
 def _meant_instead(text: str, read: Read, today: date | None) -> ChangeIntent | None:
-    """ "bill's paid - not the gas one, the water one": the change, made to the todo named after the "not"."""
-    if not (cut := _THEN_NOT_RE.match(text)) or not (fix := NOT_THIS_BUT_RE.match(cut["fix"])):
+    """ "bill's paid - not the gas one, the water one", "done the sam one - no wait, the Jo one": the change,
+    made to the todo named last."""
+    if (cut := _THEN_NOT_RE.match(text)) and (fix := NOT_THIS_BUT_RE.match(cut["fix"])):
+        meant = fix["new"]
+    elif (cut := _THEN_FIX_RE.match(text)) and not date_value(f"on {cut['new']}", today):  # not "..., no, the 28th"
+        parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", cut["new"]) if part]
+        meant = next((part for part in parts if not OTHER_RE.match(part)), cut["new"])  # "the other one - sarah"
+    else:
         return None
     intent = read(cut["head"], today)
     if not isinstance(intent, ChangeIntent) or len(intent.choices) != 1 or intent.action == "rename":
         return None
-    return replace(intent, choices=(replace(intent.choices[0], ref=clean_ref(fix["new"])),), tentative=False)
+    return replace(intent, choices=(replace(intent.choices[0], ref=clean_ref(meant)),), tentative=False)
 
 
 def told_apart(intent: Intent | None, piece: str) -> bool:

@@ -35,6 +35,7 @@ _CONTRACTIONS = (
     (re.compile(r"\bur\b", re.I), "your"),
     (re.compile(r"\b2 (?=do\b)", re.I), "to "),
     (re.compile(r"(?<=\bneed )2\b", re.I), "to"),
+    (re.compile(r"(?<=\s)'?em\b", re.I), "them"),  # "tick em off"
 )
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
