@@ -22,13 +22,15 @@ Read = Callable[[str, "date | None"], "Intent | None"]
 _NOT_THE_OLD_RE = re.compile(
     r"^(?P<head>.+?),?\s+(?:and\s+)?not\s+(?:the\s+)?(?P<old>[\"']?[\w'-]+(?: [\w'-]+){0,2}[\"']?)$", re.I
 )
-_THEN_NOT_RE = re.compile(r"^(?P<head>.+?)\s*(?:[,;]|\s-+)\s*(?P<fix>not\s.+)$", re.I)
+"""A change, then the few words it is not: "change the tap one to say bathroom tap, not kitchen"."""
+_IT_IS_RE = re.compile(r"^(?:it's|its|it is|it was|that's|that is)\b", re.I)
 _THEN_FIX_RE = re.compile(
-    r"^(?P<head>.+?)\s*(?:[,;]|\s-+)\s*(?:(?:no|wait|sorry|oops|actually|i mean|i meant)[\s,!.-]+)+"
-    r"(?P<new>(?:the|my)\s.+)$",
+    r"^(?P<head>.+?)\s*(?:[,;]|\s-+)\s*(?:(?P<fix>not\s.+)"
+    r"|(?:(?:no|wait|sorry|oops|actually|i mean|i meant)[\s,!.-]+)+(?P<new>(?:the|my)\s.+))$",
     re.I,
 )
-_IT_IS_RE = re.compile(r"^(?:it's|its|it is|it was|that's|that is)\b", re.I)
+"""A change, then the todo meant: "bill's paid - not the gas one, the water one", "done the sam one - no wait, the
+Jo one"."""
 
 
 def swapped(text: str, read: Read, today: date | None) -> ChangeIntent | None:
@@ -57,9 +59,11 @@ def _renamed_in_place(text: str, read: Read, today: date | None) -> ChangeIntent
 def _meant_instead(text: str, read: Read, today: date | None) -> ChangeIntent | None:
     """ "bill's paid - not the gas one, the water one", "done the sam one - no wait, the Jo one": the change,
     made to the todo named last."""
-    if (cut := _THEN_NOT_RE.match(text)) and (fix := NOT_THIS_BUT_RE.match(cut["fix"])):
+    if not (cut := _THEN_FIX_RE.match(text)):
+        return None
+    if cut["fix"] and (fix := NOT_THIS_BUT_RE.match(cut["fix"])):
         meant = fix["new"]
-    elif (cut := _THEN_FIX_RE.match(text)) and not date_value(f"on {cut['new']}", today):  # not "..., no, the 28th"
+    elif cut["new"] and not date_value(f"on {cut['new']}", today):  # not "..., no, the 28th"
         parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", cut["new"]) if part]
         meant = next((part for part in parts if not OTHER_RE.match(part)), cut["new"])  # "the other one - sarah"
     else:
