@@ -108,6 +108,7 @@ GROUPS: dict[str, tuple[str, object]] = {  # a message, the todos it changes and
     "delete both the done ones": ("b", None),
     "what's overdue? push those to friday": ("ac", "2026-11-27"),  # "those" after a question: the todos it shows
     "push everything to friday": ("acd", "2026-11-27"),  # no bulk change moves dates: every open todo
+    "push everything due today to friday": ("ac", "2026-11-27"),  # due today or before, not every todo
 }
 
 
