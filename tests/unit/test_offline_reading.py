@@ -449,6 +449,10 @@ def test_requests_people_phrase_their_own_way(message: str, intent: Intent) -> N
             "cancel the piano lesson, add swimming lesson for thursday instead",
             [("delete", "the piano lesson"), ("add", "Swimming lesson")],
         ),
+        (  # "so" and a command after a deed: the command, of the todo the deed told of
+            "I've got wrapping paper already so get rid of that one, and add label the presents for the 20th",
+            [("delete", "got wrapping paper"), ("add", "Label the presents")],
+        ),
         (  # "it" is the todo by its new title
             "change 'call john' to 'call john about the boiler' and make it thursday",
             [("rename", "call john"), ("due", "call john about the boiler")],
@@ -457,6 +461,13 @@ def test_requests_people_phrase_their_own_way(message: str, intent: Intent) -> N
 )
 def test_two_actions_in_one_message(message: str, actions: list[tuple[str, ...]]) -> None:
     assert _parts(parse_intent(message, TODAY)) == actions
+
+
+def test_a_deed_then_a_delete_of_that_completes_nothing_it_did_not_name() -> None:
+    """It ticked off "Paint the fence": the deed's words and the fence clause were read as one reference."""
+    message = "bought the paint, dave's ladder is a no go so delete that, and fence painting moves to sunday"
+    completed = [refs for action, *refs in _parts(parse_intent(message, TODAY)) if action == "complete"]
+    assert not any("fence" in ref for refs in completed for ref in refs)
 
 
 def test_a_deleted_todo_told_after_another_change_and_joined_by_and_is_still_deleted() -> None:

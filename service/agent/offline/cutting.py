@@ -20,7 +20,8 @@ _CLAUSE_BREAK_RE = re.compile(
     re.I,
 )
 _ACTION_BREAK_RE = re.compile(
-    rf"(?:\s*[;,]|(?<=[.!?]){NOT_AN_END}|\s+-{{1,2}}|\s+(?=any(?:way|how)s?\b))\s*"
+    rf"(?:\s*[;,]|(?<=[.!?]){NOT_AN_END}|\s+-{{1,2}}|\s+(?=any(?:way|how)s?\b)"
+    rf"|\s+(?=so\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b))\s*"
     r"(?:(?:and|but|then|also|plus|so|after that|afterwards|next|any(?:way|how)s?),?\s+)*"
     r"|\s+(?:and|n|&|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,
