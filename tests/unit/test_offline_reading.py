@@ -432,6 +432,10 @@ _GROCERY = "grocery shopping"
             ChangeIntent("due", (Choice("mot", "2026-12-01"),)),
         ),
         ("argh no put it back!! undo undo", UndoIntent()),
+        ("what's on for Sam?", ListIntent(search="Sam")),  # the todos about a person
+        ("anything i need to do for sarah?", ListIntent(completed=False, search="sarah")),
+        ("what did I jot down for the dentist one", ChangeIntent("status", (Choice("the dentist one"),))),
+        ("any notes on the mum call?", ChangeIntent("status", (Choice("the mum call"),))),
         (
             "laundry's done and so is the hoovering",
             ChangeIntent("complete", (Choice("laundry"), Choice("the hoovering"))),
