@@ -12,16 +12,17 @@ from service.agent.offline.vocabulary import verbs
 _SENTENCE_END_RE = re.compile(rf"(?<=[.!?]){NOT_AN_END}\s+(?=\S)")
 _SO_COMMANDS = verbs("add", "delete", "complete", "reopen", "due", "mark")
 """After a remark, "so" and one of these starts the request: "we're doing an online shop so delete the milk"."""
+_SO_ASKED = rf"\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b"
 _CLAUSE_BREAK_RE = re.compile(
     rf"(?:\s*(?:[,;]|[.!?]{NOT_AN_END}(?=\s))|\s+-{{1,2}}|\s+(?:lol|lmao|haha+)(?=\s)"
     r"|\s+(?=(?:but )?any(?:way|how)s?\b)"
-    rf"|\s+so(?=\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b))\s+"
+    rf"|\s+so(?={_SO_ASKED}))\s+"
     r"(?:(?:and|but|so|then|and then|so please)\s+)?(?:any(?:way|how)s?\W*\s+)?",
     re.I,
 )
 _ACTION_BREAK_RE = re.compile(
     rf"(?:\s*[;,]|(?<=[.!?]){NOT_AN_END}|\s+-{{1,2}}|\s+(?=any(?:way|how)s?\b)"
-    rf"|\s+(?=so\s+(?:please\s+|can you\s+|could you\s+)?(?:{_SO_COMMANDS})\b))\s*"
+    rf"|\s+(?=so{_SO_ASKED}))\s*"
     r"(?:(?:and|but|then|also|plus|so|after that|afterwards|next|any(?:way|how)s?),?\s+)*"
     r"|\s+(?:and|n|&|then|also|plus|but|after that)\s+(?:(?:then|also|please|pls|after that)\s+)*",
     re.I,

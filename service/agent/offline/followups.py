@@ -28,7 +28,7 @@ from service.agent.offline.intents import (
     ReplyIntent,
     UndoIntent,
 )
-from service.agent.offline.queries import OTHER_RE, the_others
+from service.agent.offline.queries import OTHER_RE, named_part, the_others
 from service.agent.offline.reading import parse_intent
 from service.agent.offline.text import alternation, expand, normalize, strip_all
 from service.agent.offline.vocabulary import TABLES, WEAK_STEMS, vocab
@@ -167,8 +167,7 @@ _IT_WAS_RE = re.compile(r"^(?:it was|it's|it is)\s+(?P<meant>.+?)(?:\s+(?:i|we)\
 def _named_last(meant: str) -> str:
     """ "the other one, the haircut" is the haircut; "the other one - it was tom i emailed, sarah's still to do"
     is tom: the first part that names a todo, not "the other one"."""
-    parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", meant) if part]
-    named = next((part for part in parts if not OTHER_RE.match(part)), meant) if len(parts) > 1 else meant
+    named = named_part(meant)
     return said["meant"] if (said := _IT_WAS_RE.match(named)) else named
 
 

@@ -200,6 +200,13 @@ OTHER_RE = re.compile(r"^(?:the |that )?other(?: (?P<kind>(?!one\b)\w+))?(?: one
 """The other one of a pair: "the other one", "the other bill"."""
 
 
+def named_part(text: str) -> str:
+    """The part that names a todo when "the other one" comes with its name: "the other one, the haircut",
+    "the other one - sarah"; `text` itself when it has no such parts."""
+    parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", text) if part]
+    return next((part for part in parts if not OTHER_RE.match(part)), text) if len(parts) > 1 else text
+
+
 def the_others(kind: str | None, meant: Sequence[Todo], todos: Sequence[Todo]) -> list[Todo]:
     """The todos "the other one" may mean beside `meant` (those just talked about): the ones that share a word
     with them ("Pay water bill" beside "Pay electricity bill"), or that say `kind` ("the other bill")."""

@@ -13,7 +13,7 @@ from service.agent.offline.changes import NOT_THIS_BUT_RE, clean_ref
 from service.agent.offline.chatter import strip_fillers
 from service.agent.offline.dates import date_value
 from service.agent.offline.intents import ChangeIntent, Intent
-from service.agent.offline.queries import OTHER_RE
+from service.agent.offline.queries import named_part
 from service.agent.offline.text import QUOTE_RE
 from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
 
@@ -64,8 +64,7 @@ def _meant_instead(text: str, read: Read, today: date | None) -> ChangeIntent | 
     if cut["fix"] and (fix := NOT_THIS_BUT_RE.match(cut["fix"])):
         meant = fix["new"]
     elif cut["new"] and not date_value(f"on {cut['new']}", today):  # not "..., no, the 28th"
-        parts = [part for part in re.split(r"\s*[,;]\s*|\s+-+\s+", cut["new"]) if part]
-        meant = next((part for part in parts if not OTHER_RE.match(part)), cut["new"])  # "the other one - sarah"
+        meant = named_part(cut["new"])  # "the other one - sarah"
     else:
         return None
     intent = read(cut["head"], today)
