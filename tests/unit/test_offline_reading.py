@@ -539,3 +539,42 @@ def test_a_correction_saying_the_first_is_not_done_moves_the_change(
 ) -> None:
     intent = understand((_completed(title, other), Turn(fix)), TODAY)
     assert _parts(intent) == [("reopen", f'"{title}"'), ("complete", meant)]
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        # a command that names a deed ("get the car washed") is still the command
+        ("delete get the car washed", [("delete", "get the car washed")]),
+        ("OMG I FORGOT TO PAY THE RENT!! MARK IT DONE", [("complete", "PAY THE RENT", "IT")]),
+        ("forgot to pay the rent. mark it done", [("complete", "pay the rent", "it")]),
+        ("oops rent isnt actually paid yet, unmark it", [("reopen", "rent", "it")]),
+        ("done w laundry", [("complete", "laundry")]),
+        # the help asked for among remarks or after a greeting, not the list
+    ],
+)
+def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tuple[str, ...]]) -> None:
+    assert _parts(parse_intent(message, TODAY)) == parts
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # the help asked for among remarks or after a greeting, not the list
+        ("I'm new here - what can you actually do?", ReplyIntent("help")),
+        ("hi, what can you do?", ReplyIntent("help")),
+        # a todo never runs over a sentence end: "everything today. mark it all" is no reference
+        ("did everything today. mark it all done", ReplyIntent("unclear")),
+        ("actually put it back to how it was", UndoIntent()),
+        ("move it back", ReplyIntent("unclear")),  # later, or as it was? not guessed
+        ("which insurance renewals have I got?", ListIntent(search="insurance renewals")),
+        ("remind me what I had to get from the chemist", ListIntent(search="the chemist")),
+        ("have I got milk on there?", ChangeIntent("status", (Choice("milk"),))),
+        ("did i do the hoovering yet", ChangeIntent("status", (Choice("the hoovering"),))),
+        ("did I put any notes on the passport renewal?", ChangeIntent("status", (Choice("the passport renewal"),))),
+        ("sorry, I haven't done either of those yet", ChangeIntent("reopen", (Choice("either of those"),))),
+        ("actually neither of those is done", ChangeIntent("reopen", (Choice("those"),))),
+    ],
+)
+def test_a_message_typed_in_a_hurry_reads_as(message: str, expected: Intent) -> None:
+    assert parse_intent(message, TODAY) == expected

@@ -132,7 +132,14 @@ def list_answer(intent: ListIntent, todos: Sequence[Todo]) -> str:
 
 
 def _lines(shown: Sequence[Todo], intent: ListIntent) -> list[str]:
-    return [f"{index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(shown, 1)]
+    """Numbered lines; a search shows each todo's note too ("what was I bringing to the potluck?")."""
+    lines = [f"{index}. {_line(todo, intent.completed is None)}" for index, todo in enumerate(shown, 1)]
+    if intent.search:
+        lines = [
+            f"{line} - note: {todo.description}" if todo.description else line
+            for line, todo in zip(lines, shown, strict=True)
+        ]
+    return lines
 
 
 def _due_words(label: str) -> str:

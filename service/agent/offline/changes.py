@@ -10,7 +10,7 @@ from datetime import date
 
 from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE
-from service.agent.offline.dates import date_value, find_date, find_shift
+from service.agent.offline.dates import SAME_DAY_AS, date_value, find_date, find_shift
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import alternation, strip_all
@@ -28,16 +28,25 @@ _REF_WRAPPER_RE = re.compile(
     r"\s+(?:from|off|on|in) (?:my|the) (?:\w+ )?(?:list|todos?|to-?dos?|tasks?)\b|^(?:the )?(?:todo|task|item)"
     r"(?: called| named| titled| of| for| about)?\s+"
     r"|,?(?<!\bdue)(?<!\bfrom)\s+(?:please|for me|again|too|as well|already|yesterday|today"
-    r"|this morning|last night|earlier|just now|finally|at last|(?:over|at) the weekend|last week)$|'s (?:name|title)$",
+    r"|this morning|last night|earlier|just now|finally|at last|(?:over|at) the weekend|last week)$|'s (?:name|title)$"
+    # a remark a pronoun points back to: "I totally forgot to pay the rent, mark it done" means "pay the rent"
+    r"|^(?:(?:i|we)\s+)?(?:(?:totally|completely|clean|just)\s+)?forgot\s+(?:to\s+|about\s+)(?=\S)",
     re.I,
 )
+_DEEDS = (
+    "done|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
+    "|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed"
+)
+"""What a todo is when it is done ("the rent is paid"), or is not yet ("the rent isn't paid yet")."""
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
 """Each change of state with its table: reopening first, since "mark X as not done" also says done."""
 _STATE_RES["reopen"] = patterns(
+    rf"^(?:neither|none) of (?P<ref>them|those|these)(?: two)? (?:is|are|was|were|has been|have been)"
+    rf"(?: actually| really)? (?:{_DEEDS})(?: yet| after all| actually| really)*$",
     rf"^(?:{verbs('reopen')})\s+(?P<ref>.+?)(?:\s+as\s+(?:{DONE_RE}))?$",
     rf"^(?:{verbs('mark')})\s+(?P<ref>.+?)\s+(?:as |to |back to |back as |back )?(?:{OPEN_RE})(?: again)?$",
     r"^(?P<ref>.+?)\s+(?:is|are|was|were|has|have)(?: actually| really)? not (?:actually |really |been |yet )*"
-    r"(?:done|finished|complete|completed|sorted)(?: yet| after all| actually| really)*$",
+    rf"(?:{_DEEDS})(?: yet| after all| actually| really)*$",
     r"^(?P<ref>.+?)\s+(?:still )?needs? (?:doing|to be done)$",
     r"^i (?:did|have|had) not (?:actually |really |yet )?(?:finished |completed |done |finish |complete |do )?"
     r"(?P<ref>.+?)(?: yet| after all| actually| really)*$",
@@ -49,11 +58,9 @@ _STATE_RES["complete"] = patterns(
     rf"^(?:{verbs('complete')}|did|done)(?:\s*[:-]\s*|\s+)(?P<ref>.+?)$",
     r"^(?:i|we)(?: have| am| are)? (?:just |already |finally |now |totally |actually )*(?:done with"
     r"|finished with|through with|completed|finished|done|did|ticked off|checked off|crossed off)\s+(?P<ref>.+)$",
-    r"^(?P<ref>.+?)(?:'s\s+|\s+(?:is|are|was|has been|have been|got)?\s*)"
-    r"(?:now |all |both |finally |already |been )*(?:done"
-    r"|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
-    r"|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed)"
-    r"(?: too| as well)?$",
+    # a statement, not a command naming a deed: "delete get the car washed" deletes it
+    rf"^(?!(?:{verbs('delete', 'reopen')})\s)(?P<ref>.+?)(?:'s\s+|\s+(?:is|are|was|has been|have been|got)?\s*)"
+    rf"(?:now |all |both |finally |already |been )*(?:{_DEEDS})(?: too| as well)?$",
 )
 _STATE_RES["delete"] = patterns(
     rf"^(?:{verbs('delete')})\s+(?P<ref>.+?)$",
@@ -200,6 +207,15 @@ _INSTEAD_RE = re.compile(r"(?:\s+(?:instead|then|please|pls|too))+$", re.I)
 _REF_TAIL_RE = re.compile(r"(?:\s+(?:to|until|till|for|by|on|due|is|as|back))+$", re.I)
 
 
+_SAME_DAY_RES = patterns(
+    r"^(?:make|put|move|set|have|schedule|change|switch|shift|book)\s+(?P<ref>.+?)\s+(?:for |on |to |be |due )?"
+    r"(?:the )?same (?:day|date) as\s+(?P<other>.+)$",
+    r"^(?P<ref>.+?)\s+(?:should|can|could|needs to|has to|must|will)\s+be\s+(?:due |on )?(?:the )?same (?:day|date) as"
+    r"\s+(?P<other>.+)$",
+)
+"""A due date taken from another todo: "make the dentist the same day as the haircut" (`SAME_DAY_AS`)."""
+
+
 _UNDATE_IT_RE = re.compile(
     r"^(?:remove|clear|delete|drop|erase|unset|scrap|lose|take off|take away|get rid of|forget)\s+"
     r"(?:the |its |that |this )?(?:due date|due-date|deadline|date)(?: (?:off|on it|from it|for it))?$",
@@ -215,6 +231,9 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             # "remove its deadline": `expand` has read "its" as "it is"
             return ChangeIntent("due", (Choice("it" if ref.lower() in ("its", "it is") else ref, UNDATED),))
+    for pattern in _SAME_DAY_RES:
+        if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])) and (other := clean_ref(match["other"])):
+            return ChangeIntent("due", (Choice(ref, f"{SAME_DAY_AS}{other}"),))
     text = _FROM_ITS_DATE_RE.sub("", text)  # "pushed back a week from its current date"
     if (moved := _MOVED_RE.match(text)) and (shift := find_shift(moved["rest"])) and shift[0] == 0:
         return ChangeIntent("due", (Choice(clean_ref(moved["ref"]), shift[1]),))  # "the clinic got pushed back a week"

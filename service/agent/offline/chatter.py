@@ -11,7 +11,7 @@ from service.agent.offline.text import expand, strip_all
 from service.agent.offline.vocabulary import TABLES, verbs, vocab
 from service.matching import IRREGULAR, words
 
-_HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$", re.I)
+HELP_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['help'])})[?!. ]*$", re.I)
 _GREETING_WORDS = vocab("small_talk", "greeting")
 _GREETING_CORE = vocab("small_talk", "greeting_core")
 _THANKS_WORDS = vocab("small_talk", "thanks")
@@ -110,7 +110,7 @@ def strip_fillers(text: str) -> tuple[str, bool]:
 
 def parse_small_talk(text: str) -> ReplyIntent | None:
     """Greetings, thanks, goodbyes, "ok" and help: the whole message is one of those."""
-    if _HELP_RE.match(text):
+    if HELP_RE.match(text):
         return ReplyIntent("help")
     if _EXCLAMATION_RE.fullmatch(text.strip(" !.")):
         return ReplyIntent("ack")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from service.agent.offline.intents import MAX_MESSAGE_CHARS
+from service.agent.offline.intents import MAX_MESSAGE_CHARS, ChangeIntent
 from service.agent.offline.text import NOT_AN_END, QUOTE_RE
 from service.agent.offline.vocabulary import verbs
 
@@ -31,6 +31,12 @@ _ACTION_BREAK_RE = re.compile(
 
 def sentences(text: str) -> list[str]:
     return [part for part in _SENTENCE_END_RE.split(text) if len(part) <= MAX_MESSAGE_CHARS]
+
+
+def across_sentences(change: ChangeIntent) -> bool:
+    """A change whose todo or new value runs over a sentence end: the cut belongs between the sentences. (An
+    add keeps its sentences: "add buy milk. it's for the cake" is one todo, told more about.)"""
+    return any(len(sentences(part)) > 1 for choice in change.choices for part in (choice.ref, choice.value or ""))
 
 
 def clauses(text: str) -> list[str]:

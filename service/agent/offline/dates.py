@@ -292,6 +292,10 @@ def shift_words(value: str | None) -> str | None:
     return f"{match['number']} {unit} {'earlier' if match['sign'] == '-' else 'later'}"
 
 
+SAME_DAY_AS = "same day as "
+"""A due date value that names another todo whose date it takes: "same day as the haircut"."""
+
+
 def shifted(value: str | None, due_date: str | None) -> str | None:
     """The due date `value` moves to when it is a shift ("+7 days") of `due_date`: None when it is none,
     when there is no due date to move or no calendar date to move it to; any other value as it is."""

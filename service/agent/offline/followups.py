@@ -104,7 +104,17 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
             return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
         return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
+    if _BOTH_RE.match(message.rstrip(" .!")) and turns[-2].changed and previous.action in _CONTINUABLE:
+        # "anything about the car?" - "delete the service one" - "both of them actually": the two shown
+        return ChangeIntent(previous.action, (Choice("both of them", previous.choices[0].value),))
     return _continued(previous, turns) or intent
+
+
+_BOTH_RE = re.compile(
+    r"^(?:(?:actually|oh|no|nah|wait|sorry|hmm|erm|um)\W+)*(?:both|all)(?: of (?:them|those|these)| two| three)?"
+    r"(?:,?\s+(?:actually|then|please|pls|in fact))*$",
+    re.I,
+)
 
 
 def _continued(previous: Intent, turns: Sequence[Turn]) -> ChangeIntent | None:

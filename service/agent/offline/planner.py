@@ -15,7 +15,7 @@ from service.agent.offline import answers
 from service.agent.offline.adds import corrected_title
 from service.agent.offline.chatter import REST_RE
 from service.agent.offline.conversation import Conversation, PastCall, Todo
-from service.agent.offline.dates import shifted
+from service.agent.offline.dates import SAME_DAY_AS, shifted
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     Action,
@@ -202,7 +202,22 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
     choice, found = choose(part, todos, refs)
     if found.problem or not found.todos:
         return Plan(answer=found.problem or answers.no_match_answer(choice.ref, todos))
-    return act(part.action, _new_value(part.action, choice, found.todos), found.todos)
+    value = _new_value(part.action, choice, found.todos)
+    if part.action == "due" and value and value.startswith(SAME_DAY_AS):
+        day = _date_of(value.removeprefix(SAME_DAY_AS), todos, refs)
+        if isinstance(day, Plan):
+            return day
+        value = day
+    return act(part.action, value, found.todos)
+
+
+def _date_of(ref: str, todos: Sequence[Todo], refs: RefContext) -> str | Plan:
+    """The due date of the todo `ref` names ("the same day as the haircut"), or the answer why there is none."""
+    found = resolve(ref, todos, refs, "due", strict=True)
+    if found.problem or len(found.todos) != 1:
+        return Plan(answer=found.problem or answers.no_match_answer(ref, todos))
+    todo = found.todos[0]
+    return todo.due_date or Plan(answer=f'"{todo.title}" has no due date, so I haven\'t changed anything.')
 
 
 def _unmet(condition: Condition, todos: Sequence[Todo], refs: RefContext) -> Plan | None:

@@ -17,6 +17,7 @@ from service.agent.offline import changes, deeds, notes
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add, parse_echoed_add
 from service.agent.offline.asked_after import question_then_change
 from service.agent.offline.chatter import (
+    HELP_RE,
     PRONOUN_RE,
     correct_typos,
     is_echo,
@@ -27,7 +28,7 @@ from service.agent.offline.chatter import (
     without_sign_off,
 )
 from service.agent.offline.conditions import parse_conditional
-from service.agent.offline.cutting import clauses, pieces, sentences
+from service.agent.offline.cutting import across_sentences, clauses, pieces, sentences
 from service.agent.offline.dates import self_corrected
 from service.agent.offline.exclusions import parse_exception
 from service.agent.offline.intents import (
@@ -74,6 +75,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
     request = self_corrected(request, today)
     if not request:
         return ReplyIntent("greeting" if greeted else "unclear")
+    if HELP_RE.match(request):  # "hi, what can you do?"
+        return ReplyIntent("help")
     return (
         question_then_change(request, _parse_text, today)
         or parse_conditional(request, parse_intent, today)
@@ -112,10 +115,12 @@ def single_request(text: str, today: date | None) -> Intent | None:
             requests = [intent for intent in readings if isinstance(intent, ListIntent)]
         if not requests:
             requests += _among_remarks(parts, readings, ListIntent, _ASKS_RE)
+        if not requests and (helps := _among_remarks(parts, readings, ReplyIntent, HELP_RE)):
+            return helps[0]  # "I'm new here - what can you actually do?"
     return requests[0] if len(requests) == 1 else None
 
 
-_Asked = TypeVar("_Asked", AddIntent, ListIntent)
+_Asked = TypeVar("_Asked", AddIntent, ListIntent, ReplyIntent)
 
 
 def _among_remarks(
@@ -184,6 +189,8 @@ def parse_request(text: str, today: date | None) -> Intent | None:
     if (starts_command(body) or FRESH_START_RE.match(body)) and (request := parse_request(body, today)):
         return request
     intent = next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
+    if isinstance(intent, ChangeIntent) and across_sentences(intent):
+        return None  # "did everything today. mark it all done" names no todo "everything today. mark it all"
     return _without_reason(text, intent, today)
 
 
@@ -378,7 +385,8 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         buffer, current = piece, following
     if current is None or not (units or dropped):
         return None
-    return MultiIntent((*units, current)) if units else current
+    actions = tuple(dict.fromkeys((*units, current)))  # one change said twice ("did everything. mark it all done")
+    return MultiIntent(actions) if len(actions) > 1 else current
 
 
 _UNDO_WORD_RE = re.compile(
@@ -479,6 +487,8 @@ def _points_back(text: str, today: date | None) -> bool:
 def _read(clause: str, today: date | None) -> Intent | None:
     """A clause's request, without the fillers around it: "..., can you untick it?" asks "untick it"."""
     request = strip_fillers(clause)[0]
+    if HELP_RE.match(request):  # "what can you do" asks for help, not for the list
+        return ReplyIntent("help")
     return parse_request(request, today) if request else None
 
 

@@ -213,6 +213,8 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
         return Resolution(problem=answers.unclear_reference_answer(text))
     if many and len(refs.recent) == 1 and refs.pair and _BOTH_RE.search(text):
         return _still_listed(refs.pair, todos)  # "add X", "and Y", "can both of those be saturday"
+    if many and len(refs.recent) == 1 and _of_the_shown(text, refs):
+        return _still_listed(refs.shown or (), todos)  # "anything about the car?" - "delete the service one" - "both"
     if len(refs.recent) > 1 and not many:
         current = [todo for todo in todos if todo.id in {r.id for r in refs.recent}]
         if len(current) != 1:
@@ -223,6 +225,14 @@ def _by_pronoun(text: str, many: bool, todos: Sequence[Todo], refs: RefContext) 
 
 _BUT_NOT_RE = re.compile(r"^(?P<ref>.+?)\s*,?\s+(?:but |and )?not (?:the )?(?P<old>.+)$", re.I)
 _BOTH_RE = re.compile(r"\b(?:both|two)\b", re.I)
+
+
+def _of_the_shown(text: str, refs: RefContext) -> bool:
+    """ "both of them" after a change of one of the todos just shown: the ones shown (both of two, or "all")."""
+    shown = refs.shown or ()
+    if refs.recent[0].id not in {todo.id for todo in shown}:
+        return False
+    return (len(shown) == 2 and bool(_BOTH_RE.search(text))) or (len(shown) > 1 and "all" in words(text))
 
 
 def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:

@@ -30,6 +30,7 @@ _CONTRACTIONS = (
     # and text-speak
     (re.compile(r"\bw(?:o|a)t\b", re.I), "what"),
     (re.compile(r"\bb4\b", re.I), "before"),
+    (re.compile(r"\b(done|finished|through|dealt) w/?(?=\s)", re.I), r"\1 with"),  # "done w laundry"
     (re.compile(r"\b2 (?=(?:mon|tue|wed|thu|fri|sat|sun|tmrw|tomorrow|tmr|next|this|the)\w*\b)", re.I), "to "),
     (re.compile(r"\b(can|could|would|will|do|did|are|r|if|thank) (?:u|ya)\b", re.I), r"\1 you"),
     (re.compile(r"\bur\b", re.I), "your"),

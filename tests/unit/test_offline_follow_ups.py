@@ -1,0 +1,52 @@
+"""The offline model over a conversation, through the real SDK loop and tools: a change that takes another
+todo's date, "neither of those" and "both of them" pointing back at what was just done or shown, and a
+question about what a todo was for, answered with its note."""
+
+from __future__ import annotations
+
+from tests.unit.test_offline_model import Chat, chat, seed, stored, titles
+
+__all__ = ["chat"]  # the fixture, shared with test_offline_model
+
+
+async def _due(chat: Chat, title: str) -> str | None:
+    return next(todo["due_date"] for todo in await stored(chat.context) if todo["title"] == title)
+
+
+async def test_a_todo_takes_the_day_of_another(chat: Chat) -> None:
+    await seed(chat.context, "Dentist check-up", due_date="2026-11-27")
+    await seed(chat.context, "Haircut", due_date="2026-12-02")
+    moved = await chat.say("make the dentist the same day as the haircut")
+    assert moved.args("update_todo") == [
+        {"todo": moved.args("update_todo")[0]["todo"], "title": None, "description": None, "completed": None,
+         "due_date": "2026-12-02"}
+    ]  # fmt: skip
+    assert await _due(chat, "Dentist check-up") == "2026-12-02"
+    await seed(chat.context, "Vet")
+    undated = await chat.say("put the haircut on the same day as the vet")
+    assert undated.names == ["list_todos"] and "no due date" in undated.answer
+    assert await _due(chat, "Haircut") == "2026-12-02"
+
+
+async def test_neither_of_those_reopens_what_was_just_ticked_off(chat: Chat) -> None:
+    await seed(chat.context, "Do the laundry", "Do the ironing", "Hoover the stairs")
+    await chat.say("I've done the laundry and the ironing")
+    await chat.say("actually neither of those is done")
+    reopened = [("Do the laundry", False), ("Do the ironing", False), ("Hoover the stairs", False)]
+    assert await titles(chat.context) == reopened
+
+
+async def test_both_of_them_after_changing_one_of_two_shown(chat: Chat) -> None:
+    await seed(chat.context, "Book car service", "Renew car tax", "Buy a bird feeder")
+    await chat.say("anything to do with the car?")
+    await chat.say("delete the car service one")
+    await chat.say("both of them actually")
+    assert await titles(chat.context) == [("Buy a bird feeder", False)]
+
+
+async def test_what_a_todo_was_for_is_answered_with_its_note(chat: Chat) -> None:
+    await seed(chat.context, "Potluck at Jo's", description="bring mac and cheese for 12")
+    await seed(chat.context, "Call mum")
+    asked = await chat.say("wait what was i bringing to the potluck")
+    assert "mac and cheese" in asked.answer and "Call mum" not in asked.answer
+    assert await titles(chat.context) == [("Potluck at Jo's", False), ("Call mum", False)]
