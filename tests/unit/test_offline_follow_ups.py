@@ -50,3 +50,24 @@ async def test_what_a_todo_was_for_is_answered_with_its_note(chat: Chat) -> None
     asked = await chat.say("wait what was i bringing to the potluck")
     assert "mac and cheese" in asked.answer and "Call mum" not in asked.answer
     assert await titles(chat.context) == [("Potluck at Jo's", False), ("Call mum", False)]
+
+
+async def test_a_question_and_a_change_in_one_message_are_both_answered(chat: Chat) -> None:
+    await seed(chat.context, "Put the bins out", "Buy dog food", "Clear the garage")
+    both = await chat.say("what's left? tick off the bins too")
+    assert both.answer.startswith('Marked "Put the bins out" as done.')
+    assert "Buy dog food" in both.answer and "Clear the garage" in both.answer
+    assert await titles(chat.context) == [
+        ("Put the bins out", True),
+        ("Buy dog food", False),
+        ("Clear the garage", False),
+    ]
+
+
+async def test_the_same_question_asked_of_another_todo(chat: Chat) -> None:
+    await seed(chat.context, "Dentist appointment", due_date="2026-11-27")
+    await seed(chat.context, "Opticians appointment")
+    first = await chat.say("when's my dentist appointment?")
+    assert "Friday 2026-11-27" in first.answer
+    again = await chat.say("and the other appointment?")
+    assert again.answer == '"Opticians appointment" isn\'t done yet. It has no due date.'

@@ -541,7 +541,7 @@ async def test_status_question_answers_without_changing_anything(chat: Chat) -> 
     assert outcome.answer == "\"Write report\" isn't done yet. It's due Friday 2026-11-27."
     await seed(chat.context, "Renew passport", description="photos in the top drawer")
     noted = await chat.say("what's the note on the passport one?")
-    assert noted.answer == '"Renew passport" isn\'t done yet. Note: photos in the top drawer'
+    assert noted.answer == '"Renew passport" isn\'t done yet. It has no due date. Note: photos in the top drawer'
 
 
 # ----------------------------------------------------------------------------------------------

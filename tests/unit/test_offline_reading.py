@@ -574,7 +574,30 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("did I put any notes on the passport renewal?", ChangeIntent("status", (Choice("the passport renewal"),))),
         ("sorry, I haven't done either of those yet", ChangeIntent("reopen", (Choice("either of those"),))),
         ("actually neither of those is done", ChangeIntent("reopen", (Choice("those"),))),
+        ("have I finished everything?", ListIntent(completed=False)),  # answered by what is still open
+        (
+            "what's left? tick off the bins too",
+            MultiIntent((ChangeIntent("complete", (Choice("the bins"),)),), asked=ListIntent(completed=False)),
+        ),
+        (
+            "anything to do with the car? the tyres one is done by the way",
+            MultiIntent((ChangeIntent("complete", (Choice("the tyres one"),)),), asked=ListIntent(search="the car")),
+        ),
+        (
+            "is the gym thing done? if so delete it",
+            ChangeIntent(
+                "delete",
+                (Choice("the gym thing", antecedent=True), Choice("it")),
+                only_if=Condition("the gym thing", done=True),
+            ),
+        ),
     ],
 )
 def test_a_message_typed_in_a_hurry_reads_as(message: str, expected: Intent) -> None:
     assert parse_intent(message, TODAY) == expected
+
+
+def test_a_new_note_asked_for_after_a_question_about_the_note_changes_the_note() -> None:
+    intent = parse_intent("what did I write for the vet one? change it to booster jab and nail trim", TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.action == "describe"
+    assert intent.choices[-1].value == "booster jab and nail trim"

@@ -237,8 +237,15 @@ def _failure(call: PastCall, before: Mapping[str, Todo]) -> str:
 
 def _open_after(conv: Conversation) -> int | None:
     """Open todos left after this turn's changes, when this turn listed them all (else unknown)."""
+    after = after_changes(conv, open_only=True)
+    return None if after is None else sum(not todo.completed for todo in after)
+
+
+def after_changes(conv: Conversation, *, open_only: bool = False) -> list[Todo] | None:
+    """The list as this turn's changes left it, when this turn listed every todo (or, `open_only`, every open
+    one); else None."""
     listed = conv.current.ran("list_todos")
-    if not listed or listed[-1].arguments.get("completed") is True:
+    if not listed or listed[-1].arguments.get("completed") not in ((None, False) if open_only else (None,)):
         return None
     state = {todo.id: todo for todo in conv.current.listing()}
     for call in conv.current.mutations:
@@ -248,12 +255,18 @@ def _open_after(conv: Conversation) -> int | None:
             state.pop(todo.id, None)
         else:
             state[todo.id] = todo
-    return sum(not todo.completed for todo in state.values())
+    return list(state.values())
 
 
 def status_answer(todo: Todo) -> str:
     state = "is done" if todo.completed else "isn't done yet"
-    due = f" It's due {describe_day(todo.due_date)}." if todo.due_date else ""
+    due = (
+        f" It's due {describe_day(todo.due_date)}."
+        if todo.due_date
+        else ""
+        if todo.completed
+        else " It has no due date."
+    )
     note = f" Note: {todo.description}" if todo.description else ""
     return f'"{todo.title}" {state}.{due}{note}'
 

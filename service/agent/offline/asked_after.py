@@ -7,27 +7,43 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import TypeGuard
 
 from service.agent.offline.chatter import PRONOUN_RE, refers_back
-from service.agent.offline.intents import ChangeIntent, Choice, Intent, ListIntent
+from service.agent.offline.intents import (
+    Action_,
+    AddIntent,
+    BulkIntent,
+    ChangeIntent,
+    Choice,
+    Intent,
+    ListIntent,
+    MultiIntent,
+)
 
+_ABOUT_A_NOTE_RE = re.compile(r"\b(?:notes?|description|details|wr[io]te|jot(?:ted)?|put down)\b", re.I)
 _QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
 
 
 def question_then_change(
     text: str, read: Callable[[str, date | None], Intent], today: date | None
-) -> ChangeIntent | None:
-    """The change of "it" or "those" after a question, made to the todo or todos the question asked about; None
-    for any other message."""
+) -> ChangeIntent | MultiIntent | None:
+    """The change of "it" or "those" after a question, made to the todo or todos the question asked about; a
+    change of its own beside a list question, made and the question answered ("what's left? tick off the bins
+    too"); None for any other message."""
     if not (cut := _QUESTION_THEN_RE.match(text)):
         return None
     question = cut["question"]
     asked, then = read(question, today), read(cut["then"], today)
+    if isinstance(asked, ListIntent) and _of_its_own(then):
+        return MultiIntent((then,), asked=asked)
     if not isinstance(then, ChangeIntent):
         return None
     pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
     if not pointing or not all(refers_back(choice.ref) for choice in then.choices):
         return None  # "... i've just booked the dentist so tick that off": "that" is the dentist
+    if then.action == "rename" and _ABOUT_A_NOTE_RE.search(question):
+        then = replace(then, action="describe")  # "what did I write for the vet one? change it to ...": the note
     narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
     if isinstance(asked, ChangeIntent) and asked.action == "status":
         about = asked.choices[0].ref
@@ -36,3 +52,14 @@ def question_then_change(
     else:
         return None
     return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
+
+
+def _of_its_own(then: Intent) -> TypeGuard[Action_]:
+    """A change that names its own todos (or adds some), not one pointing back at what the question showed."""
+    if isinstance(then, AddIntent | BulkIntent):
+        return True
+    return (
+        isinstance(then, ChangeIntent)
+        and then.action != "status"
+        and not any(refers_back(choice.ref) for choice in then.choices)
+    )

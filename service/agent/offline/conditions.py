@@ -19,6 +19,12 @@ _IF_RE = re.compile(
     rf"|(?P<bare>.+?)\s+(?:then\s+)?(?:just\s+)?(?P<command>(?:{_COMMANDS})\b.+))$",
     re.I,
 )
+_IF_SO_RE = re.compile(
+    r"^(?P<verb>is|are|has|have|did)\s+(?P<condition>[^?]+?)\s*\?+\s*(?:and\s+)?"
+    r"if (?:so|yes|it is|it has|they are|i have)\b[,\s]*(?:then\s+)?(?P<request>\S.*)$",
+    re.I,
+)
+"""A condition asked as a question: "is the gym thing done? if so delete it", "have I paid the rent? if so tick it"."""
 _NEGATED_RE = re.compile(r"\b(?:not|never|yet|still need to|still have to)\b", re.I)
 # What is left of a condition once its subject, auxiliaries and time words go: the todo, as a deed or a name.
 _FRAME_RE = re.compile(
@@ -38,6 +44,11 @@ _STILL_THERE_RE = re.compile(
 def parse_conditional(text: str, read: Callable[[str, date | None], Intent], today: date | None) -> Intent | None:
     """ "if <a todo is or is not done>, <a change>": the change, to be made only if the condition holds.
     None when the message has no such condition or asks no change (it is then read as it stands)."""
+    if asked := _IF_SO_RE.match(text):  # "is the gym one still open? if so bin it": "if the gym one is still open, ..."
+        condition = asked["condition"]
+        if asked["verb"].lower() in ("is", "are") and not re.search(r"\b(?:done|finished|sorted)$", condition, re.I):
+            condition = re.sub(r"\s+((?:still\s+|already\s+|not\s+)*\S+)$", rf" {asked['verb']} \1", condition)
+        text = f"if {condition}, {asked['request']}"
     if not (match := _IF_RE.match(text)):
         return None
     request = read(match["request"] or match["command"], today)

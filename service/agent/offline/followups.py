@@ -95,6 +95,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     if not isinstance(previous, ChangeIntent):
         return intent
     message = normalize(turns[-1].user_text)
+    if previous.action == "status" and (asked := _ASKED_AGAIN_RE.match(message)):
+        return ChangeIntent("status", (Choice(changes.clean_ref(asked["ref"])),))  # "and the electrician?"
     reply, _ = strip_fillers(message)
     if (only := _ONLY_RE.match(message.rstrip(" .!"))) and not turns[
         -2
@@ -110,6 +112,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     return _continued(previous, turns) or intent
 
 
+_ASKED_AGAIN_RE = re.compile(r"^(?:and|(?:and )?(?:what|how) about)\s+(?P<ref>.+?)[?!. ]*$", re.I)
+"""The question just answered, asked of another todo: "when's the dentist?" - "and the other appointment?"."""
 _BOTH_RE = re.compile(
     r"^(?:(?:actually|oh|no|nah|wait|sorry|hmm|erm|um)\W+)*(?:both|all)(?: of (?:them|those|these)| two| three)?"
     r"(?:,?\s+(?:actually|then|please|pls|in fact))*$",

@@ -129,6 +129,8 @@ class MultiIntent:
     planned together in one turn and answered from all their results."""
 
     parts: tuple[Action_, ...]
+    asked: ListIntent | None = None
+    """A question asked beside them ("what's left? tick off the bins too"): answered once they are made."""
 
 
 Intent = (AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent

@@ -80,7 +80,10 @@ def _plan_for(intent: Intent, conv: Conversation) -> Plan:
         case AddIntent() | ChangeIntent() | BulkIntent():
             return plan_actions((intent,), conv)
         case MultiIntent():
-            return plan_actions(intent.parts, conv)
+            plan = plan_actions(intent.parts, conv, listed=intent.asked is not None)
+            if intent.asked is None or plan.calls or (after := answers.after_changes(conv)) is None:
+                return plan
+            return Plan(answer=f"{plan.answer}\n\n{answers.list_answer(intent.asked, after)}".strip())
         case ListIntent():
             return plan_list(intent, conv)
         case UndoIntent():
@@ -155,12 +158,13 @@ def plan_context(intent: ContextIntent, conv: Conversation) -> Plan:
     return Plan(answer=answers.context_answer(intent.topic, calls[-1].output or {}))
 
 
-def plan_actions(parts: Sequence[Action_], conv: Conversation) -> Plan:
+def plan_actions(parts: Sequence[Action_], conv: Conversation, *, listed: bool = False) -> Plan:
     """One action or several: list (unless they only add), make every action's calls in one response,
     then answer from all the outputs. An action whose todo is unclear or missing is not guessed at:
-    its question or problem is said alongside what the others did."""
-    needs_list = not all(isinstance(part, AddIntent) for part in parts)
-    only = parts[0] if len(parts) == 1 else None  # "clear completed" needs only the completed todos
+    its question or problem is said alongside what the others did. `listed`: the whole list is read even
+    for adds, as a question asked beside them is answered from it."""
+    needs_list = listed or not all(isinstance(part, AddIntent) for part in parts)
+    only = parts[0] if len(parts) == 1 and not listed else None  # "clear completed" needs only the completed todos
     todos = fetch_all(conv, only.completed if isinstance(only, BulkIntent) else None) if needs_list else []
     if isinstance(todos, Plan):
         return todos

@@ -147,6 +147,8 @@ def parse_search(text: str) -> ListIntent | None:
     for pattern in _SEARCH_RES:
         if match := pattern.match(text.rstrip(" ?.!")):
             what = match["what"].strip(" \"'")
+            if re.search(r"[.!?]\s", what):
+                return None  # "anything to do with the car? the tyres one is done": a question, then a deed
             # "anything with a due date?", "anything on my list?" ask for the list itself
             generic = _LIST_VOCAB | _COMMANDS | {"date", "deadline", "more", "else", "other", "others"}
             if (
@@ -225,6 +227,8 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
     """ "what's left", "show my todos", "show me the first 10", "anything due tomorrow?"."""
     if (more := parse_more(text)) is not None:
         return more
+    if _ALL_DONE_ASKED_RE.match(text):
+        return ListIntent(completed=False)  # "have I finished everything?" is answered by what is still open
     if _ONE_OF_THEM_RE.search(text):  # "the top one's done" tells of a todo
         return None
     if not (limit := _LIMIT_RE.search(text)):
@@ -238,6 +242,15 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
 
 
 _PAGE_ONLY = vocab("list", "page_only")
+_ALL_DONE_ASKED_RE = re.compile(
+    r"^(?:(?:have|did|am|are) (?:i|we) (?:finished|done|completed|do|finish|complete|got through|gotten through)"
+    r"(?: with)?|(?:is|are) (?:it|they)) "
+    r"(?:everything|it all|all of (?:it|them)|all my (?:todos|tasks|stuff)|the lot|all)"
+    r"(?: done| finished| sorted)?(?: yet| now| then)?[?!. ]*$"
+    r"|^(?:is|are) (?:everything|it all|all of (?:it|them)|all my (?:todos|tasks)) (?:done|finished|sorted)"
+    r"(?: yet| now)?[?!. ]*$",
+    re.I,
+)
 _TOLD_DONE_RE = re.compile(
     r"^\W*(?:ok(?:ay)?\W+)?(?:done|finished|did|completed)\s+(?:with\s+)?(?:it|that|this)\b", re.I
 )
