@@ -13,6 +13,7 @@ from service.agent.offline.conversation import PastCall, Turn
 from service.agent.offline.followups import understand
 from service.agent.offline.intents import (
     AddIntent,
+    BulkIntent,
     ChangeIntent,
     Choice,
     Condition,
@@ -601,3 +602,22 @@ def test_a_new_note_asked_for_after_a_question_about_the_note_changes_the_note()
     intent = parse_intent("what did I write for the vet one? change it to booster jab and nail trim", TODAY)
     assert isinstance(intent, ChangeIntent) and intent.action == "describe"
     assert intent.choices[-1].value == "booster jab and nail trim"
+
+
+def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name() -> None:
+    swapped = parse_intent("the deck should go to Marcus, not Priya", TODAY)
+    assert isinstance(swapped, ChangeIntent)
+    assert corrected_title("Send deck to Priya", swapped.choices[0]) == "Send deck to Marcus"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # todos of the list shown, told done: no list asked for
+        ("the first two are done", ChangeIntent("complete", (Choice("the first two"),))),
+        # a label before the request ("sprint wrap-up:") is no part of a todo
+        ("sprint wrap-up: everything's done except the load test", BulkIntent("complete", False, ("the load test",))),
+    ],
+)
+def test_a_work_update_reads_as_meant(message: str, expected: Intent) -> None:
+    assert parse_intent(message, TODAY) == expected

@@ -378,6 +378,9 @@ def corrected_title(title: str, choice: Choice) -> str:
         old = choice.replaces or names[0]  # "Book flights to Rome" - "that should say Milan": a name for the name
     else:
         old = choice.replaces or ""
+    said = _SAID_TAIL_RE.match(wording) if old and len(wording.split()) > len(old.split()) + 2 else None
+    if said and len(said["tail"].split()) <= len(old.split()) + 1:
+        wording = said["tail"]  # "the deck should go to Marcus, not Priya": Marcus for Priya
     if old:
         literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
         fuzzy = (
@@ -393,6 +396,10 @@ def corrected_title(title: str, choice: Choice) -> str:
     if len(wording.split()) == 1 and (slip := _misspelt(title, wording)):  # "it should be plumber" ("plumer")
         return clean_title(f"{title[: slip.start()]}{wording}{title[slip.end() :]}")
     return clean_title(keep_leading_verb(title, wording))
+
+
+_SAID_TAIL_RE = re.compile(r"^.*\b(?:to|be|for|with|from|at|on|by|is|are)\s+(?P<tail>\S.*)$", re.I)
+"""The words a sentence ends on after its last preposition or verb: what takes the old words' place."""
 
 
 def _misspelt(title: str, word: str) -> re.Match[str] | None:

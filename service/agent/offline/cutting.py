@@ -34,9 +34,10 @@ def sentences(text: str) -> list[str]:
 
 
 def across_sentences(change: ChangeIntent) -> bool:
-    """A change whose todo or new value runs over a sentence end: the cut belongs between the sentences. (An
-    add keeps its sentences: "add buy milk. it's for the cake" is one todo, told more about.)"""
-    return any(len(sentences(part)) > 1 for choice in change.choices for part in (choice.ref, choice.value or ""))
+    """A change whose todo or new value runs over a sentence end or a label ("sprint wrap-up: everything"): the cut
+    belongs there. (An add keeps its sentences: "add buy milk. it's for the cake" is one todo, told more about.)"""
+    parts = [part for choice in change.choices for part in (choice.ref, choice.value or "")]
+    return any(len(sentences(part)) > 1 or _LABEL_RE.match(part) for part in parts)
 
 
 def clauses(text: str) -> list[str]:
@@ -56,3 +57,12 @@ def pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[
         start, separator = cut.end(), cut.group()
     found.append((separator, text[start:]))
     return [(sep, piece.strip(" .!?")) for sep, piece in found if piece.strip(" .!?")] or [("", text)]
+
+
+_LABEL_RE = re.compile(r"^[\w' -]{1,30}?:\s")
+_HEADER_RE = re.compile(r"^(?P<label>[\w' -]{1,30}?)\s*(?::|\s-+|\s—)\s+(?P<rest>\S.*)$")
+
+
+def after_header(text: str) -> str | None:
+    """What follows a label ("sprint wrap-up: everything's done except the load test", "update - done X"), if any."""
+    return match["rest"] if (match := _HEADER_RE.match(text)) else None

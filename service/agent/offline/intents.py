@@ -3,6 +3,7 @@ new value, the filter), read from the words by the readers and acted on by the p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -135,3 +136,6 @@ class MultiIntent:
 
 Intent = (AddIntent | ListIntent | ChangeIntent | BulkIntent | UndoIntent | ContextIntent | OfferAddIntent
           | ReplyIntent | MultiIntent)  # fmt: skip
+
+Reader = Callable[[str, date | None], Intent | None]
+"""A reader of one clause (`reading.parse_request`), handed to the readers that read parts of a message again."""

@@ -14,7 +14,7 @@ from service.agent.offline.conversation import Todo
 from service.agent.offline.dates import ANY_DAY, date_value, find_window
 from service.agent.offline.intents import BulkIntent, ContextIntent, ListIntent, ReplyIntent, Topic
 from service.agent.offline.text import NUMBER_WORDS, alternation, number
-from service.agent.offline.vocabulary import TABLES, vocab
+from service.agent.offline.vocabulary import DONE_RE, TABLES, vocab
 from service.matching import key_words, same_word, words
 
 # --- user context -------------------------------------------------------------------------------
@@ -112,6 +112,12 @@ _ONE_OF_THEM_RE = re.compile(
     r"(?: (?:due|for|about|from|with|on)\b[^?]*?)?(?:'s| is)\b",
     re.I,
 )
+_SOME_OF_THEM_RE = re.compile(
+    rf"^(?:the )?(?:first|last|top|bottom) (?:\d{{1,2}}|{alternation(NUMBER_WORDS)})(?: ones)?"
+    rf"(?:'re|'s| are| is| were)? (?:all |both |now |already )*(?:{DONE_RE})\b",
+    re.I,
+)
+"""Todos of the list shown, told done: "the first two are done" changes them, it asks for no list."""
 _LIMIT_RE = re.compile(
     rf"\b(?:just |only )?(?:the )?(?:(?:first|top) (?P<first>\d{{1,3}}|{alternation(NUMBER_WORDS)})"
     r"|(?P<bare>\d{1,3})(?= (?:\w+ )?(?:todos?|tasks?|items?|things|ones|entries)\b))\b",
@@ -229,7 +235,7 @@ def parse_list(text: str, today: date | None) -> ListIntent | None:
         return more
     if _ALL_DONE_ASKED_RE.match(text):
         return ListIntent(completed=False)  # "have I finished everything?" is answered by what is still open
-    if _ONE_OF_THEM_RE.search(text):  # "the top one's done" tells of a todo
+    if _ONE_OF_THEM_RE.search(text) or _SOME_OF_THEM_RE.match(text):  # "the top one's done" tells of a todo
         return None
     if not (limit := _LIMIT_RE.search(text)):
         return _parse_list_words(text, today)

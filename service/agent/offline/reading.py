@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import TypeVar
@@ -28,7 +27,7 @@ from service.agent.offline.chatter import (
     without_sign_off,
 )
 from service.agent.offline.conditions import parse_conditional
-from service.agent.offline.cutting import across_sentences, clauses, pieces, sentences
+from service.agent.offline.cutting import across_sentences, after_header, clauses, pieces, sentences
 from service.agent.offline.dates import self_corrected
 from service.agent.offline.exclusions import parse_exception
 from service.agent.offline.intents import (
@@ -42,6 +41,7 @@ from service.agent.offline.intents import (
     ListIntent,
     MultiIntent,
     OfferAddIntent,
+    Reader,
     ReplyIntent,
     UndoIntent,
 )
@@ -52,6 +52,7 @@ from service.agent.offline.queries import (
     parse_profile,
     parse_search,
 )
+from service.agent.offline.reasons import without_reason
 from service.agent.offline.swaps import cancelled_why, swapped, told_apart
 from service.agent.offline.text import expand, normalize
 from service.agent.offline.vocabulary import starts_command
@@ -90,8 +91,15 @@ def _parse_text(text: str, today: date | None) -> Intent:
         or single_request(request, today)
         or parse_request(correct_typos(request, first_only=True), today)
         or parse_request(correct_typos(request), today)
+        or _beyond_header(request, today)
         or ReplyIntent("unclear")
     )
+
+
+def _beyond_header(text: str, today: date | None) -> Intent | None:
+    """The request after a label: "sprint wrap-up: everything's done except the load test"."""
+    intent = _parse_text(rest, today) if (rest := after_header(text)) else None
+    return None if isinstance(intent, ReplyIntent) else intent
 
 
 def single_request(text: str, today: date | None) -> Intent | None:
@@ -153,7 +161,6 @@ def parse_long(text: str, today: date | None) -> Intent:
 
 _LONG_ADD_MAX_CHARS = 2500
 """Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
-Reader = Callable[[str, "date | None"], "Intent | None"]
 READERS: tuple[tuple[str, Reader], ...] = (
     ("undo", lambda text, _: changes.parse_undo(expand(text))),
     ("describe", lambda text, _: notes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
@@ -191,29 +198,7 @@ def parse_request(text: str, today: date | None) -> Intent | None:
     intent = next((intent for _, reader in READERS if (intent := reader(text, today)) is not None), None)
     if isinstance(intent, ChangeIntent) and across_sentences(intent):
         return None  # "did everything today. mark it all done" names no todo "everything today. mark it all"
-    return _without_reason(text, intent, today)
-
-
-_REASON_TAIL_RE = re.compile(
-    r"(?<!\bwhen)(?<!\bif)(?<!\bonce)(?<!\bafter)(?<!\bbefore)(?<!\buntil)(?<!\btill)(?<!\bthat)(?<!\bwhat)"
-    r"\s+(?:i|we|i've|we've|cos|coz|cuz|because|since|it's|its|it\s+(?:is|has|was))\s+(?:\S+\s*){1,12}$",
-    re.I,
-)
-"""Why, said after a request without a comma, as speech runs on: "delete the gutters one i hired a guy"."""
-
-
-def _without_reason(text: str, intent: Intent | None, today: date | None) -> Intent | None:
-    """A change read without the reason run on after it: the todo is named by the words before it. A reading
-    with the reason stays a choice (a title may say "when I get paid")."""
-    if not (intent is None or (isinstance(intent, ChangeIntent) and not intent.tentative)):
-        return intent
-    if not (reason := _REASON_TAIL_RE.search(text)) or not (cut := parse_request(text[: reason.start()], today)):
-        return intent
-    if not isinstance(cut, ChangeIntent) or cut.tentative or cut.action == "rename":
-        return intent
-    if intent is None or intent.action != cut.action:
-        return cut
-    return replace(cut, choices=(*cut.choices, *intent.choices))
+    return without_reason(text, intent, parse_request, today)
 
 
 def parse_message(text: str, today: date | None) -> Intent | None:

@@ -5,19 +5,16 @@ ones, the todo a change was meant for, and a "not" that only tells two things ap
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.changes import NOT_THIS_BUT_RE, clean_ref
 from service.agent.offline.chatter import strip_fillers
 from service.agent.offline.dates import date_value
-from service.agent.offline.intents import ChangeIntent, Intent
+from service.agent.offline.intents import ChangeIntent, Intent, Reader
 from service.agent.offline.queries import named_part
 from service.agent.offline.text import QUOTE_RE
 from service.agent.offline.vocabulary import DONE_RE, OPEN_RE, starts_command
-
-Read = Callable[[str, "date | None"], "Intent | None"]
 
 _NOT_THE_OLD_RE = re.compile(
     r"^(?P<head>.+?),?\s+(?:and\s+)?not\s+(?:the\s+)?(?P<old>[\"']?[\w'-]+(?: [\w'-]+){0,2}[\"']?)$", re.I
@@ -33,12 +30,12 @@ _THEN_FIX_RE = re.compile(
 Jo one"."""
 
 
-def swapped(text: str, read: Read, today: date | None) -> ChangeIntent | None:
+def swapped(text: str, read: Reader, today: date | None) -> ChangeIntent | None:
     """The one change of a message that ends by setting something aside, or None."""
     return _meant_instead(text, read, today) or _renamed_in_place(text, read, today)
 
 
-def _renamed_in_place(text: str, read: Read, today: date | None) -> ChangeIntent | None:
+def _renamed_in_place(text: str, read: Reader, today: date | None) -> ChangeIntent | None:
     """ "change the tap one to say bathroom tap, not kitchen": one rename, the new words in place of the old."""
     if not (swap := _NOT_THE_OLD_RE.match(text)) or re.fullmatch(rf"(?:{DONE_RE}|{OPEN_RE})", swap["old"], re.I):
         return None  # "make it again not finished" tells a state
@@ -56,7 +53,7 @@ def _renamed_in_place(text: str, read: Read, today: date | None) -> ChangeIntent
     return replace(intent, choices=(replace(choice, value=new, correction=True, replaces=old.strip("\"'")),))
 
 
-def _meant_instead(text: str, read: Read, today: date | None) -> ChangeIntent | None:
+def _meant_instead(text: str, read: Reader, today: date | None) -> ChangeIntent | None:
     """ "bill's paid - not the gas one, the water one", "done the sam one - no wait, the Jo one": the change,
     made to the todo named last."""
     if not (cut := _THEN_FIX_RE.match(text)):
