@@ -71,3 +71,14 @@ async def test_the_same_question_asked_of_another_todo(chat: Chat) -> None:
     assert "Friday 2026-11-27" in first.answer
     again = await chat.say("and the other appointment?")
     assert again.answer == '"Opticians appointment" isn\'t done yet. It has no due date.'
+
+
+async def test_a_group_less_the_todo_left_out(chat: Chat) -> None:
+    await seed(chat.context, "Buy Christmas tree", "Write the Christmas cards", "Wrap Christmas presents", "Call mum")
+    await chat.say("I have done all the Christmas tasks except the cards.")
+    assert await titles(chat.context) == [
+        ("Buy Christmas tree", True),
+        ("Write the Christmas cards", False),
+        ("Wrap Christmas presents", True),
+        ("Call mum", False),
+    ]

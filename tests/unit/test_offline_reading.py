@@ -617,6 +617,30 @@ def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name() -> None:
         ("the first two are done", ChangeIntent("complete", (Choice("the first two"),))),
         # a label before the request ("sprint wrap-up:") is no part of a todo
         ("sprint wrap-up: everything's done except the load test", BulkIntent("complete", False, ("the load test",))),
+        # a group less the todos left out, never all of it
+        (
+            "I have done all the Christmas tasks except the cards.",
+            ChangeIntent("complete", (Choice("all the Christmas tasks"),), keep=("the cards",)),
+        ),
+        # what is coming is no deed done: only the haircut moves
+        (
+            "move the haircut to saturday, I've got the dentist on friday",
+            ChangeIntent("due", (Choice("the haircut", "2026-11-28"),)),
+        ),
+        # a deed told of "it" after a delete says why: nothing to tick off
+        (
+            "you can get rid of the netflix one, I cancelled it last week",
+            ChangeIntent("delete", (Choice("the netflix one"),)),
+        ),
+        (
+            "Add to my list, please: collect the dry cleaning, on the 5th of December.",
+            AddIntent((NewTodo("Collect the dry cleaning", due_date="2026-12-05"),)),
+        ),
+        (
+            'Dear Sir or Madam,\n\nI should be most grateful if you would add "Renew the television licence"'
+            " to my list.\n\nYours faithfully,\nMargaret Hughes",
+            AddIntent((NewTodo("Renew the television licence"),)),
+        ),
     ],
 )
 def test_a_work_update_reads_as_meant(message: str, expected: Intent) -> None:

@@ -17,7 +17,10 @@ from service.matching import same_word, stem, words
 
 _ADD_VERBS = "|".join([verbs("add"), *TABLES["add"]["foreign"]])
 _ADD_RE = re.compile(
-    rf"^(?:(?:{_ADD_VERBS})"
+    # "add to my list, please: X" names where, then what
+    r"^(?:(?:put|stick|pop|write|jot|add)(?: (?:it|this|these))? (?:in|on|to|into|onto) (?:my|the) (?:\w+ )?list"
+    r"(?:,? please)?(?=\s*:)"
+    rf"|(?:{_ADD_VERBS})"
     r"(?: (?:a|an|another|one more|the|some|one(?= (?:new )?(?:todo|to-do|task|item|reminder|entry|note)))(?=\s))?"
     r"(?: new)?(?: (?:todo|to-do|task|item|reminder|entry|note)s?)?"
     r"(?: (?:to|for|that says|saying|called|named|titled|about|of))?"
@@ -31,7 +34,6 @@ _ADD_RE = re.compile(
     r"|(?:put|stick|pop|throw|chuck|jot|write|note) (?:these|this lot|the following|them|this|that)(?: on| down| in)?"
     r"(?: for me)?(?=\s*:)"
     rf"|(?:(?:a few|some|several|\d+|{alternation(NUMBER_WORDS)}) )?(?:things|items|todos|tasks) to add(?=\s*:)"
-    r"|(?:put|stick|pop|write|jot|add)(?: (?:it|this|these))? (?:in|on|to|into|onto) (?:my|the) (?:\w+ )?list(?=\s*:)"
     rf"|(?:{alternation(TABLES['add']['labels'])})(?: list)?(?=\s*:))"
     r"(?:\s*[:,-]\s*|\s+|$)(?P<body>.*)$",
     re.I,

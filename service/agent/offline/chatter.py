@@ -85,7 +85,7 @@ def undecorated(text: str) -> str:
 
 
 _SIGN_OFF_RE = re.compile(
-    rf"(?<=[.!?;])\s*(?:{'|'.join(TABLES['small_talk']['sign_offs'])})[\s,.!]*"
+    rf"(?<=[.!?;:])\s*(?:{'|'.join(TABLES['small_talk']['sign_offs'])})[\s,.!;]*"  # a line break reads as "; "
     r"(?:[A-Z][\w'-]*\.?(?:\s+[A-Z][\w'-]*\.?){0,2}[\s.!]*)?$",
     re.I,
 )

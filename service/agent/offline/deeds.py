@@ -86,7 +86,9 @@ def parse_done_statement(text: str) -> ChangeIntent | None:
     learner = bool(match["perfect"]) and verb in ERRAND_VERBS and bool(_OVER_RE.search(text))
     if not (is_past(verb) or learner) or verb in _NOT_COMPLETION:
         return None
-    _, ref = extract_date(match["ref"], ANY_DAY)  # "rang the bank this morning": the deed, not when
+    day, ref = extract_date(match["ref"], ANY_DAY)  # "rang the bank this morning": the deed, not when
+    if match["perfect"] and verb == "got" and day and day > ANY_DAY:
+        return None  # "I've got the dentist on friday": what is coming, not a deed done
     done_to = ref.split()[1:]
     for size in (3, 2, 1):  # "got both at Lidl on the way home": the todos just talked about, wherever
         after = done_to[size : size + 1]

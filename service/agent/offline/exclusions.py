@@ -10,7 +10,7 @@ from datetime import date
 
 from service.agent.offline.chatter import PRONOUN_RE, REST_RE
 from service.agent.offline.intents import Action, BulkIntent, ChangeIntent, Choice, Intent, MultiIntent, ReplyIntent
-from service.agent.offline.queries import split_exception
+from service.agent.offline.queries import parse_group, split_exception
 
 _BULK_DEFAULT: dict[Action, bool | None] = {"complete": False, "reopen": True, "delete": None}
 """The todos a list-wide change is about: completing the open ones, reopening the done ones, deleting any."""
@@ -36,6 +36,12 @@ def parse_exception(text: str, today: date | None, read: Callable[[str], Intent 
         return MultiIntent(tuple(kept)) if len(kept) > 1 else bulk  # type: ignore[arg-type]
     if any(isinstance(part, ChangeIntent) and any(PRONOUN_RE.match(c.ref) for c in part.choices) for part in parts):
         return ReplyIntent("unclear")
+    groups = [part for part in parts if isinstance(part, ChangeIntent) and parse_group(part.choices[0].ref, today)]
+    if len(groups) == 1:  # "I've done all the christmas tasks except the cards": the group, less the cards
+        less = replace(groups[0], keep=keep)
+        if isinstance(intent, MultiIntent):
+            return replace(intent, parts=tuple(less if part is groups[0] else part for part in intent.parts))
+        return less
     return intent if any(isinstance(part, ChangeIntent) for part in parts) else None
 
 

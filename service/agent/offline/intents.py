@@ -77,6 +77,8 @@ class ChangeIntent:
     tentative: bool = False
     follow_up_of: ChangeIntent | None = None
     only_if: Condition | None = None
+    keep: tuple[str, ...] = ()
+    """Todos of a group left out: "I've done all the christmas tasks except the cards"."""
 
 
 @dataclass(frozen=True)

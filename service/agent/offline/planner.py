@@ -8,7 +8,7 @@ response - and answers from their outputs on the next call. Only the tools it wa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from service.agent.offline import answers
@@ -186,12 +186,9 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
     if isinstance(part, AddIntent):
         return Plan(calls=tuple(ToolRequest("add_todo", asdict(todo)) for todo in part.todos))  # the tool's fields
     if isinstance(part, BulkIntent):
-        targets = [todo for todo in todos if part.completed is None or todo.completed == part.completed]
-        for ref in part.keep:  # "everything except the gym one": every todo it may mean is left out
-            kept = match_titles(ref, todos, part.action)
-            if not (kept.todos or kept.candidates):
-                return Plan(answer=kept.problem or answers.no_match_answer(ref, todos))
-            targets = [todo for todo in targets if todo not in kept.todos + kept.candidates]
+        targets = _left_in(part.keep, [t for t in todos if part.completed in (None, t.completed)], todos, part.action)
+        if isinstance(targets, Plan):
+            return targets
         if not targets:
             return Plan(answer=answers.NOTHING_FOR_BULK[part.action, part.completed])
         return act(part.action, None, targets)
@@ -206,6 +203,12 @@ def _step(part: Action_, todos: Sequence[Todo], conv: Conversation, named: set[s
     choice, found = choose(part, todos, refs)
     if found.problem or not found.todos:
         return Plan(answer=found.problem or answers.no_match_answer(choice.ref, todos))
+    targets = _left_in(part.keep, list(found.todos), todos, part.action)  # "all the christmas ones except the cards"
+    if isinstance(targets, Plan):
+        return targets
+    if not targets:
+        return Plan(answer=answers.no_match_answer(choice.ref, todos))
+    found = replace(found, todos=tuple(targets))
     value = _new_value(part.action, choice, found.todos)
     if part.action == "due" and value and value.startswith(SAME_DAY_AS):
         day = _date_of(value.removeprefix(SAME_DAY_AS), todos, refs)
@@ -222,6 +225,16 @@ def _date_of(ref: str, todos: Sequence[Todo], refs: RefContext) -> str | Plan:
         return Plan(answer=found.problem or answers.no_match_answer(ref, todos))
     todo = found.todos[0]
     return todo.due_date or Plan(answer=f'"{todo.title}" has no due date, so I haven\'t changed anything.')
+
+
+def _left_in(keep: Sequence[str], targets: list[Todo], todos: Sequence[Todo], action: Action) -> list[Todo] | Plan:
+    """`targets` without the todos `keep` names ("everything except the gym one": every todo it may mean)."""
+    for ref in keep:
+        kept = match_titles(ref, todos, action)
+        if not (kept.todos or kept.candidates):
+            return Plan(answer=kept.problem or answers.no_match_answer(ref, todos))
+        targets = [todo for todo in targets if todo not in kept.todos + kept.candidates]
+    return targets
 
 
 def _unmet(condition: Condition, todos: Sequence[Todo], refs: RefContext) -> Plan | None:

@@ -421,6 +421,7 @@ def _with_antecedents(pieces: list[tuple[str, str]], today: date | None) -> list
             if (
                 isinstance(intent, ChangeIntent)
                 and intent.action != before.action  # the same change said twice: "X is fixed, cross it off"
+                and not intent.tentative  # a deed told of it says why: "get rid of X, I cancelled it last week"
                 and len(intent.choices) == 1
                 and (pronoun := PRONOUN_RE.match(ref := intent.choices[0].ref))
                 and pronoun["one"]
