@@ -82,3 +82,23 @@ async def test_a_group_less_the_todo_left_out(chat: Chat) -> None:
         ("Wrap Christmas presents", True),
         ("Call mum", False),
     ]
+
+
+async def test_a_topic_of_two_words_means_the_todos_that_say_both(chat: Chat) -> None:
+    await seed(chat.context, "Order marquee for the garden party", "Send garden party invitations", "Pay the gardener")
+    await chat.say("Please remove everything concerning the garden party; it has been cancelled.")
+    assert await titles(chat.context) == [("Pay the gardener", False)]
+
+
+async def test_everything_to_do_with_it_after_a_remark_is_what_the_remark_told_of(chat: Chat) -> None:
+    await seed(
+        chat.context, "Christmas party - book venue", "Christmas party - order food", "Renew work laptop warranty"
+    )
+    await chat.say("the christmas party's been cancelled 😭 delete everything to do with it")
+    assert await titles(chat.context) == [("Renew work laptop warranty", False)]
+
+
+async def test_the_x_and_the_y_ones_are_two_todos(chat: Chat) -> None:
+    await seed(chat.context, "Put up the christmas lights", "Buy a wreath", "Write the christmas cards")
+    await chat.say("delete the christmas lights and the wreath ones")
+    assert await titles(chat.context) == [("Write the christmas cards", False)]

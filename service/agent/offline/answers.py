@@ -70,14 +70,17 @@ _SEARCH_STOPWORDS = vocab("references", "stopwords")
 
 def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
     """The todos whose title or notes mention a word of `search` (stems alike: "cars" finds "Car wash"), or of
-    the kind it names ("shopping": "buy", "order", ...)."""
-    wanted = key_words(" ".join(TOPICS.get(search.lower(), [search])), _SEARCH_STOPWORDS)
+    the kind it names ("shopping": "buy", "order", ...); of several words, those that mention them all when
+    some do ("the garden party" is not "Pay the gardener")."""
+    kind = TOPICS.get(search.lower())
+    wanted = key_words(" ".join(kind or [search]), _SEARCH_STOPWORDS)
 
-    def mentions(todo: Todo) -> bool:
+    def mentioned(todo: Todo) -> list[bool]:
         said = key_words(f"{todo.title} {todo.description or ''}", frozenset())
-        return any(same_word(word, other) for word in wanted for other in said)
+        return [any(same_word(word, other) for other in said) for word in wanted]
 
-    return [todo for todo in todos if mentions(todo)]
+    every = [] if kind or not wanted else [todo for todo in todos if all(mentioned(todo))]
+    return every or [todo for todo in todos if any(mentioned(todo))]
 
 
 def members(group: ListIntent, todos: Sequence[Todo]) -> list[Todo]:

@@ -482,3 +482,18 @@ def parse_undo(text: str) -> UndoIntent | None:
 
 _UNDO_REASON_RE = re.compile(r"^(?:no|nope|oops|whoops)\s+|(?<=\S)\s+(?:i|we|coz|cos|because)\b.*$", re.I)
 """Around an undo: "no" before it, the reason after it ("no undo that i still have not done it")."""
+
+
+def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
+    """ "the christmas party's been cancelled, delete everything to do with it": the todos about what the remark
+    tells of; None when the change is not of "everything to do with it"."""
+    if not (about := _ABOUT_IT_RE.match(change.choices[0].ref)) or not (told := _TOLD_OF_RE.match(remark)):
+        return None
+    return replace(change, choices=(Choice(f"{about['group']} {clean_ref(told['subject'])}"),))
+
+
+_ABOUT_IT_RE = re.compile(
+    r"^(?P<group>(?:everything|all(?: the)? \w+) (?:to do with|about|for))\s+(?:it|that|them)$", re.I
+)
+_TOLD_OF_RE = re.compile(r"^(?P<subject>[\w' -]+?)(?:'s|\s+(?:is|are|was|were|has|have|had|got))\s", re.I)
+"""What a remark tells of: "the christmas party's been cancelled" -> "the christmas party"."""

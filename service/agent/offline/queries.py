@@ -65,6 +65,8 @@ def parse_bulk(text: str) -> BulkIntent | None:
         return None  # "delete the shopping list one": a todo called that, not the list
     if bag & {"it", "that", "this"} and not bag & _SCOPE_WORDS:
         return None  # "ok delete it, already sorted": one todo, told done
+    if _ABOUT_IT_RE.search(text):
+        return None  # "delete everything to do with it": the todos about what was just said, not the whole list
     scoped = bool(bag & _SCOPE_WORDS)
     if bag & _DELETE_WORDS and (scoped or bag & (DONE_WORDS | _OPEN_WORDS) or "list" in bag):
         return BulkIntent("delete", _bulk_delete_filter(bag))
@@ -75,6 +77,9 @@ def parse_bulk(text: str) -> BulkIntent | None:
     return None
 
 
+_ABOUT_IT_RE = re.compile(
+    r"\b(?:to do with|about|related to|relating to|concerning|regarding|involving|for)\s+(?:it|that|this|them)\b", re.I
+)
 _EXCEPT_RE = re.compile(
     rf"\s*,?\s+(?:{'|'.join(TABLES['bulk']['except'])})\s+(?P<keep>.+?)\s*(?=[,;.!?]|\s-+\s|$)", re.I
 )
@@ -186,6 +191,8 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
     reference that narrows nothing ("all of them", "everything"): those are the pronouns' and bulk's."""
     if owned := _DAYS_OWN_RE.match(reference.strip()):  # "thursday's todo" is the one due thursday
         reference = f"the one due {owned['day']}"
+    if re.search(r"\s(?:and|&)\s+(?:the|my)\s", reference) and _GROUP_KIND_RE.match(reference.strip()):
+        return None  # "the christmas lights and the wreath ones": two todos, each named
     if re.match(r"(?:the|my)\s", reference.strip(), re.I) and _GROUP_KIND_RE.match(reference.strip()):
         # "the party stuff" names several, as "all the party stuff" does
         reference = f"all {reference.strip()}"

@@ -271,6 +271,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | MultiIntent |
     main = asked[0][1]
     others = [choice.ref for _, intent in asked[1:] if intent.action == main.action for choice in intent.choices]
     value = main.choices[0].value
+    if context and (about := changes.about_told(main, context[-1])):
+        return about
     if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
         others = [ref for ref in others if not PRONOUN_RE.match(ref)]
@@ -360,7 +362,9 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
             dropped = True  # "remove send report, I'll hand it in person": a remark, no part of the todo
             continue
         if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
-            buffer, current, dropped = piece, following, True  # "I'm all done for today, tick everything off"
+            # "I'm all done for today, tick everything off"; "the party's off, delete everything to do with it"
+            about = changes.about_told(following, buffer) if isinstance(following, ChangeIntent) else None
+            buffer, current, dropped = piece, about or following, True
             continue
         if current is None or following is None or (isinstance(current, AddIntent) and not starts_command(piece)):
             buffer = f"{buffer}{separator}{piece}"
