@@ -102,3 +102,22 @@ async def test_the_x_and_the_y_ones_are_two_todos(chat: Chat) -> None:
     await seed(chat.context, "Put up the christmas lights", "Buy a wreath", "Write the christmas cards")
     await chat.say("delete the christmas lights and the wreath ones")
     assert await titles(chat.context) == [("Write the christmas cards", False)]
+
+
+async def test_changes_then_a_question_about_what_they_leave(chat: Chat) -> None:
+    await seed(chat.context, "Do the hoovering", "Defrost the freezer", "Book a haircut")
+    asked = await chat.say("tick off the hoovering and then tell me what's left")
+    assert "Defrost the freezer" in asked.answer and "Book a haircut" in asked.answer
+    assert await titles(chat.context) == [
+        ("Do the hoovering", True),
+        ("Defrost the freezer", False),
+        ("Book a haircut", False),
+    ]
+
+
+async def test_a_delete_never_guesses_at_a_todo_that_shares_one_word(chat: Chat) -> None:
+    await seed(chat.context, "Buy dog food", "Call mum")
+    missed = await chat.say("delete the dog walking one")
+    assert missed.names == ["list_todos"] and "couldn't find" in missed.answer
+    await chat.say("delete the dog food one")
+    assert await titles(chat.context) == [("Call mum", False)]

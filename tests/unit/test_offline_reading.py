@@ -567,6 +567,8 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         # a todo never runs over a sentence end: "everything today. mark it all" is no reference
         ("did everything today. mark it all done", ReplyIntent("unclear")),
         ("actually put it back to how it was", UndoIntent()),
+        ("Please move the hairdresser to 3/12.", ChangeIntent("due", (Choice("the hairdresser", "2026-12-03"),))),
+        ("finish chapter 3/4", ChangeIntent("complete", (Choice("chapter 3/4"),))),  # a fraction, not a date
         ("move it back", ReplyIntent("unclear")),  # later, or as it was? not guessed
         ("which insurance renewals have I got?", ListIntent(search="insurance renewals")),
         ("remind me what I had to get from the chemist", ListIntent(search="the chemist")),

@@ -1,5 +1,6 @@
 """A change asked right after a question, of what the question was about: "have I paid the council tax? ... mark
-it done", "what's overdue - push those to monday". `read` reads each part (`reading`), as for conditions."""
+it done", "what's overdue - push those to monday"; and a list question asked after changes ("tick off the hoovering
+and then tell me what's left"). `read` reads each part (`reading`), as for conditions."""
 
 from __future__ import annotations
 
@@ -63,3 +64,28 @@ def _of_its_own(then: Intent) -> TypeGuard[Action_]:
         and then.action != "status"
         and not any(refers_back(choice.ref) for choice in then.choices)
     )
+
+
+_THEN_ASKED_RE = re.compile(
+    r"^(?P<changes>\S.*?)(?:[.!?]+\s+|,?\s+(?:and\s+)?then\s+|,?\s+and\s+|[,;]\s+)"
+    r"(?P<question>(?:(?:can you |could you |please )?(?:tell|show|give) me |remind me )?"
+    r"(?:what|which|how many|anything)\b[^.!]*?)\?*$",
+    re.I,
+)
+
+
+def change_then_question(
+    text: str, read: Callable[[str, date | None], Intent], today: date | None
+) -> MultiIntent | None:
+    """Changes, then a question about the list: the changes made and the question answered from the list they
+    leave ("tick off the hoovering and then tell me what's left", "... and what's due friday?")."""
+    if not (cut := _THEN_ASKED_RE.match(text)):
+        return None
+    asked = read(cut["question"], today)
+    if not isinstance(asked, ListIntent):
+        return None
+    changes = read(cut["changes"], today)
+    parts = changes.parts if isinstance(changes, MultiIntent) and changes.asked is None else (changes,)
+    if not all(isinstance(part, AddIntent | BulkIntent | ChangeIntent) and _of_its_own(part) for part in parts):
+        return None
+    return MultiIntent(tuple(part for part in parts if _of_its_own(part)), asked=asked)

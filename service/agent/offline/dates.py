@@ -140,8 +140,9 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
             continue
         if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
             continue
-        if match["slash_day"] and not (match["prep"] and not _names_a_thing(text[match.end() :])):
-            continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12"
+        moved_to = match.end() == end_of_text and re.search(r"(?:^|\s)to\s+$", text[: match.start()], re.I)
+        if match["slash_day"] and not ((match["prep"] or moved_to) and not _names_a_thing(text[match.end() :])):
+            continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12" or "to 3/12"
         if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":
             continue  # "ring grandma about xmas", "buy presents for christmas": the subject; "by christmas eve" a date
         if match["weekday"] and _names_a_thing(text[match.end() :]):

@@ -14,7 +14,7 @@ from typing import TypeVar
 from service.agent.guardrails import scope_violation
 from service.agent.offline import changes, deeds, notes
 from service.agent.offline.adds import NEED_RE, offer_add, parse_add, parse_echoed_add
-from service.agent.offline.asked_after import question_then_change
+from service.agent.offline.asked_after import change_then_question, question_then_change
 from service.agent.offline.chatter import (
     HELP_RE,
     PRONOUN_RE,
@@ -80,6 +80,7 @@ def _parse_text(text: str, today: date | None) -> Intent:
         return ReplyIntent("help")
     return (
         question_then_change(request, _parse_text, today)
+        or change_then_question(request, _parse_text, today)
         or parse_conditional(request, parse_intent, today)
         or parse_exception(request, today, lambda rest: parse_actions(rest, today) or parse_message(rest, today))
         or parse_undo_clauses(request, today)

@@ -143,6 +143,8 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
         coverage = len(matched) / len(wanted)
         if coverage < 1 and _other_errand(text, todo.title):
             continue  # "walk the dog" is not "Buy dog food": the same dog, another errand
+        if coverage < 1 and action == "delete" and wanted - matched - _KINDS:
+            continue  # "delete the dog walking one" with only "Buy dog food": what is lost is not guessed
         telling = bool(matched - WEAK_STEMS)
         if (coverage == 1 and (telling or not strict)) or (coverage >= 0.5 and telling):
             # the same words spelt alike beat a likely typo: "grandpa" means "Call grandpa", not "Call grandma"
@@ -165,6 +167,7 @@ def match_titles(text: str, todos: Sequence[Todo], action: Action, *, strict: bo
     return Resolution(todos=tuple(best), quality=quality)
 
 
+_KINDS = frozenset(stem(word) for word in vocab("references", "kinds"))
 _ERRAND_STEMS = frozenset(stem(verb) for verb in ERRAND_VERBS - vocab("done_statement", "standing_in"))
 
 

@@ -25,6 +25,7 @@ _CONTRACTIONS = (
         ),
         r"\1 is",
     ),
+    (re.compile(r"\bso's\b", re.I), "so is"),  # "the gas bill's paid and so's the phone bill"
     # "the wine's not done": no possessive comes before "not"
     (re.compile(r"(?<=\w)'s (?=not\b|never\b|still\b)", re.I), " is "),
     # and text-speak
