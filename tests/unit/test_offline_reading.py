@@ -569,6 +569,10 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("actually put it back to how it was", UndoIntent()),
         ("Please move the hairdresser to 3/12.", ChangeIntent("due", (Choice("the hairdresser", "2026-12-03"),))),
         ("finish chapter 3/4", ChangeIntent("complete", (Choice("chapter 3/4"),))),  # a fraction, not a date
+        ("I should really delete some of these one day", ReplyIntent("unclear")),  # a musing, no todo
+        ("I need to move the car", AddIntent((NewTodo("Move the car"),))),
+        ("i should really call mum", AddIntent((NewTodo("Call mum"),))),
+        ("leave the bread alone, but mark the eggs done", ChangeIntent("complete", (Choice("the eggs"),))),
         ("move it back", ReplyIntent("unclear")),  # later, or as it was? not guessed
         ("which insurance renewals have I got?", ListIntent(search="insurance renewals")),
         ("remind me what I had to get from the chemist", ListIntent(search="the chemist")),
@@ -606,10 +610,17 @@ def test_a_new_note_asked_for_after_a_question_about_the_note_changes_the_note()
     assert intent.choices[-1].value == "booster jab and nail trim"
 
 
-def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name() -> None:
-    swapped = parse_intent("the deck should go to Marcus, not Priya", TODAY)
+@pytest.mark.parametrize(
+    ("message", "title", "renamed"),
+    [
+        ("the deck should go to Marcus, not Priya", "Send deck to Priya", "Send deck to Marcus"),
+        ("Sam wants trainers now, not football boots", "Buy Sam's football boots", "Buy Sam's trainers"),
+    ],
+)
+def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name(message: str, title: str, renamed: str) -> None:
+    swapped = parse_intent(message, TODAY)
     assert isinstance(swapped, ChangeIntent)
-    assert corrected_title("Send deck to Priya", swapped.choices[0]) == "Send deck to Marcus"
+    assert corrected_title(title, swapped.choices[0]) == renamed
 
 
 @pytest.mark.parametrize(

@@ -156,8 +156,12 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"]) or set(words(match["body"])) & _TELLING)
     ):
         body = f"{match['body']} {match['rest']}"  # "milk, eggs, bread on the list"
-    elif (match := NEED_RE.match(text)) and not _POINTING_RE.match(match["body"]):
-        body = match["body"]  # "need it for my report" needs something already said, adds nothing
+    elif (
+        (match := NEED_RE.match(text))
+        and not _POINTING_RE.match(match["body"])
+        and not _ABOUT_THE_LIST_RE.match(_MUSING_RE.sub("", match["body"]))  # "I should really delete some of these"
+    ):
+        body = _MUSING_RE.sub("", match["body"])  # "need it for my report" needs something already said, adds nothing
     else:
         return None
     if _QUESTION_RE.match(body) or (_LABEL_HEAD_RE.match(text) and _asks(body)):
@@ -174,6 +178,13 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
+_ABOUT_THE_LIST_RE = re.compile(
+    r"^(?:delete|remove|tick|untick|mark|clear|clean up|tidy|prune|go through|sort out)\b.*"
+    r"\b(?:these|them|this list|my list|the list|some|all|everything|stuff|things)\b",
+    re.I,
+)
+"""A chore of the list itself, which no todo is: "I should really delete some of these one day"."""
+_MUSING_RE = re.compile(r"^(?:(?:really|probably|just|actually|maybe|definitely|seriously)\s+)+", re.I)
 _AGREES_RE = re.compile(rf"^(?:{alternation(TABLES['add']['accepting'])})\b", re.I)
 _ADDING_WORDS = vocab("add", "echo_verbs")
 
@@ -380,7 +391,9 @@ def corrected_title(title: str, choice: Choice) -> str:
         old = choice.replaces or names[0]  # "Book flights to Rome" - "that should say Milan": a name for the name
     else:
         old = choice.replaces or ""
-    said = _SAID_TAIL_RE.match(wording) if old and len(wording.split()) > len(old.split()) + 2 else None
+    kept = ({word for word in words(old) if len(word) > 2} - {"the", "todo", "one", "and"}) & set(words(wording))
+    sentence = old and len(wording.split()) > len(old.split()) + 1 and not kept  # not "to say 'Gym at 7am'"
+    said = _SAID_TAIL_RE.match(wording) if sentence else None
     if said and len(said["tail"].split()) <= len(old.split()) + 1:
         wording = said["tail"]  # "the deck should go to Marcus, not Priya": Marcus for Priya
     if old:
@@ -400,7 +413,11 @@ def corrected_title(title: str, choice: Choice) -> str:
     return clean_title(keep_leading_verb(title, wording))
 
 
-_SAID_TAIL_RE = re.compile(r"^.*\b(?:to|be|for|with|from|at|on|by|is|are)\s+(?P<tail>\S.*)$", re.I)
+_SAID_TAIL_RE = re.compile(
+    r"^.*\b(?:to|be|for|with|from|at|on|by|is|are|wants?|needs?|prefers?|likes?|gets?|getting)\s+(?P<tail>\S.*?)"
+    r"(?:\s+(?:now|instead|then|please|too|this time))?$",
+    re.I,
+)
 """The words a sentence ends on after its last preposition or verb: what takes the old words' place."""
 
 

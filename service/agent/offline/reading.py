@@ -244,7 +244,8 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | MultiIntent |
     named: list[str] = []  # todos a clause names without asking anything of them
     for clause in parts:
         part = strip_fillers(clause)[0] or clause  # "..., can you untick it?" asks "untick it"
-        if parse_small_talk(part) or is_echo(part):  # "done, mark it complete": "done" only agrees
+        # "done, mark it complete": "done" only agrees; "leave the bread alone, but ...": names, asks nothing
+        if parse_small_talk(part) or is_echo(part) or _LEFT_ALONE_RE.match(part):
             continue
         if (negated := _NEGATED_RE.match(part)) and isinstance(
             held := parse_request(negated["rest"], today), ChangeIntent
@@ -302,6 +303,8 @@ def _chained(clause: str, today: date | None) -> tuple[ChangeIntent, ...]:
 
 
 _NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
+_LEFT_ALONE_RE = re.compile(r"^(?:leave|keep)\s+.+?\s+(?:alone|as it is|as is|be|where it is|on there)$", re.I)
+"""A todo left as it is beside a change of another: "leave the bread alone, but mark the eggs done"."""
 """A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
 _TOPIC_RE = re.compile(
     r"^(?:(?:no (?:rush|hurry)|as for|about|regarding|re)(?: (?:on|with|for))?\s+)?"
