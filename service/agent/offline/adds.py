@@ -178,13 +178,10 @@ def parse_add(text: str, today: date | None) -> Intent | None:
     return AddIntent(todos) if todos else ReplyIntent("need_title")
 
 
-_ABOUT_THE_LIST_RE = re.compile(
-    r"^(?:delete|remove|tick|untick|mark|clear|clean up|tidy|prune|go through|sort out)\b.*"
-    r"\b(?:these|them|this list|my list|the list|some|all|everything|stuff|things)\b",
-    re.I,
-)
+_MUSING_RE = re.compile(rf"^(?:(?:{alternation(TABLES['add']['musing'])})\s+)+", re.I)
+_CHORES = TABLES["add"]["list_chores"]
+_ABOUT_THE_LIST_RE = re.compile(rf"^(?:{alternation(_CHORES['verbs'])})\b.*\b(?:{alternation(_CHORES['of'])})\b", re.I)
 """A chore of the list itself, which no todo is: "I should really delete some of these one day"."""
-_MUSING_RE = re.compile(r"^(?:(?:really|probably|just|actually|maybe|definitely|seriously)\s+)+", re.I)
 _AGREES_RE = re.compile(rf"^(?:{alternation(TABLES['add']['accepting'])})\b", re.I)
 _ADDING_WORDS = vocab("add", "echo_verbs")
 

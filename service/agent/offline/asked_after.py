@@ -10,17 +10,9 @@ from dataclasses import replace
 from datetime import date
 from typing import TypeGuard
 
+from service.agent.offline import intents
 from service.agent.offline.chatter import PRONOUN_RE, refers_back
-from service.agent.offline.intents import (
-    Action_,
-    AddIntent,
-    BulkIntent,
-    ChangeIntent,
-    Choice,
-    Intent,
-    ListIntent,
-    MultiIntent,
-)
+from service.agent.offline.intents import ChangeIntent, Choice, Intent, ListIntent, MultiIntent
 
 _ABOUT_A_NOTE_RE = re.compile(r"\b(?:notes?|description|details|wr[io]te|jot(?:ted)?|put down)\b", re.I)
 _QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
@@ -55,9 +47,9 @@ def question_then_change(
     return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
 
 
-def _of_its_own(then: Intent) -> TypeGuard[Action_]:
+def _of_its_own(then: Intent) -> TypeGuard[intents.Action_]:
     """A change that names its own todos (or adds some), not one pointing back at what the question showed."""
-    if isinstance(then, AddIntent | BulkIntent):
+    if isinstance(then, intents.AddIntent | intents.BulkIntent):
         return True
     return (
         isinstance(then, ChangeIntent)
@@ -86,6 +78,5 @@ def change_then_question(
         return None
     changes = read(cut["changes"], today)
     parts = changes.parts if isinstance(changes, MultiIntent) and changes.asked is None else (changes,)
-    if not all(isinstance(part, AddIntent | BulkIntent | ChangeIntent) and _of_its_own(part) for part in parts):
-        return None
-    return MultiIntent(tuple(part for part in parts if _of_its_own(part)), asked=asked)
+    actions = tuple(part for part in parts if _of_its_own(part))
+    return MultiIntent(actions, asked=asked) if len(actions) == len(parts) else None

@@ -303,9 +303,9 @@ def _chained(clause: str, today: date | None) -> tuple[ChangeIntent, ...]:
 
 
 _NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
+"""A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
 _LEFT_ALONE_RE = re.compile(r"^(?:leave|keep)\s+.+?\s+(?:alone|as it is|as is|be|where it is|on there)$", re.I)
 """A todo left as it is beside a change of another: "leave the bread alone, but mark the eggs done"."""
-"""A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
 _TOPIC_RE = re.compile(
     r"^(?:(?:no (?:rush|hurry)|as for|about|regarding|re)(?: (?:on|with|for))?\s+)?"
     r"(?P<topic>(?:the|my|that|this|our)\s+[\w' -]+)$",
