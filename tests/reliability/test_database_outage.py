@@ -24,17 +24,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.reliability import turns as turn_helpers
 from tests.reliability.pg_cluster import PrivateCluster, private_cluster, unavailable_reason
 from tests.reliability.service_process import ServiceProcess, running_service
-from tests.reliability.turns import (
-    TurnOutcome,
-    assert_error_shape,
-    client,
-    match_answers,
-    send_turn,
-    stored_turns,
-    todo_titles,
-)
+from tests.reliability.turns import client
 
 pytestmark = pytest.mark.slow
 
@@ -97,12 +90,12 @@ async def _chat_client(
     conversation_id: str,
     name: str,
     stop: asyncio.Event,
-    outcomes: list[TurnOutcome],
+    outcomes: list[turn_helpers.TurnOutcome],
 ) -> None:
     for n in range(MAX_TURNS_PER_CLIENT):
         if stop.is_set():
             return
-        outcome = await send_turn(http, user, auth, f"add outage probe {name}-{n}", conversation_id)
+        outcome = await turn_helpers.send_turn(http, user, auth, f"add outage probe {name}-{n}", conversation_id)
         outcomes.append(outcome)
         if outcome.status != 200:
             await asyncio.sleep(BACKOFF_S)
@@ -116,7 +109,7 @@ async def _readiness_probe(http: httpx.AsyncClient, stop: asyncio.Event, probes:
         await asyncio.sleep(PROBE_EVERY_S)
 
 
-async def _first_success_after(outcomes: list[TurnOutcome], moment: float) -> float:
+async def _first_success_after(outcomes: list[turn_helpers.TurnOutcome], moment: float) -> float:
     """When the first turn sent after `moment` was answered 200 (waiting for it, within a bound)."""
     deadline = time.monotonic() + RECOVERY_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -132,14 +125,14 @@ async def test_database_outage_under_load_answers_503_then_recovers_without_half
 ) -> None:
     user = uuid.uuid4()
     auth = service.auth(user)
-    outcomes: list[TurnOutcome] = []
+    outcomes: list[turn_helpers.TurnOutcome] = []
     probes: list[Probe] = []
     timeline = Timeline()
     stop = asyncio.Event()
     workers = service.worker_pids()
     async with client(service.base_url) as http:
         setup = await asyncio.gather(
-            *(send_turn(http, user, auth, f"add outage setup {c}") for c in range(CONVERSATIONS))
+            *(turn_helpers.send_turn(http, user, auth, f"add outage setup {c}") for c in range(CONVERSATIONS))
         )
         assert all(o.status == 200 for o in setup), setup
         load = [
@@ -180,7 +173,7 @@ async def test_database_outage_under_load_answers_503_then_recovers_without_half
     # Only answers or 503 JSON errors, whatever the moment: no 500, no hang, no stack trace.
     for outcome in outcomes:
         if outcome.status != 200:
-            assert_error_shape(outcome, 503, "unavailable")
+            turn_helpers.assert_error_shape(outcome, 503, "unavailable")
     # Before the stop, all fine; while it was down, every turn and probe said 503.
     assert all(o.status == 200 for o in outcomes if o.answered_at <= timeline.stop_requested)
     assert outage and all(o.status == 503 for o in outage), outage
@@ -190,9 +183,9 @@ async def test_database_outage_under_load_answers_503_then_recovers_without_half
     assert service.process.poll() is None and service.worker_pids() == workers, "the service or a worker restarted"
     assert len(after) >= CONVERSATIONS and all(o.status == 200 for o in after), [o for o in after if o.status != 200]
 
-    # No half turn: every stored turn is whole (stored_turns asserts it), every 200 is stored as answered.
-    turns = await stored_turns(cluster.url, user)
-    lost, unanswered = match_answers(turns, [*setup, *outcomes])
+    # No half turn: every stored turn is whole (turn_helpers.stored_turns asserts it), every 200 is stored as answered.
+    turns = await turn_helpers.stored_turns(cluster.url, user)
+    lost, unanswered = turn_helpers.match_answers(turns, [*setup, *outcomes])
     assert not lost, f"answered 200 but not stored: {lost}"
     # A turn may be stored and still answered 503 only if its commit's acknowledgement was lost as the
     # database went down: any database's in-doubt commit, not a half turn. At any other moment, none.
@@ -201,7 +194,7 @@ async def test_database_outage_under_load_answers_503_then_recovers_without_half
     assert len(in_doubt) == len(unanswered), f"stored but never sent: {unanswered}"
     assert all(timeline.stop_requested <= t <= timeline.down for t in in_doubt), unanswered
     stored_messages = {t.user_message for c in turns.values() for t in c}
-    titles = {t.casefold() for t in await todo_titles(cluster.url, user)}
+    titles = {t.casefold() for t in await turn_helpers.todo_titles(cluster.url, user)}
     effects_without_turn = titles - {m.removeprefix("add ").casefold() for m in stored_messages if m}
     print(
         f"stored although answered 503 (commit in doubt at the stop): {len(unanswered)}; "

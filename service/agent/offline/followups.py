@@ -10,24 +10,13 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.answer_check import CONFIRM_LINE
-from service.agent.offline import changes
+from service.agent.offline import changes, intents
 from service.agent.offline.adds import clean_title, new_todos
 from service.agent.offline.chatter import PRONOUN_RE, parse_small_talk, strip_fillers
 from service.agent.offline.conversation import Turn
 from service.agent.offline.cutting import sentences
 from service.agent.offline.dates import date_value
-from service.agent.offline.intents import (
-    Action,
-    AddIntent,
-    ChangeIntent,
-    Choice,
-    Intent,
-    ListIntent,
-    MultiIntent,
-    OfferAddIntent,
-    ReplyIntent,
-    UndoIntent,
-)
+from service.agent.offline.intents import AddIntent, ChangeIntent, Choice, Intent, OfferAddIntent, ReplyIntent
 from service.agent.offline.queries import OTHER_RE, named_part, the_others
 from service.agent.offline.reading import parse_intent
 from service.agent.offline.text import alternation, expand, normalize, strip_all
@@ -36,7 +25,7 @@ from service.matching import ORDINALS, key_words, same_word
 
 _YES_RE = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please|go ahead|do it|add it|why not)\b(?!.*\bnot?\b)", re.I)
 _CONTINUATION_RE = re.compile(r"^(?:and|also|plus|same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
-_CONTINUABLE: frozenset[Action] = frozenset({"complete", "reopen", "delete", "due"})
+_CONTINUABLE: frozenset[intents.Action] = frozenset({"complete", "reopen", "delete", "due"})
 _ALSO_RE = re.compile(r"^(?:same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
 """Only these make "and call mom too" another of the same change: a bare "and call mom" may be a new todo."""
 _ONLY_RE = re.compile(
@@ -51,7 +40,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
     our previous answer asked; "and the milk too" repeats the previous change for another todo;
     "yes" accepts our offer to add something."""
     intent = parse_intent(turns[-1].user_text, today)
-    if isinstance(intent, ListIntent) and intent.more:
+    if isinstance(intent, intents.ListIntent) and intent.more:
         return _next_page(intent, turns, today)
     if len(turns) < 2:
         return intent
@@ -83,7 +72,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return again  # "get rid of the garage one" - "and update cv too": another delete, not an offer to add
     if not isinstance(intent, ReplyIntent):
         return intent
-    if isinstance(previous, MultiIntent):  # the one action of several that our answer asked about
+    if isinstance(previous, intents.MultiIntent):  # the one action of several that our answer asked about
         previous = _asked_about(previous, turns[-2].answer or "")
     if (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE) and _YES_RE.match(normalize(turns[-1].user_text)):
         # The service answers a "yes" to a waiting request itself; one that reaches us found nothing waiting.
@@ -156,7 +145,7 @@ def _dated_after_a_change(turns: Sequence[Turn], today: date | None) -> ChangeIn
     return ChangeIntent("due", (Choice(pointer, day.isoformat()),))
 
 
-def _asked_about(intent: MultiIntent, answer: str) -> Intent:
+def _asked_about(intent: intents.MultiIntent, answer: str) -> Intent:
     """The change whose reference our answer quoted in its question ("which one?"), else the whole."""
     for part in intent.parts:
         if not isinstance(part, ChangeIntent):
@@ -221,7 +210,7 @@ def _add_what_was_missing(intent: AddIntent, turns: Sequence[Turn], today: date 
 
 _HEDGE_RE = re.compile(rf"^(?:{'|'.join(TABLES['small_talk']['hedges'])})\b", re.I)
 _MEANT_RE = re.compile(r"\b(?:meant|mean)\b", re.I)
-_UNDONE: dict[Action, Action] = {"complete": "reopen", "reopen": "complete"}
+_UNDONE: dict[intents.Action, intents.Action] = {"complete": "reopen", "reopen": "complete"}
 _RETARGETED = {*_UNDONE, "delete", "due"}
 _PLACE_RE = re.compile(
     rf"^(?:the |number |no\.? ?|#)?(?:\d{{1,3}}(?:st|nd|rd|th)?|{alternation(ORDINALS)})(?: one| todo| item)?$", re.I
@@ -242,7 +231,9 @@ def _day_meant(intent: Intent, today: date | None) -> ChangeIntent | None:
     return ChangeIntent("due", (Choice(choice.ref, day.isoformat()),)) if day else None
 
 
-def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> MultiIntent | UndoIntent | None:
+def _retargeted(
+    intent: Intent, turns: Sequence[Turn], today: date | None
+) -> intents.MultiIntent | intents.UndoIntent | None:
     """ "mark the vet one done" - "no, I meant the dentist one": the change was meant for another todo
     of the list, so it is taken back and made to that one (not a rename of the first to "the dentist one")."""
     text = normalize(turns[-1].user_text)
@@ -277,9 +268,9 @@ def _retargeted(intent: Intent, turns: Sequence[Turn], today: date | None) -> Mu
         return None
     redone = ChangeIntent(previous.action, (Choice(changes.clean_ref(meant), previous.choices[0].value),))
     if previous.action not in _UNDONE:  # a deleted todo comes back whole, a moved date as it was: the change log
-        return UndoIntent(then=redone)
+        return intents.UndoIntent(then=redone)
     taken_back = ChangeIntent(_UNDONE[previous.action], tuple(Choice(f'"{todo.title}"') for todo in done))
-    return MultiIntent((taken_back, redone))
+    return intents.MultiIntent((taken_back, redone))
 
 
 def correction(message: str, today: date | None) -> Choice | None:
@@ -299,13 +290,13 @@ DEFAULT_PAGE = 50
 """What `list_todos` returns when no limit is given."""
 
 
-def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) -> ListIntent:
+def _next_page(intent: intents.ListIntent, turns: Sequence[Turn], today: date | None) -> intents.ListIntent:
     """ "Next page" after a list: the same filter, from where the last page shown ended."""
     for index in reversed(range(len(turns) - 1)):
         if not turns[index].is_listing:
             continue
         shown = understand(turns[: index + 1], today)
-        if not isinstance(shown, ListIntent):
+        if not isinstance(shown, intents.ListIntent):
             continue  # a listing to find a todo to change, not to show
         size = intent.limit or shown.limit
         if intent.page is not None:
@@ -313,7 +304,7 @@ def _next_page(intent: ListIntent, turns: Sequence[Turn], today: date | None) ->
         else:
             offset = (shown.offset or 0) + len(turns[index].listing())
         return replace(shown, limit=size or DEFAULT_PAGE, offset=offset, more=False, page=None)
-    return ListIntent(limit=intent.limit)  # nothing shown yet: show the list
+    return intents.ListIntent(limit=intent.limit)  # nothing shown yet: show the list
 
 
 def _added_more(intent: Intent, turns: Sequence[Turn], today: date | None) -> AddIntent | None:
