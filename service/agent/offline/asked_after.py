@@ -29,7 +29,7 @@ def question_then_change(
     question = cut["question"]
     asked, then = read(question, today), read(cut["then"], today)
     if isinstance(asked, ListIntent) and _of_its_own(then):
-        return MultiIntent((then,), asked=asked)
+        return MultiIntent((_on_the_day_asked(then, asked),), asked=asked)
     if not isinstance(then, ChangeIntent):
         return None
     pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
@@ -45,6 +45,22 @@ def question_then_change(
     else:
         return None
     return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
+
+
+_THAT_DAY_RE = re.compile(r"\s+(?:to|for|on)\s+(?:that|the same)\s+day(?:\s+(?:too|as well))?$", re.I)
+
+
+def _on_the_day_asked(then: intents.Action_, asked: ListIntent) -> intents.Action_:
+    """ "what have I got on friday? add haircut to that day too": the add is due on the day asked about."""
+    day = asked.due_from if asked.due_from and asked.due_from == asked.due_until else None
+    if not isinstance(then, intents.AddIntent) or day is None:
+        return then
+    todos = [
+        replace(todo, title=_THAT_DAY_RE.sub("", todo.title), due_date=day.isoformat())
+        if _THAT_DAY_RE.search(todo.title) else todo
+        for todo in then.todos
+    ]  # fmt: skip
+    return replace(then, todos=tuple(todos))
 
 
 def _of_its_own(then: Intent) -> TypeGuard[intents.Action_]:
