@@ -19,11 +19,8 @@ async def test_a_todo_takes_the_day_of_another(chat: Chat) -> None:
     await seed(chat.context, "Dentist check-up", due_date="2026-11-27")
     await seed(chat.context, "Haircut", due_date="2026-12-02")
     moved = await chat.say("make the dentist the same day as the haircut")
-    assert moved.args("update_todo") == [
-        {"todo": moved.args("update_todo")[0]["todo"], "title": None, "description": None, "completed": None,
-         "due_date": "2026-12-02"}
-    ]  # fmt: skip
-    assert await _due(chat, "Dentist check-up") == "2026-12-02"
+    assert [call["due_date"] for call in moved.args("update_todo")] == ["2026-12-02"]
+    assert await _due(chat, "Dentist check-up") == "2026-12-02" and await _due(chat, "Haircut") == "2026-12-02"
     await seed(chat.context, "Vet")
     undated = await chat.say("put the haircut on the same day as the vet")
     assert undated.names == ["list_todos"] and "no due date" in undated.answer
@@ -69,6 +66,39 @@ async def test_a_todo_takes_the_day_of_another(chat: Chat) -> None:
             ["Put up the christmas lights", "Buy a wreath", "Write the christmas cards"],
             ["delete the christmas lights and the wreath ones"],
             [("Write the christmas cards", False)],
+        ),
+        # never the whole list: a label that names todos, "all of it" after a search, "all of them" after one change,
+        # a remark about someone's party, a group no todo fits in every word
+        (
+            ["Clean the kitchen floor", "Descale the kettle", "Call mum"],
+            ["the kitchen stuff - delete all of it"],
+            [("Clean the kitchen floor", False), ("Descale the kettle", False), ("Call mum", False)],
+        ),
+        (
+            ["Book car service", "Renew car tax", "Call mum"],
+            ["anything about the car? delete all of it", "yes"],
+            [("Call mum", False)],
+        ),
+        (
+            ["Buy milk", "Call mum", "Book MOT", "Pay rent"],
+            ["show my list", "delete the milk one", "mark all of them done"],
+            [("Call mum", False), ("Book MOT", False), ("Pay rent", False)],
+        ),
+        (
+            ["Call mum", "Book mum's birthday lunch", "Order the party cake"],
+            ["mum's party was moved, delete everything about it"],
+            [("Call mum", False), ("Book mum's birthday lunch", False), ("Order the party cake", False)],
+        ),
+        (
+            ["Weed the garden", "Party playlist for Sam", "Call mum"],
+            ["delete everything about the garden party"],
+            [("Weed the garden", False), ("Party playlist for Sam", False), ("Call mum", False)],
+        ),
+        # a span less the todo left out
+        (
+            ["Buy milk", "Call mum", "Book MOT"],
+            ["show my list", "the first two are done except the milk"],
+            [("Buy milk", False), ("Call mum", True), ("Book MOT", False)],
         ),
     ],
 )  # fmt: skip

@@ -548,7 +548,6 @@ def test_a_correction_saying_the_first_is_not_done_moves_the_change(
         # a command that names a deed ("get the car washed") is still the command
         ("delete get the car washed", [("delete", "get the car washed")]),
         ("OMG I FORGOT TO PAY THE RENT!! MARK IT DONE", [("complete", "PAY THE RENT", "IT")]),
-        ("forgot to pay the rent. mark it done", [("complete", "pay the rent", "it")]),
         ("oops rent isnt actually paid yet, unmark it", [("reopen", "rent", "it")]),
         ("done w laundry", [("complete", "laundry")]),
         # the help asked for among remarks or after a greeting, not the list
@@ -570,6 +569,9 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("Please move the hairdresser to 3/12.", ChangeIntent("due", (Choice("the hairdresser", "2026-12-03"),))),
         ("finish chapter 3/4", ChangeIntent("complete", (Choice("chapter 3/4"),))),  # a fraction, not a date
         ("I should really delete some of these one day", ReplyIntent("unclear")),  # a musing, no todo
+        ("I need to clean up the kids stuff", AddIntent((NewTodo("Clean up the kids stuff"),))),
+        ("add reduce dose to 1/2", AddIntent((NewTodo("Reduce dose to 1/2"),))),  # a fraction, not a date
+        ("forgot the milk, add it again", ReplyIntent("unclear")),  # no todo called "It"
         ("I need to move the car", AddIntent((NewTodo("Move the car"),))),
         ("i should really call mum", AddIntent((NewTodo("Call mum"),))),
         ("leave the bread alone, but mark the eggs done", ChangeIntent("complete", (Choice("the eggs"),))),
@@ -615,6 +617,9 @@ def test_a_new_note_asked_for_after_a_question_about_the_note_changes_the_note()
     [
         ("the deck should go to Marcus, not Priya", "Send deck to Priya", "Send deck to Marcus"),
         ("Sam wants trainers now, not football boots", "Buy Sam's football boots", "Buy Sam's trainers"),
+        # a sentence no title takes renames nothing
+        ("the booking is for 6 people at 8, not 4", "Book table for 4", "Book table for 4"),
+        ("the slides are for Tom from finance, not Jo", "Email Jo the slides", "Email Jo the slides"),
     ],
 )
 def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name(message: str, title: str, renamed: str) -> None:
@@ -658,3 +663,22 @@ def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name(message: str
 )
 def test_a_work_update_reads_as_meant(message: str, expected: Intent) -> None:
     assert parse_intent(message, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "condition"),
+    [
+        ("is the gym thing done? if so delete it", Condition("the gym thing", done=True)),
+        ("is the gym one still open? if so bin it", Condition("the gym one", done=False)),
+        ("is milk on my list? if so delete it", Condition("milk", done=False)),
+        ("have I paid the rent? if so tick it off", Condition("paid the rent", done=True)),
+    ],
+)
+def test_a_condition_asked_as_a_question(message: str, condition: Condition) -> None:
+    intent = parse_intent(message, TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.only_if == condition
+
+
+def test_a_new_name_after_a_question_about_the_note_stays_a_rename() -> None:
+    intent = parse_intent("what did I put down for friday? rename it to call the vet", TODAY)
+    assert isinstance(intent, ChangeIntent) and intent.action == "rename"

@@ -156,11 +156,9 @@ def parse_add(text: str, today: date | None) -> Intent | None:
         and not (_VERB_IN_IT_RE.search(match["body"]) or _asks(match["body"]) or set(words(match["body"])) & _TELLING)
     ):
         body = f"{match['body']} {match['rest']}"  # "milk, eggs, bread on the list"
-    elif (
-        (match := NEED_RE.match(text))
-        and not _POINTING_RE.match(match["body"])
-        and not _ABOUT_THE_LIST_RE.match(_MUSING_RE.sub("", match["body"]))  # "I should really delete some of these"
-    ):
+    elif (match := NEED_RE.match(text)) and _ABOUT_THE_LIST_RE.match(_MUSING_RE.sub("", match["body"])):
+        return ReplyIntent("unclear")  # "I should really delete some of these one day": no todo, and no request
+    elif (match := NEED_RE.match(text)) and not _POINTING_RE.match(match["body"]):
         body = _MUSING_RE.sub("", match["body"])  # "need it for my report" needs something already said, adds nothing
     else:
         return None
@@ -393,6 +391,8 @@ def corrected_title(title: str, choice: Choice) -> str:
     said = _SAID_TAIL_RE.match(wording) if sentence else None
     if said and len(said["tail"].split()) <= len(old.split()) + 1:
         wording = said["tail"]  # "the deck should go to Marcus, not Priya": Marcus for Priya
+    elif sentence and _TOLD_RE.search(wording):
+        return title  # "the booking is for 6 people at 8, not 4": a sentence no title takes (nothing renamed)
     if old:
         literal = re.search(rf"\b{re.escape(old)}\b", title, re.I)
         fuzzy = (
@@ -410,8 +410,9 @@ def corrected_title(title: str, choice: Choice) -> str:
     return clean_title(keep_leading_verb(title, wording))
 
 
+_TOLD_RE = re.compile(r"\b(?:is|are|was|were|should|wants?|needs?|goes|go)\b", re.I)
 _SAID_TAIL_RE = re.compile(
-    r"^.*\b(?:to|be|for|with|from|at|on|by|is|are|wants?|needs?|prefers?|likes?|gets?|getting)\s+(?P<tail>\S.*?)"
+    r"^.*?\b(?:to|be|for|with|from|at|on|by|is|are|wants?|needs?|prefers?|likes?|gets?|getting)\s+(?P<tail>\S.*?)"
     r"(?:\s+(?:now|instead|then|please|too|this time))?$",
     re.I,
 )

@@ -68,10 +68,10 @@ def visible(intent: Intent, todos: Sequence[Todo]) -> list[Todo]:
 _SEARCH_STOPWORDS = vocab("references", "stopwords")
 
 
-def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
+def about(search: str, todos: Sequence[Todo], *, every: bool = False) -> list[Todo]:
     """The todos whose title or notes mention a word of `search` (stems alike: "cars" finds "Car wash"), or of
     the kind it names ("shopping": "buy", "order", ...); of several words, those that mention them all when
-    some do ("the garden party" is not "Pay the gardener")."""
+    some do ("the garden party" is not "Pay the gardener"), and only those when `every` (a group acted on)."""
     kind = TOPICS.get(search.lower())
     wanted = key_words(" ".join(kind or [search]), _SEARCH_STOPWORDS)
 
@@ -79,15 +79,17 @@ def about(search: str, todos: Sequence[Todo]) -> list[Todo]:
         said = key_words(f"{todo.title} {todo.description or ''}", frozenset())
         return [any(same_word(word, other) for other in said) for word in wanted]
 
-    every = [] if kind or not wanted else [todo for todo in todos if all(mentioned(todo))]
-    return every or [todo for todo in todos if any(mentioned(todo))]
+    saying_all = [] if kind or not wanted else [todo for todo in todos if all(mentioned(todo))]
+    if every and not kind:
+        return saying_all
+    return saying_all or [todo for todo in todos if any(mentioned(todo))]
 
 
 def members(group: ListIntent, todos: Sequence[Todo]) -> list[Todo]:
     """The todos a group reference means (`queries.parse_group`): exactly those, never the whole list."""
     todos = [todo for todo in todos if group.completed is None or todo.completed == group.completed]
     if group.search:
-        return about(group.search, todos)
+        return about(group.search, todos, every=True)
     if group.undated:
         return [todo for todo in todos if not todo.due_date]
     return due_in_window(group, todos) if group.due_until else todos

@@ -15,6 +15,8 @@ from service.agent.offline.chatter import PRONOUN_RE, refers_back
 from service.agent.offline.intents import ChangeIntent, Choice, Intent, ListIntent, MultiIntent
 
 _ABOUT_A_NOTE_RE = re.compile(r"\b(?:notes?|description|details|wr[io]te|jot(?:ted)?|put down)\b", re.I)
+_CHANGE_IT_RE = re.compile(r"^(?:change|make|set|update) (?:it|that) to\b", re.I)
+"""A bare "change it to ...", which after a question about a note means the note (a "rename" stays a rename)."""
 _QUESTION_THEN_RE = re.compile(r"^(?P<question>[^?]+?)(?:\?+|\s+-+)\s+(?P<then>\S.*)$")
 
 
@@ -28,6 +30,11 @@ def question_then_change(
         return None
     question = cut["question"]
     asked, then = read(question, today), read(cut["then"], today)
+    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
+    if narrowed and isinstance(asked, ListIntent) and isinstance(then, intents.BulkIntent):
+        # "anything about the car? delete all of it": the todos the question found, never the whole list
+        group = f"everything about {asked.search}" if asked.search else f"all {question.rstrip(' ?')}"
+        return ChangeIntent(then.action, (Choice(group),))
     if isinstance(asked, ListIntent) and _of_its_own(then):
         return MultiIntent((_on_the_day_asked(then, asked),), asked=asked)
     if not isinstance(then, ChangeIntent):
@@ -35,9 +42,8 @@ def question_then_change(
     pointing = tuple(choice for choice in then.choices if PRONOUN_RE.match(choice.ref))
     if not pointing or not all(refers_back(choice.ref) for choice in then.choices):
         return None  # "... i've just booked the dentist so tick that off": "that" is the dentist
-    if then.action == "rename" and _ABOUT_A_NOTE_RE.search(question):
+    if then.action == "rename" and _ABOUT_A_NOTE_RE.search(question) and _CHANGE_IT_RE.match(cut["then"]):
         then = replace(then, action="describe")  # "what did I write for the vet one? change it to ...": the note
-    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
     if isinstance(asked, ChangeIntent) and asked.action == "status":
         about = asked.choices[0].ref
     elif narrowed:  # never "what should I do next?", which shows every open todo

@@ -247,7 +247,7 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
     if not (match := _DUE_VERB_RE.match(text)):
         return None
     body = _INSTEAD_RE.sub("", match["body"])  # "move it to Friday instead"
-    found = find_date(body, today)
+    found = find_date(body, today, after_to=True)
     while found is not None and found.end < len(body.rstrip(" .!?")) and (later := find_date(body[found.end :], today)):
         found = replace(
             later, start=later.start + found.end, end=later.end + found.end
@@ -495,5 +495,9 @@ def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
 _ABOUT_IT_RE = re.compile(
     r"^(?P<group>(?:everything|all(?: the)? \w+) (?:to do with|about|for))\s+(?:it|that|them)$", re.I
 )
-_TOLD_OF_RE = re.compile(r"^(?P<subject>[\w' -]+?)(?:'s|\s+(?:is|are|was|were|has|have|had|got))\s", re.I)
+_TOLD_OF_RE = re.compile(
+    r"^(?P<subject>(?:the|my|our)\s[\w' -]+?)"
+    r"(?:'s\s+(?=been|off|cancell?ed|moved|over|not)|\s+(?:is|are|was|were|has|have|had|got)\s)",
+    re.I,
+)
 """What a remark tells of: "the christmas party's been cancelled" -> "the christmas party"."""

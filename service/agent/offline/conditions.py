@@ -24,7 +24,13 @@ _IF_SO_RE = re.compile(
     r"if (?:so|yes|it is|it has|they are|i have)\b[,\s]*(?:then\s+)?(?P<request>\S.*)$",
     re.I,
 )
-"""A condition asked as a question: "is the gym thing done? if so delete it", "have I paid the rent? if so tick it"."""
+"""A condition asked as a question: "is the gym thing done? if so delete it", "have I paid the rent? if so ..."."""
+_STATE_ASKED_RE = re.compile(
+    r"(?:\b(?:still\s+)?(?:(?P<done>done|finished|sorted|complete|completed)|paid|booked|sent|open|pending|outstanding"
+    r"|on (?:there|the list|my list))(?:\s+(?:yet|already|now))?$)|^(?:i|we)\s",
+    re.I,
+)
+"""A question the condition can be read from: whether a todo is done or open ("is X done?", "have I paid X?")."""
 _NEGATED_RE = re.compile(r"\b(?:not|never|yet|still need to|still have to)\b", re.I)
 # What is left of a condition once its subject, auxiliaries and time words go: the todo, as a deed or a name.
 _FRAME_RE = re.compile(
@@ -44,10 +50,11 @@ _STILL_THERE_RE = re.compile(
 def parse_conditional(text: str, read: Callable[[str, date | None], Intent], today: date | None) -> Intent | None:
     """ "if <a todo is or is not done>, <a change>": the change, to be made only if the condition holds.
     None when the message has no such condition or asks no change (it is then read as it stands)."""
-    if asked := _IF_SO_RE.match(text):  # "is the gym one still open? if so bin it": "if the gym one is still open, ..."
-        condition = asked["condition"]
-        if asked["verb"].lower() in ("is", "are") and not re.search(r"\b(?:done|finished|sorted)$", condition, re.I):
-            condition = re.sub(r"\s+((?:still\s+|already\s+|not\s+)*\S+)$", rf" {asked['verb']} \1", condition)
+    if (asked := _IF_SO_RE.match(text)) and (state := _STATE_ASKED_RE.search(asked["condition"])):
+        # "is the gym one still open? if so bin it": "if the gym one is still open, ..."; "is X done?": "if X done"
+        condition, verb = asked["condition"], asked["verb"].lower()
+        if verb in ("is", "are") and not state["done"]:
+            condition = f"{condition[: state.start()].rstrip()} {verb} {condition[state.start() :]}"
         text = f"if {condition}, {asked['request']}"
     if not (match := _IF_RE.match(text)):
         return None

@@ -7,7 +7,8 @@ import re
 
 from service.agent.offline.intents import MAX_MESSAGE_CHARS, ChangeIntent
 from service.agent.offline.text import NOT_AN_END, QUOTE_RE
-from service.agent.offline.vocabulary import verbs
+from service.agent.offline.vocabulary import verbs, vocab
+from service.matching import words
 
 _SENTENCE_END_RE = re.compile(rf"(?<=[.!?]){NOT_AN_END}\s+(?=\S)")
 _SO_COMMANDS = verbs("add", "delete", "complete", "reopen", "due", "mark")
@@ -36,8 +37,7 @@ def sentences(text: str) -> list[str]:
 def across_sentences(change: ChangeIntent) -> bool:
     """A change whose todo or new value runs over a sentence end or a label ("sprint wrap-up: everything"): the cut
     belongs there. (An add keeps its sentences: "add buy milk. it's for the cake" is one todo, told more about.)"""
-    parts = [part for choice in change.choices for part in (choice.ref, choice.value or "")]
-    return any(len(sentences(part)) > 1 or _LABEL_RE.match(part) for part in parts)
+    return any(len(sentences(choice.ref)) > 1 or _label(choice.ref) for choice in change.choices)
 
 
 def clauses(text: str) -> list[str]:
@@ -59,10 +59,17 @@ def pieces(text: str, breaks: re.Pattern[str] = _ACTION_BREAK_RE) -> list[tuple[
     return [(sep, piece.strip(" .!?")) for sep, piece in found if piece.strip(" .!?")] or [("", text)]
 
 
-_LABEL_RE = re.compile(r"^[\w' -]{1,30}?:\s")
 _HEADER_RE = re.compile(r"^(?P<label>[\w' -]{1,30}?)\s*(?::|\s-+|\s—)\s+(?P<rest>\S.*)$")
+_REPORT_WORDS = vocab("remarks", "report_labels")
+
+
+def _label(text: str) -> re.Match[str] | None:
+    """A report's label before what it says ("sprint wrap-up: ..."): its words are all of `report_labels`, so a
+    label that names todos ("the kitchen stuff - delete all of it") is never one."""
+    match = _HEADER_RE.match(text)
+    return match if match and set(words(match["label"])) <= _REPORT_WORDS else None
 
 
 def after_header(text: str) -> str | None:
-    """What follows a label ("sprint wrap-up: everything's done except the load test", "update - done X"), if any."""
-    return match["rest"] if (match := _HEADER_RE.match(text)) else None
+    """What follows a report's label ("sprint wrap-up: everything's done except the load test"), if any."""
+    return match["rest"] if (match := _label(text)) else None

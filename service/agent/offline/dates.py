@@ -118,8 +118,9 @@ def self_corrected(text: str, today: date | None) -> str:
     return text
 
 
-def find_date(text: str, today: date | None) -> DateMatch | None:
-    """The first phrase in `text` that is clearly a date.
+def find_date(text: str, today: date | None, *, after_to: bool = False) -> DateMatch | None:
+    """The first phrase in `text` that is clearly a date; `after_to` (a move's new date): "to 3/12" is one too,
+    which elsewhere is a fraction ("reduce the dose to 1/2").
 
     Weekdays, "1 December" and "the weekend" also occur inside titles ("Friday drinks"), so they
     count only after a preposition ("on Friday", "by 1 Dec"), with "this"/"next", or at the very end.
@@ -140,7 +141,7 @@ def find_date(text: str, today: date | None) -> DateMatch | None:
             continue
         if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
             continue
-        moved_to = match.end() == end_of_text and re.search(r"(?:^|\s)to\s+$", text[: match.start()], re.I)
+        moved_to = after_to and match.end() == end_of_text and re.search(r"(?:^|\s)to\s+$", text[: match.start()])
         if match["slash_day"] and not ((match["prep"] or moved_to) and not _names_a_thing(text[match.end() :])):
             continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12" or "to 3/12"
         if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":

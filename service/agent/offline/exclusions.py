@@ -36,7 +36,7 @@ def parse_exception(text: str, today: date | None, read: Callable[[str], Intent 
         return MultiIntent(tuple(kept)) if len(kept) > 1 else bulk  # type: ignore[arg-type]
     if any(isinstance(part, ChangeIntent) and any(PRONOUN_RE.match(c.ref) for c in part.choices) for part in parts):
         return ReplyIntent("unclear")
-    groups = [part for part in parts if isinstance(part, ChangeIntent) and parse_group(part.choices[0].ref, today)]
+    groups = [part for part in parts if isinstance(part, ChangeIntent) and _several(part.choices[0].ref, today)]
     if len(groups) == 1:  # "I've done all the christmas tasks except the cards": the group, less the cards
         less = replace(groups[0], keep=keep)
         if isinstance(intent, MultiIntent):
@@ -66,3 +66,14 @@ def _everything(choice: Choice) -> bool:
 
 
 _ALL_OF_THEM_RE = re.compile(r"^(?:all|everything|all of (?:them|those|these|it))$", re.I)
+
+
+_SPAN_RE = re.compile(
+    r"^(?:the )?(?:first|last|top|bottom) (?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)$", re.I
+)
+
+
+def _several(ref: str, today: date | None) -> bool:
+    """A reference to several todos some may be left out of: a group ("all the Christmas tasks") or a span of the
+    list shown ("the first two")."""
+    return bool(_SPAN_RE.match(ref) or parse_group(ref, today))

@@ -104,7 +104,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
 _ASKED_AGAIN_RE = re.compile(r"^(?:and|(?:and )?(?:what|how) about)\s+(?P<ref>.+?)[?!. ]*$", re.I)
 """The question just answered, asked of another todo: "when's the dentist?" - "and the other appointment?"."""
 _BOTH_RE = re.compile(
-    r"^(?:(?:actually|oh|no|nah|wait|sorry|hmm|erm|um)\W+)*(?:both|all)(?: of (?:them|those|these)| two| three)?"
+    r"^(?:(?:actually|oh|no|nah|wait|sorry|hmm|erm|um)\W+)*both(?: of (?:them|those|these))?"
     r"(?:,?\s+(?:actually|then|please|pls|in fact))*$",
     re.I,
 )

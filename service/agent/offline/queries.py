@@ -119,7 +119,7 @@ _ONE_OF_THEM_RE = re.compile(
 )
 _SOME_OF_THEM_RE = re.compile(
     rf"^(?:the )?(?:first|last|top|bottom) (?:\d{{1,2}}|{alternation(NUMBER_WORDS)})(?: ones)?"
-    rf"(?:'re|'s| are| is| were)? (?:all |both |now |already )*(?:{DONE_RE})\b",
+    rf"(?:'re|'s| are| is| were)? (?:all |both |now |already )*(?:{DONE_RE})(?: now| already| too)?[.!]*$",
     re.I,
 )
 """Todos of the list shown, told done: "the first two are done" changes them, it asks for no list."""
@@ -191,8 +191,8 @@ def parse_group(reference: str, today: date | None) -> ListIntent | None:
     reference that narrows nothing ("all of them", "everything"): those are the pronouns' and bulk's."""
     if owned := _DAYS_OWN_RE.match(reference.strip()):  # "thursday's todo" is the one due thursday
         reference = f"the one due {owned['day']}"
-    if re.search(r"\s(?:and|&)\s+(?:the|my)\s", reference) and _GROUP_KIND_RE.match(reference.strip()):
-        return None  # "the christmas lights and the wreath ones": two todos, each named
+    if re.search(r"\s(?:and|&)\s", reference) and _GROUP_KIND_RE.match(reference.strip()):
+        return None  # "the christmas lights and the wreath ones", "the bread and oat milk ones": each named
     if re.match(r"(?:the|my)\s", reference.strip(), re.I) and _GROUP_KIND_RE.match(reference.strip()):
         # "the party stuff" names several, as "all the party stuff" does
         reference = f"all {reference.strip()}"

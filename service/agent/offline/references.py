@@ -231,11 +231,9 @@ _BOTH_RE = re.compile(r"\b(?:both|two)\b", re.I)
 
 
 def _of_the_shown(text: str, refs: RefContext) -> bool:
-    """ "both of them" after a change of one of the todos just shown: the ones shown (both of two, or "all")."""
+    """ "both of them" after a change of one of the two todos just shown: both."""
     shown = refs.shown or ()
-    if refs.recent[0].id not in {todo.id for todo in shown}:
-        return False
-    return (len(shown) == 2 and bool(_BOTH_RE.search(text))) or (len(shown) > 1 and "all" in words(text))
+    return len(shown) == 2 and refs.recent[0].id in {todo.id for todo in shown} and bool(_BOTH_RE.search(text))
 
 
 def _ask_which(text: str, candidates: Sequence[Todo]) -> Resolution:
