@@ -12,7 +12,7 @@ from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import SAME_DAY_AS, date_value, find_date, find_shift
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
-from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
+from service.agent.offline.queries import ABOUT_IT_RE, DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import alternation, strip_all
 from service.agent.offline.vocabulary import (
     DONE_RE,
@@ -33,11 +33,7 @@ _REF_WRAPPER_RE = re.compile(
     r"|^(?:(?:i|we)\s+)?(?:(?:totally|completely|clean|just)\s+)?forgot\s+(?:to\s+|about\s+)(?=\S)",
     re.I,
 )
-_DEEDS = (
-    "done|finished|complete|completed|sorted|handled|taken care of|ticked off|checked off|dealt with|booked|paid|sent"
-    "|bought|posted|submitted|fixed|cleaned|washed|ordered|returned|collected|signed|renewed|printed|packed"
-)
-"""What a todo is when it is done ("the rent is paid"), or is not yet ("the rent isn't paid yet")."""
+_DEEDS = alternation(TABLES["complete"]["deeds"])
 _STATE_RES: dict[Action, tuple[re.Pattern[str], ...]] = {}
 """Each change of state with its table: reopening first, since "mark X as not done" also says done."""
 _STATE_RES["reopen"] = patterns(
@@ -487,14 +483,11 @@ _UNDO_REASON_RE = re.compile(r"^(?:no|nope|oops|whoops)\s+|(?<=\S)\s+(?:i|we|coz
 def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
     """ "the christmas party's been cancelled, delete everything to do with it": the todos about what the remark
     tells of; None when the change is not of "everything to do with it"."""
-    if not (about := _ABOUT_IT_RE.match(change.choices[0].ref)) or not (told := _TOLD_OF_RE.match(remark)):
+    if not (about := ABOUT_IT_RE.fullmatch(change.choices[0].ref)) or not (told := _TOLD_OF_RE.match(remark)):
         return None
     return replace(change, choices=(Choice(f"{about['group']} {clean_ref(told['subject'])}"),))
 
 
-_ABOUT_IT_RE = re.compile(
-    r"^(?P<group>(?:everything|all(?: the)? \w+) (?:to do with|about|for))\s+(?:it|that|them)$", re.I
-)
 _TOLD_OF_RE = re.compile(
     r"^(?P<subject>(?:the|my|our)\s[\w' -]+?)"
     r"(?:'s\s+(?=been|off|cancell?ed|moved|over|not)|\s+(?:is|are|was|were|has|have|had|got)\s)",

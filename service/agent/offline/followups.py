@@ -95,7 +95,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         if previous.action == "due" and (day := date_value(reply, today)):  # we asked when it is due
             return replace(previous, choices=tuple(replace(c, value=day.isoformat()) for c in previous.choices))
         return ChangeIntent(previous.action, (Choice(reply),), follow_up_of=previous)
-    if _BOTH_RE.match(message.rstrip(" .!")) and turns[-2].changed and previous.action in _CONTINUABLE:
+    if _BOTH_OF_THEM_RE.match(message.rstrip(" .!")) and turns[-2].changed and previous.action in _CONTINUABLE:
         # "anything about the car?" - "delete the service one" - "both of them actually": the two shown
         return ChangeIntent(previous.action, (Choice("both of them", previous.choices[0].value),))
     return _continued(previous, turns) or intent
@@ -103,7 +103,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
 
 _ASKED_AGAIN_RE = re.compile(r"^(?:and|(?:and )?(?:what|how) about)\s+(?P<ref>.+?)[?!. ]*$", re.I)
 """The question just answered, asked of another todo: "when's the dentist?" - "and the other appointment?"."""
-_BOTH_RE = re.compile(
+_BOTH_OF_THEM_RE = re.compile(
     r"^(?:(?:actually|oh|no|nah|wait|sorry|hmm|erm|um)\W+)*both(?: of (?:them|those|these))?"
     r"(?:,?\s+(?:actually|then|please|pls|in fact))*$",
     re.I,

@@ -65,7 +65,7 @@ def parse_bulk(text: str) -> BulkIntent | None:
         return None  # "delete the shopping list one": a todo called that, not the list
     if bag & {"it", "that", "this"} and not bag & _SCOPE_WORDS:
         return None  # "ok delete it, already sorted": one todo, told done
-    if _ABOUT_IT_RE.search(text):
+    if ABOUT_IT_RE.search(text):
         return None  # "delete everything to do with it": the todos about what was just said, not the whole list
     scoped = bool(bag & _SCOPE_WORDS)
     if bag & _DELETE_WORDS and (scoped or bag & (DONE_WORDS | _OPEN_WORDS) or "list" in bag):
@@ -77,9 +77,12 @@ def parse_bulk(text: str) -> BulkIntent | None:
     return None
 
 
-_ABOUT_IT_RE = re.compile(
-    r"\b(?:to do with|about|related to|relating to|concerning|regarding|involving|for)\s+(?:it|that|this|them)\b", re.I
+ABOUT_IT_RE = re.compile(
+    r"(?P<group>\b(?:everything|all(?: (?:the|my))?(?: \w+)?) "
+    r"(?:to do with|about|related to|relating to|concerning|regarding|involving|for))\s+(?:it|that|this|them)\b",
+    re.I,
 )
+"""The todos about what was just said ("delete everything to do with it"), never the whole list."""
 _EXCEPT_RE = re.compile(
     rf"\s*,?\s+(?:{'|'.join(TABLES['bulk']['except'])})\s+(?P<keep>.+?)\s*(?=[,;.!?]|\s-+\s|$)", re.I
 )
