@@ -612,16 +612,17 @@ def test_a_new_note_asked_for_after_a_question_about_the_note_changes_the_note()
     assert intent.choices[-1].value == "booster jab and nail trim"
 
 
-@pytest.mark.parametrize(
-    ("message", "title", "renamed"),
-    [
-        ("the deck should go to Marcus, not Priya", "Send deck to Priya", "Send deck to Marcus"),
-        ("Sam wants trainers now, not football boots", "Buy Sam's football boots", "Buy Sam's trainers"),
-        # a sentence no title takes renames nothing
-        ("the booking is for 6 people at 8, not 4", "Book table for 4", "Book table for 4"),
-        ("the slides are for Tom from finance, not Jo", "Email Jo the slides", "Email Jo the slides"),
-    ],
-)
+SAID_IN_PLACE = {
+    # message: (the title before, the title after)
+    "the deck should go to Marcus, not Priya": ("Send deck to Priya", "Send deck to Marcus"),
+    "Sam wants trainers now, not football boots": ("Buy Sam's football boots", "Buy Sam's trainers"),
+    # a sentence no title takes renames nothing
+    "the booking is for 6 people at 8, not 4": ("Book table for 4", "Book table for 4"),
+    "the slides are for Tom from finance, not Jo": ("Email Jo the slides", "Email Jo the slides"),
+}
+
+
+@pytest.mark.parametrize(("message", "title", "renamed"), [(m, *titles) for m, titles in SAID_IN_PLACE.items()])
 def test_a_sentence_said_in_place_of_a_name_gives_only_the_new_name(message: str, title: str, renamed: str) -> None:
     swapped = parse_intent(message, TODAY)
     assert isinstance(swapped, ChangeIntent)

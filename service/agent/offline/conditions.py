@@ -10,8 +10,8 @@ from dataclasses import replace
 from datetime import date
 
 from service.agent.offline.intents import ChangeIntent, Choice, Condition, Intent
-from service.agent.offline.text import expand
-from service.agent.offline.vocabulary import verbs
+from service.agent.offline.text import alternation, expand
+from service.agent.offline.vocabulary import TABLES, verbs
 
 _COMMANDS = verbs("delete", "complete", "reopen", "due", "mark")
 _IF_RE = re.compile(
@@ -25,9 +25,10 @@ _IF_SO_RE = re.compile(
     re.I,
 )
 """A condition asked as a question: "is the gym thing done? if so delete it", "have I paid the rent? if so ..."."""
+_STATES = TABLES["conditions"]
 _STATE_ASKED_RE = re.compile(
-    r"(?:\b(?:still\s+)?(?:(?P<done>done|finished|sorted|complete|completed)|paid|booked|sent|open|pending|outstanding"
-    r"|on (?:there|the list|my list))(?:\s+(?:yet|already|now))?$)|^(?:i|we)\s",
+    rf"\b(?:still\s+)?(?:(?P<done>{alternation(_STATES['done'])})|{alternation(_STATES['other'])})"
+    r"(?:\s+(?:yet|already|now))?$|^(?:i|we)\s",
     re.I,
 )
 """A question the condition can be read from: whether a todo is done or open ("is X done?", "have I paid X?")."""

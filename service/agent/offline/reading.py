@@ -54,8 +54,8 @@ from service.agent.offline.queries import (
 )
 from service.agent.offline.reasons import without_reason
 from service.agent.offline.swaps import cancelled_why, swapped, told_apart
-from service.agent.offline.text import expand, normalize
-from service.agent.offline.vocabulary import starts_command
+from service.agent.offline.text import alternation, expand, normalize
+from service.agent.offline.vocabulary import TABLES, starts_command
 
 
 @functools.lru_cache(maxsize=512)
@@ -304,8 +304,7 @@ def _chained(clause: str, today: date | None) -> tuple[ChangeIntent, ...]:
 
 _NEGATED_RE = re.compile(r"^(?:do not|don't|dont|never|no need to)\s+(?P<rest>.+)$", re.I)
 """A change the user does not want: it only says which todo they mean ("don't delete X, just tick it off")."""
-_LEFT_ALONE_RE = re.compile(r"^(?:leave|keep)\s+.+?\s+(?:alone|as it is|as is|be|where it is|on there)$", re.I)
-"""A todo left as it is beside a change of another: "leave the bread alone, but mark the eggs done"."""
+_LEFT_ALONE_RE = re.compile(rf"^(?:leave|keep)\s+.+?\s+(?:{alternation(TABLES['remarks']['left_alone'])})$", re.I)
 _TOPIC_RE = re.compile(
     r"^(?:(?:no (?:rush|hurry)|as for|about|regarding|re)(?: (?:on|with|for))?\s+)?"
     r"(?P<topic>(?:the|my|that|this|our)\s+[\w' -]+)$",
