@@ -30,11 +30,10 @@ def question_then_change(
         return None
     question = cut["question"]
     asked, then = read(question, today), read(cut["then"], today)
-    narrowed = isinstance(asked, ListIntent) and (asked.search or asked.due_until or asked.undated or asked.completed)
-    if narrowed and isinstance(asked, ListIntent) and isinstance(then, intents.BulkIntent):
+    shown = _shown_by(asked, question)
+    if shown and isinstance(then, intents.BulkIntent):
         # "anything about the car? delete all of it": the todos the question found, never the whole list
-        group = f"everything about {asked.search}" if asked.search else f"all {question.rstrip(' ?')}"
-        return ChangeIntent(then.action, (Choice(group),))
+        return ChangeIntent(then.action, (Choice(shown),))
     if isinstance(asked, ListIntent) and _of_its_own(then):
         return MultiIntent((_on_the_day_asked(then, asked),), asked=asked)
     if not isinstance(then, ChangeIntent):
@@ -46,11 +45,19 @@ def question_then_change(
         then = replace(then, action="describe")  # "what did I write for the vet one? change it to ...": the note
     if isinstance(asked, ChangeIntent) and asked.action == "status":
         about = asked.choices[0].ref
-    elif narrowed:  # never "what should I do next?", which shows every open todo
-        about = f"all {question.rstrip(' ?')}"  # the todos the question shows, as a group ("all what's overdue")
+    elif shown:
+        about = shown
     else:
         return None
     return replace(then, choices=(Choice(about, pointing[0].value, antecedent=True), *pointing))
+
+
+def _shown_by(asked: Intent, question: str) -> str | None:
+    """The todos a list question shows, as a group reference ("everything about the car", "all what's overdue");
+    None for a question that narrows nothing ("what should I do next?" shows every open todo)."""
+    if not isinstance(asked, ListIntent) or not (asked.search or asked.due_until or asked.undated or asked.completed):
+        return None
+    return f"everything about {asked.search}" if asked.search else f"all {question.rstrip(' ?')}"
 
 
 _THAT_DAY_RE = re.compile(r"\s+(?:to|for|on)\s+(?:that|the same)\s+day(?:\s+(?:too|as well))?$", re.I)
