@@ -94,12 +94,6 @@ async def test_a_todo_takes_the_day_of_another(chat: Chat) -> None:
             ["delete everything about the garden party"],
             [("Weed the garden", False), ("Party playlist for Sam", False), ("Call mum", False)],
         ),
-        # "those" after a search are the todos it found
-        (
-            ["Book car service", "Renew car tax", "Call mum"],
-            ["anything about the car? delete those", "yes"],
-            [("Call mum", False)],
-        ),
         # a span less the todo left out
         (
             ["Buy milk", "Call mum", "Book MOT"],

@@ -584,6 +584,11 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("sorry, I haven't done either of those yet", ChangeIntent("reopen", (Choice("either of those"),))),
         ("actually neither of those is done", ChangeIntent("reopen", (Choice("those"),))),
         ("have I finished everything?", ListIntent(completed=False)),  # answered by what is still open
+        # "those" after a search: the todos it found, as "all of it" is (a conversation test deletes them)
+        (
+            "anything about the car? delete those",
+            ChangeIntent("delete", (Choice("everything about the car", antecedent=True), Choice("those"))),
+        ),
         (
             "what's left? tick off the bins too",
             MultiIntent((ChangeIntent("complete", (Choice("the bins"),)),), asked=ListIntent(completed=False)),
