@@ -8,8 +8,10 @@ turns waiting at once). These rows do, with `bench.fake_provider` in a process o
   `OpenAIChatCompletionsModel` on an `AsyncOpenAI` client pointed at the fake provider, the real tools
   on the same database, no memory, no tracing, no HTTP in front;
 - **ours over HTTP**: `POST /chat` and `POST /chat/stream`, one worker (as `make run` starts it),
-  tracing on, new-conversation turns ("add buy milk") round-robin over `USERS` users, at each
-  concurrency of `CONCURRENCIES`, with the in-flight limit set to `INFLIGHT_LIMIT`.
+  tracing on, new-conversation turns ("add buy milk"), each client a user of its own, at each
+  concurrency of `CONCURRENCIES`, with the in-flight limit set to `INFLIGHT_LIMIT`. As with real users,
+  a client's later turns come from a user the worker has met (a user's first turn on a worker also
+  records the user: `ensure_user`, one transaction); the warm-up gives every client its first turn.
 
 Each row is a closed loop of `c` clients, started one after another over one turn's model time
 (`2 * delay`) rather than all at once, which would keep them in step with every turn's steps arriving in
@@ -47,7 +49,7 @@ from bench.procs import REPO_ROOT, Server, clean_environment, cpu_seconds, free_
 DELAY_S = 1.0
 CONCURRENCIES = (10, 100, 300)
 FLOOR_CONCURRENCIES = (10, 100)
-USERS = 300
+USERS = max(CONCURRENCIES)  # one a client
 INFLIGHT_LIMIT = 100  # AGENT_MAX_INFLIGHT_TURNS for the rows: the default of service/config.py
 ANSWER_BOUND_S = 30.0
 MAX_RETRY_AFTER_S = 5.0  # the longest a client honours a Retry-After for
@@ -148,7 +150,6 @@ async def drive(
     its next turn, as a well-behaved client does (docs/performance.md: what clients that do not wait do).
     """
     window = Window(concurrency)
-    counter = 0
     window.started = time.perf_counter()
     window.window_start = window.started + warm_s
     window.window_end = window.window_start + window_s
@@ -178,13 +179,12 @@ async def drive(
     tls = ssl.create_default_context()  # made once: each client making its own took 26 ms, 8 s for 300
 
     async def client_loop(index: int) -> None:
-        nonlocal counter
         await asyncio.sleep(ramp_s * index / concurrency)
+        target = targets[index % len(targets)]  # a client is one user, as a person chatting is
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=CLIENT_TIMEOUT_S, verify=tls) as client:
             while time.perf_counter() < window.window_end:
-                target = targets[counter % len(targets)]
-                counter += 1
-                await asyncio.sleep(await one(client, target))
+                wait = await one(client, target)
+                await asyncio.sleep(wait)
 
     async def at_window_edges() -> None:
         if on_window is None:
@@ -307,7 +307,7 @@ async def floor_window(
 
 
 def user_targets(path: str) -> list[data.Target]:
-    """New-conversation turns ("add buy milk", no conversation id), one user after another."""
+    """New-conversation turns ("add buy milk", no conversation id), one for each of `USERS` users."""
     body = json.dumps({"message": MESSAGE})
     users = [uuid.uuid4() for _ in range(USERS)]
     return [data.Target("POST", f"/api/{u}/{path}", data.token(u), body) for u in users]
