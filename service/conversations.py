@@ -9,6 +9,7 @@ import uuid
 
 import regex
 from sqlalchemy import delete, insert
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,19 +44,16 @@ def derived_title(message: str | None) -> str | None:
     return title or None
 
 
-async def create_conversation(
-    db: AsyncSession, user_id: uuid.UUID, first_message: str | None, conversation_id: uuid.UUID
-) -> None:
-    """Adds a conversation titled after its first message to the caller's transaction (which commits it).
+def creation(user_id: uuid.UUID, first_message: str | None, conversation_id: uuid.UUID) -> Insert:
+    """The INSERT of a conversation titled after its first message.
 
-    A chat turn creates its new conversation in the transaction that stores the turn's items, so the
+    A chat turn creates its new conversation with the turn's items (`AgentMessageSession.save_turn`), so the
     conversation exists only once its first turn is stored whole: no other turn can reach it before.
     One Core INSERT: an ORM object and its flush cost about twice as much (docs/performance.md).
     """
     now = utcnow()
     title = derived_title(first_message)
-    values = {"id": conversation_id, "user_id": user_id, "title": title, "created_at": now, "updated_at": now}
-    await db.exec(insert(AgentSession).values(**values))
+    return insert(AgentSession).values(id=conversation_id, user_id=user_id, title=title, created_at=now, updated_at=now)
 
 
 async def get_conversation(db: AsyncSession, user_id: uuid.UUID, conversation_id: uuid.UUID) -> AgentSession:

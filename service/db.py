@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext import asyncio as sqlalchemy_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 POOL_SIZE = 30
@@ -81,9 +81,9 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # On PostgreSQL a read needs no transaction of its own: autocommit saves its BEGIN and ROLLBACK
         # round trips. SQLite reads stay as they are (switching its isolation level costs more than it saves).
-        readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommitting = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._readers = (
-            async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
+            async_sessionmaker(self._autocommitting, class_=AsyncSession, expire_on_commit=False)
             if self.engine.dialect.name == "postgresql"
             else self._sessions
         )
@@ -102,6 +102,12 @@ class Database:
         """A session for reads only (each statement sees the latest committed data); never commit in it."""
         async with self._readers() as session:
             yield session
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement commits by itself: for one statement that is its own transaction."""
+        async with self._autocommitting.connect() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -185,19 +185,26 @@ class AgentMessageSession:
         # The table, not the entity: an ORM insert would split the rows by which columns are null.
         table: Table = AgentMessage.__table__  # type: ignore[attr-defined]
         insert_rows = insert(table).returning(table.c.seq, sort_by_parameter_order=True)
-        async with self._database.session() as db:
-            try:
-                if first_turn:
-                    first_message = values[0]["content"]
-                    await conversations.create_conversation(db, self.user_id, first_message, self.conversation_id)
-                elif (await db.exec(self._touch())).first() is None:
-                    raise NotFound("no such conversation")
-                seqs = (await db.exec(insert_rows, params=values)).scalars().all()
-                await db.commit()
-            except IntegrityError:
-                # The conversation went between the UPDATE and the INSERT (SQLite has no row lock to hold it),
-                # or, for a first turn, its user did.
-                raise NotFound("no such conversation") from None
+        first_message = values[0]["content"]
+        creation = conversations.creation(self.user_id, first_message, self.conversation_id) if first_turn else None
+        try:
+            if creation is not None and self._database.engine.dialect.name == "postgresql":
+                # One statement, a transaction by itself: the conversation's INSERT as a CTE of the items'.
+                # It saves the BEGIN, the COMMIT and a round trip of a transaction (SQLite has no INSERT in a CTE).
+                async with self._database.autocommit() as connection:
+                    seqs = (await connection.execute(insert_rows.add_cte(creation.cte()), values)).scalars().all()
+            else:
+                async with self._database.session() as db:
+                    if creation is not None:
+                        await db.exec(creation)
+                    elif (await db.exec(self._touch())).first() is None:
+                        raise NotFound("no such conversation")
+                    seqs = (await db.exec(insert_rows, params=values)).scalars().all()
+                    await db.commit()
+        except IntegrityError:
+            # The conversation went between the UPDATE and the INSERT (SQLite has no row lock to hold it),
+            # or, for a first turn, its user did.
+            raise NotFound("no such conversation") from None
         return [StoredItem(seq=seq, **{k: v[k] for k in _STORED}) for seq, v in zip(seqs, values, strict=True)]
 
     def _touch(self) -> ReturningUpdate[tuple[uuid.UUID]]:

@@ -91,7 +91,7 @@ from service.telemetry import (
     current_trace_id,
 )
 from service.todos import as_utc
-from service.users import get_context
+from service.users import stored_timezone
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ class AgentRuntime:
         conversation_id = conversation_id or uuid.uuid4()
         async with self.database.reader() as db:
             if new_conversation:
-                user_timezone = (await get_context(db, user_id)).timezone
+                user_timezone = await stored_timezone(db, user_id)
             else:  # one query: the conversation is the user's, and their timezone
                 user_timezone = await conversations.timezone_for_turn(db, user_id, conversation_id)
             if wants_snapshot:

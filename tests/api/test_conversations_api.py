@@ -223,9 +223,9 @@ async def test_create_conversation_shortens_a_derived_title(database: Database, 
     ids = {"long": uuid.uuid4(), "blank": uuid.uuid4(), "untitled": uuid.uuid4()}
     async with database.session() as db:
         await ensure_user(db, alice)
-        await conversations.create_conversation(db, alice, "  remind me " + "very " * 100 + "much ", ids["long"])
-        await conversations.create_conversation(db, alice, " \n ", ids["blank"])
-        await conversations.create_conversation(db, alice, None, ids["untitled"])
+        await db.exec(conversations.creation(alice, "  remind me " + "very " * 100 + "much ", ids["long"]))
+        await db.exec(conversations.creation(alice, " \n ", ids["blank"]))
+        await db.exec(conversations.creation(alice, None, ids["untitled"]))
         await db.commit()
         stored = {row.id: row.title for row in (await db.exec(select(AgentSession))).all()}
     long = stored[ids["long"]]

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 from agents.memory import Session
+from sqlmodel import func, select
 
 from service.agent.memory import AgentMessageSession, complete_pairs
 from service.db import Database
-from service.models import AgentSession
+from service.errors import NotFound
+from service.models import AgentMessage, AgentSession
 
 
 def user(text: str) -> dict[str, Any]:
@@ -131,6 +133,28 @@ async def test_rows_carry_queryable_columns(memory: AgentMessageSession) -> None
     assert rows[1].tool_name == "list_todos" and rows[1].call_id == "call_1_a"
     assert rows[-1].content == "done"
     assert [r.seq for r in rows] == sorted(r.seq for r in rows if r.seq is not None)
+
+
+async def test_a_first_turn_creates_its_conversation_with_its_items(database: Database, user_id: uuid.UUID) -> None:
+    """One transaction (on PostgreSQL one statement): the conversation, titled after the message, and the items."""
+    memory, items = AgentMessageSession(database, user_id, uuid.uuid4()), tool_turn(1)
+    rows = await memory.save_turn(items, first_turn=True)  # type: ignore[arg-type]
+    assert [r.call_id for r in rows] == [None, "call_1_a", "call_1_b", "call_1_a", "call_1_b", None]
+    assert rows[0].content == "turn 1" and rows[-1].content == "Added Item 1"
+    assert [r.seq for r in rows] == sorted(r.seq for r in rows if r.seq is not None) and len({r.seq for r in rows}) == 6
+    assert await memory.get_items() == items
+    async with database.reader() as db:
+        conversation = await db.get(AgentSession, memory.conversation_id)
+    assert conversation is not None and conversation.user_id == user_id and conversation.title == "turn 1"
+
+
+async def test_a_first_turn_of_a_user_who_is_gone_stores_nothing(database: Database) -> None:
+    memory = AgentMessageSession(database, uuid.uuid4(), uuid.uuid4())  # no such user: the conversation's key fails
+    with pytest.raises(NotFound):
+        await memory.save_turn([user("hello"), answer("hi")], first_turn=True)  # type: ignore[list-item]
+    async with database.reader() as db:
+        assert await db.get(AgentSession, memory.conversation_id) is None
+        assert (await db.exec(select(func.count()).select_from(AgentMessage))).one() == 0
 
 
 async def test_a_reply_with_nul_and_overlong_tool_names_is_stored(memory: AgentMessageSession) -> None:
