@@ -161,3 +161,18 @@ async def test_a_delete_never_guesses_at_a_todo_that_shares_one_word(chat: Chat)
     assert missed.names == ["list_todos"] and "couldn't find" in missed.answer
     await chat.say("delete the dog food one")
     assert await titles(chat.context) == [("Call mum", False)]
+
+
+@pytest.mark.parametrize(
+    "said", ["the milk is done?", "so the milk's done?", "the first one is done?", "the milk is not done?"]
+)
+async def test_a_report_with_a_question_mark_asks_and_changes_nothing(chat: Chat, said: str) -> None:
+    await seed(chat.context, "Buy milk", "Call mum")
+    asked = await chat.say(said)
+    assert asked.names == ["list_todos"] and asked.answer == '"Buy milk" isn\'t done yet. It has no due date.'
+    assert await titles(chat.context) == [("Buy milk", False), ("Call mum", False)]
+    told = await chat.say("the milk is done")
+    assert told.names == ["list_todos", "update_todo"] and await titles(chat.context) == [
+        ("Buy milk", True),
+        ("Call mum", False),
+    ]

@@ -12,7 +12,7 @@ from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import SAME_DAY_AS, date_value, find_date, find_shift
 from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
-from service.agent.offline.queries import ABOUT_IT_RE, DONE_WORDS, GENERIC_WORDS
+from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import alternation, strip_all
 from service.agent.offline.vocabulary import (
     DONE_RE,
@@ -449,7 +449,7 @@ def _renamed(choices: tuple[Choice, ...]) -> ChangeIntent | None:
     return ChangeIntent("rename", kept) if kept else None
 
 
-_STATUS_RES = patterns(*TABLES["status"]["patterns"])
+_STATUS_RES, _ASKED_RES = (patterns(*TABLES["status"][kind]) for kind in ("patterns", "asked"))
 
 
 def parse_status(text: str) -> ChangeIntent | ListIntent | None:
@@ -462,6 +462,12 @@ def parse_status(text: str) -> ChangeIntent | ListIntent | None:
                 return ListIntent(completed=False)  # "did I finish everything?"
             return ChangeIntent("status", (Choice(ref),))
     return None
+
+
+def parse_asked(text: str) -> ChangeIntent | ListIntent | None:
+    """ "the milk is done?" asks as "is the milk done?" does (the question mark is gone from `text`)."""
+    match = next((found for pattern in _ASKED_RES if (found := pattern.match(text))), None)
+    return parse_status(f"is {match['ref']} done") if match else None
 
 
 BY_MISTAKE_RE = re.compile(r"\b(?:by mistake|by accident|accidentally|mistakenly|wrongly|in error)\b", re.I)
@@ -478,19 +484,3 @@ def parse_undo(text: str) -> UndoIntent | None:
 
 _UNDO_REASON_RE = re.compile(r"^(?:no|nope|oops|whoops)\s+|(?<=\S)\s+(?:i|we|coz|cos|because)\b.*$", re.I)
 """Around an undo: "no" before it, the reason after it ("no undo that i still have not done it")."""
-
-
-def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
-    """ "the christmas party's been cancelled, delete everything to do with it": the todos about what the remark
-    tells of; None when the change is not of "everything to do with it"."""
-    if not (about := ABOUT_IT_RE.fullmatch(change.choices[0].ref)) or not (told := _TOLD_OF_RE.match(remark)):
-        return None
-    return replace(change, choices=(Choice(f"{about['group']} {clean_ref(told['subject'])}"),))
-
-
-_TOLD_OF_RE = re.compile(
-    r"^(?P<subject>(?:the|my|our)\s[\w' -]+?)"
-    r"(?:'s\s+(?=been|off|cancell?ed|moved|over|not)|\s+(?:is|are|was|were|has|have|had|got)\s)",
-    re.I,
-)
-"""What a remark tells of: "the christmas party's been cancelled" -> "the christmas party"."""

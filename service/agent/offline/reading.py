@@ -52,7 +52,7 @@ from service.agent.offline.queries import (
     parse_profile,
     parse_search,
 )
-from service.agent.offline.reasons import without_reason
+from service.agent.offline.reasons import about_told, without_reason
 from service.agent.offline.swaps import cancelled_why, swapped, told_apart
 from service.agent.offline.text import alternation, expand, normalize
 from service.agent.offline.vocabulary import TABLES, starts_command
@@ -78,6 +78,8 @@ def _parse_text(text: str, today: date | None) -> Intent:
         return ReplyIntent("greeting" if greeted else "unclear")
     if HELP_RE.match(request):  # "hi, what can you do?"
         return ReplyIntent("help")
+    if text.endswith("?") and (asked := changes.parse_asked(expand(request))) is not None:
+        return asked
     return (
         question_then_change(request, _parse_text, today)
         or change_then_question(request, _parse_text, today)
@@ -273,7 +275,7 @@ def parse_clauses(text: str, today: date | None) -> ChangeIntent | MultiIntent |
     main = asked[0][1]
     others = [choice.ref for _, intent in asked[1:] if intent.action == main.action for choice in intent.choices]
     value = main.choices[0].value
-    if context and (about := changes.about_told(main, context[-1])):
+    if context and (about := about_told(main, context[-1])):
         return about
     if not any(PRONOUN_RE.match(choice.ref) for choice in main.choices):
         # "I haven't finished the essay, untick it": "it" is the todo this message named, not another
@@ -366,7 +368,7 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
             continue
         if current is None and following is not None and (is_remark(buffer) or parse_small_talk(buffer)):
             # "I'm all done for today, tick everything off"; "the party's off, delete everything to do with it"
-            about = changes.about_told(following, buffer) if isinstance(following, ChangeIntent) else None
+            about = about_told(following, buffer) if isinstance(following, ChangeIntent) else None
             buffer, current, dropped = piece, about or following, True
             continue
         if current is None or following is None or (isinstance(current, AddIntent) and not starts_command(piece)):

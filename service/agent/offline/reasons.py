@@ -1,5 +1,6 @@
-"""Why, said after a request: a reason run on without a comma ("delete the gutters one i hired a guy") is no part
-of the todo the request names. `read` is the clause reader (`reading.parse_request`), as for the swaps."""
+"""Why, said with a request. A reason run on without a comma ("delete the gutters one i hired a guy") is no part
+of the todo the request names (`read` is the clause reader, `reading.parse_request`, as for the swaps); a remark
+can tell what "everything to do with it" is about (`about_told`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from service.agent.offline.intents import ChangeIntent, Intent, Reader
+from service.agent.offline.changes import clean_ref
+from service.agent.offline.intents import ChangeIntent, Choice, Intent, Reader
+from service.agent.offline.queries import ABOUT_IT_RE
 
 _REASON_TAIL_RE = re.compile(
     r"(?<!\bwhen)(?<!\bif)(?<!\bonce)(?<!\bafter)(?<!\bbefore)(?<!\buntil)(?<!\btill)(?<!\bthat)(?<!\bwhat)"
@@ -29,3 +32,19 @@ def without_reason(text: str, intent: Intent | None, read: Reader, today: date |
     if intent is None or intent.action != cut.action:
         return cut
     return replace(cut, choices=(*cut.choices, *intent.choices))
+
+
+def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
+    """ "the christmas party's been cancelled, delete everything to do with it": the todos about what the remark
+    tells of; None when the change is not of "everything to do with it"."""
+    if not (about := ABOUT_IT_RE.fullmatch(change.choices[0].ref)) or not (told := _TOLD_OF_RE.match(remark)):
+        return None
+    return replace(change, choices=(Choice(f"{about['group']} {clean_ref(told['subject'])}"),))
+
+
+_TOLD_OF_RE = re.compile(
+    r"^(?P<subject>(?:the|my|our)\s[\w' -]+?)"
+    r"(?:'s\s+(?=been|off|cancell?ed|moved|over|not)|\s+(?:is|are|was|were|has|have|had|got)\s)",
+    re.I,
+)
+"""What a remark tells of: "the christmas party's been cancelled" -> "the christmas party"."""
