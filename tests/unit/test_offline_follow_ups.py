@@ -176,3 +176,23 @@ async def test_a_report_with_a_question_mark_asks_and_changes_nothing(chat: Chat
         ("Buy milk", True),
         ("Call mum", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("said", "due"),
+    [
+        ("change the date to 3/12", "2026-12-03"),
+        ("change the due date to friday", "2026-11-27"),
+        ("set the date to tomorrow", "2026-11-25"),
+        ("change the deadline to the 3rd", "2026-12-03"),
+    ],
+)
+async def test_the_date_changed_is_that_of_the_todo_talked_about(chat: Chat, said: str, due: str) -> None:
+    """ "the date" is the todo's due date, never a todo to rename ("3/12" was once its new title)."""
+    await seed(chat.context, "Dentist check-up", due_date="2026-11-26")
+    await seed(chat.context, "Call mum")
+    await chat.say("when is the dentist?")
+    changed = await chat.say(said)
+    assert [(call["title"], call["due_date"]) for call in changed.args("update_todo")] == [(None, due)]
+    assert await titles(chat.context) == [("Dentist check-up", False), ("Call mum", False)]
+    assert await _due(chat, "Dentist check-up") == due

@@ -146,7 +146,7 @@ def cut_choices(body: str, separator: str) -> tuple[Choice, ...]:
 
 _DUE_VERB_RE = re.compile(
     rf"^(?:{verbs('due')}|(?:set|change|update|make|put|give|add)\s+(?:a\s+|the\s+)?(?:due date|deadline|date)"
-    r"\s+(?:of|for|on|to))\s+(?P<body>.+)$",
+    r"\s+(?P<prep>of|for|on|to))\s+(?P<body>.+)$",
     re.I,
 )
 _DUE_STATEMENT_RES = patterns(
@@ -239,10 +239,12 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
         return ChangeIntent("due", (Choice(ref, value),)) if ref else None
     for pattern in _DUE_STATEMENT_RES:
         if (match := pattern.match(text)) and (day := date_value(match["date"], today)):
-            return ChangeIntent("due", (Choice(clean_ref(match["ref"]), day.isoformat()),))
+            return ChangeIntent("due", (Choice(_date_owner(clean_ref(match["ref"])), day.isoformat()),))
     if not (match := _DUE_VERB_RE.match(text)):
         return None
     body = _INSTEAD_RE.sub("", match["body"])  # "move it to Friday instead"
+    if match["prep"] == "to":  # "change the date to 3/12": the date of the todo talked about
+        body = f"it to {body}"
     found = find_date(body, today, after_to=True)
     while found is not None and found.end < len(body.rstrip(" .!?")) and (later := find_date(body[found.end :], today)):
         found = replace(
@@ -254,7 +256,7 @@ def parse_due(text: str, today: date | None) -> ChangeIntent | ReplyIntent | Non
     return ChangeIntent("due", (Choice(_date_owner(ref), found.day.isoformat()),)) if ref else None
 
 
-_THE_DATE_RE = re.compile(r"^(?:the|its|it is|that|this)\s+(?:due\s+)?(?:date|deadline|day)$", re.I)
+_THE_DATE_RE = re.compile(r"^(?:(?:the|its|it is|that|this)\s+(?:due\s+)?(?:date|deadline|day)|the|its|it is)$", re.I)
 
 
 def _date_owner(ref: str) -> str:
