@@ -93,6 +93,26 @@ async def test_another_message_rejects_what_is_pending_and_runs_as_a_new_turn(
     assert_error(await client.post(url, json={"decisions": ids}, headers=alice_auth), 409, "conflict")
 
 
+@pytest.mark.parametrize(
+    ("said", "deleted"),
+    [
+        ("just the second one", "Pay rent"),  # positions count in the question's list, not in the whole list
+        ("only the last one", "Walk dog"),
+        ("yes but only the milk", "Buy milk"),
+        ("no thanks, just the first one please", "Buy milk"),
+    ],
+)
+async def test_a_reply_naming_fewer_todos_changes_only_those(
+    client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str], said: str, deleted: str
+) -> None:
+    """Not a yes: nothing of the question runs; the offline model reads it as the same change to fewer todos."""
+    paused = await _paused(client, alice, alice_auth)
+    turn = await chat(client, alice, alice_auth, said, paused["conversation_id"])
+    assert turn["status"] == "completed" and turn["response"] == f'Deleted "{deleted}".'
+    left = ["Buy milk", "Call mom", "Pay rent", "Walk dog"]
+    assert await _titles(client, alice, alice_auth) == [title for title in left if title != deleted]
+
+
 async def test_a_yes_acts_on_the_todos_the_question_named_as_they_were_then(
     client: httpx.AsyncClient, alice: uuid.UUID, alice_auth: dict[str, str]
 ) -> None:

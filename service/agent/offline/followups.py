@@ -29,7 +29,8 @@ _CONTINUABLE: frozenset[intents.Action] = frozenset({"complete", "reopen", "dele
 _ALSO_RE = re.compile(r"^(?:same (?:for|with)|likewise)\b|\b(?:too|as well)[.!]*$", re.I)
 """Only these make "and call mom too" another of the same change: a bare "and call mom" may be a new todo."""
 _ONLY_RE = re.compile(
-    r"^(?:(?:actually|no|nope|wait|sorry|oh|hmm|ok|okay)\b[\s,.!-]*)*(?:just|only)\s+(?P<ref>.+?)(?:,?\s+(?:then|please|instead))?$",
+    r"^(?:(?:actually|no|nope|wait|sorry|oh|hmm|ok|okay|yes|yeah|yep|sure|but|thanks|thank you)\b[\s,.!-]*)*"
+    r"(?:just|only)\s+(?P<ref>.+?)(?:,?\s+(?:then|please|instead))?$",
     re.I,
 )
 """Fewer of the todos we asked about: "actually no, just the receipts one" (after "Shall I delete both?")."""
@@ -44,6 +45,8 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return _next_page(intent, turns, today)
     if len(turns) < 2:
         return intent
+    if isinstance(intent, ReplyIntent | intents.ListIntent) and (narrowed := _narrowed_approval(turns, today)):
+        return narrowed
     if retargeted := _retargeted(intent, turns, today):
         return retargeted
     if dated := _day_meant(intent, today):
@@ -99,6 +102,22 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         # "anything about the car?" - "delete the service one" - "both of them actually": the two shown
         return ChangeIntent(previous.action, (Choice("both of them", previous.choices[0].value),))
     return _continued(previous, turns) or intent
+
+
+def _narrowed_approval(turns: Sequence[Turn], today: date | None) -> ChangeIntent | None:
+    """ "just the second one", "yes but only the milk" to our question before changing several: the service took
+    it for a no (nothing runs on a half-yes); it asks for the change to the todos it names alone, positions
+    counting in the question's list (`references.shown_list`)."""
+    asked = (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE)
+    if not asked or not (only := _ONLY_RE.match(normalize(turns[-1].user_text).rstrip(" .!"))):
+        return None
+    previous = understand(turns[:-1], today)
+    if isinstance(previous, intents.MultiIntent):
+        previous = _asked_about(previous, turns[-2].answer or "")
+    if not isinstance(previous, ChangeIntent | intents.BulkIntent):
+        return None
+    value = previous.choices[0].value if isinstance(previous, ChangeIntent) else None
+    return ChangeIntent(previous.action, (Choice(changes.clean_ref(only["ref"]), value),))
 
 
 _ASKED_AGAIN_RE = re.compile(r"^(?:and|(?:and )?(?:what|how) about)\s+(?P<ref>.+?)[?!. ]*$", re.I)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from service.agent.answer_check import CONFIRM_LINE
 from service.agent.offline import answers
 from service.agent.offline.changes import NOT_THIS_BUT_RE
 from service.agent.offline.chatter import PRONOUN_RE
@@ -264,6 +265,8 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
         turn = turns[index]
         if len(turn.changed) > 1 and turn.ran("add_todo") and not turn.is_listing:
             return tuple(turn.changed), 1  # "Added 2 todos: A and B" - "I just did the first one"
+        if asked := _asked_to_approve(turn):
+            return asked, 1  # "Delete A, B and C? Shall I go ahead?" - "just the second one": B
         if not turn.is_listing or turn.answer is None:
             continue
         intent = understand(turns[: index + 1], today)
@@ -274,6 +277,16 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
             return tuple(answers.visible(intent, todos)), (intent.offset or 0) + 1
         return tuple(todos), 1
     return None, 1
+
+
+def _asked_to_approve(turn: Turn) -> tuple[Todo, ...]:
+    """The todos our approval question named ("- Delete "Pay rent""), in its order (the paused calls are not
+    in the history until they are decided)."""
+    answer = turn.answer or ""
+    if not answer.rstrip().endswith(CONFIRM_LINE):
+        return ()
+    places = {todo: answer.find(f'"{todo.title}"') for call in turn.ran("list_todos") for todo in call.listed}
+    return tuple(sorted((todo for todo, place in places.items() if place >= 0), key=places.__getitem__))
 
 
 def recent_subjects(turns: Sequence[Turn], today: date | None) -> tuple[Todo, ...]:
