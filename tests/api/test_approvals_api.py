@@ -97,6 +97,7 @@ async def test_another_message_rejects_what_is_pending_and_runs_as_a_new_turn(
     ("said", "deleted"),
     [
         ("just the second one", "Pay rent"),  # positions count in the question's list, not in the whole list
+        ("delete the second one", "Pay rent"),  # it deleted "Call mom", second on the list, never in the question
         ("only the last one", "Walk dog"),
         ("yes but only the milk", "Buy milk"),
         ("no thanks, just the first one please", "Buy milk"),
