@@ -101,6 +101,7 @@ async def test_another_message_rejects_what_is_pending_and_runs_as_a_new_turn(
         ("only the last one", "Walk dog"),
         ("yes but only the milk", "Buy milk"),
         ("no thanks, just the first one please", "Buy milk"),
+        ("Only the last one, please. I'd like to keep the others for now.", "Walk dog"),  # why, in a sentence after
     ],
 )
 async def test_a_reply_naming_fewer_todos_changes_only_those(

@@ -196,3 +196,42 @@ async def test_the_date_changed_is_that_of_the_todo_talked_about(chat: Chat, sai
     assert [(call["title"], call["due_date"]) for call in changed.args("update_todo")] == [(None, due)]
     assert await titles(chat.context) == [("Dentist check-up", False), ("Call mum", False)]
     assert await _due(chat, "Dentist check-up") == due
+
+
+@pytest.mark.parametrize(
+    ("seeded", "said", "left"),
+    [
+        # "sat" and "sun" are days after "to" as after "on" ("I sat down" is no date)
+        (["Swimming lesson", "Buy milk"], ["move swimming to sat"], [("Swimming lesson", False, "2026-11-28")]),
+        # a todo named as "the X one" and given a title of its own is renamed whole, not word for word
+        (
+            ["Bake cake for school fete"],
+            ["change the cake one to bake cupcakes for the fete"],
+            [("Bake cupcakes for the fete", False, None)],
+        ),
+    ],
+)
+async def test_everyday_phrasings_change_what_they_say(
+    chat: Chat, seeded: list[str], said: list[str], left: list[tuple[str, bool, str | None]]
+) -> None:
+    await seed(chat.context, *seeded)
+    for message in said:
+        await chat.say(message)
+    todos = {todo["title"]: (todo["completed"], todo["due_date"]) for todo in await stored(chat.context)}
+    assert [(title, *todos[title]) for title, _, _ in left] == left
+
+
+async def test_what_a_note_says_is_answered_for_a_todo_named_or_just_shown(chat: Chat) -> None:
+    await seed(chat.context, "Football match for Max", due_date="2026-11-28", description="away game at Hillside")
+    await seed(chat.context, "Dentist for Ella", description="Dr Patel, 3:40pm")
+    named = await chat.say("what does the note on ellas dentist thing say")
+    assert "Dr Patel" in named.answer and "Hillside" not in named.answer
+    await chat.say("whats on saturday")
+    shown = await chat.say("what does the note on that say")
+    assert "Hillside" in shown.answer and "Dr Patel" not in shown.answer
+
+
+async def test_a_remark_about_someones_event_tells_what_everything_for_it_is(chat: Chat) -> None:
+    await seed(chat.context, "Party bags for Mia's party", "Book soft play for Mia's party", "Pay council tax")
+    paused = await chat.say("mia's party is off, delete everything for it")
+    assert "Party bags" in paused.answer and "soft play" in paused.answer and "council tax" not in paused.answer

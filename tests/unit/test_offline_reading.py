@@ -205,8 +205,9 @@ def test_and_more_after_an_add_shares_its_verb() -> None:
     assert intent == AddIntent((NewTodo("Buy eggs"),))
 
 
-def test_undo_is_its_own_intent_whatever_came_before() -> None:
-    assert understand([_added("add buy milk", "Buy milk"), Turn("hang on, bring that back")], TODAY) == UndoIntent()
+@pytest.mark.parametrize("said", ["hang on, bring that back", "wait undo that the payment bounced"])
+def test_undo_is_its_own_intent_whatever_came_before(said: str) -> None:
+    assert understand([_added("add buy milk", "Buy milk"), Turn(said)], TODAY) == UndoIntent()
 
 
 def test_just_one_of_the_todos_we_asked_about_is_that_change_of_it() -> None:

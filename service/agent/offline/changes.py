@@ -11,7 +11,7 @@ from datetime import date
 from service.agent.offline.adds import clean_title
 from service.agent.offline.chatter import PRONOUN_RE
 from service.agent.offline.dates import SAME_DAY_AS, date_value, find_date, find_shift
-from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent, UndoIntent
+from service.agent.offline.intents import Action, ChangeIntent, Choice, ListIntent, ReplyIntent
 from service.agent.offline.queries import DONE_WORDS, GENERIC_WORDS
 from service.agent.offline.text import alternation, strip_all
 from service.agent.offline.vocabulary import (
@@ -339,8 +339,18 @@ def parse_rename(text: str, today: date | None) -> ChangeIntent | None:
     if re.fullmatch(OPEN_RE, state, re.I):
         return ChangeIntent("reopen", (Choice(last.ref),))
     if not made:  # "change 4 to 6": only the words named change, whether a whole title or a part of it
-        choices = tuple(replace(choice, correction=True, replaces=choice.ref) for choice in choices)
+        choices = tuple(c if _whole_title(c) else replace(c, correction=True, replaces=c.ref) for c in choices)
     return _renamed(choices)
+
+
+def _whole_title(choice: Choice) -> bool:
+    """ "change the cake one to bake cupcakes for the fete": a reference given a title of its own (4+ words, no not)."""
+    said = f" {choice.value} "
+    return (
+        bool(re.search(r"\b(?:one|todo|task|item)$", choice.ref, re.I))
+        and len(said.split()) >= 4
+        and " not " not in said
+    )
 
 
 _NOT_OLD = r"(?:\s*,\s*|\s+-\s+|\s+)(?:and )?not (?:the )?(?P<old>[^,]+?)"
@@ -460,6 +470,8 @@ def parse_status(text: str) -> ChangeIntent | ListIntent | None:
         if (match := pattern.match(text)) and (ref := clean_ref(match["ref"])):
             if re.match(r"(?:there|anything|something|any)\b", ref, re.I):
                 return None  # "is there anything car related on my list?" asks for todos, not about one
+            if PRONOUN_RE.fullmatch(ref):
+                return ChangeIntent("status", (Choice(ref),))  # "what does the note on that say?": the one just shown
             if set(words(ref)) <= GENERIC_WORDS | DONE_WORDS | {"anything", "finish", "do", "them"}:
                 return ListIntent(completed=False)  # "did I finish everything?"
             return ChangeIntent("status", (Choice(ref),))
@@ -473,16 +485,3 @@ def parse_asked(text: str) -> ChangeIntent | ListIntent | None:
 
 
 BY_MISTAKE_RE = re.compile(r"\b(?:by mistake|by accident|accidentally|mistakenly|wrongly|in error)\b", re.I)
-
-
-_UNDO_WHAT, _UNDO_BACK, _REGRET = ("|".join(TABLES["undo"][kind]) for kind in ("what", "back", "regret"))
-_UNDO_RE = re.compile(rf"^(?:(?:{verbs('undo')}|cancel)(?: (?:{_UNDO_WHAT}))?|{_UNDO_BACK}|{_REGRET})$", re.I)
-
-
-def parse_undo(text: str) -> UndoIntent | None:
-    text = _UNDO_REASON_RE.sub("", text)  # "undo that i still have not done the last question"
-    return UndoIntent() if _UNDO_RE.match(text) and text.lower() != "cancel" else None
-
-
-_UNDO_REASON_RE = re.compile(r"^(?:no|nope|oops|whoops)\s+|(?<=\S)\s+(?:i|we|coz|cos|because)\b.*$", re.I)
-"""Around an undo: "no" before it, the reason after it ("no undo that i still have not done it")."""

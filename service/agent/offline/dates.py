@@ -139,9 +139,10 @@ def find_date(text: str, today: date | None, *, after_to: bool = False) -> DateM
             match["prep"] or match["mod"] or match["weekon"] or named or match.end() == end_of_text
         ):
             continue
-        if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"]):
+        said_to = re.search(r"(?:^|\s)to\s+$", text[: match.start()])  # "move swimming to sat"
+        if (match["weekday"] or "").lower() in _ONLY_ANCHORED and not (match["prep"] or match["mod"] or said_to):
             continue
-        moved_to = after_to and match.end() == end_of_text and re.search(r"(?:^|\s)to\s+$", text[: match.start()])
+        moved_to = after_to and match.end() == end_of_text and said_to
         if match["slash_day"] and not ((match["prep"] or moved_to) and not _names_a_thing(text[match.end() :])):
             continue  # "practice piano for 1/2 hour", "finish chapter 3/4": a fraction, not "on 3/12" or "to 3/12"
         if match["holiday"] and (match["prep"] or "for").strip().lower() == "for":

@@ -109,7 +109,8 @@ def _narrowed_approval(turns: Sequence[Turn], today: date | None) -> ChangeInten
     it for a no (nothing runs on a half-yes); it asks for the change to the todos it names alone, positions
     counting in the question's list (`references.shown_list`)."""
     asked = (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE)
-    if not asked or not (only := _ONLY_RE.match(normalize(turns[-1].user_text).rstrip(" .!"))):
+    said = sentences(normalize(turns[-1].user_text))  # "Only the first two, please. I'd like to keep the third."
+    if not asked or not said or not (only := _ONLY_RE.match(said[0].rstrip(" .!"))):
         return None
     previous = understand(turns[:-1], today)
     if isinstance(previous, intents.MultiIntent):

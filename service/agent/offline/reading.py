@@ -55,6 +55,7 @@ from service.agent.offline.queries import (
 from service.agent.offline.reasons import about_told, without_reason
 from service.agent.offline.swaps import cancelled_why, swapped, told_apart
 from service.agent.offline.text import alternation, expand, normalize
+from service.agent.offline.undoing import parse_undo
 from service.agent.offline.vocabulary import TABLES, starts_command
 
 
@@ -165,7 +166,7 @@ def parse_long(text: str, today: date | None) -> Intent:
 _LONG_ADD_MAX_CHARS = 2500
 """Room for a description at the tool's limit (2000) plus its title; longer is surely not one todo."""
 READERS: tuple[tuple[str, Reader], ...] = (
-    ("undo", lambda text, _: changes.parse_undo(expand(text))),
+    ("undo", lambda text, _: parse_undo(expand(text))),
     ("describe", lambda text, _: notes.parse_describe(text)),  # "add a note to X: ..." edits X, adds no todo
     ("add", parse_add),
     ("profile", lambda text, _: parse_profile(expand(text))),

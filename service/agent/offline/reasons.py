@@ -43,8 +43,8 @@ def about_told(change: ChangeIntent, remark: str) -> ChangeIntent | None:
 
 
 _TOLD_OF_RE = re.compile(
-    r"^(?P<subject>(?:the|my|our)\s[\w' -]+?)"
+    r"^(?P<subject>(?:the|my|our|[\w-]+'s)\s[\w' -]+?)"
     r"(?:'s\s+(?=been|off|cancell?ed|moved|over|not)|\s+(?:is|are|was|were|has|have|had|got)\s)",
     re.I,
 )
-"""What a remark tells of: "the christmas party's been cancelled" -> "the christmas party"."""
+"""What a remark tells of: "the christmas party's been cancelled" -> "the christmas party", "mia's party is off"."""
