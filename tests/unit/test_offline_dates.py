@@ -49,6 +49,9 @@ TODAY = date(2026, 11, 24)  # a Tuesday
         ("on friday 4th december", "2026-12-04"),
         ("end of teh month", "2026-11-30"),
         ("a week on friday", "2026-12-04"),  # the Friday after this one
+        ("a fortnight today", "2026-12-08"),  # two weeks from today, as British English says it
+        ("a week tomorrow", "2026-12-02"),
+        ("due on friday of next week", "2026-12-04"),
     ],
 )
 def test_date_phrases_count_from_the_turns_today(phrase: str, day: str) -> None:

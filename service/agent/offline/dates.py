@@ -60,9 +60,9 @@ _DATE_RE = re.compile(
     r"|(?P<endmonth>(?:the )?end of (?:the |teh |this )?month)"
     rf"|in (?P<count>\d{{1,4}}|{_COUNT_RE}) (?P<unit>day|week|fortnight|month)s?(?:'s? time| time)?"
     rf"|(?P<count2>\d{{1,4}}|{_COUNT_RE}) (?P<unit2>day|week|fortnight|month)s?"
-    r" (?:from (?P<from>now|today|tomorrow)|later)"
+    r" (?:from (?P<from>now|today|tomorrow)|later|(?P<on>today|tomorrow))"  # "a fortnight today": in two weeks
     rf"|(?P<weekon>a week (?:on|from) )?(?P<mod>(?:this )?(?:next|coming) |this )?(?P<weekday>{_WEEKDAY_RE})"
-    r"(?P<weekafter>,? next week)?"
+    r"(?P<weekafter>,? (?:of )?next week)?"
     r"(?: (?:morning|afternoon|evening|night))?"
     rf"|(?:the )?(?P<day1>{_DAY_OF_MONTH})(?: of)? (?P<month1>{_MONTH_RE})(?:,? (?P<year1>\d{{4}}))?"
     rf"|(?P<month2>{_MONTH_RE}) (?:the )?(?P<day2>{_DAY_OF_MONTH})(?:,? (?P<year2>\d{{4}}))?"
@@ -367,7 +367,7 @@ def _spoken(match: re.Match[str]) -> str:
         return _ORDINAL_RE.sub(lambda word: str(_ORDINALS[word[0].lower()]), spoken)  # "the fifth of December"
     number = int(count) if count.isdigit() else _COUNTS[count.lower()]
     days, unit = (number * 14, "day") if unit.lower() == "fortnight" else (number, unit.lower())
-    start = "from tomorrow" if (match["from"] or "").lower() == "tomorrow" else "from now"
+    start = "from tomorrow" if (match["from"] or match["on"] or "").lower() == "tomorrow" else "from now"
     return f"{days} {unit}s {start}"
 
 
