@@ -576,6 +576,12 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("I need to move the car", AddIntent((NewTodo("Move the car"),))),
         ("i should really call mum", AddIntent((NewTodo("Call mum"),))),
         ("leave the bread alone, but mark the eggs done", ChangeIntent("complete", (Choice("the eggs"),))),
+        # "leave it on the list" is no todo to add ("Leave it" was one)
+        (
+            "take the date off the dentist but leave it on the list.",
+            ChangeIntent("due", (Choice("the dentist", "none"),)),
+        ),
+        ("mark the milk done but keep the bread on my list", ChangeIntent("complete", (Choice("the milk"),))),
         ("move it back", ReplyIntent("unclear")),  # later, or as it was? not guessed
         ("which insurance renewals have I got?", ListIntent(search="insurance renewals")),
         ("remind me what I had to get from the chemist", ListIntent(search="the chemist")),

@@ -360,6 +360,9 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
             buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
             continue
+        if current is not None and _LEFT_ALONE_RE.match(piece.rstrip(" .!")):
+            dropped = True  # "take the date off X but leave it on the list": it stays, nothing to do
+            continue
         why = told_apart(following, piece) or cancelled_why(current, following, separator, piece)
         if current is not None and why:
             dropped = True  # "change X to 'call electrician', it's the lights not the pipes": why, not a rename
