@@ -576,6 +576,12 @@ def test_a_message_typed_in_a_hurry_reads_as_meant(message: str, parts: list[tup
         ("I need to move the car", AddIntent((NewTodo("Move the car"),))),
         ("i should really call mum", AddIntent((NewTodo("Call mum"),))),
         ("leave the bread alone, but mark the eggs done", ChangeIntent("complete", (Choice("the eggs"),))),
+        ("Hello dear, it's Margaret again.", ReplyIntent("unclear")),  # who writes, not a rename to "Margaret again"
+        # a musing, then the question: the question is answered (the musing made the whole message unclear)
+        (
+            "I really ought to sort out the garage one of these days. Anyway, how many things have I got left?",
+            ListIntent(completed=False),
+        ),
         # "leave it on the list" is no todo to add ("Leave it" was one)
         (
             "take the date off the dentist but leave it on the list.",

@@ -420,8 +420,8 @@ def parse_correction(text: str, today: date | None) -> ChangeIntent | None:
             return None  # "it's the braces people I need": a sentence about the todo, not its new wording
         if starts_command(new) or re.match(rf"(?:{DONE_RE}|{OPEN_RE}|make|set|move|push)\b", new, re.I):
             return None  # "mark milk done, not eggs", "the report should be done": no new wording
-        if _TELLS_RE.match(new):
-            return None  # "it's been one of those weeks", "it's so late": how things are, no new wording
+        if _TELLS_RE.match(new) or re.search(r"\b(?:again|here|me)$", new, re.I):
+            return None  # "it's been one of those weeks", "it's Margaret again": how things are, who writes
         if _THE_DATE_RE.match(old) and (day := date_value(new, today) or date_value(f"on {new}", today)):
             return ChangeIntent("due", (Choice("that", day.isoformat()),))  # "not that date, the 5th"
         if day := date_value(new, today):  # "no, I meant Thursday": the due date

@@ -209,6 +209,8 @@ def parse_message(text: str, today: date | None) -> Intent | None:
     """The request in `text`, read whole or, when that finds no request or a change that swallowed a
     second clause ("done, mark it complete"), clause by clause."""
     whole = parse_request(text, today)
+    if whole == ReplyIntent("unclear") and len(sentences(text)) > 1:
+        whole = None  # "I ought to sort the garage one of these days. Anyway, what's left?": read sentence by sentence
     if whole is None or isinstance(whole, ChangeIntent | ReplyIntent):
         return parse_clauses(text, today) or whole
     return whole
@@ -360,11 +362,10 @@ def parse_actions(text: str, today: date | None) -> MultiIntent | Action_ | None
         if isinstance(current, ChangeIntent) and current.tentative and following and re.match(r"\W*so\b", separator):
             buffer, current, dropped = piece, following, True  # "we've sold the caravan, so scrap its insurance"
             continue
-        if current is not None and _LEFT_ALONE_RE.match(piece.rstrip(" .!")):
-            dropped = True  # "take the date off X but leave it on the list": it stays, nothing to do
-            continue
-        why = told_apart(following, piece) or cancelled_why(current, following, separator, piece)
-        if current is not None and why:
+        left_alone = bool(_LEFT_ALONE_RE.match(piece.rstrip(" .!")))  # "... but leave it on the list": it stays
+        if current is not None and (
+            left_alone or told_apart(following, piece) or cancelled_why(current, following, separator, piece)
+        ):
             dropped = True  # "change X to 'call electrician', it's the lights not the pipes": why, not a rename
             continue
         if current is not None and following is None and aside and not isinstance(current, AddIntent):
