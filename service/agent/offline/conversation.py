@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from agents.items import TResponseInputItem
 
+from service.agent.answer_check import CONFIRM_LINE
 from service.agent.offline.dates import today_from
 
 _MUTATING_TOOLS = frozenset({"add_todo", "update_todo", "delete_todo"})
@@ -92,6 +93,11 @@ class Turn:
     @property
     def changed(self) -> list[Todo]:
         return [todo for call in self.mutations if (todo := call.subject)]
+
+    @property
+    def asked_to_approve(self) -> bool:
+        """Whether our answer was the service's approval question (the turn paused on its changes)."""
+        return (self.answer or "").rstrip().endswith(CONFIRM_LINE)
 
     @property
     def is_listing(self) -> bool:

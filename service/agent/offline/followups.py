@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from service.agent.answer_check import CONFIRM_LINE
 from service.agent.offline import changes, intents
 from service.agent.offline.adds import clean_title, new_todos
 from service.agent.offline.chatter import PRONOUN_RE, parse_small_talk, strip_fillers
@@ -77,7 +76,7 @@ def understand(turns: Sequence[Turn], today: date | None) -> Intent:
         return intent
     if isinstance(previous, intents.MultiIntent):  # the one action of several that our answer asked about
         previous = _asked_about(previous, turns[-2].answer or "")
-    if (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE) and _YES_RE.match(normalize(turns[-1].user_text)):
+    if turns[-2].asked_to_approve and _YES_RE.match(normalize(turns[-1].user_text)):
         # The service answers a "yes" to a waiting request itself; one that reaches us found nothing waiting.
         return ReplyIntent("approval_gone")
     if isinstance(previous, OfferAddIntent) and (turns[-2].answer or "").rstrip().endswith("?"):
@@ -108,9 +107,8 @@ def _narrowed_approval(turns: Sequence[Turn], today: date | None) -> ChangeInten
     """ "just the second one", "yes but only the milk" to our question before changing several: the service took
     it for a no (nothing runs on a half-yes); it asks for the change to the todos it names alone, positions
     counting in the question's list (`references.shown_list`)."""
-    asked = (turns[-2].answer or "").rstrip().endswith(CONFIRM_LINE)
     said = sentences(normalize(turns[-1].user_text))  # "Only the first two, please. I'd like to keep the third."
-    if not asked or not said or not (only := _ONLY_RE.match(said[0].rstrip(" .!"))):
+    if not turns[-2].asked_to_approve or not said or not (only := _ONLY_RE.match(said[0].rstrip(" .!"))):
         return None
     previous = understand(turns[:-1], today)
     if isinstance(previous, intents.MultiIntent):

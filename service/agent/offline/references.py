@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from service.agent.answer_check import CONFIRM_LINE
 from service.agent.offline import answers
 from service.agent.offline.changes import NOT_THIS_BUT_RE
 from service.agent.offline.chatter import PRONOUN_RE
@@ -282,9 +281,9 @@ def shown_list(turns: Sequence[Turn], today: date | None) -> tuple[tuple[Todo, .
 def _asked_to_approve(turn: Turn) -> tuple[Todo, ...]:
     """The todos our approval question named ("- Delete "Pay rent""), in its order (the paused calls are not
     in the history until they are decided)."""
-    answer = turn.answer or ""
-    if not answer.rstrip().endswith(CONFIRM_LINE):
+    if not turn.asked_to_approve:
         return ()
+    answer = turn.answer or ""
     places = {todo: answer.find(f'"{todo.title}"') for call in turn.ran("list_todos") for todo in call.listed}
     return tuple(sorted((todo for todo, place in places.items() if place >= 0), key=places.__getitem__))
 
